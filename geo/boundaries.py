@@ -1,0 +1,389 @@
+"""Read MLIT N03 administrative boundaries (国土数値情報 行政区域) into the canonical schema.
+
+Every reader returns a GeoDataFrame with ``pref_code``, ``pref_name``, ``muni_code``, ``muni_name`` and
+``geometry`` in EPSG:6668, whatever the file: the official zip of Shapefile (CP932 ``.dbf``) or GeoJSON, a
+Shapefile, GeoJSON, TopoJSON or GeoPackage, one file, a list of files or a folder of per-prefecture files.
+
+Both attribute layouts are read: up to 2023 a designated-city ward has ``N03_003`` = city (札幌市) and
+``N03_004`` = ward (中央区); newer releases keep the city in ``N03_004`` and put the ward in ``N03_005``.
+Wards are named ``札幌市中央区``.
+
+The real quirks are kept visible, never dropped: 「所属未定地」 (land not yet assigned to a municipality) has no
+code and stays as a row with ``muni_code`` missing; the six Northern Territories villages (01695–01700) are
+ordinary rows; official files hold one row per island, which are merged into one (Multi)Polygon per
+municipality; invalid rings are repaired and counted. What was done is in ``frame.attrs["boundaries"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo._errors import ValidationError
+from geo.codes import DESIGNATED_CITIES, PREFECTURES, city_of, is_ward, normalize_pref_code
+from geo.crs import JGD2011, to_metric
+
+log = logging.getLogger(__name__)
+
+Level = Literal["municipality", "designated_city", "prefecture"]
+LEVELS: tuple[str, ...] = ("municipality", "designated_city", "prefecture")
+CANONICAL = ["pref_code", "pref_name", "muni_code", "muni_name", "geometry"]
+UNASSIGNED = "所属未定地"
+NORTHERN_TERRITORIES = ("01695", "01696", "01697", "01698", "01699", "01700")
+"""色丹村, 泊村 (国後郡), 留夜別村, 留別村, 紗那村, 蘂取村: coded in N03, absent from most statistics."""
+
+_SUFFIXES = {".zip", ".shp", ".json", ".geojson", ".topojson", ".gpkg"}
+_N03_REQUIRED = {"N03_001", "N03_004", "N03_007"}
+
+
+def read_boundaries(
+    source: str | Path | Sequence[str | Path],
+    *,
+    level: Level = "municipality",
+    prefectures: object = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read N03 boundaries into the canonical schema (EPSG:6668).
+
+    Parameters
+    ----------
+    source
+        A file (``.zip`` of Shapefile or GeoJSON, ``.shp``, ``.geojson``/``.json`` (GeoJSON or TopoJSON),
+        ``.gpkg``), a folder of such files, a list of files, or the name of a pinned source
+        (``geo sources list``), e.g. ``"n03-2021-s0010"``.
+    level
+        ``"municipality"`` (designated-city wards separate), ``"designated_city"`` (wards merged into their
+        政令指定都市) or ``"prefecture"`` (47 rows, without ``muni_code``/``muni_name``).
+    prefectures
+        Keep only these prefectures: a code or name, or a list of them (``["19", "長野県"]``).
+    encoding
+        Attribute encoding of a Shapefile; by default the ``.cpg`` file, else UTF-8 or CP932, whichever
+        yields valid prefecture names.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per municipality (or ward, city, prefecture), sorted by code; ``attrs["boundaries"]`` records
+        the files read, rows read, repaired geometries and unassigned land.
+
+    Examples
+    --------
+    >>> areas = read_boundaries("n03-2021-s0010", prefectures="山梨県")   # doctest: +SKIP
+    >>> len(areas), areas.crs.to_epsg()                                   # doctest: +SKIP
+    (27, 6668)
+    """
+    if level not in LEVELS:
+        raise ValidationError(f"level={level!r} is not one of {', '.join(LEVELS)}")
+    paths = _resolve(source)
+    keep = _prefecture_filter(prefectures)
+    frames, infos = [], []
+    for path in paths:
+        raw = _read_file(path, encoding=encoding)
+        frame, info = _canonical(raw, path, keep, level=level)
+        frames.append(frame)
+        infos.append(info)
+    areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=JGD2011)
+    repaired = _repair(areas)
+    duplicated = areas["muni_code"].notna() & areas.duplicated(["muni_code"], keep=False)
+    if duplicated.any():  # official files: one row per island; merge them into one shape per municipality
+        areas = _merge_parts(areas)
+    areas = _sort(areas)
+    if level == "designated_city":
+        areas = merge_wards(areas)
+    elif level == "prefecture":
+        areas = dissolve_prefectures(areas)
+    areas.attrs["boundaries"] = {
+        "files": [str(p) for p in paths],
+        "level": level,
+        "rows_read": int(sum(i["rows"] for i in infos)),
+        "encoding": sorted({i["encoding"] for i in infos if i["encoding"]}),
+        "repaired_geometries": repaired,
+        "unassigned_rows": int(sum(i["unassigned"] for i in infos)),
+        "rows": len(areas),
+    }
+    return areas
+
+
+def _resolve(source: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(source, (list, tuple)):
+        return [p for s in source for p in _resolve(s)]
+    path = Path(source)  # type: ignore[arg-type]
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES)
+        # a folder of per-prefecture N03 files may also hold national or prefecture-only files: read the N03 ones
+        files = [p for p in files if p.name.startswith("N03")] or files
+        if not files:
+            raise ValidationError(f"folder {path} holds no boundary file ({', '.join(sorted(_SUFFIXES))})")
+        return files
+    if path.exists():
+        return [path]
+    if isinstance(source, str) and path.suffix.lower() not in _SUFFIXES and "/" not in source:
+        from geo.sources import fetch  # a pinned source name
+
+        return [fetch(source)]
+    raise FileNotFoundError(f"{path}: no such boundary file (give a path, a folder or a pinned source name)")
+
+
+def _prefecture_filter(prefectures: object) -> set[str] | None:
+    if prefectures is None:
+        return None
+    items = [prefectures] if isinstance(prefectures, (str, int)) else list(prefectures)  # type: ignore[call-overload]
+    return {normalize_pref_code(p) for p in items}
+
+
+def _read_file(path: Path, *, encoding: str | None) -> gpd.GeoDataFrame:
+    """Read one boundary file; a zip is searched for its Shapefile or GeoJSON member."""
+    target = str(path)
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = zf.namelist()
+        except zipfile.BadZipFile:
+            raise ValidationError("not a readable zip archive (corrupt or truncated download?)", source=path) from None
+        shp = [m for m in members if m.lower().endswith(".shp")]
+        js = [m for m in members if m.lower().endswith((".geojson", ".json"))]
+        if not shp and not js:
+            raise ValidationError(f"the zip holds no .shp or .geojson file (members: {members[:10]})", source=path)
+        target = f"/vsizip/{path}/{(shp or js)[0]}"
+        if len(shp or js) > 1:
+            log.warning("%s holds %d boundary files; reading %s", path, len(shp or js), (shp or js)[0])
+    try:
+        layers = pyogrio.list_layers(target)
+        layer = _pick_layer(target, [str(name) for name, _ in layers])
+        if target.lower().endswith(".shp") and encoding is None:
+            return _read_shapefile(target, layer)
+        frame = pyogrio.read_dataframe(target, layer=layer, encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ValidationError(f"cannot read as a boundary file: {exc}", source=path) from None
+    frame.attrs["encoding"] = encoding or "utf-8"
+    return frame
+
+
+def _pick_layer(target: str, names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    for name in names:  # a GeoPackage with several layers: the first one that carries N03 or canonical columns
+        columns = set(pyogrio.read_info(target, layer=name)["fields"])
+        if _N03_REQUIRED <= columns or {"pref_code", "muni_code"} <= columns:
+            return name
+    return names[0]
+
+
+def _read_shapefile(target: str, layer: str) -> gpd.GeoDataFrame:
+    """Official N03 ``.dbf`` files are CP932 and often come without ``.cpg``: use the encoding that decodes."""
+    declared = pyogrio.read_info(target, layer=layer).get("encoding")
+    tried = []
+    for enc in dict.fromkeys([declared, "utf-8", "cp932"]):
+        if enc is None:
+            continue
+        try:
+            frame = pyogrio.read_dataframe(target, layer=layer, encoding=enc)
+        except UnicodeDecodeError:
+            tried.append(enc)
+            continue
+        names = frame["N03_001"] if "N03_001" in frame.columns else pd.Series(dtype=object)
+        if names.isin(PREFECTURES.values()).all():
+            frame.attrs["encoding"] = enc
+            return frame
+        tried.append(enc)
+    raise ValidationError(
+        f"prefecture names (N03_001) do not decode as {' or '.join(tried)}; pass encoding= explicitly",
+        source=target,
+    )
+
+
+def _canonical(
+    raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, level: str
+) -> tuple[pd.DataFrame, dict]:
+    """Map N03 (or already canonical) attributes to the canonical columns, checking every row."""
+    info = {"rows": len(raw), "encoding": raw.attrs.get("encoding"), "unassigned": 0}
+    columns = set(raw.columns)
+    if raw.crs is None:
+        # SmartNews TopoJSON/GeoJSON carry no CRS member; N03 is JGD2011 longitude/latitude.
+        lon = raw.geometry.bounds
+        if not (lon["minx"].min() >= 120 and lon["maxx"].max() <= 155 and lon["miny"].min() >= 20):
+            raise ValidationError(
+                "the file has no CRS and its coordinates are not longitude/latitude in Japan; "
+                "save it with its CRS (e.g. EPSG:6668 or a plane rectangular zone)",
+                source=path,
+            )
+        raw = raw.set_crs(JGD2011)
+    elif not raw.crs.equals(JGD2011):
+        raw = raw.to_crs(JGD2011)
+    if {"pref_code", "muni_code", "muni_name"} <= columns:
+        frame = _from_canonical(raw)
+    elif _N03_REQUIRED <= columns:
+        frame = _from_n03(raw, path)
+    elif "N03_001" in columns and level == "prefecture":  # a prefectures-only file (N03_001 and geometry)
+        frame = _from_n03(raw.assign(N03_004=None, N03_007=None), path)
+        frame["muni_name"] = None
+    elif "N03_001" in columns:
+        raise ValidationError("this file holds prefectures only: read it with level='prefecture'", source=path)
+    else:
+        raise ValidationError(
+            "not an N03 boundary file: expected columns N03_001 (prefecture), N03_004 (municipality) and "
+            f"N03_007 (code), or pref_code/muni_code/muni_name; found {sorted(columns - {'geometry'})}",
+            source=path,
+        )
+    if keep is not None:
+        frame = frame[frame["pref_code"].isin(keep)]
+    info["unassigned"] = int(frame["muni_code"].isna().sum())
+    return frame, info
+
+
+def _from_canonical(raw: gpd.GeoDataFrame) -> pd.DataFrame:
+    frame = raw[CANONICAL].copy()
+    frame["pref_code"] = frame["pref_code"].map(normalize_pref_code)
+    return frame
+
+
+def _from_n03(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
+    problems = []
+    pref_name = raw["N03_001"]
+    pref_code = pref_name.map({v: k for k, v in PREFECTURES.items()})
+    for row in np.flatnonzero(pref_code.isna().to_numpy())[:5]:
+        problems.append(f"row {row + 1}, column N03_001: {pref_name.iloc[row]!r} is not a prefecture name")
+    code = raw["N03_007"].astype("string").str.strip().str.zfill(5)
+    code = code.where(code.str.fullmatch(r"\d{5}", na=False))
+    bad = raw["N03_007"].notna() & code.isna()
+    for row in np.flatnonzero(bad.to_numpy())[:5]:
+        problems.append(f"row {row + 1}, column N03_007: {raw['N03_007'].iloc[row]!r} is not a 5-digit code")
+    if problems:
+        raise ValidationError(problems, source=path)
+    name = _muni_names(raw, code)
+    unassigned = code.isna()
+    if unassigned.any():
+        log.info("%s: %d rows of %s (no code) kept with muni_code missing", path, int(unassigned.sum()), UNASSIGNED)
+    return pd.DataFrame(
+        {
+            "pref_code": pref_code.astype("str"),
+            "pref_name": pref_name.astype("str"),
+            "muni_code": code.astype(object).where(~unassigned, None),
+            "muni_name": name,
+            "geometry": raw.geometry.to_numpy(),
+        }
+    )
+
+
+def _muni_names(raw: gpd.GeoDataFrame, code: pd.Series) -> list[str]:
+    """札幌市中央区 for wards in both layouts, the city name for whole designated cities, else N03_004."""
+    n3 = raw["N03_003"] if "N03_003" in raw.columns else pd.Series(None, index=raw.index)
+    n4 = raw["N03_004"]
+    n5 = raw["N03_005"] if "N03_005" in raw.columns else pd.Series(None, index=raw.index)
+    names = []
+    for c, a, b, ward in zip(code, n3, n4, n5, strict=True):
+        if isinstance(ward, str) and ward:  # newer layout: city in N03_004, ward in N03_005
+            names.append(f"{b}{ward}")
+        elif isinstance(c, str) and is_ward(c) and isinstance(a, str) and a == DESIGNATED_CITIES[city_of(c)]:
+            names.append(f"{a}{b}")
+        elif not isinstance(b, str) or not b:  # designated-city file: the whole city, named in N03_003
+            names.append(a if isinstance(a, str) and a else UNASSIGNED)
+        else:
+            names.append(b)
+    return names
+
+
+def _repair(areas: gpd.GeoDataFrame) -> int:
+    """Make invalid geometries valid in place (keeping polygonal parts); return how many were repaired."""
+    geoms = areas.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        areas.loc[invalid, "geometry"] = [_polygonal(g) for g in fixed]
+        log.warning("repaired %d invalid boundary geometries (self-intersecting rings)", int(invalid.sum()))
+    return int(invalid.sum())
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
+
+
+def _merge_parts(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    coded = areas[areas["muni_code"].notna()]
+    merged = coded.dissolve(by="muni_code", as_index=False, sort=True, aggfunc="first")
+    return gpd.GeoDataFrame(
+        pd.concat([merged[CANONICAL], areas.loc[areas["muni_code"].isna(), CANONICAL]], ignore_index=True),
+        crs=areas.crs,
+    )
+
+
+def _sort(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    # unassigned land sorts after the coded rows of its prefecture
+    key = areas["pref_code"] + areas["muni_code"].fillna("99999")
+    return areas.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _coverage_dissolve(frame: gpd.GeoDataFrame, by: str | list[str]) -> gpd.GeoDataFrame:
+    """Dissolve a clean coverage fast (shared edges removed exactly); fall back to a full union otherwise."""
+    try:
+        return frame.dissolve(by=by, as_index=False, sort=True, method="coverage")
+    except shapely.errors.GEOSException:  # not a valid coverage (e.g. files from different simplifications)
+        log.info("not a clean coverage; dissolving with a full union")
+        return frame.dissolve(by=by, as_index=False, sort=True)
+
+
+def merge_wards(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Merge designated-city wards into their city (札幌市中央区 … → 札幌市 01100); other rows unchanged."""
+    coded = areas["muni_code"].notna()
+    city = areas.loc[coded, "muni_code"].map(city_of)
+    wards = coded & (areas["muni_code"] != city.reindex(areas.index))
+    if not wards.any():
+        return areas.copy()
+    ward_rows = areas[wards].assign(muni_code=city[wards[coded]].to_numpy())
+    cities = _coverage_dissolve(ward_rows[CANONICAL], "muni_code")
+    cities["muni_name"] = cities["muni_code"].map(DESIGNATED_CITIES)
+    out = pd.concat([areas.loc[~wards, CANONICAL], cities[CANONICAL]], ignore_index=True)
+    return _sort(gpd.GeoDataFrame(out, geometry="geometry", crs=areas.crs))
+
+
+def dissolve_prefectures(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per prefecture (all its municipalities and unassigned land), without slivers or gaps."""
+    out = _coverage_dissolve(areas[["pref_code", "pref_name", "geometry"]], ["pref_code", "pref_name"])
+    return out[["pref_code", "pref_name", "geometry"]].sort_values("pref_code", ignore_index=True)
+
+
+def simplify_boundaries(areas: gpd.GeoDataFrame, *, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Simplify for display while keeping shared borders shared (coverage simplification in metres).
+
+    Per-feature simplification opens gaps and overlaps between neighbours; this simplifies the coverage as a
+    whole in a metric CRS and returns EPSG:6668.
+
+    Examples
+    --------
+    >>> light = simplify_boundaries(areas, tolerance_m=500)   # doctest: +SKIP
+    """
+    if tolerance_m <= 0:
+        raise ValidationError(f"tolerance_m must be positive, got {tolerance_m}")
+    metric = to_metric(areas)
+    simplified = metric.geometry.simplify_coverage(tolerance_m)
+    out = areas.copy()
+    out["geometry"] = gpd.GeoSeries(simplified, crs=metric.crs).to_crs(areas.crs).to_numpy()
+    return out
+
+
+def describe(areas: gpd.GeoDataFrame) -> dict[str, object]:
+    """Counts a GIS user checks first: rows, coded rows, unassigned land, prefectures, CRS, bounds."""
+    coded = areas["muni_code"].notna() if "muni_code" in areas.columns else pd.Series(True, index=areas.index)
+    return {
+        "rows": len(areas),
+        "coded_rows": int(coded.sum()),
+        "unassigned_rows": int((~coded).sum()),
+        "prefectures": int(areas["pref_code"].nunique()),
+        "crs": areas.crs.to_string() if areas.crs else None,
+        "bounds": [round(float(v), 4) for v in areas.total_bounds],
+        "invalid_geometries": int((~areas.geometry.is_valid).sum()),
+        **{k: v for k, v in areas.attrs.get("boundaries", {}).items() if k in ("files", "repaired_geometries")},
+    }
+
