@@ -11,6 +11,8 @@ import click
 # subcommand name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
     "boundaries": "geo.cli.boundaries:boundaries",
+    "run": "geo.cli.run:run_command",
+    "demo": "geo.cli.run:demo_command",
 }
 
 

@@ -1,0 +1,53 @@
+"""``geo run`` and ``geo demo``: config-driven runs."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("run")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--db", default=None, help="Also write every layer to PostGIS (postgresql://user@host/db).")
+@click.option("--check", is_flag=True, help="Only validate the config (keys, types, files); run nothing.")
+@click.option("-o", "--output-root", default=None, type=click.Path(file_okay=False),
+              help="Write into OUTPUT_ROOT/<run-name>/ instead of the config's output_dir.")
+@click.pass_context
+def run_command(ctx: click.Context, config: str, db: str | None, check: bool, output_root: str | None) -> None:
+    """Run the analysis described by CONFIG (TOML) into outputs/<run-name>/.
+
+    \b
+    Examples:
+      geo run scripts/yamanashi.toml
+      geo run scripts/yamanashi.toml --check
+      geo run scripts/japan.toml --db postgresql://geo@localhost/geo
+    """
+    from geo.pipeline import run, validate
+
+    if check:
+        cfg = validate(config)
+        click.echo(f"{config}: valid (run {cfg.run.name!r})")
+        return
+    quiet = (ctx.find_root().obj or {}).get("quiet", False)
+    result = run(config, db=db, progress=not quiet, output_root=output_root)
+    if not quiet:
+        click.echo(f"wrote {len(result.files)} files to {result.output_dir}")
+
+
+@click.command("demo")
+@click.option("-o", "--output-root", default="outputs/demo", show_default=True, type=click.Path(file_okay=False))
+@click.pass_context
+def demo_command(ctx: click.Context, output_root: str) -> None:
+    """Build the planner's demo map set from the pinned sources (what `make demo` runs).
+
+    \b
+    Example:
+      geo demo && open outputs/demo/index.html
+    """
+    from geo.demo import run_demo
+
+    quiet = (ctx.find_root().obj or {}).get("quiet", False)
+    results = run_demo(output_root, progress=not quiet)
+    if not quiet:
+        for r in results:
+            click.echo(f"{r.manifest['run']}: {len(r.files)} files in {r.output_dir}")
+        click.echo(f"open {output_root}/index.html")

@@ -1,0 +1,89 @@
+"""Run configs are validated before any work starts, with the config line named for every problem."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from geo import ValidationError
+from geo.config import load_config
+
+GOOD = """
+[run]
+name = "t"
+
+[area]
+boundaries = "n03-2021-s0010"
+prefectures = ["山梨県"]
+
+[[points]]
+name = "stations"
+path = "stations-n02-2023"
+kind = "station"
+
+[[points]]
+name = "mesh"
+path = "mesh1km-yamanashi"
+kind = "demand"
+
+[gaps]
+demand = "mesh"
+supply = [{ layer = "stations", walk_m = 800 }]
+
+[hubs]
+candidates = "stations"
+demand = "mesh"
+radii_m = [1000, 5000]
+choose = 3
+
+[[maps]]
+column = "gap_share"
+layers = ["gaps"]
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "run.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_good_config_loads(tmp_path):
+    config = load_config(_write(tmp_path, GOOD))
+    assert config.hubs.radii_m == [1000.0, 5000.0] and config.gaps.supply[0].walk_m == 800.0
+    assert config.output_dir == tmp_path / "outputs" / "t"
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path):
+    bad = GOOD.replace("choose = 3", "choose = 3\nradius = 5") \
+              .replace('kind = "station"', 'kind = "railway"') \
+              .replace("radii_m = [1000, 5000]", 'radii_m = "5 km"') \
+              .replace('layers = ["gaps"]', 'layers = ["gaps", "roads"]')  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        load_config(_write(tmp_path, bad))
+    message = str(err.value)
+    lines = bad.splitlines()
+    assert f"line {lines.index('radius = 5') + 1}: hubs.radius: unknown key 'radius'" in message
+    assert "allowed here: candidates, demand, radii_m" in message
+    assert f"line {lines.index('kind = \"railway\"') + 1}: points[0].kind: 'railway' is not one of" in message
+    assert "hubs.radii_m: expected a list" in message
+    assert "run.toml" in message
+
+
+def test_missing_file_and_unknown_layer(tmp_path):
+    bad = GOOD.replace('path = "mesh1km-yamanashi"', 'path = "data/mesh.csv"').replace(
+        'layer = "stations"', 'layer = "busstops"'
+    )
+    with pytest.raises(ValidationError) as err:
+        load_config(_write(tmp_path, bad))
+    message = str(err.value)
+    assert "'data/mesh.csv' is neither a file" in message
+    assert "no [[points]] layer named 'busstops'" in message
+
+
+def test_not_toml(tmp_path):
+    with pytest.raises(ValidationError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[run\nname = 1"))
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "nope.toml")
