@@ -1,0 +1,407 @@
+"""Read statistical tables as users bring them: CSV/TSV/Excel, UTF-8 (with or without BOM), CP932 or
+UTF-16, with title rows, multi-row headers (SSDSE: item code, year, Japanese label) and note rows.
+
+This module only turns a file into a grid of cells with real file row numbers, a header and typed columns;
+:mod:`geo.indicators` normalises the codes and joins. Every problem names the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo._errors import ValidationError
+
+ENCODINGS = ("utf-8-sig", "cp932")
+"""Tried in this order when no encoding is given; UTF-8 is strict, so a CP932 file never passes as UTF-8."""
+
+MISSING_MARKERS = frozenset(
+    {"", "-", "−", "－", "―", "‐", "…", "...", "・・・", "x", "X", "*", "***", "NA", "N/A", "nan"}
+)
+"""Cells meaning "no value" in Japanese official tables (e-Stat: "-" none, "…" not available, "x" secret)."""
+
+_CODE_HEADER = re.compile(r"コード|code|団体|jis|n03_007|標準地域", re.IGNORECASE)
+_NAME_HEADER = re.compile(
+    r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE
+)
+_PREF_HEADER = re.compile(r"都道府県|prefecture|^pref$|pref_name|県名", re.IGNORECASE)
+_CODE_VALUE = re.compile(r"^R?\d{5,6}$")
+_SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}$")
+_ITEM_CODE = re.compile(r"^[A-Z]{1,2}\d{3,}$")
+_YEAR = re.compile(r"^(19|20)\d{2}(年度?)?$")
+_UNITS = frozenset(
+    {"人", "世帯", "円", "千円", "百万円", "％", "%", "ha", "km2", "km²", "件", "所", "戸", "床"}
+)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_ODD_CHARS = re.compile("[\x80-\x9f\uf8f0-\uf8f3]")  # C1 controls; cp932 0xA0, 0xFD-0xFF
+_HEADER_SCAN = 40  # header blocks are at most this many rows; data never starts later
+
+
+@dataclass
+class RawTable:
+    """A file read as text cells, before the header is found: ``rows[i]`` came from file row ``lines[i]``."""
+
+    path: Path
+    rows: list[list[str]]
+    lines: list[int]
+    encoding: str | None
+    sheet: str | None = None
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+    def where(self, line: int, column: str | None = None) -> str:
+        sheet = f", sheet {self.sheet!r}" if self.sheet else ""
+        col = f", column {column!r}" if column is not None else ""
+        return f"{self.path.name}{sheet}: row {line}{col}"
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def read_raw(path: Path, *, encoding: str | None = None, sheet: str | int | None = None) -> RawTable:
+    """Read a CSV/TSV/TXT or Excel file into text cells, keeping each cell's file row number (1-based)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path, sheet)
+    if suffix == ".xls":
+        return _read_xls(path, sheet)
+    if sheet is not None:
+        raise ValidationError(
+            f"sheet={sheet!r} only applies to Excel files; {path.name} is read as text", source=path
+        )
+    text, used = decode(path.read_bytes(), path, encoding=encoding)
+    delimiter = "\t" if suffix == ".tsv" or _looks_tab_separated(text) else ","
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for row in reader:
+            # the reader's line_num is the last physical line of the record: a quoted cell may span lines
+            rows.append([cell.strip() for cell in row])
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValidationError(
+            f"row {reader.line_num}: {exc} (an unclosed quote?); fix the quoting or save it as CSV again",
+            source=path,
+        ) from None
+    return RawTable(path, rows, lines, used)
+
+
+def decode(data: bytes, path: Path, *, encoding: str | None) -> tuple[str, str]:
+    """Decode bytes strictly: the given encoding, else UTF-8 (BOM optional), UTF-16 by its BOM, then CP932."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise ValidationError(f"encoding={encoding!r} is unknown to Python (try 'cp932' or 'utf-8')",
+                                  source=path) from None  # fmt: skip
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                f"row {_line_of(data, exc.start)}: byte 0x{data[exc.start]:02x} is not valid {encoding}; "
+                f"give the file's real encoding, or leave encoding unset to detect UTF-8/CP932",
+                source=path,
+            ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    failures = []
+    for candidate in ENCODINGS:
+        try:
+            text = data.decode(candidate)
+        except UnicodeDecodeError as exc:
+            failures.append(
+                f"{candidate} fails at row {_line_of(data, exc.start)} (byte 0x{data[exc.start]:02x})"
+            )
+            continue
+        # Python's cp932 maps unused bytes (0x80, 0xA0, 0xFD-0xFF) to control/private-use characters, which
+        # no real table holds: treat them as a failed decode instead of reading garbage
+        odd = _ODD_CHARS.search(text)
+        if odd is None:
+            return text, candidate
+        failures.append(
+            f"{candidate} gives a control character at row {text.count(chr(10), 0, odd.start()) + 1}"
+        )
+    raise ValidationError(
+        "the file is neither UTF-8 nor CP932 (Shift_JIS): " + "; ".join(failures)
+        + ". Save it as UTF-8 CSV, or pass encoding=... (e.g. 'euc_jp')",
+        source=path,
+    )  # fmt: skip
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _looks_tab_separated(text: str) -> bool:
+    head = text[:4000].splitlines()[:10]
+    return sum(line.count("\t") for line in head) > sum(line.count(",") for line in head)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> RawTable:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a broken or mislabelled file
+        raise ValidationError(
+            f"cannot be opened as an Excel workbook ({exc}); is it really .xlsx?", source=path
+        ) from None
+    try:
+        ws = _pick_sheet(path, book.sheetnames, sheet, lambda name: book[name])
+        rows, lines = [], []
+        for number, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            rows.append([_cell_text(v) for v in row])
+            lines.append(number)
+        return RawTable(path, rows, lines, None, sheet=ws.title)
+    finally:
+        book.close()
+
+
+def _read_xls(path: Path, sheet: str | int | None) -> RawTable:
+    try:
+        import xlrd  # noqa: F401
+    except ImportError:
+        raise ValidationError(
+            "old Excel (.xls) files need the xlrd package (pip install xlrd), or save the sheet as .xlsx",
+            source=path,
+        ) from None
+    book = pd.ExcelFile(path, engine="xlrd")
+    name = _pick_sheet(path, [str(s) for s in book.sheet_names], sheet, lambda n: n)
+    grid = book.parse(name, header=None, dtype=object)
+    rows = [[_cell_text(v) if not pd.isna(v) else "" for v in r] for r in grid.itertuples(index=False)]
+    return RawTable(path, rows, list(range(1, len(rows) + 1)), None, sheet=name)
+
+
+def _pick_sheet(path: Path, names: list[str], sheet: str | int | None, get):
+    if sheet is None:
+        if len(names) > 1:
+            raise ValidationError(
+                f"the workbook has {len(names)} sheets ({', '.join(names)}): pass sheet=NAME (--sheet)",
+                source=path,
+            )
+        return get(names[0])
+    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+        index = int(sheet)
+        if not 0 <= index < len(names):
+            raise ValidationError(f"sheet {sheet} does not exist; sheets: {', '.join(names)}", source=path)
+        return get(names[index])
+    if sheet not in names:
+        raise ValidationError(f"sheet {sheet!r} does not exist; sheets: {', '.join(names)}", source=path)
+    return get(sheet)
+
+
+# ------------------------------------------------------------------------------------------------ header
+
+
+def clean(value: str) -> str:
+    """NFKC (full-width → ASCII digits), no spaces: the form codes and numbers are compared in."""
+    return unicodedata.normalize("NFKC", value).strip().replace(" ", "")
+
+
+@dataclass
+class Header:
+    """Where the header is and what the columns are called."""
+
+    data_start: int  # index into RawTable.rows of the first data row
+    names: list[str]
+    pieces: dict[str, list[str]]  # name -> header cells top to bottom (item code, year, label ...)
+    code_index: int
+    item_codes: dict[str, str]
+    years: dict[str, str]
+
+
+def find_header(raw: RawTable, *, code_column: str | None) -> Header:
+    """Find the code column and the header rows above the first data row, and name the columns."""
+    rows = raw.rows
+    width = max((len(r) for r in rows), default=0)
+    if width == 0 or not any(any(c for c in r) for r in rows):
+        raise ValidationError("the file is empty", source=raw.path)
+    for r in rows:
+        r.extend([""] * (width - len(r)))
+    scan = min(len(rows), _HEADER_SCAN)
+    if code_column is not None:
+        code_index, label_row = _find_named_column(raw, code_column, scan)
+    else:
+        code_index, label_row = _guess_code_column(raw, width, scan)
+    if label_row is None:  # the column was found by its values: the header ends above the first code
+        first = next(i for i in range(len(rows)) if _SHORT_CODE_VALUE.match(clean(rows[i][code_index])))
+        label_row = first - 1
+    if label_row < 0:
+        raise ValidationError(
+            "the first row already holds data: the table needs a header row naming its columns",
+            source=raw.path,
+        )
+    # a title is a lone cell in the first column; group rows (令和3年 over a column) belong to the header
+    block = [i for i in range(label_row + 1) if any(rows[i][1:]) or i == label_row]
+    names, pieces = _column_names(rows, block, width)
+    item_codes, years = {}, {}
+    for i in block:
+        cells = [clean(c) for c in rows[i]]
+        filled = [c for c in cells if c]
+        if sum(bool(_ITEM_CODE.match(c)) for c in filled) >= max(2, 0.4 * len(filled)):
+            item_codes = {n: c for n, c in zip(names, cells, strict=True) if _ITEM_CODE.match(c)}
+        elif sum(bool(_YEAR.match(c)) for c in filled) > len(filled) / 2:
+            years = {n: c for n, c in zip(names, cells, strict=True) if _YEAR.match(c)}
+    return Header(label_row + 1, names, pieces, code_index, item_codes, years)
+
+
+def _find_named_column(raw: RawTable, code_column: str, scan: int) -> tuple[int, int]:
+    wanted = clean(code_column)
+    hits = [(i, j) for i in range(scan) for j, c in enumerate(raw.rows[i]) if clean(c) == wanted]
+    if not hits:
+        labels = sorted({c for i in range(scan) for c in raw.rows[i] if c and not _NUMBER.match(clean(c))})[
+            :30
+        ]
+        raise ValidationError(
+            f"code_column={code_column!r} is not a column header in the first {scan} rows; headers seen: "
+            + ", ".join(labels),
+            source=raw.path,
+        )
+    i, j = hits[-1]
+    return j, i
+
+
+def _guess_code_column(raw: RawTable, width: int, scan: int) -> tuple[int, int | None]:
+    """The code column: by header word (コード, code, 団体...) and by values that look like codes."""
+    rows = raw.rows
+    best: tuple[float, int, int | None] | None = None
+    for j in range(width):
+        header_rows = [i for i in range(scan) if _CODE_HEADER.search(rows[i][j])]
+        label_row = header_rows[-1] if header_rows else None
+        below = rows[(label_row + 1 if label_row is not None else 0) :]
+        values = [clean(r[j]) for r in below if r[j]]
+        if not values:
+            continue
+        long_codes = sum(bool(_CODE_VALUE.match(v)) for v in values) / len(values)
+        short_codes = sum(bool(_SHORT_CODE_VALUE.match(v)) for v in values) / len(values)
+        distinct = len(set(values))
+        if label_row is not None and short_codes >= 0.5:
+            # a named code column: prefer the most distinct (municipal over prefecture codes), then leftmost
+            score = 2 + min(distinct, 10_000) / 10_001 - j * 1e-9
+        elif long_codes >= 0.8 and distinct >= 0.5 * len(values):
+            score = 1 - j * 1e-3  # unnamed: the leftmost column of codes (counts can look like codes too)
+        else:
+            continue
+        if best is None or score > best[0]:
+            best = (score, j, label_row)
+    if best is not None:
+        return best[1], best[2]
+    # no codes anywhere: a column of names (市区町村名 / 都道府県) under a header
+    for pattern in (_NAME_HEADER, _PREF_HEADER):
+        for i in range(scan):
+            if sum(1 for c in rows[i] if c) < 2:  # a title such as 市区町村別人口 is not a header
+                continue
+            for j, c in enumerate(rows[i]):
+                if pattern.search(c):
+                    return j, i
+    raise ValidationError(
+        "no code column found (a header like 'コード', 'code', '団体コード' over 4-6 digit codes, or a "
+        "column of "
+        "municipality names): pass code_column=... (--code-column) naming it",
+        source=raw.path,
+    )
+
+
+def _column_names(
+    rows: list[list[str]], block: list[int], width: int
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Name = the lowest non-empty header cell; a unit (人, 世帯) takes the label above; duplicates take the
+    group header above them (forward-filled across merged cells) until unique."""
+    grid = [rows[i] for i in block]
+    filled = []
+    for r in grid:  # group headers span merged cells: carry them to the right
+        carried, last = [], ""
+        for c in r:
+            last = c or last
+            carried.append(last)
+        filled.append(carried)
+    names, pieces = [], {}
+    for j in range(width):
+        own = [r[j] for r in grid if r[j]]
+        name = own[-1] if own else ""
+        above = [r[j] for r in filled[:-1] if r[j] and r[j] != name]
+        if name in _UNITS and above:  # a unit row (人, 世帯): name the column by the label above it
+            name = f"{above[-1]}（{name}）"
+        names.append(name)
+    for depth in range(len(grid) - 1, 0, -1):
+        counts = pd.Series(names).value_counts()
+        dups = {n for n, k in counts.items() if k > 1}
+        if not dups:
+            break
+        for j, n in enumerate(names):
+            if n in dups:
+                group = filled[depth - 1][j]
+                if group and group not in n:
+                    names[j] = f"{group}_{n}"
+    final, seen = [], set()
+    for j, n in enumerate(names):
+        n = n or f"column_{j + 1}"
+        base, k = n, 2
+        while n in seen:
+            n, k = f"{base}_{k}", k + 1
+        seen.add(n)
+        final.append(n)
+        pieces[n] = [r[j] for r in grid]
+    return final, pieces
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+
+def parse_number(text: str) -> float | None:
+    """A number as written in Japanese tables: full-width, thousands commas, △/▲ for minus, trailing %."""
+    t = clean(text).replace(",", "")
+    if t.startswith(("△", "▲")):
+        t = "-" + t[1:]
+    if t.endswith("%"):
+        t = t[:-1]
+    return float(t) if _NUMBER.match(t) else None
+
+
+def is_text_column(name: str) -> bool:
+    """Columns holding identifiers even when they look numeric (codes keep their leading zeros)."""
+    return bool(_CODE_HEADER.search(name))
+
+
+def type_column(
+    values: pd.Series, name: str, raw: RawTable, lines: pd.Series
+) -> tuple[pd.Series, list[str], int]:
+    """Turn a column of text cells into numbers when most cells are numbers.
+
+    Returns the typed column, the problems (non-numbers in a numeric column, each with file row and column)
+    and the count of missing-value markers. A column that is mostly text is returned unchanged.
+    """
+    marker = values.isin(MISSING_MARKERS)
+    parsed = values.map(lambda v: None if v in MISSING_MARKERS else parse_number(v))
+    present = ~marker
+    if is_text_column(name) or present.sum() == 0 or parsed[present].notna().mean() < 0.5:
+        return values.where(values != "", None), [], 0
+    bad = present & parsed.isna()
+    problems = [
+        f"{raw.where(int(lines[i]), name)}: {values[i]!r} is not a number; write a number, or leave the cell "
+        "empty (or '-') for no value"
+        for i in values.index[bad][:20]
+    ]
+    if bad.sum() > 20:
+        problems.append(f"... and {int(bad.sum()) - 20} more non-numbers in column {name!r}")
+    numbers = pd.to_numeric(parsed, errors="coerce").astype("float64")
+    whole = numbers.dropna()
+    if len(whole) and (whole == whole.round()).all() and whole.abs().max() < 2**53:
+        return numbers.astype("Int64"), problems, int(marker.sum())
+    return numbers, problems, int(marker.sum())

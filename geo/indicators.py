@@ -1,0 +1,896 @@
+"""Indicator tables: read them as planners bring them, join them to boundaries by code, derive measures.
+
+A choropleth is only as good as its join. :func:`read_indicators` reads CSV/TSV/Excel in UTF-8, UTF-8 with
+BOM or CP932, with multi-row headers (the SSDSE originals: item code, year, Japanese label), finds the code
+column and normalises codes through :mod:`geo.codes`. :func:`join_indicators` joins at the right level and
+returns a :class:`JoinReport`: every area without data and every row without an area is listed, with a
+reason and, where a name matches, a suggestion (codes move: 富谷町 04423 → 富谷市 04216). Aggregate rows
+(全国, prefectures, 特別区部 13100, designated-city totals beside their wards, 郡 totals) are never joined
+next to their parts, so nothing is counted twice.
+
+Derived measures keep extensive columns (counts, summed) apart from intensive ones (rates, recomputed from
+sums, never averaged): :func:`add_density`, :func:`add_rate`, :func:`add_change`, :func:`aggregate_wards`,
+:func:`aggregate_to_prefectures`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import _tables
+from geo._errors import ValidationError
+from geo.codes import (
+    DESIGNATED_CITIES,
+    PREFECTURES,
+    TOKYO_WARDS_CODE,
+    city_of,
+    muni_table,
+    normalize_muni_codes,
+    normalize_pref_code,
+)
+
+log = logging.getLogger(__name__)
+
+NORTHERN_TERRITORIES = frozenset({"01695", "01696", "01697", "01698", "01699", "01700"})
+
+CODE_CHANGES: dict[str, tuple[str, str]] = {
+    "04423": ("04216", "富谷町 became 富谷市 on 2016-10-10 (new code)"),
+    "40305": ("40231", "那珂川町 became 那珂川市 on 2018-10-01 (new code)"),
+    "12402": ("12239", "大網白里町 became 大網白里市 on 2013-01-01 (new code)"),
+    "22138": ("22130", "浜松市中央区 (wards reorganised 2024-01-01): join 浜松市 at level designated_city"),
+    "22139": ("22130", "浜松市浜名区 (wards reorganised 2024-01-01): join 浜松市 at level designated_city"),
+    "22140": ("22130", "浜松市天竜区 (wards reorganised 2024-01-01): join 浜松市 at level designated_city"),
+}
+"""Known code changes around the 2021 boundaries: old or new code → (code in 2021, what happened).
+Used for suggestions when a table has no name column; names are matched first."""
+
+_TOTAL_NAMES = re.compile(r"全国|合計|総数|総計|^計$|total|japan", re.IGNORECASE)
+_MUNI_SUFFIX = re.compile(r"(市|町|村|区)$")
+
+Kind = Literal[
+    "national", "prefecture", "tokyo_wards_total", "designated_city", "ward", "municipality", "other"
+]
+
+
+# ======================================================================================== reading tables
+
+
+def read_indicators(
+    path: str | Path,
+    *,
+    code_column: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read an indicator table keyed by municipal or prefecture codes.
+
+    Parameters
+    ----------
+    path
+        CSV, TSV/TXT or Excel (``.xlsx``; ``.xls`` needs xlrd). Title rows, multi-row headers and note rows
+        below the data are recognised.
+    code_column
+        Header of the code column (any header row); by default the column headed コード/code/団体コード…
+        holding codes, or a column of municipality names (市区町村名) if there are no codes.
+    encoding
+        By default UTF-8 (with or without BOM) is tried strictly, then CP932 (Shift_JIS).
+    sheet
+        Excel sheet name or 0-based index; required when the workbook has several sheets.
+
+    Returns
+    -------
+    DataFrame
+        ``muni_code`` (5-digit str) or ``pref_code`` (2-digit str) first, then ``source_row`` (the row number
+        in the file, 1-based) and the file's columns, numeric where the cells are numbers ("1,234", "△5",
+        full-width digits; "-", "…", "x" → missing). A national total row (全国/合計) keeps a missing code.
+        ``attrs["indicators"]`` records path, encoding, level, code column, name column, header rows, SSDSE
+        item codes and years per column, missing-value markers and skipped note rows.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with file, row and column: undecodable bytes, no code column, empty or invalid
+        codes, unknown or ambiguous names, duplicated codes, text in a numeric column.
+
+    Examples
+    --------
+    >>> t = read_indicators("SSDSE-A-2026.csv")        # doctest: +SKIP  (CP932, 3 header rows)
+    >>> t.attrs["indicators"]["item_codes"]["総人口"]      # doctest: +SKIP
+    'A1101'
+    """
+    path = Path(path)
+    raw = _tables.read_raw(path, encoding=encoding, sheet=sheet)
+    header = _tables.find_header(raw, code_column=code_column)
+    code_name = header.names[header.code_index]
+    body = raw.rows[header.data_start :]
+    lines = pd.Series(raw.lines[header.data_start :], dtype="int64")
+    grid = pd.DataFrame(body, columns=header.names, dtype=object)
+    empty = grid.eq("").all(axis=1)
+    # a note (注：…, 資料：…) is one long text cell, usually under the data; blank rows are layout
+    single = grid.ne("").sum(axis=1) == 1
+    notes = (
+        ~empty
+        & single
+        & grid.apply(lambda r: _is_note(next(c for c in r if c)) if (r != "").any() else False, axis=1)
+    )
+    skipped = [(int(lines[i]), " ".join(c for c in grid.loc[i] if c)) for i in grid.index[notes]]
+    keep = ~(empty | notes)
+    grid, lines = grid[keep].reset_index(drop=True), lines[keep].reset_index(drop=True)
+    if grid.empty:
+        raise ValidationError(
+            f"no data rows below the header (row {raw.lines[header.data_start - 1]})", source=path
+        )
+
+    problems: list[str] = []
+    typed: dict[str, pd.Series] = {}
+    markers: dict[str, int] = {}
+    for name in header.names:
+        if name == code_name or (name.startswith("column_") and grid[name].eq("").all()):
+            continue  # trailing commas make empty unnamed columns
+        col, col_problems, n_markers = _tables.type_column(grid[name], name, raw, lines)
+        typed[name] = col
+        problems += col_problems
+        if n_markers:
+            markers[name] = n_markers
+    name_col = _find_name_column(header.names, code_name, typed, _tables._NAME_HEADER)
+    pref_col = _find_name_column(header.names, code_name, typed, _tables._PREF_HEADER)
+    level, codes, code_problems = _normalise_codes(
+        grid[code_name], raw, lines, code_name,
+        names=typed.get(name_col) if name_col else None, prefs=typed.get(pref_col) if pref_col else None,
+    )  # fmt: skip
+    problems = code_problems + problems
+    if problems:
+        raise ValidationError(problems, source=path)
+
+    key = "pref_code" if level == "prefecture" else "muni_code"
+    columns = {key: codes.astype("string"), "source_row": lines}
+    spelled = grid[code_name].map(_tables.clean)
+    if (~spelled.str.fullmatch(r"R?\d{1,6}|-?")).mean() > 0.5:  # names stood for codes: keep them as written
+        columns[code_name if code_name not in (key, "source_row") else f"{code_name}_original"] = grid[
+            code_name
+        ]
+        if level == "prefecture":
+            pref_col = pref_col or code_name
+        else:
+            name_col = name_col or code_name
+    for name, col in typed.items():
+        columns[name if name not in (key, "source_row") else f"{name}_original"] = col.reset_index(drop=True)
+    out = pd.DataFrame(columns)
+    out.attrs["indicators"] = {
+        "path": str(path),
+        "encoding": raw.encoding,
+        "sheet": raw.sheet,
+        "level": level,
+        "code_column": code_name,
+        "name_column": name_col,
+        "pref_column": pref_col,
+        "header_rows": [raw.lines[i] for i in range(header.data_start)],
+        "item_codes": header.item_codes,
+        "years": header.years,
+        "missing_markers": markers,
+        "skipped_rows": skipped,
+    }
+    log.info("read %s (%s, %s level): %d rows", path.name, raw.encoding or "Excel", level, len(out))
+    return out
+
+
+def _is_note(cell: str) -> bool:
+    text = _tables.clean(cell)
+    return (
+        not _tables._SHORT_CODE_VALUE.match(text)
+        and _tables.parse_number(text) is None
+        and (len(text) > 12 or text.startswith(("注", "資料", "出典", "※", "(注", "（注")))
+    )
+
+
+def _find_name_column(
+    names: list[str], code_name: str, typed: dict[str, pd.Series], pattern: re.Pattern
+) -> str | None:
+    for n in names:
+        is_text = n in typed and not pd.api.types.is_numeric_dtype(typed[n])
+        if n != code_name and pattern.search(n) and is_text and not re.search(r"コード|code", n, re.I):
+            return n
+    return None
+
+
+def _normalise_codes(
+    values: pd.Series, raw: _tables.RawTable, lines: pd.Series, column: str, *, names: pd.Series | None,
+    prefs: pd.Series | None,
+) -> tuple[str, pd.Series, list[str]]:  # fmt: skip
+    """Codes → 5-digit municipal or 2-digit prefecture codes; decide the table's level; list problems."""
+    text = values.map(_tables.clean)
+    if text.str.fullmatch(r"R\d{5}").mean() > 0.5:  # SSDSE writes region codes as R01100
+        text = text.str.replace(r"^R(?=\d{5}$)", "", regex=True)
+
+    def labels(col: pd.Series | None) -> pd.Series:
+        if col is None:
+            return pd.Series("", index=values.index)
+        col = col.fillna("").astype(str)
+        return col.where(~col.isin(_tables.MISSING_MARKERS), "")
+
+    label, pref_label = labels(names), labels(prefs)
+    total = (
+        text.isin({"", "-", "−", "―", "0", "00", "00000", "000000", "000001"})
+        & (label.str.contains(_TOTAL_NAMES) | pref_label.str.contains(_TOTAL_NAMES)
+           | text.isin({"00000", "000000", "000001"}))
+    ) | text.str.fullmatch(r"全国|合計|総数|総計|計")  # fmt: skip
+    problems: list[str] = []
+    codes = pd.Series(pd.NA, index=values.index, dtype="object")
+    todo = ~total
+    digits = text[todo].str.fullmatch(r"\d{1,6}")
+    pref_like = text[todo].str.fullmatch(r"\d{1,2}|\d{2}000|\d{2}000\d") | text[todo].isin(_pref_spellings())
+    level = "prefecture" if len(pref_like) and pref_like.all() else "municipality"
+    if level == "prefecture":
+        for i in text.index[todo]:
+            try:
+                codes[i] = normalize_pref_code(text[i])
+            except ValidationError as exc:
+                problems.append(f"{raw.where(int(lines[i]), column)}: {exc}")
+    else:
+        as_names = todo & ~text.str.fullmatch(r"\d{1,6}")
+        source = text.where(~as_names, values.astype(str).str.strip())
+        result = normalize_muni_codes(
+            source[todo], prefs=pref_label[todo].where(pref_label[todo] != "") if prefs is not None else None
+        )
+        codes[todo] = result["code"].astype(object)
+        for i in result.index[result["problem"].notna()]:
+            value = values[i]
+            if text[i] == "":
+                fix = "fill in the 5-digit code (or the name) or delete the row"
+                why = "the code is empty"
+            elif bool(digits.get(i, False)):
+                fix = "give the 5-digit code (e.g. 13101) or the 6-digit code with check digit"
+                why = result.at[i, "problem"]
+            else:
+                fix = "use the 5-digit code, or add the prefecture in a 都道府県 column to disambiguate"
+                why = result.at[i, "problem"]
+            problems.append(f"{raw.where(int(lines[i]), column)}: {why} (value {value!r}); {fix}")
+    dup = codes[codes.notna()].duplicated(keep=False)
+    for code, group in codes[codes.notna()][dup].groupby(codes[codes.notna()][dup]):
+        rows = ", ".join(str(int(lines[i])) for i in group.index)
+        problems.append(
+            f"{raw.path.name}: rows {rows}, column {column!r}: the code {code} appears {len(group)} times; "
+            "keep one row per code (a table of several years belongs in columns, not rows)"
+        )
+    return level, codes, problems
+
+
+def _pref_spellings() -> set[str]:
+    names = set(PREFECTURES.values())
+    return names | {n.rstrip("都府県") for n in names if n != "北海道"}
+
+
+# ========================================================================================== row kinds
+
+
+def code_kinds(codes: pd.Series) -> pd.Series:
+    """What each municipal code stands for: ``national``, ``prefecture``, ``tokyo_wards_total`` (13100),
+    ``designated_city``, ``ward``, ``municipality`` (in the 2021 code table) or ``other`` (a former or
+    newer code, a 郡 total, 島しょ ...)."""
+    known = set(muni_table()["muni_code"])
+
+    def kind(code: object) -> str:
+        if code is None or code is pd.NA or (isinstance(code, float) and np.isnan(code)):
+            return "national"
+        c = str(code)
+        if c == "00000":
+            return "national"
+        if c.endswith("000"):
+            return "prefecture"
+        if c == TOKYO_WARDS_CODE:
+            return "tokyo_wards_total"
+        if c in DESIGNATED_CITIES:
+            return "designated_city"
+        if city_of(c) != c:
+            return "ward"
+        return "municipality" if c in known else "other"
+
+    return codes.map(kind).astype(object)
+
+
+def table_level(table: pd.DataFrame) -> str:
+    """The boundary level a table joins to: ``prefecture`` (pref_code), ``designated_city`` (whole designated
+    cities and no wards, like SSDSE-A) or ``municipality`` (wards, with or without city totals)."""
+    if "muni_code" not in table.columns:
+        return "prefecture"
+    kinds = set(code_kinds(table["muni_code"]))
+    return "designated_city" if "designated_city" in kinds and "ward" not in kinds else "municipality"
+
+
+# ============================================================================================== joining
+
+
+@dataclass
+class JoinReport:
+    """What a join matched and what it did not.
+
+    Attributes
+    ----------
+    matched
+        Areas that received a table row.
+    unmatched_areas
+        Coded areas without a table row: code, name, reason, suggestion.
+    unmatched_rows
+        Table rows not joined: ``source_row`` (file row), code, name, kind, reason, suggestion.
+    """
+
+    matched: int
+    unmatched_areas: pd.DataFrame
+    unmatched_rows: pd.DataFrame
+    level: str = "municipality"
+    n_areas: int = 0
+    n_rows: int = 0
+    uncoded_areas: int = 0
+    source: str | None = None
+    totals: dict[str, dict[str, float | bool]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
+        src = f" ({Path(self.source).name})" if self.source else ""
+        lines = [
+            f"結合 join{src}: {self.matched:,} / {self.n_areas:,} areas matched ({share:.1f} %), "
+            f"level {self.level}; table {self.n_rows:,} rows"
+        ]
+        if self.uncoded_areas:
+            lines.append(f"  コードなしの区域 areas without a code (所属未定地): {self.uncoded_areas}")
+        if len(self.unmatched_areas):
+            lines.append(f"  データのない区域 areas without data: {len(self.unmatched_areas)}")
+            lines += [f"    {_describe(r)}" for r in self.unmatched_areas.head(12).itertuples(index=False)]
+            if len(self.unmatched_areas) > 12:
+                lines.append(f"    ... {len(self.unmatched_areas) - 12} more")
+        if len(self.unmatched_rows):
+            rows = self.unmatched_rows
+            lines.append(f"  結合しなかった行 table rows not joined: {len(rows)}")
+            for reason, group in rows.groupby("reason", sort=False):
+                if len(group) > 3 and group["suggestion"].isna().all():
+                    sample = ", ".join(
+                        f"{c or '-'} {n}"
+                        for c, n in zip(group["code"].head(3), group["name"].head(3), strict=True)
+                    )
+                    lines.append(f"    {len(group)} × {reason} (e.g. {sample})")
+                else:
+                    lines += [f"    {_describe(r)}" for r in group.head(12).itertuples(index=False)]
+        if self.totals:
+            equal = [c for c, t in self.totals.items() if t["equal"]]
+            differ = [c for c, t in self.totals.items() if not t["equal"]]
+            first = self.totals[equal[0]] if equal else None
+            lines.append(
+                f"  全国計との照合 vs the table's national row: {len(equal)} column(s) sum exactly to it"
+                + (f" (e.g. {equal[0]} {first['joined_sum']:,.0f})" if first else "")
+            )
+            if differ:
+                more = " ..." if len(differ) > 8 else ""
+                shown = ", ".join(differ[:8])
+                lines.append(
+                    f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}"
+                )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary for run manifests."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {k: (None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else
+                     int(v) if isinstance(v, np.integer) else v) for k, v in r.items()}
+                for r in frame.to_dict("records")
+            ]  # fmt: skip
+
+        return {
+            "matched": self.matched,
+            "areas": self.n_areas,
+            "rows": self.n_rows,
+            "level": self.level,
+            "source": self.source,
+            "uncoded_areas": self.uncoded_areas,
+            "unmatched_areas": records(self.unmatched_areas),
+            "unmatched_rows": records(self.unmatched_rows),
+            "totals": self.totals,
+        }
+
+
+def _describe(r: Any) -> str:
+    where = f"row {r.source_row}: " if hasattr(r, "source_row") and not pd.isna(r.source_row) else ""
+    sug = f" → {r.suggestion}?" if isinstance(r.suggestion, str) else ""
+    return f"{where}{r.code or '-'} {r.name} ({r.reason}){sug}"
+
+
+def join_indicators(
+    areas: gpd.GeoDataFrame, table: pd.DataFrame, *, how: Literal["left", "inner"] = "left"
+) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Join an indicator table to boundaries by code, at the level both share.
+
+    Parameters
+    ----------
+    areas
+        Boundaries from :func:`geo.read_boundaries` (``muni_code`` at level municipality or designated_city,
+        or ``pref_code`` only at level prefecture).
+    table
+        From :func:`read_indicators` (or any frame with a normalised ``muni_code`` or ``pref_code``).
+    how
+        ``"left"`` keeps every area (missing values where there is no row); ``"inner"`` keeps matched areas.
+
+    Returns
+    -------
+    (GeoDataFrame, JoinReport)
+        The areas with the table's columns, and the report of what matched and what did not.
+
+    Raises
+    ------
+    ValidationError
+        When the levels differ (a table of whole designated cities against ward-level areas, wards only
+        against whole cities, a prefecture table against municipalities), or codes repeat in the table.
+
+    Examples
+    --------
+    >>> areas = geo.read_boundaries("n03-2021-s0010", level="designated_city")   # doctest: +SKIP
+    >>> joined, report = join_indicators(areas, geo.read_indicators("SSDSE-A-2026.csv"))  # doctest: +SKIP
+    >>> report.matched                                                              # doctest: +SKIP
+    1741
+    """
+    if how not in ("left", "inner"):
+        raise ValidationError(f"how={how!r} is not one of 'left', 'inner'")
+    meta = table.attrs.get("indicators", {})
+    source = meta.get("path")
+    if "muni_code" in table.columns:
+        key = "muni_code"
+    elif "pref_code" in table.columns:
+        key = "pref_code"
+    else:
+        raise ValidationError(
+            "the table has no muni_code or pref_code column: "
+            "read it with geo.read_indicators(path, code_column=...)",
+            source=source,
+        )
+    area_level = "prefecture" if "muni_code" not in areas.columns else "municipality"
+    if key == "pref_code" and area_level != "prefecture":
+        raise ValidationError(
+            "this is a prefecture table: read the boundaries with level='prefecture' "
+            "(--level prefecture) to join it",
+            source=source,
+        )
+    if key == "muni_code" and area_level == "prefecture":
+        raise ValidationError(
+            "this is a municipal table and the areas are prefectures: sum it first with "
+            "geo.aggregate_to_prefectures(table, sum_columns=[...], rate_columns={...}), or read the "
+            "boundaries "
+            "at level 'municipality'",
+            source=source,
+        )
+    rows = table.copy()
+    rows["_kind"] = (
+        code_kinds(rows[key]) if key == "muni_code" else np.where(rows[key].isna(), "national", "prefecture")
+    )
+    dup = rows[key].notna() & rows[key].duplicated(keep=False)
+    if dup.any():
+        codes = sorted(rows.loc[dup, key].unique())
+        raise ValidationError(
+            f"codes appear more than once in the table: {', '.join(codes[:20])}; keep one row per code",
+            source=source,
+        )
+    area_codes = areas[key].dropna()
+    level = _check_levels(area_codes, rows, source) if key == "muni_code" else "prefecture"
+    names = _row_names(rows, meta, key)
+    matched_mask = rows[key].isin(set(area_codes)) & rows[key].notna()
+    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level)
+    has_row = areas[key].isin(set(rows.loc[matched_mask, key]))
+    coded = areas[key].notna()
+    unmatched_areas = _unmatched_areas(areas[coded & ~has_row], key, unmatched_rows)
+
+    values = rows.loc[matched_mask].drop(columns=["_kind", "source_row"], errors="ignore")
+    clash = [c for c in values.columns if c != key and c in areas.columns]
+    values = values.drop(columns=[c for c in clash if c in ("pref_code", "pref_name", "muni_name")])
+    values = values.rename(columns={c: f"{c}_table" for c in clash if c in values.columns})
+    joined = areas.merge(
+        values, on=key, how=how, validate="many_to_one" if area_codes.is_unique else "many_to_many"
+    )
+    joined = gpd.GeoDataFrame(joined, geometry=areas.geometry.name, crs=areas.crs)
+    joined.attrs = {k: v for k, v in areas.attrs.items()} | {"indicators": meta}
+    report = JoinReport(
+        matched=int(has_row[coded].sum()),
+        unmatched_areas=unmatched_areas,
+        unmatched_rows=unmatched_rows,
+        level=level,
+        n_areas=int(coded.sum()),
+        n_rows=len(table),
+        uncoded_areas=int((~coded).sum()),
+        source=source,
+        totals=_check_totals(rows, joined, key, areas),
+    )
+    log.info("%s", report)
+    return joined, report
+
+
+def _check_levels(area_codes: pd.Series, rows: pd.DataFrame, source: str | None) -> str:
+    """Refuse joins at the wrong level: whole-city rows against wards, or wards only against whole cities."""
+    area_set = set(area_codes)
+    area_cities = {c for c in area_set if c in DESIGNATED_CITIES}
+    area_ward_cities = {city_of(c) for c in area_set if city_of(c) != c}
+    table_cities = set(rows.loc[rows["_kind"] == "designated_city", "muni_code"])
+    table_ward_cities = {city_of(c) for c in rows.loc[rows["_kind"] == "ward", "muni_code"]}
+    city_only = sorted((table_cities - table_ward_cities) & area_ward_cities)
+    if city_only:
+        names = "、".join(DESIGNATED_CITIES[c] for c in city_only[:5])
+        raise ValidationError(
+            f"the table holds {len(city_only)} designated cities whole ({names}...) but the areas are "
+            "split into wards: read the boundaries with level='designated_city' (--level designated_city)",
+            source=source,
+        )
+    wards_only = sorted((table_ward_cities - table_cities) & area_cities)
+    if wards_only:
+        names = "、".join(DESIGNATED_CITIES[c] for c in wards_only[:5])
+        raise ValidationError(
+            f"the table holds the wards of {len(wards_only)} designated cities ({names}...) without a "
+            "city row and the areas are whole cities: sum the wards first with geo.aggregate_wards(table), "
+            "or read the "
+            "boundaries at level 'municipality'",
+            source=source,
+        )
+    return "designated_city" if area_cities and not area_ward_cities else "municipality"
+
+
+def _row_names(rows: pd.DataFrame, meta: Mapping[str, Any], key: str) -> pd.Series:
+    """The table's own name of each row where it has one (富谷町 under an old code), else the code table's."""
+    if key == "pref_code":
+        known = rows[key].map(PREFECTURES)
+    else:
+        lookup = muni_table().set_index("muni_code")["muni_name"].to_dict() | DESIGNATED_CITIES | PREFECTURES
+        known = rows[key].map(
+            lambda c: lookup.get(c, lookup.get(str(c)[:2]) if str(c).endswith("000") else None)
+        )
+    own = pd.Series("", index=rows.index)
+    candidates = [
+        meta.get("name_column"), meta.get("pref_column"), "muni_name", "name", "municipality", "pref_name",
+        "prefecture", "市区町村名", "市区町村",
+    ]  # fmt: skip
+    for c in candidates:
+        if c and c in rows.columns and not pd.api.types.is_numeric_dtype(rows[c]):
+            own = rows[c].fillna("").astype(str)
+            own = own.where(~own.isin(_tables.MISSING_MARKERS), "")
+            break
+    return own.where(own != "", known.fillna("")).astype(str)
+
+
+def _stem(name: str) -> str:
+    """富谷町 / 黒川郡富谷町 / 宮城県富谷市 → 富谷: compare names across town → city changes."""
+    name = re.sub(r"^(北海道|東京都|京都府|大阪府|.{2,3}県)", "", name)
+    name = re.sub(r"^.+?郡(?=.)", "", name)
+    return _MUNI_SUFFIX.sub("", name)
+
+
+_REASONS = {
+    "national": "全国 national total",
+    "prefecture": "都道府県計 prefecture total",
+    "tokyo_wards_total": "特別区部 total of Tokyo's 23 wards (joined one by one)",
+}
+
+
+def _unmatched_rows(
+    rows: pd.DataFrame, names: pd.Series, areas: gpd.GeoDataFrame, key: str, level: str
+) -> pd.DataFrame:
+    area_prefs = set(areas["pref_code"].dropna())
+    by_stem: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    if key == "muni_code":
+        for code, name, pref in zip(areas["muni_code"], areas["muni_name"], areas["pref_code"], strict=True):
+            if isinstance(code, str):
+                by_stem.setdefault((pref, _stem(name)), []).append((code, name))
+    out = []
+    for i, r in rows.iterrows():
+        code = r[key] if isinstance(r[key], str) else ""
+        kind = r["_kind"]
+        name = names.get(i, "")
+        suggestion = None
+        if code and kind != "national" and code[:2] not in area_prefs:
+            reason = "prefecture not among the areas"
+        elif kind in _REASONS:
+            reason = _REASONS[kind]
+        elif kind == "designated_city":
+            reason = "政令市計 designated-city total: its wards are joined (not counted twice)"
+        elif kind == "ward" and level == "designated_city" and code in set(muni_table()["muni_code"]):
+            reason = "区 ward: its designated city is joined whole (not counted twice)"
+        elif name.endswith("郡"):
+            reason = "郡計 county total"
+        elif name in {"島しょ", "島嶼"}:
+            reason = "島しょ total of Tokyo's islands"
+        else:
+            reason = "code not in the boundaries (former or newer code?)"
+            candidates = by_stem.get((code[:2], _stem(name)), []) if name else []
+            if candidates:
+                suggestion = ", ".join(f"{c} {n}" for c, n in candidates)
+            elif code in CODE_CHANGES:
+                new, why = CODE_CHANGES[code]
+                suggestion, reason = new, why
+        out.append({
+            "source_row": r.get("source_row", pd.NA), "code": code, "name": name, "kind": kind,
+            "reason": reason, "suggestion": suggestion,
+        })  # fmt: skip
+    frame = pd.DataFrame(out, columns=["source_row", "code", "name", "kind", "reason", "suggestion"])
+    frame["source_row"] = frame["source_row"].astype("Int64")
+    return frame
+
+
+def _unmatched_areas(missing: gpd.GeoDataFrame, key: str, rows: pd.DataFrame) -> pd.DataFrame:
+    name_col = "muni_name" if key == "muni_code" else "pref_name"
+    candidates = rows[rows["reason"].str.startswith("code not in") | rows["code"].isin(list(CODE_CHANGES))]
+    out = []
+    for code, name in zip(missing[key], missing[name_col], strict=True):
+        suggestion = None
+        if code in NORTHERN_TERRITORIES:
+            reason = "北方領土 Northern Territories: no statistics"
+        else:
+            reason = "no row in the table"
+            hits = candidates[
+                (candidates["code"].str[:2] == code[:2]) & (candidates["name"].map(_stem) == _stem(name))
+            ]
+            hits = pd.concat(
+                [hits, candidates[candidates["code"].map(lambda c: CODE_CHANGES.get(c, ("",))[0]) == code]]
+            )
+            if len(hits):
+                suggestion = ", ".join(dict.fromkeys(
+                    f"row {r.source_row}: {r.code} {r.name}".strip() for r in hits.itertuples(index=False)
+                ))  # fmt: skip
+        out.append({"code": code, "name": name, "reason": reason, "suggestion": suggestion})
+    return pd.DataFrame(out, columns=["code", "name", "reason", "suggestion"])
+
+
+def _check_totals(rows: pd.DataFrame, joined: gpd.GeoDataFrame, key: str, areas: gpd.GeoDataFrame) -> dict:
+    """Where the table carries its own national total and the areas cover Japan, compare it with the join."""
+    national = rows[rows["_kind"] == "national"]
+    if len(national) != 1 or areas["pref_code"].nunique() < 47:
+        return {}
+    out = {}
+    for col in rows.columns:
+        if col in (key, "source_row", "_kind") or not pd.api.types.is_numeric_dtype(rows[col]):
+            continue
+        total = national[col].iloc[0]
+        if pd.isna(total) or col not in joined.columns:
+            continue
+        joined_sum = float(pd.to_numeric(joined[col], errors="coerce").sum())
+        out[col] = {
+            "table_total": float(total),
+            "joined_sum": joined_sum,
+            "equal": bool(np.isclose(total, joined_sum, rtol=0, atol=1e-6)),
+        }
+    return out
+
+
+# ===================================================================================== derived measures
+
+
+def add_density(
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
+    column: str,
+    *,
+    per: Literal["km2", "ha"] = "km2",
+    name: str | None = None,
+    area_km2_column: str | None = None,
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Add ``column`` per km² (or per ha) of each area, measured in an equal-area CRS (never in degrees).
+
+    ``area_km2_column`` takes the area from a column instead (e.g. the official area, which leaves out
+    北方地域 and 竹島); then ``gdf`` may be a plain table.
+
+    Examples
+    --------
+    >>> joined = add_density(joined, "総人口")    # doctest: +SKIP  (adds 総人口_per_km2)
+    """
+    from geo.crs import area_km2
+
+    _require(gdf, [column, *([area_km2_column] if area_km2_column else [])])
+    if per not in ("km2", "ha"):
+        raise ValidationError(f"per={per!r} is not one of 'km2', 'ha'")
+    if area_km2_column:
+        km2 = _numeric(gdf[area_km2_column]).to_numpy()
+    elif isinstance(gdf, gpd.GeoDataFrame):
+        km2 = area_km2(gdf)
+    else:
+        raise ValidationError("add_density needs a GeoDataFrame, or area_km2_column naming an area column")
+    area = km2 * (1.0 if per == "km2" else 100.0)
+    out = gdf.copy()
+    out[name or f"{column}_per_{per}"] = _numeric(out[column]).to_numpy() / np.where(area > 0, area, np.nan)
+    return out
+
+
+def add_rate(
+    df: pd.DataFrame, numerator: str, denominator: str, *, per: float = 1000, name: str | None = None
+) -> pd.DataFrame:
+    """Add ``numerator / denominator × per`` (per=1000: per 1,000 people; per=100: a share in %).
+
+    A zero or missing denominator gives a missing value, never 0 or infinity.
+
+    Examples
+    --------
+    >>> t = add_rate(t, "65歳以上人口", "総人口", per=100, name="ageing_rate")   # doctest: +SKIP
+    """
+    _require(df, [numerator, denominator])
+    den = _numeric(df[denominator])
+    out = df.copy()
+    out[name or f"{numerator}_per_{per:g}_{denominator}"] = (
+        _numeric(df[numerator]) / den.where(den != 0) * per
+    )
+    return out
+
+
+def add_change(
+    df: pd.DataFrame, before: str, after: str, *, name: str | None = None, percent: bool = True
+) -> pd.DataFrame:
+    """Add the change from ``before`` to ``after``: in % of ``before`` (default) or as a difference.
+
+    Examples
+    --------
+    >>> t = add_change(t, "pop_2015", "pop_2020", name="pop_change_pct")   # doctest: +SKIP
+    """
+    _require(df, [before, after])
+    b, a = _numeric(df[before]), _numeric(df[after])
+    out = df.copy()
+    out[name or f"change_{before}_{after}"] = (a - b) / b.where(b != 0) * 100 if percent else a - b
+    return out
+
+
+def aggregate_wards(
+    table: pd.DataFrame,
+    *,
+    sum_columns: Sequence[str] | None = None,
+    rate_columns: Mapping[str, tuple] | None = None,
+) -> pd.DataFrame:
+    """Sum designated-city wards into whole-city rows (for joins at level ``designated_city``).
+
+    Where the table already holds the city row, that row is kept and its wards are left out; where it holds
+    only the wards, a city row is built: ``sum_columns`` summed (default: every numeric column — pass them
+    when the table holds rates), ``rate_columns`` recomputed from the sums, other columns empty.
+    What was done is in ``attrs["aggregate_wards"]``.
+
+    Examples
+    --------
+    >>> cities = aggregate_wards(geo.read_indicators("wards.csv"), sum_columns=["pop"])   # doctest: +SKIP
+    """
+    if "muni_code" not in table.columns:
+        raise ValidationError("aggregate_wards needs a municipal table with muni_code")
+    kinds = code_kinds(table["muni_code"])
+    wards = kinds == "ward"
+    city = table["muni_code"].where(~wards).astype(object)
+    city[wards] = table.loc[wards, "muni_code"].map(city_of)
+    present = set(table.loc[kinds == "designated_city", "muni_code"])
+    built = sorted(set(city[wards]) - present)
+    numeric = [
+        c for c in table.columns if c not in ("source_row",) and pd.api.types.is_numeric_dtype(table[c])
+    ]
+    sums = list(sum_columns) if sum_columns is not None else numeric
+    _require(table, sums)
+    parts = table[wards & city.isin(built)]
+    grouped = parts.groupby(city[parts.index])[sums].sum(min_count=1)
+    new = pd.DataFrame({"muni_code": grouped.index.astype("string")})
+    for c in sums:
+        new[c] = grouped[c].to_numpy()
+    new = _recompute_rates(new, rate_columns or {})
+    kept = table[~wards].copy()
+    out = pd.concat([kept, new], ignore_index=True).sort_values("muni_code", ignore_index=True)
+    out.attrs = dict(table.attrs)
+    out.attrs["aggregate_wards"] = {
+        "summed_into": built,
+        "kept_city_rows": sorted(present & set(city[wards])),
+        "wards_left_out": int(wards.sum()),
+    }
+    return out
+
+
+def aggregate_to_prefectures(
+    df: pd.DataFrame,
+    *,
+    sum_columns: Sequence[str],
+    rate_columns: Mapping[str, tuple[str, str] | tuple[str, str, float]] | None = None,
+    missing: Literal["raise", "skip", "propagate"] = "raise",
+) -> pd.DataFrame:
+    """Aggregate municipal rows to prefectures: counts summed, rates recomputed from the sums.
+
+    Parameters
+    ----------
+    df
+        A municipal table or joined areas (``muni_code``). National, prefecture, 特別区部 and other aggregate
+        rows are left out, and a designated city is taken once: from its wards when they are present, else
+        from the city row (never both). Left-out rows are listed in ``attrs["aggregate_to_prefectures"]``.
+    sum_columns
+        Extensive columns (persons, households, facilities): summed.
+    rate_columns
+        ``{name: (numerator, denominator)}`` or ``(numerator, denominator, per)``: recomputed as
+        ``Σ numerator / Σ denominator × per`` (per defaults to 1), never averaged.
+    missing
+        A municipality with a missing value: ``"raise"`` (default) names it, ``"skip"`` sums the others (the
+        count of skipped values per prefecture goes to ``n_missing``), ``"propagate"`` makes the
+        prefecture's sum missing.
+
+    Returns
+    -------
+    DataFrame (GeoDataFrame with dissolved geometry if ``df`` has geometry)
+        One row per prefecture: pref_code, pref_name, n_municipalities, the sums and rates.
+
+    Examples
+    --------
+    >>> prefs = aggregate_to_prefectures(t, sum_columns=["総人口", "65歳以上人口"],
+    ...     rate_columns={"ageing_rate": ("65歳以上人口", "総人口", 100)})   # doctest: +SKIP
+    """
+    if missing not in ("raise", "skip", "propagate"):
+        raise ValidationError(f"missing={missing!r} is not one of 'raise', 'skip', 'propagate'")
+    if "muni_code" not in df.columns:
+        raise ValidationError("aggregate_to_prefectures needs municipal rows with muni_code")
+    rate_columns = dict(rate_columns or {})
+    _require(df, [*sum_columns, *(c for spec in rate_columns.values() for c in spec[:2])])
+    kinds = code_kinds(df["muni_code"])
+    ward_cities = set(df.loc[kinds == "ward", "muni_code"].map(city_of))
+    leave_out = kinds.isin(["national", "prefecture", "tokyo_wards_total"]) | (
+        (kinds == "designated_city") & df["muni_code"].isin(ward_cities)
+    )
+    label = _row_names(df, df.attrs.get("indicators", {}), "muni_code")  # 郡 totals: a name ending in 郡
+    leave_out |= (kinds == "other") & (label.str.endswith("郡") | label.isin(["島しょ", "島嶼"]))
+    rows = df[~leave_out & df["muni_code"].notna()]
+    needed = list(dict.fromkeys([*sum_columns, *(c for spec in rate_columns.values() for c in spec[:2])]))
+    values = rows[needed].apply(_numeric)
+    pref = rows["muni_code"].str[:2]
+    na = values.isna()
+    if na.any().any() and missing == "raise":
+        where = [f"{rows.at[i, 'muni_code']} ({c})" for i, c in na.stack()[lambda s: s].index][:20]
+        raise ValidationError(
+            f"{int(na.sum().sum())} missing values: {', '.join(where)}; pass missing='skip' to sum the "
+            "others or "
+            "missing='propagate' to leave those prefectures empty"
+        )
+    grouped = values.groupby(pref)
+    sums = (
+        grouped.sum(min_count=1)
+        if missing == "skip"
+        else grouped.sum(min_count=1).where(~na.groupby(pref).any())
+    )
+    out = pd.DataFrame({"pref_code": sums.index.astype(str)})
+    out["pref_name"] = out["pref_code"].map(PREFECTURES)
+    out["n_municipalities"] = rows.groupby(pref).size().reindex(sums.index).to_numpy()
+    if missing == "skip":
+        out["n_missing"] = na.any(axis=1).groupby(pref).sum().reindex(sums.index).to_numpy()
+    for c in needed:
+        out[c] = sums[c].to_numpy()
+    out = _recompute_rates(out, rate_columns)
+    out = out.drop(columns=[c for c in needed if c not in sum_columns])
+    if isinstance(df, gpd.GeoDataFrame):
+        from geo.boundaries import dissolve_prefectures
+
+        # land without a code (所属未定地) belongs to its prefecture's shape, though it has no values
+        geoms = dissolve_prefectures(df[~(leave_out & df["muni_code"].notna())])[["pref_code", "geometry"]]
+        out = gpd.GeoDataFrame(out.merge(geoms, on="pref_code", how="left"), geometry="geometry", crs=df.crs)
+    out.attrs["aggregate_to_prefectures"] = {
+        "left_out": sorted(df.loc[leave_out, "muni_code"].dropna().astype(str)),
+        "missing_policy": missing,
+        "missing_values": int(na.sum().sum()),
+    }
+    return out
+
+
+def _recompute_rates(frame: pd.DataFrame, rate_columns: Mapping[str, tuple]) -> pd.DataFrame:
+    for name, spec in rate_columns.items():
+        if len(spec) not in (2, 3):
+            raise ValidationError(
+                f"rate_columns[{name!r}] must be (numerator, denominator) or (numerator, denominator, per)"
+            )
+        num, den = spec[0], spec[1]
+        per = spec[2] if len(spec) == 3 else 1
+        d = _numeric(frame[den])
+        frame[name] = _numeric(frame[num]) / d.where(d != 0) * per
+    return frame
+
+
+def _numeric(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        shown = ", ".join(map(str, list(df.columns)[:40]))
+        raise ValidationError(f"column(s) {missing} not in the table; columns: {shown}")
