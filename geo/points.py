@@ -1,0 +1,794 @@
+"""Point layers: read (CSV lat/lon, GeoJSON, GeoPackage, GTFS stops), validate, assign to areas, count.
+
+Reading validates every coordinate at the edge and raises one :class:`~geo.ValidationError` naming the file,
+the row and the column of each problem: empty or non-numeric values, points outside Japan, latitude and
+longitude swapped, projected metres given where degrees were expected.
+
+Assignment is a point-in-polygon join written for speed (see :func:`assign_points`): points are sorted by
+longitude once, each polygon part takes its candidates by a binary search on its bounding box, and GEOS tests
+them with a prepared polygon straight from the coordinate arrays (``shapely.intersects_xy``), so no Point
+objects and no spatial-index tree are built. The parts are spread over two threads (shapely releases the GIL).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo._errors import ValidationError
+from geo.crs import JGD2011, area_km2, require_crs
+
+log = logging.getLogger(__name__)
+
+JAPAN_BOUNDS = (122.0, 20.0, 154.5, 46.0)
+"""(lon_min, lat_min, lon_max, lat_max) of Japan with a small margin: 与那国島 122.9°E … 南鳥島 154.0°E,
+沖ノ鳥島 20.4°N … 弁天島 45.5°N."""
+
+LAT_NAMES = ("緯度", "lat", "latitude", "stop_lat", "y", "ido", "北緯")
+LON_NAMES = ("経度", "lon", "lng", "long", "longitude", "stop_lon", "x", "keido", "東経")
+POPULATION_NAMES = ("population", "pop_2020", "人口", "総人口", "pop")
+
+GTFS_KINDS = {0: "stop", 1: "station", 2: "entrance", 3: "node", 4: "boarding_area"}
+"""GTFS ``location_type`` → kind. Only 0–2 must have coordinates; 3 and 4 may lack them."""
+
+_MAX_LISTED = 10
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def read_points(
+    path: str | Path,
+    *,
+    lat: str | None = None,
+    lon: str | None = None,
+    crs: CRS | str | int | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    on_invalid: Literal["raise", "drop"] = "raise",
+) -> gpd.GeoDataFrame:
+    """Read a point layer into EPSG:6668, validating every coordinate.
+
+    Parameters
+    ----------
+    path
+        A CSV/TSV with a latitude and a longitude column; a GeoJSON, GeoPackage or Shapefile of points; or a
+        GTFS / GTFS-JP feed (a ``.zip``, a folder holding ``stops.txt``, or ``stops.txt`` itself).
+    lat, lon
+        The coordinate columns of a CSV. By default found by name (case and width ignored): ``緯度``/``経度``,
+        ``lat``/``lon`` (or ``lng``), ``latitude``/``longitude``, ``stop_lat``/``stop_lon``, ``y``/``x``.
+    crs
+        The CRS of the CSV coordinates (or of a vector file without one). Default: JGD2011 longitude/latitude
+        (EPSG:6668); GTFS feeds default to WGS84 (EPSG:4326) as the GTFS reference says. Give a projected CRS,
+        e.g. ``"EPSG:6677"`` (plane rectangular zone IX), when the columns hold metres; then ``lon`` is the
+        easting and ``lat`` the northing. Japanese survey coordinates name the northing X: pass
+        ``lat="X", lon="Y"`` for such files (a swap is detected in UTM, but near a plane rectangular zone's
+        origin both readings fall in Japan, so only the column names can tell).
+    encoding
+        Text encoding of a CSV; by default UTF-8 (with or without BOM), else CP932 (Shift_JIS).
+    layer
+        Layer of a multi-layer GeoPackage.
+    on_invalid
+        ``"raise"`` (default): any bad row raises one ValidationError listing them all. ``"drop"``: bad rows are
+        left out, logged as a warning and listed in ``attrs["points"]["dropped"]``.
+
+    Returns
+    -------
+    GeoDataFrame
+        Every column of the file (CSV values as text, so codes keep their leading zeros; the coordinate
+        columns as numbers), Point geometry in EPSG:6668. GTFS stops keep ``stop_id``/``stop_name`` and get
+        ``location_type`` (int) and ``kind`` (``stop``, ``station``, ``entrance`` …). ``attrs["points"]``
+        records the file, the columns and CRS used, and rows read.
+
+    Raises
+    ------
+    ValidationError
+        Naming file, row and column of each bad coordinate and how to fix it.
+
+    Examples
+    --------
+    >>> stops = read_points("nakatsugawa_GTFS.zip")              # doctest: +SKIP
+    >>> stops[["stop_id", "stop_name", "kind"]].head(2)          # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such point file")
+    if on_invalid not in ("raise", "drop"):
+        raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
+    gtfs = _gtfs_stops_source(path)
+    if gtfs is not None:
+        table, label = gtfs
+        return _from_gtfs(table, label, crs=crs, on_invalid=on_invalid)
+    if path.suffix.lower() in _VECTOR_SUFFIXES:
+        return _from_vector(path, crs=crs, layer=layer, on_invalid=on_invalid)
+    table = _read_text_table(path.read_bytes(), path, encoding=encoding)
+    return _from_table(table, path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)
+
+
+def _gtfs_stops_source(path: Path) -> tuple[pd.DataFrame, str] | None:
+    """The stops table of a GTFS feed (zip, folder or stops.txt), or None when ``path`` is not GTFS."""
+    if path.is_dir():
+        stops = path / "stops.txt"
+        if not stops.exists():
+            raise ValidationError("folder has no stops.txt: not a GTFS feed", source=path)
+        return _read_text_table(stops.read_bytes(), stops, encoding=None), str(stops)
+    if path.name.lower() == "stops.txt":
+        return _read_text_table(path.read_bytes(), path, encoding=None), str(path)
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [m for m in zf.namelist() if m.rsplit("/", 1)[-1].lower() == "stops.txt"]
+                if not members:
+                    raise ValidationError(
+                        f"the zip has no stops.txt (members: {zf.namelist()[:8]}): not a GTFS feed",
+                        source=path,
+                    )
+                return _read_text_table(zf.read(members[0]), path, encoding=None), f"{path}:{members[0]}"
+        except zipfile.BadZipFile:
+            raise ValidationError("not a readable zip archive (corrupt or truncated?)", source=path) from None
+    return None
+
+
+def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.DataFrame:
+    encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
+    for enc in encodings:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError(
+            f"cannot decode as {' or '.join(encodings)}; pass encoding= (e.g. 'cp932' for Shift_JIS files)",
+            source=path,
+        )
+    header = text.split("\n", 1)[0]
+    sep = "\t" if header.count("\t") > header.count(",") else ","
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except pd.errors.ParserError as exc:
+        raise ValidationError(f"not a readable CSV table: {exc}", source=path) from None
+
+
+def _normal(name: str) -> str:
+    return unicodedata.normalize("NFKC", str(name)).strip().lower().replace(" ", "")
+
+
+def _find_columns(columns: Sequence[str], lat: str | None, lon: str | None, path: Path) -> tuple[str, str]:
+    if (lat is None) != (lon is None):
+        raise ValidationError("give both lat= and lon= column names, or neither", source=path)
+    if lat is not None:
+        missing = [c for c in (lat, lon) if c not in columns]
+        if missing:
+            raise ValidationError(
+                f"column(s) {missing} not found; the columns are {list(columns)}", source=path
+            )
+        return lat, lon  # type: ignore[return-value]
+    normal = {_normal(c): c for c in columns}
+    found_lat = next((normal[n] for n in LAT_NAMES if n in normal), None) or _by_prefix(normal, _LAT_PREFIXES)
+    found_lon = next((normal[n] for n in LON_NAMES if n in normal), None) or _by_prefix(normal, _LON_PREFIXES)
+    if found_lat is None or found_lon is None:
+        raise ValidationError(
+            f"no latitude/longitude columns found among {list(columns)[:15]}; expected headers such as "
+            "緯度/経度, lat/lon, latitude/longitude or y/x — or pass lat='…', lon='…'",
+            source=path,
+        )
+    return found_lat, found_lon
+
+
+_LAT_PREFIXES = ("緯度", "lat")
+_LON_PREFIXES = ("経度", "lon", "lng")
+_CENTRE_WORDS = ("center", "centre", "中心")
+
+
+def _by_prefix(normal: dict[str, str], prefixes: tuple[str, ...]) -> str | None:
+    """A column named like ``lat_center`` or ``緯度（世界測地系）``: the only one with the prefix, or the centre one."""
+    hits = [name for key, name in normal.items() if key.startswith(prefixes)]
+    if len(hits) > 1:  # e.g. lat_min, lat_center, lat_max of a mesh table: the centre is the point
+        hits = [h for h in hits if any(w in _normal(h) for w in _CENTRE_WORDS)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _from_table(
+    table: pd.DataFrame,
+    path: Path | str,
+    *,
+    lat: str | None,
+    lon: str | None,
+    crs: CRS | str | int | None,
+    on_invalid: str,
+    default_crs: CRS = JGD2011,
+    first_row: int = 2,
+) -> gpd.GeoDataFrame:
+    lat_col, lon_col = _find_columns(list(table.columns), lat, lon, Path(path))
+    source_crs = CRS.from_user_input(crs) if crs is not None else default_crs
+    y_raw, x_raw = table[lat_col], table[lon_col]
+    y, y_problem = _parse_numbers(y_raw)
+    x, x_problem = _parse_numbers(x_raw)
+    rows = table.index.to_numpy() + first_row  # file rows, also after rows were set aside (GTFS nodes)
+    problems: dict[str, list[tuple[int, str]]] = {}
+
+    def add(kind: str, mask: np.ndarray, message) -> None:  # type: ignore[no-untyped-def]
+        for i in np.flatnonzero(mask):
+            problems.setdefault(kind, []).append((int(i), message(i)))
+
+    for col, raw, bad in ((lat_col, y_raw, y_problem), (lon_col, x_raw, x_problem)):
+        add(
+            "empty",
+            bad == "empty",
+            lambda i, col=col: (
+                f"row {rows[i]}, column {col}: empty — fill in the coordinate or remove the row"
+            ),
+        )
+        add(
+            "number",
+            bad == "number",
+            lambda i, col=col, raw=raw: (
+                f"row {rows[i]}, column {col}: {raw.iloc[i]!r} is not a number — give decimal "
+                "degrees such as 35.6812 (not degrees-minutes-seconds or text)"
+            ),
+        )
+    ok = np.isfinite(x) & np.isfinite(y)
+    if source_crs.is_geographic:
+        lon_deg, lat_deg = x, y
+    else:
+        lon_deg, lat_deg = np.full(len(x), np.nan), np.full(len(y), np.nan)
+        if ok.any():
+            from pyproj import Transformer
+
+            tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
+            lon_deg[ok], lat_deg[ok] = tr.transform(x[ok], y[ok])
+    _check_location(lon_deg, lat_deg, ok, x, y, rows, lat_col, lon_col, source_crs, add)
+    bad_rows = sorted({i for items in problems.values() for i, _ in items})
+    messages = _summarise(problems, len(table), lat_col, lon_col)
+    keep = np.ones(len(table), dtype=bool)
+    if bad_rows:
+        if on_invalid == "raise":
+            raise ValidationError(messages, source=path)
+        keep[bad_rows] = False
+        log.warning(
+            "%s: dropped %d rows with bad coordinates:\n  %s", path, len(bad_rows), "\n  ".join(messages)
+        )
+    out = table.loc[keep].copy()
+    out[lat_col] = y[keep]
+    out[lon_col] = x[keep]
+    geometry = shapely.points(lon_deg[keep], lat_deg[keep])
+    frame = gpd.GeoDataFrame(out, geometry=geometry, crs=JGD2011)
+    frame.attrs["points"] = {
+        "file": str(path),
+        "lat_column": lat_col,
+        "lon_column": lon_col,
+        "crs_in": source_crs.to_string(),
+        "rows_read": len(table),
+        "rows": len(frame),
+        "dropped": messages if bad_rows else [],
+    }
+    return frame
+
+
+def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Floats, and per row '' (fine), 'empty' or 'number' (not parseable)."""
+    text = raw.astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    empty = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-"]).to_numpy()
+    values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
+    problem = np.where(empty, "empty", np.where(np.isnan(values), "number", ""))
+    return values, problem
+
+
+def _in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (
+            (lon >= JAPAN_BOUNDS[0])
+            & (lon <= JAPAN_BOUNDS[2])
+            & (lat >= JAPAN_BOUNDS[1])
+            & (lat <= JAPAN_BOUNDS[3])
+        )
+
+
+def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add) -> None:  # type: ignore[no-untyped-def]
+    cols = f"columns {lat_col}/{lon_col}"
+    inside = _in_japan(lon, lat)
+    with np.errstate(invalid="ignore"):
+        if source_crs.is_geographic:
+            swapped = ok & ~inside & _in_japan(y, x)
+            metres = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
+            zero = ok & (x == 0) & (y == 0)
+        else:
+            metres = np.zeros(len(x), dtype=bool)
+            swapped = ok & ~inside & np.isfinite(lon) & _swapped_projected(x, y, source_crs)
+            zero = np.zeros(len(x), dtype=bool)
+    outside = ok & ~inside & ~metres & ~swapped
+    add(
+        "metres",
+        metres,
+        lambda i: (
+            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) are not degrees — they look like projected metres "
+            "(e.g. a plane rectangular zone); pass crs='EPSG:66xx', the zone the data was surveyed in"
+        ),
+    )
+    add(
+        "swapped",
+        swapped,
+        lambda i: (
+            f"row {rows[i]}, {cols}: latitude and longitude look swapped ({lat_col}={y[i]:g} is a longitude, "
+            f"{lon_col}={x[i]:g} a latitude) — swap the two values"
+            if source_crs.is_geographic
+            # Japanese survey coordinates call the northing X and the easting Y: the classic swap
+            else f"row {rows[i]}, {cols}: northing and easting look swapped ({lat_col}={y[i]:g} is an easting, "
+            f"{lon_col}={x[i]:g} a northing; in Japanese survey coordinates X is north) — swap the two values"
+        ),
+    )
+    add(
+        "outside",
+        outside & zero,
+        lambda i: (
+            f"row {rows[i]}, {cols}: (0, 0) is a placeholder for a missing location — geocode the row or remove it"
+        ),
+    )
+    add(
+        "outside",
+        outside & ~zero,
+        lambda i: (
+            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) is outside Japan "
+            f"(lat {JAPAN_BOUNDS[1]:g}–{JAPAN_BOUNDS[3]:g}°N, lon {JAPAN_BOUNDS[0]:g}–{JAPAN_BOUNDS[2]:g}°E"
+            + ("" if source_crs.is_geographic else f" after converting from {source_crs.name}")
+            + ") — check the value or the CRS"
+        ),
+    )
+
+
+def _swapped_projected(x: np.ndarray, y: np.ndarray, source_crs: CRS) -> np.ndarray:
+    """Rows whose (northing, easting) read the other way round land in Japan (survey X is north in Japan)."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
+    lon2, lat2 = tr.transform(y, x)
+    return _in_japan(np.asarray(lon2), np.asarray(lat2))
+
+
+def _summarise(
+    problems: dict[str, list[tuple[int, str]]], n_rows: int, lat_col: str, lon_col: str
+) -> list[str]:
+    """Row messages, at most 10 per kind; a kind hitting every row becomes one file-level message."""
+    out = []
+    for kind, items in problems.items():
+        rows = {i for i, _ in items}
+        if kind == "swapped" and len(rows) == n_rows and n_rows > 1:
+            out.append(
+                f"all {n_rows} rows: the coordinate columns look swapped ({lat_col} holds what belongs in "
+                f"{lon_col} and back) — pass lat='{lon_col}', lon='{lat_col}' or fix the headers; e.g. {items[0][1]}"
+            )
+            continue
+        if kind == "metres" and len(rows) == n_rows and n_rows > 1:
+            out.append(
+                f"all {n_rows} rows: {lat_col}/{lon_col} hold projected metres, not degrees — pass "
+                f"crs='EPSG:66xx' (the plane rectangular zone of the data); e.g. {items[0][1]}"
+            )
+            continue
+        out.extend(message for _, message in items[:_MAX_LISTED])
+        if len(items) > _MAX_LISTED:
+            out.append(f"... and {len(items) - _MAX_LISTED} more rows like these ({kind})")
+    return out
+
+
+def _from_gtfs(
+    table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, on_invalid: str
+) -> gpd.GeoDataFrame:
+    missing = [c for c in ("stop_id", "stop_lat", "stop_lon") if c not in table.columns]
+    if missing:
+        raise ValidationError(f"stops.txt lacks the required GTFS column(s) {missing}", source=label)
+    kind = (
+        table["location_type"].str.strip()
+        if "location_type" in table.columns
+        else pd.Series("", index=table.index)
+    )
+    code = pd.to_numeric(kind.replace("", "0"), errors="coerce")
+    bad = code.isna() | ~code.isin(list(GTFS_KINDS))
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())[:_MAX_LISTED] + 2
+        raise ValidationError(
+            [
+                f"row {r}, column location_type: {kind.iloc[r - 2]!r} is not a GTFS location type 0–4"
+                for r in rows
+            ],
+            source=label,
+        )
+    code = code.astype(int)
+    # generic nodes (3) and boarding areas (4) may lack coordinates by the GTFS reference: not an error
+    no_coords = code.isin([3, 4]) & (
+        (table["stop_lat"].str.strip() == "") | (table["stop_lon"].str.strip() == "")
+    )
+    frame = _from_table(
+        table.loc[~no_coords],
+        label,
+        lat="stop_lat",
+        lon="stop_lon",
+        crs=crs,
+        on_invalid=on_invalid,
+        default_crs=CRS.from_epsg(4326),
+    )
+    # row numbers in messages count the header as row 1 in the original file, so keep the index aligned
+    frame["location_type"] = code.loc[frame.index].to_numpy()
+    frame["kind"] = frame["location_type"].map(GTFS_KINDS)
+    frame.attrs["points"] |= {"gtfs": True, "without_coordinates": int(no_coords.sum())}
+    return frame
+
+
+def _from_vector(
+    path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str
+) -> gpd.GeoDataFrame:
+    try:
+        raw = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
+    if raw.crs is None:
+        raw = raw.set_crs(crs if crs is not None else JGD2011)
+    geoms = raw.geometry.to_numpy()
+    problems: dict[str, list[tuple[int, str]]] = {}
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    # a MultiPoint of one point is a point written by a tool that always writes multi-geometries
+    single_multi = (types == 4) & (shapely.get_num_geometries(geoms) == 1)
+    geoms = np.where(single_multi, shapely.get_geometry(geoms, 0), geoms)
+    types = shapely.get_type_id(geoms)
+    not_point = ~missing & (types != 0)
+    for i in np.flatnonzero(missing):
+        problems.setdefault("empty", []).append(
+            (int(i), f"feature {i + 1}, column geometry: empty — give the point or remove the feature")
+        )
+    for i in np.flatnonzero(not_point):
+        problems.setdefault("type", []).append(
+            (
+                int(i),
+                f"feature {i + 1}, column geometry: a {geoms[i].geom_type}, not a "
+                "point — convert it to points first (e.g. representative points in QGIS)",
+            )
+        )
+    if not_point.sum() == len(geoms) and len(geoms):
+        raise ValidationError(
+            f"holds {geoms[0].geom_type} features, not points — use a point layer (e.g. stations_points.csv "
+            "for N02 station lines) or convert the features to points first",
+            source=path,
+        )
+    pts = ~missing & ~not_point
+    x = np.full(len(geoms), np.nan)
+    y = np.full(len(geoms), np.nan)
+    x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
+    src = CRS.from_user_input(raw.crs)
+    if not src.is_geographic:
+        from pyproj import Transformer
+
+        lon, lat = Transformer.from_crs(src, JGD2011, always_xy=True).transform(x, y)
+        lon, lat = np.asarray(lon), np.asarray(lat)
+    else:
+        lon, lat = x, y
+    rows = np.arange(len(geoms)) + 1
+
+    def add(kind: str, mask: np.ndarray, message) -> None:  # type: ignore[no-untyped-def]
+        for i in np.flatnonzero(mask):
+            problems.setdefault(kind, []).append((int(i), message(i).replace("row ", "feature ", 1)))
+
+    _check_location(lon, lat, pts, x, y, rows, "geometry(y)", "geometry(x)", src, add)
+    messages = _summarise(problems, len(geoms), "y", "x")
+    bad = sorted({i for items in problems.values() for i, _ in items})
+    keep = np.ones(len(geoms), dtype=bool)
+    if bad:
+        if on_invalid == "raise":
+            raise ValidationError(messages, source=path)
+        keep[bad] = False
+        log.warning("%s: dropped %d features:\n  %s", path, len(bad), "\n  ".join(messages))
+    out = raw.loc[keep].drop(columns=raw.geometry.name)
+    frame = gpd.GeoDataFrame(out, geometry=shapely.points(lon[keep], lat[keep]), crs=JGD2011)
+    frame.attrs["points"] = {
+        "file": str(path),
+        "crs_in": src.to_string(),
+        "rows_read": len(raw),
+        "rows": len(frame),
+        "dropped": messages if bad else [],
+    }
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------- assigning
+
+
+def _area_order(areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Rank of each area in the tie rule: the smallest code wins (muni_code, else pref_code); uncoded last."""
+    key = None
+    for column in ("muni_code", "pref_code"):
+        if column in areas.columns:
+            key = areas[column].astype(object).where(areas[column].notna(), None)
+            break
+    if key is None:
+        return np.arange(len(areas))
+    text = np.array(["\uffff" if k is None else str(k) for k in key], dtype=object)
+    order = np.argsort(text, kind="stable")
+    rank = np.empty(len(areas), dtype=np.int64)
+    rank[order] = np.arange(len(areas))
+    return rank
+
+
+def area_index(
+    points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, *, workers: int = 2
+) -> np.ndarray:
+    """Position (0-based row of ``areas``) of the area each point lies in, or -1 when it lies in none.
+
+    A point on a boundary belongs to every area whose closure holds it (``intersects``), and the tie goes to
+    the area with the smallest ``muni_code`` (else ``pref_code``; areas without a code rank last), so a point on
+    a shared border is counted exactly once, and always in the same area.
+
+    Why not ``geopandas.sjoin``: ``within`` drops boundary points, ``intersects`` returns them twice, and both
+    build a Point object per row and an STRtree. Here no tree is needed: the points are sorted by x once and
+    every polygon part (a MultiPolygon's islands each get their own box) finds its candidates by binary search,
+    then one prepared ``intersects_xy`` call tests them in C. Measured in ``scripts/bench_assign_points.py``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> squares = gpd.GeoDataFrame({"muni_code": ["00002", "00001"]},
+    ...     geometry=[shapely.box(1, 0, 2, 1), shapely.box(0, 0, 1, 1)], crs=6668)
+    >>> area_index(gpd.GeoSeries(shapely.points([1.0, 5.0], [0.5, 0.5]), crs=6668), squares).tolist()
+    [1, -1]
+    """
+    require_crs(points, "points")
+    require_crs(areas, "areas")
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    if not geoms.crs.equals(areas.crs):
+        geoms = geoms.to_crs(areas.crs)
+    arr = geoms.to_numpy()
+    n = len(arr)
+    if n == 0 or len(areas) == 0:
+        return np.full(n, -1, dtype=np.int64)
+    types = shapely.get_type_id(arr)
+    valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if (valid & (types != 0)).any():
+        kinds = sorted({g.geom_type for g in arr[valid & (types != 0)][:5]})
+        raise ValidationError(
+            f"assign_points needs points, got {', '.join(kinds)}: take centroids in a metric CRS (or "
+            "representative_point()) first"
+        )
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
+    return area_index_xy(x, y, areas, workers=workers)
+
+
+def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
+    """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    if n == 0 or len(areas) == 0:
+        return np.full(n, -1, dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    order = finite[np.argsort(x[finite], kind="stable")]
+    xs, ys = x[order], y[order]
+
+    rank = _area_order(areas)
+    area_geoms = areas.geometry.to_numpy()
+    parts, owner = shapely.get_parts(area_geoms, return_index=True)
+    parts = parts.copy()  # fresh objects: preparing them must not touch the caller's geometries
+    parts = shapely.from_wkb(shapely.to_wkb(parts)) if len(parts) else parts
+    shapely.prepare(parts)
+    bounds = shapely.bounds(parts)
+    lo = np.searchsorted(xs, bounds[:, 0], side="left")
+    hi = np.searchsorted(xs, bounds[:, 2], side="right")
+    part_rank = rank[owner]
+
+    def work(ids: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        hit_pts, hit_rank = [], []
+        for i in ids:
+            a, b = lo[i], hi[i]
+            if a == b:
+                continue
+            band = ys[a:b]
+            cand = np.flatnonzero((band >= bounds[i, 1]) & (band <= bounds[i, 3]))
+            if cand.size == 0:
+                continue
+            cand += a
+            inside = shapely.intersects_xy(parts[i], xs[cand], ys[cand])
+            if inside.any():
+                hit_pts.append(cand[inside])
+                hit_rank.append(np.full(int(inside.sum()), part_rank[i], dtype=np.int64))
+        return hit_pts, hit_rank
+
+    # biggest jobs first, dealt round-robin into several chunks per worker so both cores stay busy
+    by_cost = np.argsort(-(hi - lo), kind="stable")
+    n_chunks = max(1, workers * 8)
+    chunks = [by_cost[k::n_chunks] for k in range(n_chunks)]
+    none = np.iinfo(np.int64).max
+    best = np.full(len(xs), none, dtype=np.int64)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(work, chunks))
+    else:
+        results = [work(c) for c in chunks]
+    for hit_pts, hit_rank in results:
+        if hit_pts:
+            np.minimum.at(best, np.concatenate(hit_pts), np.concatenate(hit_rank))
+    by_rank = np.argsort(rank)
+    out = np.full(n, -1, dtype=np.int64)
+    found = best != none
+    out[order[found]] = by_rank[best[found]]
+    return out
+
+
+def assign_points(
+    points: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    columns: Sequence[str] = ("pref_code", "pref_name", "muni_code", "muni_name"),
+) -> gpd.GeoDataFrame:
+    """The points with the codes of the area each lies in (NaN for points in no area).
+
+    Parameters
+    ----------
+    points
+        Point layer with a CRS (reprojected to the areas' CRS when different).
+    areas
+        Municipalities or prefectures in the canonical schema (:func:`geo.read_boundaries`).
+    columns
+        Area columns to copy onto the points (those present in ``areas``). Existing columns of that name
+        on the points are replaced (logged).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``points`` with the area columns. A point on a shared border goes to exactly one area:
+        the one with the smallest ``muni_code`` (see :func:`area_index`). Points outside every area have
+        NaN codes; list them with ``out[out["muni_code"].isna()]``.
+
+    Examples
+    --------
+    >>> stops = assign_points(read_points("nakatsugawa_GTFS.zip"), areas)   # doctest: +SKIP
+    >>> stops["muni_code"].value_counts()                                    # doctest: +SKIP
+    21206    369
+    """
+    if not isinstance(points, gpd.GeoDataFrame):
+        raise ValidationError("points must be a GeoDataFrame (use geo.read_points to read a file)")
+    idx = area_index(points, areas, workers=2)
+    out = points.copy()
+    present = [c for c in columns if c in areas.columns]
+    if not present:
+        raise ValidationError(
+            f"areas have none of the columns {list(columns)}: read them with geo.read_boundaries"
+        )
+    clash = [c for c in present if c in points.columns]
+    if clash:
+        log.info("replacing existing point columns %s with the assigned areas' values", clash)
+    inside = idx >= 0
+    for column in present:
+        values = areas[column].to_numpy(dtype=object)
+        filled = np.full(len(out), np.nan, dtype=object)
+        filled[inside] = values[idx[inside]]
+        # object dtype: building pandas' "str" dtype costs more than the whole point-in-polygon test at 1M rows
+        out[column] = pd.Series(filled, index=out.index, dtype=object)
+    out.attrs["assign_points"] = {
+        "points": len(out),
+        "assigned": int(inside.sum()),
+        "outside": int((~inside).sum()),
+    }
+    return out
+
+
+def _population_column(frame: pd.DataFrame, population: str | None) -> str | None:
+    if population is not None:
+        if population not in frame.columns:
+            raise ValidationError(
+                f"population column {population!r} not in the areas; columns: {list(frame.columns)}"
+            )
+        return population
+    return next((c for c in POPULATION_NAMES if c in frame.columns), None)
+
+
+def count_points(
+    points: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    name: str = "n_points",
+    weight: str | None = None,
+    population: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Count points per area, with density per km² and, when the areas carry population, per 10,000 people.
+
+    Parameters
+    ----------
+    points
+        Point layer with a CRS.
+    areas
+        Areas (canonical schema); not modified.
+    name
+        Name of the count column; ``{name}_per_km2`` and ``{name}_per_10k`` are added beside it.
+    weight
+        Sum this numeric column of the points instead of counting rows (e.g. ``"population"`` of gap cells).
+    population
+        Population column of ``areas`` for the per-10,000 rate; by default ``population``, ``pop_2020``,
+        ``人口`` or ``総人口`` when present (no rate otherwise).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``areas`` with the new columns; areas without points have 0. ``attrs["count_points"]`` holds
+        ``points``, ``assigned`` and ``outside`` (points in no area, listed by :func:`assign_points`).
+
+    Examples
+    --------
+    >>> counts = count_points(stations, areas, name="stations")     # doctest: +SKIP
+    >>> counts[["muni_name", "stations", "stations_per_km2"]].head()  # doctest: +SKIP
+    """
+    idx = area_index(points, areas, workers=2)
+    inside = idx >= 0
+    if weight is None:
+        values = np.ones(len(idx))
+    else:
+        if weight not in points.columns:
+            raise ValidationError(
+                f"weight column {weight!r} not in the points; columns: {list(points.columns)}"
+            )
+        values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(values[inside]).any():
+            row = int(np.flatnonzero(np.isnan(values) & inside)[0])
+            raise ValidationError(
+                f"weight column {weight!r} has missing or non-numeric values (first at row {row}): fill them or "
+                "drop the rows explicitly"
+            )
+    totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
+    out = areas.copy()
+    out[name] = totals.astype(np.int64) if weight is None else totals
+    out[f"{name}_per_km2"] = totals / area_km2(areas)
+    pop_col = _population_column(areas, population)
+    if pop_col is not None:
+        pop = pd.to_numeric(areas[pop_col], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"{name}_per_10k"] = np.where(pop > 0, totals / pop * 1e4, np.nan)
+    out.attrs["count_points"] = {
+        "points": len(idx),
+        "assigned": int(inside.sum()),
+        "outside": int((~inside).sum()),
+        "population_column": pop_col,
+    }
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a GeoDataFrame as GeoPackage (``.gpkg``) or any frame as CSV (UTF-8 with BOM for Excel).
+
+    The file appears whole or not at all: it is written to a temporary file in the same folder and moved into
+    place. CSV output carries point geometry as WKT and leaves polygons out (use the GeoPackage for those).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    try:
+        if path.suffix.lower() == ".gpkg":
+            pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
+        else:
+            table = pd.DataFrame(frame)
+            if isinstance(frame, gpd.GeoDataFrame):
+                geoms = frame.geometry.to_numpy()
+                if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
+                    table[frame.geometry.name] = shapely.to_wkt(geoms, rounding_precision=7)
+                else:  # polygons make unreadable CSV cells: the GeoPackage carries them
+                    table = table.drop(columns=frame.geometry.name)
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
