@@ -7,7 +7,7 @@ need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -d /usr/share/fonts/opentype/noto ] || need="$need fonts-noto-cjk"
 command -v pg_ctlcluster >/dev/null 2>&1 || need="$need postgresql"
-ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need="$need postgis"
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need="$need postgresql-postgis"
 if [ -n "$need" ]; then
     echo "installing Debian packages:$need"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
