@@ -1,0 +1,253 @@
+"""``geo.choropleth``: classify an indicator over areas and save it as an HTML or static map."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo._errors import ValidationError
+from geo.crs import JGD2011, require_crs
+from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
+from geo.maps.spec import Layer, MapSpec
+from geo.maps.style import ATTRIBUTION_N03, classify
+
+__all__ = ["ChoroplethMap", "choropleth"]
+
+STATIC_SUFFIXES = (".png", ".svg", ".pdf")
+LABEL_LIMIT = 60  # area labels are on by default up to this many areas (prefectures yes, municipalities no)
+
+
+class ChoroplethMap:
+    """A classified map, ready to save as ``.html`` (interactive, offline) or ``.png``/``.svg``/``.pdf``.
+
+    Attributes
+    ----------
+    spec : MapSpec
+        What is drawn: areas, column, classes, layers, attribution.
+    """
+
+    def __init__(
+        self, spec: MapSpec, *, tiles: str | None = None, simplify_m: float | Literal["auto"] | None = "auto"
+    ) -> None:
+        self.spec = spec
+        self.tiles = tiles
+        self.simplify_m = simplify_m
+
+    @property
+    def classes(self) -> Any:
+        """The fitted :class:`geo.maps.style.Classes` (labels, colours, counts)."""
+        return self.spec.classes
+
+    def to_html(self) -> str:
+        """The self-contained HTML page as text (same input, same bytes)."""
+        from geo.maps.interactive import render_html
+
+        return render_html(self.spec, tiles=self.tiles, simplify_m=self.simplify_m)
+
+    def _repr_html_(self) -> str:  # notebooks: an iframe keeps the page's scripts apart from the notebook's
+        import html
+
+        return (
+            f'<iframe srcdoc="{html.escape(self.to_html())}" style="width:100%;height:560px;border:none">'
+            "</iframe>"
+        )
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        dpi: int = 150,
+        width_px: int | None = None,
+        height_px: int | None = None,
+    ) -> Path:
+        """Write the map; the format follows the suffix: ``.html``, ``.png``, ``.svg`` or ``.pdf``.
+
+        HTML is written to a temporary file in the same folder and moved into place, so a failed run never
+        leaves half a file. Static formats go through ``geo.maps.static.render_static``.
+
+        Example
+        -------
+        >>> m = geo.choropleth(areas, "pop_2020")   # doctest: +SKIP
+        >>> m.save("outputs/pop.html")              # doctest: +SKIP
+        """
+        out = Path(path)
+        suffix = out.suffix.lower()
+        if suffix == ".html":
+            _write_atomic(out, self.to_html().encode("utf-8"))
+            return out
+        if suffix in STATIC_SUFFIXES:
+            from geo.maps.static import render_static
+
+            kwargs: dict[str, Any] = {"dpi": dpi}
+            if width_px is not None:
+                kwargs["width_px"] = width_px
+            if height_px is not None:
+                kwargs["height_px"] = height_px
+            render_static(self.spec, out, **kwargs)
+            return out
+        raise ValidationError(
+            [f"{out}: unknown map format {suffix or '(none)'!r}; use .html, .png, .svg or .pdf"]
+        )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a map is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _level(areas: gpd.GeoDataFrame) -> str:
+    recorded = (areas.attrs.get("boundaries") or {}).get("level")
+    if recorded:
+        return str(recorded)
+    return "municipality" if "muni_code" in areas.columns else "prefecture"
+
+
+def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]:
+    if not isinstance(areas, gpd.GeoDataFrame):
+        return [f"areas: expected a GeoDataFrame (geo.read_boundaries), got {type(areas).__name__}"]
+    require_crs(areas, "areas")
+    problems = []
+    if column not in areas.columns:
+        problems.append(
+            f"column {column!r} not found in areas; available: {[c for c in areas.columns if c != 'geometry']}"
+        )
+    elif not (pd.api.types.is_numeric_dtype(areas[column].dtype)):
+        bad = pd.to_numeric(areas[column], errors="coerce").isna() & areas[column].notna()
+        rows = list(areas.index[bad][:5])
+        problems.append(
+            f"column {column!r} is not numeric ({int(bad.sum())} non-number value(s), e.g. rows "
+            f"{rows}); convert it, with NaN for no data"
+        )
+    if label_column is not None and label_column not in areas.columns:
+        problems.append(f"label_column {label_column!r} not found in areas")
+    geoms = areas.geometry
+    missing = geoms.isna() | shapely.is_empty(geoms.values)
+    if missing.any():
+        problems.append(
+            f"areas: {int(missing.sum())} row(s) without geometry (e.g. rows {list(areas.index[missing][:5])})"
+            "; drop them or join the table onto the boundaries, not the other way round"
+        )
+    kinds = set(geoms[~missing].geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        problems.append(f"areas: geometry types {sorted(kinds)}; a choropleth needs polygons")
+    return problems
+
+
+def choropleth(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    scheme: str = "quantiles",
+    k: int = 5,
+    breaks: Sequence[float] | None = None,
+    layers: Iterable[Layer | gpd.GeoDataFrame] = (),
+    title: str | None = None,
+    unit: str | None = None,
+    palette: str = "YlOrRd",
+    legend_title: str | None = None,
+    label_column: str | None = None,
+    show_labels: bool | None = None,
+    attribution: str | Sequence[str] | None = None,
+    tiles: str | None = None,
+    simplify_m: float | Literal["auto"] | None = "auto",
+) -> ChoroplethMap:
+    """Map an indicator over areas (prefectures, designated cities or municipalities), classified.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        Canonical schema from :func:`geo.read_boundaries` (any level), with ``column``; any CRS (drawn in EPSG:6668).
+    column : str
+        Numeric indicator; NaN is shown as 「データなし」.
+    scheme : {"quantiles", "fisher_jenks", "equal_interval", "user_defined"}
+        Classification (mapclassify); ``"natural_breaks"`` is Fisher-Jenks.
+    k : int
+        Number of classes.
+    breaks : sequence of float, optional
+        Class boundaries for ``scheme="user_defined"``.
+    layers : sequence of Layer or GeoDataFrame
+        Extra layers (``geo.maps.layers``: gap points, hubs, buffers, region outlines, labels).
+    title, unit, legend_title : str, optional
+        Map title; unit shown after every number; legend heading (default ``column``).
+    palette : str
+        Name in ``geo.maps.style.PALETTES`` (``RdBu`` etc. for change; ``_r`` reverses).
+    label_column : str, optional
+        Column with the areas' display names (default 都道府県名 + 市区町村名).
+    show_labels : bool, optional
+        Area names drawn on the map when it opens (default: only with at most 60 areas; always switchable).
+    attribution : str or sequence of str, optional
+        Credit line(s); default the N03 credit. The layers' own credits are appended.
+    tiles : str, optional
+        Background tiles for the HTML map (``geo.maps.interactive.TILES``); default none (works offline).
+    simplify_m : float, "auto" or None
+        Display simplification for the HTML map, in metres.
+
+    Returns
+    -------
+    ChoroplethMap
+        ``.save(path)`` writes ``.html``/``.png``/``.svg``/``.pdf``; ``.spec`` and ``.classes`` to inspect.
+
+    Raises
+    ------
+    ValidationError
+        Missing/non-numeric column, rows without geometry, unknown scheme/palette, bad layers (all listed).
+    CRSError
+        ``areas`` or a layer without a CRS.
+
+    Example
+    -------
+    >>> import geo
+    >>> areas = geo.read_boundaries("n03-2021-s0010", level="prefecture")          # doctest: +SKIP
+    >>> areas["area_km2"] = geo.crs.area_km2(areas)                                # doctest: +SKIP
+    >>> geo.choropleth(areas, "area_km2", unit="km²").save("outputs/area.html")  # doctest: +SKIP
+    """
+    problems = _check_areas(areas, column, label_column)
+    if problems:
+        raise ValidationError(problems)
+    drawn = areas if areas.crs.equals(JGD2011) else areas.to_crs(JGD2011)
+    values = pd.to_numeric(drawn[column], errors="coerce")
+    classes = classify(values, scheme=scheme, k=k, breaks=breaks, unit=unit, palette=palette)
+    given = [as_layer(obj, position=i) for i, obj in enumerate(layers)]
+    if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
+        show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
+    prepared = tuple(
+        prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS
+    )
+    if attribution is None:
+        credits: tuple[str, ...] = (ATTRIBUTION_N03,)
+    elif isinstance(attribution, str):
+        credits = (attribution,)
+    else:
+        credits = tuple(attribution)
+    credits += tuple(layer.attribution for layer in prepared if layer.attribution)
+    spec = MapSpec(
+        areas=drawn,
+        column=column,
+        classes=classes,
+        title=title,
+        layers=prepared,
+        attribution=tuple(dict.fromkeys(credits)),
+        label_column=label_column,
+        unit=unit,
+        show_area_labels=len(drawn) <= LABEL_LIMIT if show_labels is None else bool(show_labels),
+        level=_level(areas),
+        legend_title=legend_title,
+    )
+    return ChoroplethMap(spec, tiles=tiles, simplify_m=simplify_m)

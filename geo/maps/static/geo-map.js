@@ -1,0 +1,156 @@
+/* geo: draws the choropleth and its layers from the JSON in #geo-data. Every text from data is set with
+   textContent (or escaped before Leaflet's innerHTML), so names in the data can never run as HTML. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var errors = [];
+  window.addEventListener("error", function (e) { errors.push(String(e.message)); root.dataset.geoErrors = errors.length; });
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function control(position, node) {
+    var c = L.control({ position: position });
+    c.onAdd = function () { L.DomEvent.disableClickPropagation(node); L.DomEvent.disableScrollPropagation(node); return node; };
+    return c;
+  }
+
+  var D = JSON.parse(document.getElementById("geo-data").textContent);
+  var map = L.map("map", { attributionControl: false, zoomSnap: 0.25, minZoom: 3, maxZoom: 18 });
+  var attribution = L.control.attribution({ prefix: false }).addTo(map);
+  D.attribution.forEach(function (a) { attribution.addAttribution(esc(a)); });
+  if (D.tiles) {
+    L.tileLayer(D.tiles.url, { attribution: esc(D.tiles.attribution), maxZoom: 18 }).addTo(map);
+  }
+
+  // choropleth
+  var A = D.areas, S = D.style, colors = D.classes.colors, nodata = D.classes.nodata;
+  var features = topojson.feature(D.topo, D.topo.objects.areas).features;
+  features.forEach(function (f, i) { f.properties = { i: i }; });
+  function areaStyle(f) {
+    var c = A.cls[f.properties.i];
+    return { fillColor: c < 0 ? nodata : colors[c], fillOpacity: S.fill_opacity, color: S.edge_color,
+             weight: S.edge_width, opacity: 1 };
+  }
+  var areas = L.geoJSON({ type: "FeatureCollection", features: features },
+                        { style: areaStyle, className: "geo-area", smoothFactor: 0.5 });
+  areas.bindTooltip(function (layer) {
+    var i = layer.feature.properties.i;
+    var box = el("div");
+    box.appendChild(el("div", "geo-tip-name", A.name[i]));
+    box.appendChild(el("div", "geo-tip-row", D.column + "：" + A.value[i]));
+    box.appendChild(el("div", "geo-tip-row", A.rank[i] === null ? "順位なし" : A.total + "中 " + A.rank[i].toLocaleString("ja-JP") + "位"));
+    return box;
+  }, { sticky: true, className: "geo-tip", direction: "top" });
+  areas.on("mouseover", function (e) {
+    e.layer.setStyle({ color: S.highlight_color, weight: S.highlight_width });
+    e.layer.bringToFront();
+  });
+  areas.on("mouseout", function (e) { areas.resetStyle(e.layer); });
+  areas.addTo(map);
+  var overlays = [["塗り分け：" + D.column, areas]];
+
+  function labelMarker(lat, lon, text, st) {
+    var span = el("span", null, text);
+    span.style.fontSize = st.size + "px";
+    span.style.color = st.color;
+    return L.marker([lat, lon], { icon: L.divIcon({ className: "geo-label", html: span, iconSize: null }),
+                                  interactive: false, keyboard: false });
+  }
+  function labelGroup(lab) {
+    var g = L.layerGroup();
+    for (var j = 0; j < lab.text.length; j++) { g.addLayer(labelMarker(lab.lat[j], lab.lon[j], lab.text[j], lab.style)); }
+    return g;
+  }
+  function markerIcon(st) {
+    var d = el("div");
+    var size = Math.round(2 * st.radius);
+    d.style.width = d.style.height = size + "px";
+    d.style.background = st.fill_color;
+    d.style.opacity = st.fill_opacity;
+    if (st.marker === "^") { d.style.clipPath = "polygon(50% 0, 100% 100%, 0 100%)"; }
+    else { d.style.border = st.weight + "px solid " + st.color; d.style.boxSizing = "border-box"; }
+    return L.divIcon({ className: "geo-mk", html: d, iconSize: [size, size] });
+  }
+  function tipFor(L0, j) {
+    return function () {
+      var box = el("div");
+      L0.tipcols.forEach(function (col, k) { box.appendChild(el("div", "geo-tip-row", col + "：" + L0.tips[j][k])); });
+      return box;
+    };
+  }
+
+  // extra layers, in the order given
+  D.layers.forEach(function (L0) {
+    var st = L0.style, group;
+    if (L0.kind === "points") {
+      var opts = { radius: st.radius, color: st.color, weight: st.weight, fillColor: st.fill_color,
+                   fillOpacity: st.fill_opacity, className: "geo-point" };
+      group = L0.cluster ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
+                         : L.featureGroup();
+      var markers = [];
+      var shaped = st.marker !== "o";  // squares and triangles, as in the static maps
+      for (var j = 0; j < L0.lat.length; j++) {
+        var m = shaped ? L.marker([L0.lat[j], L0.lon[j]], { icon: markerIcon(st), keyboard: false })
+                       : L.circleMarker([L0.lat[j], L0.lon[j]], opts);
+        if (L0.tipcols.length) { m.bindTooltip(tipFor(L0, j), { className: "geo-tip" }); }
+        markers.push(m);
+      }
+      if (L0.cluster) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+    } else if (L0.kind === "labels") {
+      group = labelGroup({ text: L0.text, lat: L0.lat, lon: L0.lon, style: st });
+    } else {
+      var fs = topojson.feature(D.topo, D.topo.objects[L0.object]).features;
+      fs.forEach(function (f, j) { f.properties = { j: j }; });
+      var outline = L0.kind === "outline";
+      group = L.geoJSON({ type: "FeatureCollection", features: fs }, {
+        className: "geo-" + L0.kind, interactive: L0.tipcols.length > 0,
+        style: function () {
+          return { color: st.color, weight: st.weight, dashArray: st.dash, fill: !outline && !!st.fill_color,
+                   fillColor: st.fill_color, fillOpacity: st.fill_opacity };
+        }
+      });
+      if (L0.tipcols.length) {
+        group.bindTooltip(function (layer) { return tipFor(L0, layer.feature.properties.j)(); }, { sticky: true, className: "geo-tip" });
+      }
+      if (L0.labels) {
+        var both = L.layerGroup([group, labelGroup(L0.labels)]);
+        group = both;
+      }
+    }
+    if (L0.show) { group.addTo(map); }
+    overlays.push([L0.name, group]);
+  });
+
+  var labels = labelGroup({ text: D.labels.text, lat: D.labels.lat, lon: D.labels.lon, style: D.labels.style });
+  if (D.labels.show) { labels.addTo(map); }
+  overlays.push([D.labels.name, labels]);
+
+  var layerControl = L.control.layers(null, null, { collapsed: false, position: "topright" });
+  overlays.forEach(function (o) { layerControl.addOverlay(o[1], esc(o[0])); });
+  layerControl.addTo(map);
+
+  if (D.title) { control("topleft", el("div", "geo-title", D.title)).addTo(map); }
+  var legend = document.getElementById("geo-legend");
+  control("bottomright", legend).addTo(map);
+  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+
+  map.fitBounds(D.bounds, { padding: [10, 10] });
+  window.geoMap = map;
+  root.dataset.geoAreas = features.length;
+  // ready once the first frame with every shape has been painted, not merely built
+  requestAnimationFrame(function () {
+    requestAnimationFrame(function () {
+      root.dataset.geoReadyMs = Math.round(performance.now());
+      root.dataset.geoReady = "1";
+    });
+  });
+})();

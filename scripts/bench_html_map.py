@@ -1,0 +1,132 @@
+"""Benchmark: national choropleth HTML — geo.choropleth vs plain ``GeoDataFrame.explore()``, size and load time.
+
+Run:  GEO_DATA_MIRROR=../shared/data python scripts/bench_html_map.py [--repeat 3] [--out outputs/bench_html]
+
+Both maps are built in the same run from the shared 1 % N03 TopoJSON: the municipalities (1,906 features,
+wards separate, coloured by area) and the designated-city level (1,751) joined to the SSDSE-A 2020 population.
+Each HTML file is opened in headless Chromium with every network request refused (host resolver mapped to
+nothing, dead proxy), ``--repeat`` times in a fresh tab each:
+
+- geo: time from navigation until the page says it is interactive (all shapes drawn, tooltips and layer switch
+  bound: ``data-geo-ready``), the page's own ``performance.now()`` at that moment, and the SVG paths drawn;
+- explore(): time to the load event (its Leaflet comes from a CDN, so offline it draws nothing: its paths and
+  console errors are printed too).
+
+Targets (issue "Maps"): the municipal HTML under 3 MB and interactive in under 2 s on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import geo
+from geo.crs import area_km2
+from geo.maps._browser import Browser
+
+READY = "document.documentElement.dataset.geoReady === '1'"
+PATHS = "document.querySelectorAll('path.leaflet-interactive, path.geo-area').length"
+
+
+def _load(browser: Browser, path: Path, ready: str | None, repeat: int) -> dict[str, object]:
+    walls, own, paths, errors = [], [], 0, 0
+    for _ in range(repeat):
+        page = browser.open(path, ready=ready, timeout=60)
+        walls.append(page.load_s)
+        if ready:
+            own.append(int(browser.evaluate("document.documentElement.dataset.geoReadyMs")) / 1000)
+        paths = browser.evaluate(PATHS)
+        errors = len(page.console_errors)
+        assert not page.external_requests or ready is None, page.external_requests
+    return {
+        "wall": statistics.median(walls),
+        "own": statistics.median(own) if own else None,
+        "paths": paths,
+        "errors": errors,
+        "ready": page.ready,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("outputs/bench_html"))
+    args = parser.parse_args()
+    mirror = os.environ.get("GEO_DATA_MIRROR")
+    if not mirror:
+        sys.exit("set GEO_DATA_MIRROR to the shared data folder (../shared/data)")
+    n03 = Path(mirror) / "japan-topography-n03-2021" / "topojson" / "s0010" / "N03-21_210101.json"
+    table = Path(mirror) / "ssdse-a-municipal-indicators" / "municipal_indicators.csv"
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    munis = geo.read_boundaries(n03)
+    munis["area_km2"] = area_km2(munis)
+    cities, _ = geo.join_indicators(
+        geo.read_boundaries(n03, level="designated_city"), geo.read_indicators(table)
+    )
+    cases = [
+        ("municipal area (1,906)", munis, "area_km2", "km²"),
+        ("designated-city population (1,751)", cities, "pop_2020", "人"),
+    ]
+
+    rows = []
+    with Browser(width=1200, height=900) as browser:
+        for label, frame, column, unit in cases:
+            stem = column
+            t = time.perf_counter()
+            m = geo.choropleth(frame, column, scheme="fisher_jenks", k=6, unit=unit, title=label)
+            ours = args.out / f"geo_{stem}.html"
+            m.save(ours)
+            build = time.perf_counter() - t
+            t = time.perf_counter()
+            explore_path = args.out / f"explore_{stem}.html"
+            frame[[column, "pref_name", "muni_name", "geometry"]].explore(
+                column, scheme="FisherJenks", k=6
+            ).save(explore_path)
+            build_explore = time.perf_counter() - t
+            rows.append(
+                (
+                    label,
+                    "geo.choropleth",
+                    ours.stat().st_size,
+                    build,
+                    _load(browser, ours, READY, args.repeat),
+                )
+            )
+            rows.append(
+                (
+                    label,
+                    "explore()",
+                    explore_path.stat().st_size,
+                    build_explore,
+                    _load(browser, explore_path, None, args.repeat),
+                )
+            )
+
+    print(
+        f"{'map':36s} {'renderer':15s} {'size MB':>8s} {'build s':>8s} {'load s':>7s} {'page s':>7s} "
+        f"{'paths':>6s} {'errors':>6s}"
+    )
+    for label, who, size, build, r in rows:
+        own = f"{r['own']:.2f}" if r["own"] is not None else "-"
+        print(
+            f"{label:36s} {who:15s} {size / 1e6:8.2f} {build:8.2f} {r['wall']:7.2f} {own:>7s} "
+            f"{r['paths']:6d} {r['errors']:6d}"
+        )
+    for i in range(0, len(rows), 2):
+        (label, _, s1, _, r1), (_, _, s2, _, r2) = rows[i], rows[i + 1]
+        print(
+            f"{label}: size geo/explore = {s1 / s2:.2f}; geo interactive in {r1['wall']:.2f} s "
+            f"(target < 2 s: {'ok' if r1['wall'] < 2 else 'MISSED'}), size target < 3 MB: "
+            f"{'ok' if s1 < 3e6 else 'MISSED'}; explore() offline draws {r2['paths']} shapes "
+            f"with {r2['errors']} console errors"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
