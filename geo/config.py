@@ -239,7 +239,7 @@ def _convert(cls: type, data: Any, where: tuple, problems: list[str], lines: _Li
         problems.append(f"{lines.at(where)}: expected a table ([section]), got {type(data).__name__}")
         return {}
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
+    fields = {f.name: f for f in dataclasses.fields(cls) if not (cls is RunConfig and f.name in _NOT_KEYS)}
     out: dict[str, Any] = {}
     for key in data:
         if key not in fields:
@@ -260,9 +260,11 @@ def _value(hint: Any, value: Any, where: tuple, problems: list[str], lines: _Lin
         hint = next(a for a in args if a is not type(None))
         origin, args = typing.get_origin(hint), typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
-        return hint(**_convert(hint, value, where, problems, lines)) if isinstance(value, dict) else _bad(
-            "a table", value, where, problems, lines
-        )
+        if not isinstance(value, dict):
+            return _bad("a table", value, where, problems, lines)
+        before = len(problems)
+        values = _convert(hint, value, where, problems, lines)
+        return hint(**values) if len(problems) == before else None  # type: ignore[operator]
     if origin is list:
         if not isinstance(value, list):
             return _bad("a list [...]", value, where, problems, lines)

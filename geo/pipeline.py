@@ -246,7 +246,7 @@ def _join(state: _State) -> None:
     areas = state.areas
     for i, (spec, table) in enumerate(zip(state.config.indicators, state.tables, strict=True)):
         code = "muni_code" if "muni_code" in table.columns else "pref_code"
-        keep = [code, *spec.columns]
+        keep = [code, *(["source_row"] if "source_row" in table.columns else []), *spec.columns]
         areas, report = join_indicators(areas, table[keep])
         state.reports[f"indicators[{i}]"] = report.to_dict()
         log.info("join %s: %s", spec.table, report)

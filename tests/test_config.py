@@ -66,7 +66,8 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
     lines = bad.splitlines()
     assert f"line {lines.index('radius = 5') + 1}: hubs.radius: unknown key 'radius'" in message
     assert "allowed here: candidates, demand, radii_m" in message
-    assert f"line {lines.index('kind = \"railway\"') + 1}: points[0].kind: 'railway' is not one of" in message
+    railway = lines.index('kind = "railway"') + 1
+    assert f"line {railway}: points[0].kind: 'railway' is not one of" in message
     assert "hubs.radii_m: expected a list" in message
     assert "run.toml" in message
 

@@ -11,8 +11,15 @@ import click
 # subcommand name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
     "boundaries": "geo.cli.boundaries:boundaries",
+    "map": "geo.cli.maps:map_command",
+    "join": "geo.cli.join:join_command",
+    "points": "geo.cli.points:points_command",
+    "gaps": "geo.cli.points:gaps_command",
     "run": "geo.cli.run:run_command",
     "demo": "geo.cli.run:demo_command",
+    "sources": "geo.cli.sources:sources",
+    "regions": "geo.cli.regions:regions",
+    "hubs": "geo.cli.hubs:hubs_command",
 }
 
 
