@@ -89,7 +89,7 @@ class PointLayer:
     path: str
     lat: str = ""
     lon: str = ""
-    kind: Literal["station", "bus", "candidate", "demand", "other"] = "other"
+    kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = "other"  # mesh: JIS X 0410 cells
     filter_prefectures: bool = True
 
 
@@ -133,6 +133,7 @@ class MapSpec:
     k: int = 5
     breaks: list[float] = field(default_factory=list)
     unit: str = ""
+    legend: str = ""  # legend title; by default the column name
     palette: str = "YlOrRd"
     layers: list[str] = field(default_factory=list)
     level: Literal["", "municipality", "designated_city", "prefecture", "region"] = ""

@@ -27,8 +27,13 @@ log = logging.getLogger(__name__)
 JGD2011 = CRS.from_epsg(6668)
 """JGD2011 geographic (lon/lat): the CRS every layer has at rest."""
 
-JAPAN_EQUAL_AREA = CRS.from_proj4(
-    "+proj=aea +lat_0=36 +lon_0=137 +lat_1=30 +lat_2=42 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+JAPAN_EQUAL_AREA = CRS.from_json_dict(
+    {
+        **CRS.from_proj4(
+            "+proj=aea +lat_0=36 +lon_0=137 +lat_1=30 +lat_2=42 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+        ).to_json_dict(),
+        "name": "JGD2011 / Japan Albers equal-area (30N, 42N, 137E)",
+    }
 )
 """Albers equal-area conic on GRS80 fitted to Japan (standard parallels 30°N and 42°N): exact areas nationwide."""
 

@@ -51,7 +51,8 @@ class _State:
     tables: list[pd.DataFrame] = field(default_factory=list)
     base_columns: list[str] = field(default_factory=list)
     intensive_columns: list[str] = field(default_factory=list)
-    points: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    points: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # in the run's area
+    points_all: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # as read (supply beyond borders)
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = field(default_factory=dict)
     tables_out: dict[str, pd.DataFrame] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)
@@ -145,6 +146,7 @@ def _load(state: _State) -> None:
     from geo.boundaries import read_boundaries
     from geo.codes import normalize_muni_code
     from geo.indicators import read_indicators
+    from geo.mesh import read_mesh
     from geo.points import read_points
 
     config = state.config
@@ -177,7 +179,10 @@ def _load(state: _State) -> None:
         state.tables.append(table)
     for i, spec in enumerate(config.points):
         path = resolve_input(config, spec.path)
-        layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
+        if spec.kind == "mesh":
+            layer = read_mesh(_fetched(path))
+        else:
+            layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
         _record_input(state, f"points.{spec.name}", path)
         state.points[spec.name] = layer
         if config.gaps and spec.name == config.gaps.demand and config.gaps.weight not in layer.columns:
@@ -187,7 +192,7 @@ def _load(state: _State) -> None:
                 problems.append(f"{lines.at('hubs', 'weight')}: {config.hubs.weight!r} is not a column of {spec.path}")
         del i
     available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
-    available |= {"gap_population", "gap_share", "gap_cells", "covered_share", "n_points"}
+    available |= {"gap_population", "gap_share", "gap_share_pct", "gap_cells", "demand_population", "demand_cells"}
     for j, d in enumerate(config.derived):
         for col in _derived_inputs(d):
             if col not in available:
@@ -246,6 +251,11 @@ def _join(state: _State) -> None:
     areas = state.areas
     for i, (spec, table) in enumerate(zip(state.config.indicators, state.tables, strict=True)):
         code = "muni_code" if "muni_code" in table.columns else "pref_code"
+        if state.config.area.prefectures or state.config.area.municipalities:
+            # rows of other prefectures are outside the run's area, not unmatched: count them, don't list them
+            inside = table[code].str[:2].isin(areas["pref_code"].unique())
+            state.reports[f"indicators[{i}].rows_outside_area"] = int((~inside & table[code].notna()).sum())
+            table = table[inside | table[code].isna()]
         keep = [code, *(["source_row"] if "source_row" in table.columns else []), *spec.columns]
         areas, report = join_indicators(areas, table[keep])
         state.reports[f"indicators[{i}]"] = report.to_dict()
@@ -282,13 +292,19 @@ def _assign(state: _State) -> None:
 
     for name, layer in state.points.items():
         spec = next(p for p in state.config.points if p.name == name)
-        assigned = assign_points(layer, state.areas)
+        if layer.geom_type.isin(["Point"]).all():
+            assigned = assign_points(layer, state.areas)
+        else:  # mesh cells are placed by a point inside them, then keep their polygon
+            placed = assign_points(gpd.GeoDataFrame(geometry=layer.representative_point(), crs=layer.crs), state.areas)
+            assigned = layer.join(placed.drop(columns="geometry"))
         outside = int(assigned["muni_code"].isna().sum())
         state.reports[f"points.{name}"] = {"rows": len(layer), "outside_area": outside}
-        if spec.filter_prefectures and state.config.area.prefectures:
+        # mesh cells on a simplified coast or border are kept: the gap step snaps them to the nearest area
+        if spec.filter_prefectures and spec.kind != "mesh" and state.config.area.prefectures:
             assigned = assigned[assigned["muni_code"].notna()].reset_index(drop=True)
             if outside:
                 log.info("points %s: %d of %d outside the run's area, left out of the analysis", name, outside, len(layer))
+        state.points_all[name] = layer
         state.points[name] = assigned
         state.layers[f"points_{name}"] = assigned
 
@@ -299,17 +315,19 @@ def _gaps(state: _State) -> None:
     g = state.config.gaps
     assert g is not None
     demand = state.points[g.demand]
-    supply = {s.layer: state.points[s.layer] for s in g.supply}
+    # a station across the prefecture border still serves the residents: use the supply as read
+    supply = {s.layer: state.points_all[s.layer] for s in g.supply}
     walk = {s.layer: s.walk_m for s in g.supply}
-    gaps = find_gaps(demand, supply, walk_m=walk, weight=g.weight)
-    by_area = gaps_by_area(gaps, demand, state.areas, weight=g.weight)
-    state.areas = state.areas.merge(by_area, on="muni_code", how="left")
+    prefs = state.areas["pref_code"].unique()
+    pref = str(prefs[0]) if len(prefs) == 1 else None
+    gaps = find_gaps(demand, supply, walk_m=walk, weight=g.weight, pref_code=pref)
+    # cells on a simplified coast or border go to the nearest area within 1 km instead of being left out
+    areas = gaps_by_area(gaps, demand, state.areas, weight=g.weight, snap_m=1000)
+    areas["gap_share_pct"] = areas["gap_share"] * 100
+    state.areas = areas
     state.layers["gaps"] = gaps
-    state.analyses["gaps"] = {
-        "walk_m": walk, "weight": g.weight, "gap_cells": len(gaps),
-        "gap_population": float(gaps[g.weight].sum()), "demand_population": float(demand[g.weight].sum()),
-    }  # fmt: skip
-    state.crs_used["gaps"] = str(gaps.attrs.get("metric_crs", ""))
+    state.analyses["gaps"] = {**gaps.attrs["gaps"], "by_area": areas.attrs.get("gaps_by_area")}
+    state.crs_used["gaps"] = gaps.attrs["gaps"]["crs_name"]
 
 
 def _hubs(state: _State) -> None:
@@ -349,7 +367,8 @@ def _regions(state: _State) -> None:
     for preset in r.presets:
         regions = read_regions(preset)
         sums = [c for c in state.base_columns if c in state.areas.columns]
-        shapes = dissolve_regions(state.areas, regions, sum_columns=sums)
+        # missing="skip": e.g. the Northern Territories villages have boundaries but no statistics
+        shapes = dissolve_regions(state.areas, regions, sum_columns=sums, missing="skip")
         frames.append(apply_derived(shapes, state.config.derived).assign(grouping=preset))
     state.layers["regions"] = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
 
@@ -418,6 +437,7 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
             areas, spec.column, scheme=spec.scheme, k=spec.k, breaks=spec.breaks or None,
             layers=[x for x in layers if x is not None], title=spec.title or spec.column,
             unit=spec.unit or None, palette=spec.palette, attribution=_credits(state),
+            legend_title=spec.legend or None,
         )  # fmt: skip
         for fmt in spec.formats:
             path = stage / f"{spec.name or spec.column}.{fmt}"

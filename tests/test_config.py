@@ -19,7 +19,7 @@ prefectures = ["山梨県"]
 
 [[points]]
 name = "stations"
-path = "stations-n02-2023"
+path = "stations-n02-2023-points"
 kind = "station"
 
 [[points]]
