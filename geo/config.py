@@ -173,7 +173,7 @@ class RunConfig:
         return (out if out.is_absolute() else self.base_dir / out) / self.run.name
 
 
-MAP_LAYERS = ("gaps", "hubs", "buffers", "uncovered", "regions", "good_practices", "labels", "points")
+MAP_LAYERS = ("gaps", "hubs", "buffers", "regions", "good_practices", "labels")
 _NOT_KEYS = {"path", "text"}
 
 # --------------------------------------------------------------------------------------------- loading

@@ -355,6 +355,7 @@ def _hubs(state: _State) -> None:
     if h.choose:
         chosen = choose_hubs(hubs, demand, k=h.choose, radius_m=max(h.radii_m), weight=weight, method=h.method)
         state.layers["chosen_hubs"] = chosen
+        state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
         state.analyses["hubs"]["chosen"] = chosen.drop(columns="geometry").to_dict("records")
 
 
@@ -447,18 +448,27 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
 
 
 def _map_layer(state: _State, name: str) -> Any:
+    """The map layer a config names; with siting, hubs and buffers show the chosen hubs only."""
+    from dataclasses import replace
+
     from geo.maps import layer_for
 
-    data = {
-        "gaps": state.layers.get("gaps"),
-        "hubs": state.layers.get("chosen_hubs", state.points.get(state.config.hubs.candidates) if state.config.hubs else None),
-        "buffers": state.layers.get("buffers"),
-        "regions": state.layers.get("regions"),
-        "good_practices": state.layers.get("good_practices"),
-    }.get(name)
     if name == "labels":
         return layer_for("labels", state.areas)
-    if data is None:
+    chosen = state.layers.get("chosen_hubs")
+    if name == "hubs" and chosen is not None:
+        return replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）")
+    if name == "buffers" and chosen is not None:
+        return replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")
+    data = {
+        "hubs": state.points.get(state.config.hubs.candidates) if state.config.hubs else None,
+        "buffers": state.layers.get("buffers"),
+        "gaps": state.layers.get("gaps"),
+        "regions": state.layers.get("regions"),
+        "good_practices": state.layers.get("good_practices"),
+    }[name]
+    if data is None or data.empty:
+        log.info("map layer %s is empty in this run; left off the map", name)
         return None
     return layer_for(name, data)
 
