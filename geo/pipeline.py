@@ -60,6 +60,7 @@ class _State:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
 
 
 def run(
@@ -92,7 +93,6 @@ def run(
     config = load_config(config_path)
     state = _State(config=config)
     steps = _steps(config)
-    started = time.perf_counter()
     with _progress(len(steps) + 1, enabled=progress) as tick:
         _step(state, "load", _load, tick)  # reads inputs and checks every named column: fails before any work
         for name, func in steps:
@@ -100,7 +100,6 @@ def run(
         final = Path(output_root) / config.run.name if output_root else config.output_dir
         result = _write(state, final, db=db or config.outputs.db or None)
         tick("write")
-    result.manifest["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     return result
 
 
@@ -417,6 +416,7 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
                 files.append(path)
         if db:
             write_layers({k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}, db, overwrite=True)
+        state.timings["total"] = round(time.perf_counter() - state.started, 3)
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(stage / "run.json")
