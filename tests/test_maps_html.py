@@ -289,7 +289,7 @@ def test_static_formats_go_through_render_static(national, tmp_path, monkeypatch
 
 
 def test_vendored_assets_unmodified_with_licences():
-    static = Path(geo.__file__).parent / "maps" / "static"
+    static = Path(geo.__file__).parent / "maps" / "assets"
     for name, digest in VENDORED.items():
         assert hashlib.sha256((static / name).read_bytes()).hexdigest() == digest, name
     for lic in ("LICENSE-leaflet.txt", "LICENSE-leaflet.markercluster.txt", "LICENSE-topojson-client.txt"):

@@ -24,7 +24,12 @@ def boundaries() -> None:
 @boundaries.command()
 @click.argument("names", nargs=-1, required=True)
 def fetch(names: tuple[str, ...]) -> None:
-    """Download (or take from GEO_DATA_MIRROR) pinned boundary sources, verify their SHA-256, print paths."""
+    """Download (or take from GEO_DATA_MIRROR) pinned boundary sources, verify their SHA-256, print paths.
+
+    \b
+    Example:
+      geo boundaries fetch n03-2021-s0010 n03-official-2024-19
+    """
     from geo.sources import fetch as fetch_source
 
     for name in names:
@@ -43,7 +48,12 @@ def _source_options(func):  # the options every reading subcommand shares
 @_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def info(source: str, level: str, prefectures: tuple[str, ...], as_json: bool) -> None:
-    """Read SOURCE (a file, folder or pinned source name) and print counts, CRS and repairs."""
+    """Read SOURCE (a file, folder or pinned source name) and print counts, CRS and repairs.
+
+    \b
+    Example:
+      geo boundaries info N03-20240101_19_GML.zip --level designated_city
+    """
     from geo.boundaries import describe, read_boundaries
 
     areas = read_boundaries(source, level=level, prefectures=prefectures or None)
@@ -60,7 +70,12 @@ def info(source: str, level: str, prefectures: tuple[str, ...], as_json: bool) -
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output GeoPackage (.gpkg) or postgresql:// URL.")
 @click.option("--simplify-m", type=float, default=None, help="Coverage-aware simplification tolerance in metres.")
 def write(source: str, level: str, prefectures: tuple[str, ...], output: str, simplify_m: float | None) -> None:
-    """Write SOURCE in the canonical schema (pref_code, pref_name, muni_code, muni_name; EPSG:6668)."""
+    """Write SOURCE in the canonical schema (pref_code, pref_name, muni_code, muni_name; EPSG:6668).
+
+    \b
+    Example:
+      geo boundaries write n03-2021-s0010 --prefecture 山梨県 --simplify-m 200 -o outputs/yamanashi.gpkg
+    """
     from geo.boundaries import read_boundaries, simplify_boundaries
     from geo.store import write_layers
 

@@ -34,7 +34,12 @@ def regions() -> None:
 @regions.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def list_command(as_json: bool) -> None:
-    """List the preset groupings with their regions."""
+    """List the preset groupings with their regions.
+
+    \b
+    Example:
+      geo regions list
+    """
     from geo.regions import list_regions, read_regions
 
     rows = []
@@ -147,7 +152,13 @@ def dissolve_command(
     grouping: str, boundaries: str, level: str, table: str | None, sums: tuple[str, ...],
     rates: tuple[str, ...], means: tuple[str, ...], missing: str, output: str,
 ) -> None:  # fmt: skip
-    """Dissolve BOUNDARIES into the regions of GROUPING and aggregate the indicators of --table."""
+    """Dissolve BOUNDARIES into the regions of GROUPING and aggregate the indicators of --table.
+
+    \b
+    Example:
+      geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 --table ssdse-a.csv \\
+          --sum pop_2020 --sum pop_65plus_2020 --rate ageing=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
+    """
     from geo.boundaries import read_boundaries
     from geo.regions import dissolve_regions, read_regions, region_table
 

@@ -45,7 +45,12 @@ def _size(value: int | None) -> str:
     "--json", "as_json", is_flag=True, help="Print JSON (every source, all fields, and where it is)."
 )
 def list_command(show_all: bool, as_json: bool) -> None:
-    """List the sources: name, format, size, where the file is now (mirror/cache/remote), title."""
+    """List the sources: name, format, size, where the file is now (mirror/cache/remote), title.
+
+    \b
+    Example:
+      geo sources list --all
+    """
     from geo.sources import list_sources, locate
 
     items = list_sources()
@@ -76,7 +81,12 @@ def list_command(show_all: bool, as_json: bool) -> None:
 @click.option("--sha256", default=None, help="Expected SHA-256 (for an unpinned source; one NAME only).")
 @click.option("--refresh", is_flag=True, help="Download again even when the cache holds the file.")
 def fetch_command(names: tuple[str, ...], sha256: str | None, refresh: bool) -> None:
-    """Fetch NAMES (mirror, cache or download), verify their SHA-256 and print `name<TAB>path`."""
+    """Fetch NAMES (mirror, cache or download), verify their SHA-256 and print `name<TAB>path`.
+
+    \b
+    Example:
+      geo sources fetch n03-2021-s0010 ssdse-a
+    """
     from geo.sources import fetch
 
     if sha256 and len(names) > 1:
@@ -91,7 +101,12 @@ def fetch_command(names: tuple[str, ...], sha256: str | None, refresh: bool) -> 
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info_command(name: str, as_json: bool) -> None:
-    """Show everything about source NAME: URL, SHA-256, licence, credit, mirror/cache location."""
+    """Show everything about source NAME: URL, SHA-256, licence, credit, mirror/cache location.
+
+    \b
+    Example:
+      geo sources info stations-n02-2023-points
+    """
     from geo.sources import cache_dir, get_source, locate
 
     src = get_source(name)
@@ -117,7 +132,12 @@ def info_command(name: str, as_json: bool) -> None:
 @click.argument("names", nargs=-1, required=True)
 @click.option("--sep", default=" / ", show_default=True, help="Separator between distinct credits.")
 def credit_command(names: tuple[str, ...], sep: str) -> None:
-    """Print the attribution line a map drawn from NAMES must carry."""
+    """Print the attribution line a map drawn from NAMES must carry.
+
+    \b
+    Example:
+      geo sources credit n03-2021-s0010 ssdse-a
+    """
     from geo.sources import credit_for
 
     click.echo(credit_for(names, sep=sep))

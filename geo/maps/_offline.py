@@ -1,6 +1,6 @@
 """Inline the vendored Leaflet assets into an HTML page, so a map opens with no network at all.
 
-The files in ``geo/maps/static/`` come unmodified from npm (see VENDOR.md there). Images referenced by the CSS
+The files in ``geo/maps/assets/`` come unmodified from npm (see VENDOR.md there). Images referenced by the CSS
 become ``data:`` URIs and source-map comments are dropped, so the browser never asks for another file.
 """
 
@@ -20,7 +20,7 @@ _CSS_URL = re.compile(r"url\((['\"]?)(images/)?([\w.-]+\.png)\1\)")
 @cache
 def asset(name: str) -> bytes:
     """Bytes of a vendored file, e.g. ``asset("leaflet.js")``."""
-    return resources.files("geo.maps").joinpath("static", name).read_bytes()
+    return resources.files("geo.maps").joinpath("assets", name).read_bytes()
 
 
 def _data_uri(match: re.Match[str]) -> str:

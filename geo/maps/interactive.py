@@ -124,8 +124,8 @@ def render_html(
 
 
 def _own(name: str) -> str:
-    # our own page script and stylesheet live beside the vendored files (packaged as geo/maps/static/*)
-    return resources.files("geo.maps").joinpath("static", name).read_text(encoding="utf-8").strip()
+    # our own page script and stylesheet live beside the vendored files (packaged as geo/maps/assets/*)
+    return resources.files("geo.maps").joinpath("assets", name).read_text(encoding="utf-8").strip()
 
 
 def _display_geometry(areas: gpd.GeoDataFrame, simplify_m: float | str | None) -> gpd.GeoDataFrame:

@@ -1,0 +1,657 @@
+"""Static maps for print: PNG, SVG and PDF drawn with matplotlib from the :class:`MapSpec` of the HTML map.
+
+Every text is set in IPAexGothic (bundled by matplotlib-fontja), so Japanese never turns into empty boxes.
+The map is drawn in a metric CRS: the plane rectangular zone of a single prefecture, else the national
+equal-area projection. Parts south of 30°N (南西諸島, 小笠原諸島) go to framed insets when the rest of the
+map lies north of it; a one-prefecture map far apart (沖縄県) keeps its main island in the main frame.
+Legend rows are ``Classes.legend_items()`` (the HTML legend's colours, labels and counts); a scale bar,
+a north arrow and the attribution line complete the sheet.
+
+Example
+-------
+>>> import geo                                                             # doctest: +SKIP
+>>> m = geo.choropleth(areas, "aging_rate", unit="%", title="高齢化率")       # doctest: +SKIP
+>>> m.save("outputs/aging.png", dpi=300, width_px=3000, height_px=3000)    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo._errors import ValidationError
+from geo.crs import JAPAN_EQUAL_AREA, JGD2011, metric_crs, prefecture_crs, require_crs
+from geo.maps._static_parts import (
+    FONT_FAMILY,
+    Placer,
+    RemoteGroup,
+    draw_north_arrow,
+    draw_scale_bar,
+    local_equal_area,
+    nice_length,
+    polygon_paths,
+    register_font,
+    remote_groups,
+)
+from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from geo.maps.spec import MapSpec
+
+__all__ = ["FORMATS", "build_figure", "font_context", "legend_label", "render_static"]
+
+#: file suffix -> matplotlib format
+FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+# Reproducible files (no dates, fixed SVG ids); the font embedded as TrueType (searchable PDF text).
+_RC: dict[str, Any] = {
+    "font.family": FONT_FAMILY,
+    "axes.unicode_minus": False,
+    "svg.hashsalt": "geo-static-map",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+}
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+_MAX_PX = 20_000
+_MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
+_INK = "#222222"
+
+
+@contextlib.contextmanager
+def font_context() -> Iterator[None]:
+    """Apply the static maps' font (IPAexGothic) and output settings to matplotlib inside the block only.
+
+    Example
+    -------
+    >>> with font_context():                                     # doctest: +SKIP
+    ...     build_figure(m.spec).savefig("map.png")
+    """
+    import matplotlib
+
+    register_font()
+    with matplotlib.rc_context(_RC):
+        yield
+
+
+_style = font_context
+
+
+def render_static(
+    spec: MapSpec,
+    path: str | os.PathLike[str],
+    *,
+    dpi: int = 150,
+    width_px: int = 1500,
+    height_px: int = 1500,
+) -> Path:
+    """Draw ``spec`` and write it as PNG, SVG or PDF (from the suffix), atomically.
+
+    The file is written to a temporary file in the same folder and moved into place, so a failure never
+    leaves a partial map (nor replaces an existing one).
+
+    Parameters
+    ----------
+    spec : MapSpec
+        From :func:`geo.choropleth` (``m.spec``); the same spec draws the HTML map.
+    path : path-like
+        Ending in ``.png``, ``.svg`` or ``.pdf``. Missing parent folders are created.
+    dpi : int
+        Resolution; together with the pixel size it sets the sheet size (1500 px at 150 dpi = 10 inch).
+    width_px, height_px : int
+        Size in pixels (for SVG/PDF: the size in inches times ``dpi``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValidationError
+        Unknown suffix, non-positive or huge size/dpi, no areas (all problems listed at once).
+
+    Example
+    -------
+    >>> m = geo.choropleth(prefs, "area_km2", unit="km²")             # doctest: +SKIP
+    >>> render_static(m.spec, "outputs/area.pdf", dpi=300)           # doctest: +SKIP
+    PosixPath('outputs/area.pdf')
+    """
+    out = Path(path)
+    fmt = FORMATS.get(out.suffix.lower())
+    problems = []
+    if fmt is None:
+        problems.append(
+            f"{out}: static maps are written as {', '.join(FORMATS)}; got {out.suffix or '(no suffix)'!r}"
+            " (use .html for the interactive map)"
+        )
+    problems += _size_problems(dpi=dpi, width_px=width_px, height_px=height_px)
+    if len(spec.areas) == 0:
+        problems.append("map areas: no rows to draw; check the filter that selected the areas")
+    if problems:
+        raise ValidationError(problems)
+    assert fmt is not None
+    with _style():
+        fig = build_figure(spec, dpi=dpi, width_px=width_px, height_px=height_px)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fig.savefig(fh, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a map is meant to be shared
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return out
+
+
+def _size_problems(*, dpi: Any, width_px: Any, height_px: Any) -> list[str]:
+    problems = []
+    for name, value in (("dpi", dpi), ("width_px", width_px), ("height_px", height_px)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 < value <= _MAX_PX:
+            problems.append(f"{name}={value!r}: give a whole number between 1 and {_MAX_PX:,}")
+    if not problems and min(width_px, height_px) < 200:
+        problems.append(f"{width_px}×{height_px} px is too small for a map with legend; use at least 200 px")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------- figure
+def build_figure(spec: MapSpec, *, dpi: int = 150, width_px: int = 1500, height_px: int = 1500) -> Figure:
+    """The matplotlib Figure of a static map (not saved): main map, insets, legend, furniture, credits.
+
+    Exposed for checks and for callers who want to add to the figure before saving it themselves; save it
+    inside :func:`font_context` (which sets the Japanese font) or write the map with :func:`render_static`.
+
+    Example
+    -------
+    >>> fig = build_figure(m.spec)                                     # doctest: +SKIP
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]   # doctest: +SKIP
+    """
+    problems = _size_problems(dpi=dpi, width_px=width_px, height_px=height_px)
+    if len(spec.areas) == 0:
+        problems.append("map areas: no rows to draw; check the filter that selected the areas")
+    if problems:
+        raise ValidationError(problems)
+    with _style():
+        return _Sheet(spec, dpi=dpi, width_px=width_px, height_px=height_px).figure
+
+
+class _Sheet:
+    """Builds one figure; the steps share the scale of the sheet and the placed boxes."""
+
+    def __init__(self, spec: MapSpec, *, dpi: int, width_px: int, height_px: int) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.spec = spec
+        areas = spec.areas
+        require_crs(areas, "map areas")
+        self.areas = areas if CRS.from_user_input(areas.crs).equals(JGD2011) else areas.to_crs(JGD2011)
+        w_in, h_in = width_px / dpi, height_px / dpi
+        # type sizes are in points (physical); scale them with the sheet so a small image stays readable
+        self.s = float(np.clip(min(w_in, h_in) / 10.0, 0.45, 2.5))
+        self.figure = fig = Figure(figsize=(w_in, h_in), dpi=dpi, facecolor="white")
+        FigureCanvasAgg(fig)
+        self.renderer = fig.canvas.get_renderer()
+        self.area_style = LAYER_STYLES["areas"]
+        assert isinstance(self.area_style, AreaStyle)
+        self.colors = np.asarray(spec.classes.color_of(spec.values()), dtype=object)
+
+        geoms = self.areas.geometry.values
+        main_parts, main_rows, groups = remote_groups(np.asarray(geoms))
+        self.crs = self._main_crs(main_parts)
+        top = (16 * self.s * 1.7 + 10) / 72 / h_in
+        bottom = (7 * self.s * 1.45 * 3 + 6) / 72 / h_in
+        self.ax = ax = fig.add_axes((0.015, bottom, 0.97, 1 - top - bottom))
+        projected = _project(main_parts, self.crs)
+        self._draw_areas(ax, projected, main_rows)
+        _fit(ax, projected, self._px(ax))
+        self._frame(ax, color="#888888")
+        layer_xy = self._draw_layers(ax, self.crs)
+        label_xy = self._draw_area_labels(ax, self.crs)
+        self.placer = Placer.from_geometries(ax, projected, points=np.concatenate([layer_xy, label_xy]))
+        # the largest inset (南西諸島 on national maps) first, then the legend, then the small insets
+        self.insets = [self._inset(g, i) for i, g in enumerate(groups[:1])]
+        self.legend = self._legend()
+        self.insets += [self._inset(g, i) for i, g in enumerate(groups[1:], start=1)]
+        self._furniture()
+        self._texts(top, bottom)
+
+    # -- geometry
+    def _main_crs(self, parts: np.ndarray) -> CRS:
+        prefs = self.areas["pref_code"].dropna().unique() if "pref_code" in self.areas else []
+        if len(prefs) == 1:
+            return prefecture_crs(str(prefs[0]))
+        if len(parts) == 0:
+            return JAPAN_EQUAL_AREA
+        return metric_crs(gpd.GeoSeries(parts, crs=JGD2011))
+
+    def _px(self, ax: Axes) -> tuple[float, float]:
+        box = ax.get_position()
+        fw, fh = self.figure.get_size_inches() * self.figure.dpi
+        return box.width * fw, box.height * fh
+
+    def _draw_areas(self, ax: Axes, parts: np.ndarray, rows: np.ndarray, *, speck: bool = False) -> None:
+        from matplotlib.collections import PathCollection
+        from matplotlib.colors import to_rgba_array
+
+        st = self.area_style
+        faces = to_rgba_array(list(self.colors[rows]) if len(rows) else [], alpha=st.fill_opacity)
+        if speck:
+            # insets: an outline in each island's own colour under the white borders keeps islands smaller
+            # than a pixel visible as coloured specks
+            under = PathCollection(
+                polygon_paths(parts), facecolors=faces, edgecolors=faces, linewidths=1.6 * self.s, zorder=0.9
+            )
+            ax.add_collection(under, autolim=False)
+        coll = PathCollection(
+            polygon_paths(parts),
+            facecolors=faces,
+            edgecolors=st.edge_color,
+            linewidths=st.edge_width * self.s,
+            zorder=1,
+        )
+        ax.add_collection(coll, autolim=False)
+
+    def _frame(self, ax: Axes, *, color: str, width: float = 0.8) -> None:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color(color)
+            spine.set_linewidth(width * self.s)
+
+    def _draw_layers(self, ax: Axes, crs: CRS) -> np.ndarray:
+        """Draw the spec's layers on ``ax``; return the projected point coordinates (for placement)."""
+        xy = [np.empty((0, 2))]
+        for i, layer in enumerate(self.spec.layers):
+            if not layer.show:
+                continue
+            data = layer.data.to_crs(crs)
+            st = layer.resolved_style()
+            z = 5 + i
+            if layer.kind == "points" and isinstance(st, PointStyle):
+                pts = shapely.get_coordinates(data.geometry.values)
+                ax.scatter(
+                    pts[:, 0],
+                    pts[:, 1],
+                    s=(2 * st.radius * self.s) ** 2,
+                    marker=st.marker,
+                    c=[st.fill_color],
+                    alpha=st.fill_opacity,
+                    edgecolors=st.color,
+                    linewidths=st.weight * self.s,
+                    zorder=z,
+                )
+                xy.append(pts)
+            elif layer.kind in ("polygons", "outline") and isinstance(st, PolygonStyle):
+                self._draw_polygons(ax, data.geometry.values, st, outline=layer.kind == "outline", z=z)
+                if layer.label_column:
+                    self._labels(ax, data, layer.label_column, _label_style(), z=z + 0.5)
+            elif layer.kind == "labels" and layer.label_column:
+                lst = st if isinstance(st, LabelStyle) else _label_style()
+                self._labels(ax, data, layer.label_column, lst, z=z)
+        return np.concatenate(xy)
+
+    def _draw_polygons(
+        self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float
+    ) -> None:
+        from matplotlib.collections import PathCollection
+        from matplotlib.colors import to_rgba
+
+        face = "none" if outline or st.fill_color is None else to_rgba(st.fill_color, alpha=st.fill_opacity)
+        coll = PathCollection(
+            polygon_paths(geoms),
+            facecolors=face,
+            edgecolors=st.color,
+            linewidths=st.weight * self.s * 0.75,  # HTML px -> pt
+            linestyles="--" if st.dash else "-",
+            zorder=z,
+        )
+        ax.add_collection(coll, autolim=False)
+
+    def _labels(
+        self, ax: Axes, data: gpd.GeoDataFrame, column: str, st: LabelStyle, *, z: float
+    ) -> np.ndarray:
+        from matplotlib import patheffects
+
+        anchor, extent = label_anchors(data.geometry.values)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        pt_per_m = self._px(ax)[0] / (x1 - x0) * 72 / self.figure.dpi
+        size = st.size * 0.75 * self.s  # HTML px -> pt
+        halo = [patheffects.withStroke(linewidth=st.halo_width * self.s, foreground=st.halo_color)]
+        drawn = []
+        for pt, ext, text in zip(anchor, extent, data[column], strict=True):
+            if pt is None or shapely.is_empty(pt) or pd.isna(text):
+                continue
+            x, y = shapely.get_x(pt), shapely.get_y(pt)
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
+                continue  # texts are not clipped by the axes in every backend: skip those outside the frame
+            # a point or an island smaller than the text: label beside it, so the halo does not hide it
+            beside = ext * pt_per_m < 2.5 * size
+            gap = ext * pt_per_m / 2 + (3 if ext else 8) * self.s  # clear of a point's marker
+            # to the left instead when the text (about one em per character) would run out of the frame
+            left = beside and (x1 - x) * pt_per_m < gap + len(str(text)) * size
+            ax.annotate(
+                str(text),
+                (x, y),
+                xytext=((-gap if left else gap) if beside else 0, 0),
+                textcoords="offset points",
+                ha=("right" if left else "left") if beside else "center",
+                va="center",
+                fontsize=size,
+                color=st.color,
+                path_effects=halo,
+                annotation_clip=True,
+                clip_on=True,
+                zorder=z,
+            )
+            drawn.append((x, y))
+        return np.asarray(drawn, dtype=float).reshape(-1, 2)
+
+    def _draw_area_labels(self, ax: Axes, crs: CRS) -> np.ndarray:
+        """Names on the areas (when the spec shows them); return where they are (for placement)."""
+        if not self.spec.show_area_labels:
+            return np.empty((0, 2))
+        frame = gpd.GeoDataFrame({"name": area_label_texts(self.spec)}, geometry=self.areas.geometry.values)
+        frame = frame.set_crs(JGD2011).to_crs(crs)
+        return self._labels(ax, frame, "name", _label_style(), z=4)
+
+    # -- insets
+    def _inset(self, group: RemoteGroup, i: int) -> Axes:
+        crs = local_equal_area(group.parts)
+        parts = _project(group.parts, crs)
+        minx, miny, maxx, maxy = shapely.total_bounds(parts)
+        dw, dh = max(maxx - minx, _MIN_INSET_M), max(maxy - miny, _MIN_INSET_M)
+        aspect = float(np.clip(dw / dh, 0.45, 2.2))
+        main_w, main_h = self._px(self.ax)
+        long_side = 0.38 if i == 0 else (0.22 if max(dw, dh) > 2 * _MIN_INSET_M else 0.08)
+        if aspect >= 1:
+            w_px = long_side * min(main_w, main_h)
+            h_px = w_px / aspect
+        else:
+            h_px = long_side * min(main_w, main_h)
+            w_px = h_px * aspect
+        name = self._group_name(group)
+        pt_px = self.figure.dpi / 72
+        title_px = 8 * self.s * 2.0 * pt_px  # room for the inset's name above the islands
+        w_px = max(w_px, (len(name) + 1.5) * 8 * self.s * pt_px)  # the name fits inside the frame
+        box = self.placer.place(w_px / main_w, (h_px + title_px) / main_h)
+        fig_box = self.ax.get_position()
+        ax = self.figure.add_axes(
+            (
+                fig_box.x0 + box.x * fig_box.width,
+                fig_box.y0 + box.y * fig_box.height,
+                box.w * fig_box.width,
+                box.h * fig_box.height,
+            ),
+            facecolor="white",
+            zorder=3 + i,
+        )
+        self._draw_areas(ax, parts, group.rows, speck=True)
+        _fit(ax, parts, self._px(ax), pad=0.08, top_px=title_px, min_span=_MIN_INSET_M)
+        self._frame(ax, color="#555555", width=0.9)
+        self._draw_layers(ax, crs)
+        self._draw_area_labels(ax, crs)
+        ax.text(
+            0.03,
+            0.985,
+            name,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8 * self.s,
+            color=_INK,
+        )
+        return ax
+
+    def _group_name(self, group: RemoteGroup) -> str:
+        rows = np.unique(group.rows)
+        names = self.spec.names().to_numpy()[rows]
+        if len(set(names)) == 1:
+            return str(names[0])
+        if "pref_name" in self.areas:
+            prefs = list(dict.fromkeys(self.areas["pref_name"].to_numpy()[rows]))
+            return "・".join(map(str, prefs[:3])) + ("ほか" if len(prefs) > 3 else "")
+        return "離島"
+
+    # -- legend, furniture, texts
+    def _legend(self) -> Any:
+        from matplotlib.colors import to_rgba
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        spec, c, st = self.spec, self.spec.classes, self.area_style
+        handles: list[Any] = []
+        labels: list[str] = []
+        for color, label, count in c.legend_items():
+            handles.append(Patch(facecolor=color, alpha=st.fill_opacity, edgecolor="#777777", linewidth=0.4))
+            labels.append(legend_label(label, count))
+        for layer in spec.layers:
+            if not layer.show:
+                continue  # drawn only when switched on (the HTML map lists it in its layer switcher)
+            lst = layer.resolved_style()
+            if isinstance(lst, PointStyle):
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        linestyle="none",
+                        marker=lst.marker,
+                        markersize=2 * lst.radius * self.s,
+                        markerfacecolor=lst.fill_color,
+                        markeredgecolor=lst.color,
+                        markeredgewidth=lst.weight * self.s,
+                    )
+                )
+            elif isinstance(lst, PolygonStyle):
+                handles.append(
+                    Patch(
+                        facecolor="none"
+                        if layer.kind == "outline" or lst.fill_color is None
+                        else to_rgba(lst.fill_color, alpha=lst.fill_opacity),
+                        edgecolor=lst.color,
+                        linewidth=lst.weight * 0.75 * self.s,
+                        linestyle="--" if lst.dash else "-",
+                    )
+                )
+            else:
+                handles.append(_TextSymbol())
+            labels.append(layer.name)
+        head = str(spec.legend_title or spec.column) + (f"（{spec.unit}）" if spec.unit else "")
+        title = f"{head}\n{c.title_ja}（件数）"
+        legend = self.ax.legend(
+            handles,
+            labels,
+            title=title,
+            loc="lower left",
+            bbox_to_anchor=(0, 0),
+            bbox_transform=self.ax.transAxes,
+            fontsize=9 * self.s,
+            title_fontsize=9.5 * self.s,
+            alignment="left",
+            frameon=True,
+            framealpha=0.92,
+            edgecolor="#999999",
+            fancybox=False,
+            borderaxespad=0,
+            handlelength=1.8,
+            handleheight=1.1,
+            handler_map={_TextSymbol: _TextSymbolHandler()},
+        )
+        legend.set_zorder(30)
+        ext = legend.get_window_extent(self.renderer)
+        main_w, main_h = self._px(self.ax)
+        box = self.placer.place(ext.width / main_w, ext.height / main_h)
+        legend.set_bbox_to_anchor((box.x, box.y), transform=self.ax.transAxes)
+        return legend
+
+    def _furniture(self) -> None:
+        x0, x1 = self.ax.get_xlim()
+        length = nice_length(0.22 * (x1 - x0))
+        main_w, main_h = self._px(self.ax)
+        frac = length / (x1 - x0)
+        dpi = self.figure.dpi
+        w = max(frac + 90 * self.s / 72 * dpi / main_w, 0.6 * self.s * dpi / main_w)
+        h = 0.95 * self.s * dpi / main_h
+        box = self.placer.place(w, h)
+        draw_scale_bar(self.ax, box, length_m=length, fontsize=8 * self.s, color=_INK)
+        draw_north_arrow(self.ax, box, crs=self.crs, fontsize=9 * self.s, color=_INK)
+
+    def _texts(self, top: float, bottom: float) -> None:
+        spec, s = self.spec, self.s
+        title = spec.title or spec.legend_title or spec.column
+        self.figure.text(
+            0.5,
+            1 - top / 2,
+            str(title),
+            ha="center",
+            va="center",
+            fontsize=16 * s,
+            color=_INK,
+        )
+        credit = spec.attribution_text()
+        crs_text = f"地図の投影: {crs_name(self.crs)}"
+        if self.insets:
+            crs_text += "（挿入図は各中心の正積方位図法）"
+        self.figure.text(
+            0.015,
+            bottom * 0.5,
+            f"{credit}\n{crs_text}" if credit else crs_text,
+            ha="left",
+            va="center",
+            fontsize=7 * s,
+            color="#444444",
+            wrap=True,
+            linespacing=1.35,
+        )
+
+
+class _TextSymbol:
+    """Legend handle of a labels layer: drawn as 「字」, like the HTML legend."""
+
+
+class _TextSymbolHandler:
+    def legend_artist(self, legend: Any, orig_handle: Any, fontsize: float, handlebox: Any) -> Any:
+        from matplotlib.text import Text
+
+        text = Text(
+            handlebox.xdescent + handlebox.width / 2,
+            handlebox.ydescent + handlebox.height / 2,
+            "字",
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color=_INK,
+            transform=handlebox.get_transform(),
+        )
+        handlebox.add_artist(text)
+        return text
+
+
+def area_label_texts(spec: MapSpec) -> np.ndarray:
+    """Names drawn on the areas, as in the HTML map: 市区町村名 alone on a one-prefecture map."""
+    areas = spec.areas
+    text = spec.names()
+    if spec.label_column is None and "muni_name" in areas and areas["pref_code"].nunique() == 1:
+        text = areas["muni_name"].astype("string").fillna(areas["pref_name"]).astype(str)
+    return text.to_numpy()
+
+
+def label_anchors(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point inside the largest part of each (projected) geometry, and that part's size (longer bbox side).
+
+    Labels sit on the main island of a municipality; points have size 0.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.array(geoms, dtype=object)
+    size = np.zeros(len(geoms))
+    if len(geoms) == 0:
+        return out, size
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    area = shapely.area(parts)
+    order = np.lexsort((-area, owner))  # by owner, largest part first
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    out[owner[first]] = shapely.point_on_surface(parts[first])
+    b = shapely.bounds(parts[first])
+    size[owner[first]] = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    return out, size
+
+
+def legend_label(label: str, count: int) -> str:
+    """The text of one legend row: the class label and its count, as in the HTML legend.
+
+    Example
+    -------
+    >>> legend_label("10人以上 20人未満", 1234)
+    '10人以上 20人未満（1,234）'
+    """
+    return f"{label}（{count:,}）"
+
+
+def crs_name(crs: CRS) -> str:
+    """Readable name of the map's CRS for the credit line (EPSG code when it has one)."""
+    if crs.equals(JAPAN_EQUAL_AREA):
+        return "アルベルス正積円錐図法（JGD2011, 標準緯線 30°N・42°N, 中央経線 137°E）"
+    epsg = crs.to_epsg()
+    return f"{crs.name}（EPSG:{epsg}）" if epsg else crs.name
+
+
+def _label_style() -> LabelStyle:
+    st = LAYER_STYLES["labels"]
+    return st if isinstance(st, LabelStyle) else LabelStyle()
+
+
+def _project(parts: np.ndarray, crs: CRS) -> np.ndarray:
+    if len(parts) == 0:
+        return np.asarray(parts, dtype=object)
+    return gpd.GeoSeries(parts, crs=JGD2011).to_crs(crs).to_numpy()
+
+
+def _fit(
+    ax: Axes,
+    parts: np.ndarray,
+    px: tuple[float, float],
+    *,
+    pad: float = 0.03,
+    top_px: float = 0,
+    min_span: float = 1_000.0,
+) -> None:
+    """Set limits showing all ``parts`` at equal x/y scale in an axes of ``px`` pixels (room on top)."""
+    if len(parts) == 0:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(parts)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    w_px, h_px = px
+    usable_h = max(h_px - top_px, 1.0)
+    span_x = max(maxx - minx, min_span) * (1 + 2 * pad)
+    span_y = max(maxy - miny, min_span) * (1 + 2 * pad)
+    per_px = max(span_x / w_px, span_y / usable_h)  # metres per pixel
+    half_w = per_px * w_px / 2
+    ax.set_xlim(cx - half_w, cx + half_w)
+    low = cy - per_px * usable_h / 2
+    ax.set_ylim(low, low + per_px * h_px)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_autoscale_on(False)

@@ -1,0 +1,407 @@
+"""Static maps (PNG/SVG/PDF): real N03 boundaries end to end, tiny hand-made geometries for the pieces."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from matplotlib import font_manager
+from matplotlib.colors import to_hex
+from pyproj import Transformer
+
+import geo
+from geo.crs import JAPAN_EQUAL_AREA, area_km2
+from geo.maps import static
+from geo.maps._static_parts import (
+    Box,
+    Placer,
+    nice_length,
+    north_angle,
+    polygon_paths,
+    register_font,
+    remote_groups,
+)
+from geo.maps.layers import hubs_layer, region_outline_layer
+from geo.maps.style import ATTRIBUTION_N03
+
+MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF-"}
+
+
+# ----------------------------------------------------------------------------------------------- data
+@pytest.fixture(scope="module")
+def national(municipalities: gpd.GeoDataFrame) -> geo.maps.ChoroplethMap:
+    areas = municipalities.copy()
+    areas["面積"] = area_km2(areas)
+    areas.loc[areas["muni_code"].isin(["01101", "13101", "47201"]), "面積"] = np.nan  # a no-data class
+    return geo.choropleth(areas, "面積", unit="km²", title="市区町村の面積（全国）", k=6)
+
+
+@pytest.fixture(scope="module")
+def pref_map(prefectures: gpd.GeoDataFrame) -> geo.maps.ChoroplethMap:
+    areas = prefectures.copy()
+    areas["面積"] = area_km2(areas)
+    areas.loc[areas["pref_code"] == "08", "面積"] = np.nan
+    return geo.choropleth(areas, "面積", unit="km²", title="都道府県の面積", scheme="fisher_jenks", k=5)
+
+
+@pytest.fixture(scope="module")
+def yamanashi(municipalities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    areas = municipalities[municipalities["pref_code"] == "19"].copy()
+    areas["面積"] = area_km2(areas)
+    return areas
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+def _legend_rows(fig) -> list[str]:
+    legend = fig.axes[0].get_legend()
+    return [t.get_text() for t in legend.get_texts()]
+
+
+# ----------------------------------------------------------------------------------------------- files
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_choropleth_save_writes_each_format(pref_map, tmp_path: Path, suffix: str) -> None:
+    out = pref_map.save(tmp_path / f"map{suffix}")
+    data = out.read_bytes()
+    if suffix == ".svg":
+        assert data.lstrip().startswith(b"<?xml") and b"<svg" in data[:2000]
+        assert data.count(b"<path") > 100  # areas, text as paths
+    else:
+        assert data.startswith(MAGIC[suffix])
+    assert len(data) > 20_000
+    assert [p.name for p in tmp_path.iterdir()] == [f"map{suffix}"]  # no temporary file left
+
+
+def test_png_is_not_blank_and_has_the_asked_size(pref_map, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = pref_map.save(tmp_path / "map.png", dpi=100, width_px=900, height_px=700)
+    with Image.open(out) as img:
+        assert img.size == (900, 700)
+        px = np.asarray(img.convert("RGB"), dtype=float)
+    assert px.std() > 20
+    # the class colours appear as filled areas
+    colours = {tuple(c) for c in px.reshape(-1, 3)[::7].astype(int)}
+    assert len(colours) > 50
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_same_spec_gives_same_bytes(pref_map, tmp_path: Path, suffix: str) -> None:
+    a = pref_map.save(tmp_path / f"a{suffix}").read_bytes()
+    b = pref_map.save(tmp_path / f"b{suffix}").read_bytes()
+    assert a == b
+
+
+def test_empty_areas_are_refused_with_every_problem(prefectures, tmp_path: Path) -> None:
+    m = geo.choropleth(prefectures.iloc[:0].assign(v=[]), "v")
+    with pytest.raises(geo.ValidationError, match=r"no rows to draw") as info:
+        static.render_static(m.spec, tmp_path / "map.gif")
+    assert len(info.value.problems) == 2  # the suffix too
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsupported_suffix_writes_nothing(pref_map, tmp_path: Path) -> None:
+    with pytest.raises(geo.ValidationError, match=r"\.jpg"):
+        static.render_static(pref_map.spec, tmp_path / "map.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs", [{"dpi": 0}, {"width_px": 50}, {"height_px": 2.5}, {"dpi": True}])
+def test_bad_size_is_refused(pref_map, tmp_path: Path, kwargs) -> None:
+    with pytest.raises(geo.ValidationError):
+        static.render_static(pref_map.spec, tmp_path / "map.png", **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_mid_render_leaves_old_file_and_no_partial(pref_map, tmp_path: Path, monkeypatch) -> None:
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "map.pdf"
+    out.write_bytes(b"old map")
+
+    def broken(self, fh, **kwargs):
+        fh.write(b"%PDF-1.4 half a map")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        static.render_static(pref_map.spec, out)
+    assert out.read_bytes() == b"old map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.pdf"]
+
+
+# ----------------------------------------------------------------------------------------------- legend
+def test_legend_rows_are_the_classes_with_colours_and_counts(national) -> None:
+    c = national.classes
+    fig = static.build_figure(national.spec)
+    items = c.legend_items()
+    assert c.nodata_count == 3 and items[-1][1] == "データなし"
+    assert _legend_rows(fig) == [static.legend_label(label, n) for _, label, n in items]
+    legend = fig.axes[0].get_legend()
+    drawn = [to_hex(h.get_facecolor(), keep_alpha=False) for h in legend.legend_handles]
+    assert drawn == [color for color, _, _ in items]
+    assert "面積（km²）" in legend.get_title().get_text()
+
+
+def test_static_legend_equals_html_legend(pref_map) -> None:
+    page = pref_map.to_html()
+    legend_html = page[page.index('id="geo-legend"') :]
+    row = r'background:(#[0-9a-f]{6})"></span><span class="geo-lab">(.*?)</span>'
+    rows = re.findall(row + r'<span class="geo-n">([\d,]+)</span>', legend_html)
+    assert len(rows) == pref_map.classes.k + 1  # + データなし (茨城県 set to NaN)
+    expected = [static.legend_label(html.unescape(lab), int(n.replace(",", ""))) for _, lab, n in rows]
+    fig = static.build_figure(pref_map.spec)
+    assert _legend_rows(fig) == expected
+    handles = fig.axes[0].get_legend().legend_handles
+    assert [to_hex(h.get_facecolor()) for h in handles] == [c for c, _, _ in rows]
+
+
+def test_area_colours_follow_the_classes(pref_map) -> None:
+    fig = static.build_figure(pref_map.spec)
+    main = fig.axes[0]
+    faces = {to_hex(c) for coll in main.collections for c in coll.get_facecolors()}
+    assert set(pref_map.classes.colors) <= faces
+    assert pref_map.classes.nodata_color in faces
+
+
+# ----------------------------------------------------------------------------------------------- font
+def _glyph(char: str, family: list[str]) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(0.6, 0.6), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, char, family=family, fontsize=28, ha="center", va="center")
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., 0].copy()
+
+
+def test_japanese_text_is_drawn_with_ipaexgothic(national) -> None:
+    font = register_font()
+    fig = static.build_figure(national.spec)
+    texts = [t for t in fig.findobj(match=lambda a: hasattr(a, "get_fontproperties")) if t.get_text()]
+    japanese = [t for t in texts if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", t.get_text())]
+    assert len(japanese) >= 10  # title, legend title and rows, inset names, credit line
+    for t in japanese:
+        assert Path(font_manager.findfont(t.get_fontproperties(), fallback_to_default=False)) == font
+
+
+def test_japanese_glyphs_are_not_tofu() -> None:
+    chars = "北海道"
+    with static.font_context():
+        real = [_glyph(ch, static.FONT_FAMILY) for ch in chars]
+    # the same characters without a Japanese font: matplotlib warns and draws the identical missing-glyph box
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tofu = [_glyph(ch, ["DejaVu Sans"]) for ch in chars]
+    assert any("missing from font" in str(w.message) for w in caught)
+    assert all(np.array_equal(tofu[0], t) for t in tofu[1:])  # the check below can fail
+    for i in range(len(chars)):
+        assert (real[i] < 128).sum() > 30  # ink
+        assert not np.array_equal(real[i], tofu[i])
+        for j in range(i + 1, len(chars)):
+            assert not np.array_equal(real[i], real[j])
+
+
+def test_rendering_does_not_change_global_matplotlib_font(pref_map, tmp_path: Path) -> None:
+    import matplotlib
+
+    before = list(matplotlib.rcParams["font.family"])
+    pref_map.save(tmp_path / "m.png")
+    assert list(matplotlib.rcParams["font.family"]) == before
+
+
+# ----------------------------------------------------------------------------------------------- layout
+def test_national_map_puts_okinawa_and_ogasawara_in_insets(national, municipalities) -> None:
+    fig = static.build_figure(national.spec)
+    main, *insets = fig.axes
+    assert len(insets) >= 2
+    to_map = Transformer.from_crs(6668, JAPAN_EQUAL_AREA, always_xy=True)
+
+    def inside(ax, lon, lat) -> bool:
+        x, y = to_map.transform(lon, lat)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        return x0 <= x <= x1 and y0 <= y <= y1
+
+    assert not inside(main, 127.68, 26.21)  # 那覇
+    assert not inside(main, 142.19, 27.09)  # 父島
+    assert inside(main, 141.35, 43.06)  # 札幌
+    assert inside(main, 130.56, 31.60)  # 鹿児島
+    assert inside(main, 147.9, 45.0)  # 択捉島 (北方領土の村 01695–01700 belong to Hokkaido)
+    names = [t.get_text() for ax in insets for t in ax.texts]
+    assert any("沖縄県" in n for n in names) and any("小笠原村" in n for n in names)
+    # every remote part is drawn in exactly one inset, with the colour of its municipality
+    geoms = national.spec.areas.geometry.values
+    main_parts, _, groups = remote_groups(geoms)
+    n_remote = sum(len(g.parts) for g in groups)
+    n_inset_paths = sum(len(ax.collections[-1].get_paths()) for ax in insets)
+    assert n_inset_paths == n_remote
+    okinawa = national.spec.areas["pref_code"] == "47"
+    assert set(national.spec.classes.color_of(national.spec.values()[okinawa.to_numpy()])) <= {
+        to_hex(c) for ax in insets for c in ax.collections[-1].get_facecolors()
+    }
+    # nothing lost: parts in the main frame plus parts in insets = all parts
+    assert len(main_parts) + n_remote == len(shapely.get_parts(geoms))
+    # insets and legend do not overlap each other
+    boxes = [ax.get_window_extent() for ax in insets]
+    boxes.append(main.get_legend().get_window_extent(fig.canvas.get_renderer()))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+
+
+def test_one_prefecture_map_has_no_inset_and_uses_its_zone(yamanashi, tmp_path: Path) -> None:
+    m = geo.choropleth(yamanashi, "面積", unit="km²", title="山梨県の市町村面積")
+    fig = static.build_figure(m.spec)
+    assert len(fig.axes) == 1
+    texts = _texts(fig)
+    assert any("EPSG:6676" in t and ATTRIBUTION_N03 in t for t in texts)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "甲府市" in labels and "山梨県甲府市" not in labels  # one prefecture: 市町村名 only, as in HTML
+    assert "山梨県の市町村面積" in texts
+    out = m.save(tmp_path / "yamanashi.pdf")
+    assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_okinawa_map_puts_sakishima_and_daito_in_insets(municipalities) -> None:
+    areas = municipalities[municipalities["pref_code"] == "47"].copy()
+    areas["面積"] = area_km2(areas)
+    fig = static.build_figure(geo.choropleth(areas, "面積").spec)
+    main, *insets = fig.axes
+    assert len(insets) == 2
+    to_zone = Transformer.from_crs(6668, "EPSG:6683", always_xy=True)  # zone XV, Okinawa's main island
+    (x0, x1), (y0, y1) = main.get_xlim(), main.get_ylim()
+    naha, ishigaki = to_zone.transform(127.68, 26.21), to_zone.transform(124.16, 24.34)
+    assert x0 <= naha[0] <= x1 and y0 <= naha[1] <= y1
+    assert not (x0 <= ishigaki[0] <= x1 and y0 <= ishigaki[1] <= y1)
+    inset_labels = {t.get_text() for ax in insets for t in ax.texts}
+    assert {"石垣市", "宮古島市", "南大東村"} <= inset_labels
+
+
+def test_map_without_any_value_shows_only_the_no_data_row(yamanashi, tmp_path: Path) -> None:
+    areas = yamanashi.assign(面積=np.nan)
+    m = geo.choropleth(areas, "面積")
+    fig = static.build_figure(m.spec)
+    assert _legend_rows(fig) == [static.legend_label("データなし", len(areas))]
+    assert m.save(tmp_path / "empty.png").stat().st_size > 10_000
+
+
+def test_scale_bar_north_arrow_and_credits(national) -> None:
+    fig = static.build_figure(national.spec)
+    main = fig.axes[0]
+    texts = [t.get_text() for t in main.texts]
+    assert "N" in texts
+    km = [t for t in texts if t.endswith(" km")]
+    assert len(km) == 1
+    length_m = float(km[0].split()[0]) * 1000
+    assert length_m == nice_length(length_m)  # a round length
+    width = main.get_xlim()[1] - main.get_xlim()[0]
+    assert 0.05 * width < length_m <= 0.22 * width
+    credit = [t for t in _texts(fig) if ATTRIBUTION_N03 in t]
+    assert credit and "アルベルス正積" in credit[0]
+
+
+def test_layers_are_drawn_and_listed(yamanashi) -> None:
+    hubs = gpd.GeoDataFrame(
+        {"name": ["甲府駅", "大月駅"]},
+        geometry=[shapely.Point(138.5688, 35.6666), shapely.Point(138.9406, 35.6108)],
+        crs=6668,
+    )
+    region = yamanashi.dissolve()[["geometry"]].assign(region="山梨")
+    m = geo.choropleth(
+        yamanashi,
+        "面積",
+        layers=[hubs_layer(hubs), region_outline_layer(region, label_column="region")],
+        attribution=[ATTRIBUTION_N03, "拠点: 手作業で作成"],
+    )
+    fig = static.build_figure(m.spec)
+    main = fig.axes[0]
+    offsets = [c.get_offsets() for c in main.collections if len(c.get_offsets()) == 2]
+    assert offsets, "hub markers not drawn"
+    rows = _legend_rows(fig)
+    assert rows[-2:] == ["拠点候補", "広域リージョン"]
+    assert any("拠点: 手作業で作成" in t for t in _texts(fig))
+    assert "山梨" in [t.get_text() for t in main.texts]
+
+
+# ----------------------------------------------------------------------------------------------- pieces
+def test_remote_groups_split_parts_by_latitude_and_distance() -> None:
+    honshu = shapely.box(138, 35, 139, 36)
+    okinawa = shapely.box(127.7, 26.1, 127.9, 26.3)
+    miyako = shapely.box(125.2, 24.7, 125.4, 24.9)
+    chichijima = shapely.box(142.1, 27.0, 142.2, 27.1)
+    tokyo = shapely.MultiPolygon([honshu, chichijima])
+    main, rows, groups = remote_groups(np.array([tokyo, shapely.MultiPolygon([okinawa, miyako])]))
+    assert [len(g.parts) for g in groups] == [2, 1]  # Okinawa + Miyako (< 500 km apart), then Ogasawara
+    assert list(groups[1].rows) == [0] and set(groups[0].rows) == {1}
+    assert list(rows) == [0] and main[0].equals(honshu)
+    # Okinawa alone: nothing north of 30°N; the main island's cluster stays, Miyako (290 km away) is an inset
+    main_island = shapely.box(127.6, 26.0, 128.3, 26.9)
+    kept, _, alone = remote_groups(np.array([main_island, okinawa, miyako]))
+    assert len(kept) == 2 and [list(g.rows) for g in alone] == [[2]]
+    # no cluster holding most of the land: one frame, no inset
+    daito = shapely.box(131.2, 25.8, 131.4, 26.0)
+    _, _, none = remote_groups(np.array([okinawa, miyako, daito]))
+    assert none == []
+
+
+def test_polygon_paths_keep_holes_and_parts() -> None:
+    from matplotlib.path import Path as MplPath
+
+    ring = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], holes=[[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    multi = shapely.MultiPolygon([ring, shapely.box(10, 10, 11, 11)])
+    paths = polygon_paths(np.array([ring, multi, shapely.box(0, 0, 1, 1)]))
+    assert [int((p.codes == MplPath.MOVETO).sum()) for p in paths] == [2, 3, 1]
+    # shell and hole turn opposite ways, so SVG/PDF viewers (non-zero fill rule) leave the hole empty too
+    shell, hole = paths[0].vertices[:5], paths[0].vertices[5:]
+    assert shapely.Polygon(shell).exterior.is_ccw != shapely.Polygon(hole).exterior.is_ccw
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(1, 1), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 4)
+    ax.add_collection(PathCollection(paths[:1], facecolors="k", edgecolors="none"))
+    fig.canvas.draw()
+    red = np.asarray(fig.canvas.buffer_rgba())[..., 0]
+    assert red[100 - 37, 37] == 255 and red[25, 75] == 0  # hole (1.5, 1.5) white, shell (3, 3) black
+
+
+def test_nice_length_and_north_angle() -> None:
+    assert [nice_length(v) for v in (183_000, 99_999, 2_600, 7)] == [100_000, 50_000, 2_000, 5]
+    to_map = Transformer.from_crs(6668, JAPAN_EQUAL_AREA, always_xy=True)
+    east = north_angle(JAPAN_EQUAL_AREA, *to_map.transform(145.0, 43.0))
+    centre = north_angle(JAPAN_EQUAL_AREA, *to_map.transform(137.0, 36.0))
+    west = north_angle(JAPAN_EQUAL_AREA, *to_map.transform(129.0, 32.0))
+    assert abs(centre) < 1e-6
+    assert 0.05 < east < 0.15 and -0.15 < west < -0.05  # meridians converge to the north: ≈ ±4.6°
+
+
+def test_placer_avoids_land_and_other_boxes() -> None:
+    grid = np.zeros((10, 10), dtype=bool)
+    grid[:, :5] = True  # land on the left half
+    placer = Placer(grid)
+    a = placer.place(0.3, 0.3)
+    b = placer.place(0.3, 0.3)
+    assert placer.covered(a) == 0 and placer.covered(b) == 0
+    assert a.x >= 0.5 and b.x >= 0.5 and not a.overlaps(b)
+    assert Box(0.0, 0.0, 0.2, 0.2).overlaps(Box(0.1, 0.1, 0.2, 0.2))
+
+
+def test_figure_builds_without_warnings_into_a_buffer(national) -> None:
+    # filterwarnings=error turns any missing glyph into a failure; draw everything once to trigger them
+    fig = static.build_figure(national.spec, dpi=100, width_px=1000, height_px=800)
+    with static.font_context():
+        fig.savefig(io.BytesIO(), format="png", dpi=100)
