@@ -48,6 +48,7 @@ class _State:
 
     config: RunConfig
     areas: gpd.GeoDataFrame | None = None
+    all_areas: gpd.GeoDataFrame | None = None  # the boundary file unfiltered (what lies outside the area)
     tables: list[pd.DataFrame] = field(default_factory=list)
     base_columns: list[str] = field(default_factory=list)
     intensive_columns: list[str] = field(default_factory=list)
@@ -155,6 +156,7 @@ def _load(state: _State) -> None:
     if source is None:
         raise ValidationError(f"{lines.at('boundaries')}: {area.boundaries!r} is neither a file nor a pinned source")
     areas = read_boundaries(source, level=area.level, prefectures=area.prefectures or None)
+    state.all_areas = read_boundaries(source, level=area.level) if area.prefectures else areas
     if area.municipalities:
         codes = {normalize_muni_code(m, pref=area.prefectures[0] if len(area.prefectures) == 1 else None)
                  for m in area.municipalities}  # fmt: skip
@@ -286,6 +288,19 @@ def apply_derived(frame: gpd.GeoDataFrame, derived: list[Derived]) -> gpd.GeoDat
     return out
 
 
+_MESH_SNAP_M = 1000.0
+
+
+def _near(layer: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
+    """Rows of ``layer`` within ``distance_m`` of any area (measured in the areas' metric CRS)."""
+    from geo.crs import to_metric
+
+    metric_areas = to_metric(areas)
+    outline = metric_areas.geometry.union_all(method="coverage")
+    points = layer.geometry.representative_point().to_crs(metric_areas.crs)
+    return pd.Series(points.dwithin(outline, distance_m).to_numpy(), index=layer.index)
+
+
 def _assign(state: _State) -> None:
     from geo.points import assign_points
 
@@ -296,13 +311,15 @@ def _assign(state: _State) -> None:
         else:  # mesh cells are placed by a point inside them, then keep their polygon
             placed = assign_points(gpd.GeoDataFrame(geometry=layer.representative_point(), crs=layer.crs), state.areas)
             assigned = layer.join(placed.drop(columns="geometry"))
-        outside = int(assigned["muni_code"].isna().sum())
-        state.reports[f"points.{name}"] = {"rows": len(layer), "outside_area": outside}
-        # mesh cells on a simplified coast or border are kept: the gap step snaps them to the nearest area
-        if spec.filter_prefectures and spec.kind != "mesh" and state.config.area.prefectures:
-            assigned = assigned[assigned["muni_code"].notna()].reset_index(drop=True)
-            if outside:
-                log.info("points %s: %d of %d outside the run's area, left out of the analysis", name, outside, len(layer))
+        inside = assigned["muni_code"].notna()
+        if spec.kind == "mesh":  # cells on a simplified coast: kept when within 1 km and in no other area
+            elsewhere = assign_points(gpd.GeoDataFrame(geometry=assigned.representative_point(), crs=assigned.crs), state.all_areas)
+            inside |= _near(assigned, state.areas, _MESH_SNAP_M) & elsewhere["muni_code"].isna().to_numpy()
+        state.reports[f"points.{name}"] = {"rows": len(layer), "outside_area": int((~inside).sum())}
+        if spec.filter_prefectures and (state.config.area.prefectures or state.config.area.municipalities):
+            assigned = assigned[inside].reset_index(drop=True)
+            if not inside.all():
+                log.info("points %s: %d of %d outside the run's area, left out", name, int((~inside).sum()), len(layer))
         state.points_all[name] = layer
         state.points[name] = assigned
         state.layers[f"points_{name}"] = assigned
@@ -321,7 +338,7 @@ def _gaps(state: _State) -> None:
     pref = str(prefs[0]) if len(prefs) == 1 else None
     gaps = find_gaps(demand, supply, walk_m=walk, weight=g.weight, pref_code=pref)
     # cells on a simplified coast or border go to the nearest area within 1 km instead of being left out
-    areas = gaps_by_area(gaps, demand, state.areas, weight=g.weight, snap_m=1000)
+    areas = gaps_by_area(gaps, demand, state.areas, weight=g.weight, snap_m=_MESH_SNAP_M)
     areas["gap_share_pct"] = areas["gap_share"] * 100
     state.areas = areas
     state.layers["gaps"] = gaps
