@@ -7,10 +7,10 @@ run one after the other into ``outputs/demo/``, plus an ``index.html`` that link
 from __future__ import annotations
 
 import html
-import os
 from importlib import resources
 from pathlib import Path
 
+from geo._io import write_text_atomic
 from geo.pipeline import RunResult, run
 
 DEMO_CONFIGS = ("japan", "yamanashi")
@@ -55,7 +55,4 @@ def write_index(results: list[RunResult], path: Path) -> Path:
 {chr(10).join(sections)}
 </body></html>
 """
-    tmp = path.with_suffix(".html.part")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, page)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import unicodedata
 import zipfile
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ import shapely
 from pyproj import CRS
 
 from geo._errors import ValidationError
+from geo._io import atomic_path
 from geo.crs import JGD2011, area_km2, require_crs
 
 log = logging.getLogger(__name__)
@@ -773,9 +773,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     place. CSV output carries point geometry as WKT and leaves polygons out (use the GeoPackage for those).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         if path.suffix.lower() == ".gpkg":
             pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
         else:
@@ -787,8 +785,4 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
                 else:  # polygons make unreadable CSV cells: the GeoPackage carries them
                     table = table.drop(columns=frame.geometry.name)
             table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

@@ -59,6 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geo._errors import SourceError, ValidationError
+from geo._io import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -583,18 +584,7 @@ def _write_record(record: Path, sha: str, src: Source, *, origin: str) -> None:
     text = (
         f"{sha}  {record.name[: -len('.sha256')]}\n# {src.name}, trusted on first use {stamp} from {origin}\n"
     )
-    _atomic_write_text(record, text)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(record, text)
 
 
 # ---------------------------------------------------------------------------------------------- download

@@ -29,6 +29,7 @@ import pyogrio
 import shapely
 
 from geo._errors import CRSError, ValidationError
+from geo._io import atomic_path
 
 Layers = Mapping[str, gpd.GeoDataFrame | pd.DataFrame]
 
@@ -97,7 +98,7 @@ def write_layers(
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists: pass overwrite=True (or --overwrite) to replace it")
     # GDAL stamps each layer with the current time; pin it so identical runs give identical files
-    with _atomic_path(path) as tmp, _gdal_option("OGR_CURRENT_DATE", GPKG_TIMESTAMP):
+    with atomic_path(path) as tmp, _gdal_option("OGR_CURRENT_DATE", GPKG_TIMESTAMP):
         for name, frame in layers.items():
             pyogrio.write_dataframe(_for_file(frame), tmp, layer=name, driver="GPKG")
     return path
@@ -195,7 +196,7 @@ def write_csv(
         date_format="%Y-%m-%dT%H:%M:%S",
     )
     target = Path(path)
-    with _atomic_path(target) as tmp:
+    with atomic_path(target) as tmp:
         Path(tmp).write_bytes(text.encode(CSV_ENCODING))
     return target
 
@@ -275,9 +276,9 @@ def _gpkg_path(target: str | os.PathLike[str]) -> Path:
     path = Path(target)
     if path.suffix.lower() != ".gpkg":
         raise ValidationError(f"{path}: the output store is a .gpkg file or a postgresql:// URL")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: the folder for the GeoPackage does not exist")
-    return path
+    if path.parent.exists() and not path.parent.is_dir():
+        raise FileExistsError(f"{path.parent} is a file: the GeoPackage needs a folder there")
+    return path  # a missing folder is created (outputs/<name>/ on a first run)
 
 
 def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
@@ -285,19 +286,6 @@ def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is None:
         return pd.DataFrame(frame)
     return frame.reset_index(drop=True)
-
-
-@contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[str]:
-    """A temporary path in the same folder; moved onto ``path`` if the block succeeds, deleted if it fails."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.part{path.suffix}"
-    try:
-        yield str(tmp)
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
 
 
 @contextlib.contextmanager

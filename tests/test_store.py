@@ -118,12 +118,14 @@ def test_bad_targets_and_layers(tmp_path, yamanashi, tokyo_codes):
         write_layers({}, tmp_path / "run.gpkg")
     with pytest.raises(geo.CRSError, match="'raw' has no CRS"):
         write_layers({"raw": yamanashi.set_crs(None, allow_override=True)}, tmp_path / "run.gpkg")
-    with pytest.raises(FileNotFoundError):
-        write_layers({"t": tokyo_codes}, tmp_path / "missing" / "run.gpkg")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"):
+        write_layers({"t": tokyo_codes}, tmp_path / "afile" / "run.gpkg")
+    assert write_layers({"t": tokyo_codes}, tmp_path / "new" / "run.gpkg").is_file()  # folder created
     path = write_layers({"t": tokyo_codes}, tmp_path / "run.gpkg")
     with pytest.raises(geo.ValidationError, match="no layer 'areas'; layers are: t"):
         read_layers(path, ["areas"])
-    assert not list(tmp_path.glob(".*"))
+    assert not list(tmp_path.glob(".*")) and not list((tmp_path / "new").glob(".*"))
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -27,21 +26,6 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
         require_crs(frame, f"demand file {path}")
         return frame
     return read_points(path)
-
-
-def _write_gpkg(layers: dict[str, object], path: Path) -> None:
-    """All layers into one GeoPackage, appearing whole or not at all."""
-    import pyogrio
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    try:
-        for name, frame in layers.items():
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 @click.command("hubs")
@@ -123,6 +107,7 @@ def hubs_command(
     from geo.boundaries import read_boundaries
     from geo.hubs import buffer_hubs, choose_hubs, hub_coverage, union_buffers
     from geo.points import read_points, write_table
+    from geo.store import write_layers
 
     if (demand_path is None) == (mesh_path is None):
         raise click.UsageError("give exactly one of --demand and --mesh")
@@ -181,7 +166,7 @@ def hubs_command(
                 f"  {row['rank']:>3}. {row[label] if label else row.name}: +{row['gain']:,.0f} "
                 f"(cumulative {row['cumulative']:,.0f}, {row['cumulative_share']:.1%})"
             )
-    _write_gpkg(layers, out)
+    write_layers(layers, out, overwrite=True)
     stem = out.with_suffix("")
     written = [out, write_table(pd.DataFrame(summary), stem.with_suffix(".csv"))]
     written.append(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
+
+from geo._io import write_with
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 
@@ -66,15 +66,15 @@ def join_command(
     joined, report = join_indicators(areas, frame, how=how)
     out.parent.mkdir(parents=True, exist_ok=True)
     csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
-    _atomic(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
+    write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
     table_only = joined.drop(columns=joined.geometry.name)
-    _atomic(csv_path, lambda tmp: table_only.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_with(csv_path, lambda tmp: table_only.to_csv(tmp, index=False, encoding="utf-8-sig"))
     summary = report.to_dict() | {
         "boundaries": boundaries,
         "boundary_level": level,
         "outputs": [str(out), str(csv_path)],
     }
-    _atomic(
+    write_with(
         report_path,
         lambda tmp: Path(tmp).write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8"),
     )
@@ -83,16 +83,3 @@ def join_command(
     elif not (click.get_current_context().find_root().obj or {}).get("quiet"):
         click.echo(str(report))
         click.echo(f"wrote {out}, {csv_path}, {report_path}")
-
-
-def _atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, so a failed run leaves no half-written output."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import click
+
+from geo._io import write_with
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 _RATE = re.compile(r"^([^=]+)=([^/]+)/([^*]+?)(?:\*([0-9.eE+-]+))?$")
@@ -200,11 +199,11 @@ def dissolve_command(
     if suffix != ".csv":
         driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
         layer = {"layer": out.stem} if driver == "GPKG" else {}
-        _atomic(out, lambda tmp: shapes.to_file(tmp, driver=driver, **layer))
+        write_with(out, lambda tmp: shapes.to_file(tmp, driver=driver, **layer))
         written.append(out)
     csv_path = out if suffix == ".csv" else out.with_suffix(".csv")
     table_out = region_table(shapes)
-    _atomic(csv_path, lambda tmp: table_out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_with(csv_path, lambda tmp: table_out.to_csv(tmp, index=False, encoding="utf-8-sig"))
     written.append(csv_path)
     if not _quiet():
         shown = [c for c in table_out.columns if c not in ("grouping", "members")]
@@ -232,16 +231,3 @@ def _parse_mean(text: str) -> tuple[str, tuple[str, str]]:
 
 def _quiet() -> bool:
     return bool((click.get_current_context().find_root().obj or {}).get("quiet"))
-
-
-def _atomic(target: Path, write: Callable[[str], object]) -> None:
-    """Write through a temporary file in the same folder, so a failed run leaves no half-written output."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +12,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
+from geo._io import write_bytes_atomic
 from geo.crs import JGD2011, require_crs
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
 from geo.maps.spec import Layer, MapSpec
@@ -80,7 +80,7 @@ class ChoroplethMap:
         out = Path(path)
         suffix = out.suffix.lower()
         if suffix == ".html":
-            _write_atomic(out, self.to_html().encode("utf-8"))
+            write_bytes_atomic(out, self.to_html().encode("utf-8"))
             return out
         if suffix in STATIC_SUFFIXES:
             from geo.maps.static import render_static
@@ -95,21 +95,6 @@ class ChoroplethMap:
         raise ValidationError(
             [f"{out}: unknown map format {suffix or '(none)'!r}; use .html, .png, .svg or .pdf"]
         )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a map is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _level(areas: gpd.GeoDataFrame) -> str:
