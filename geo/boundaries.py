@@ -299,7 +299,7 @@ def _repair(areas: gpd.GeoDataFrame) -> int:
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         areas.loc[invalid, "geometry"] = [_polygonal(g) for g in fixed]
-        log.warning("repaired %d invalid boundary geometries (self-intersecting rings)", int(invalid.sum()))
+        log.info("repaired %d invalid boundary geometries (self-intersecting rings)", int(invalid.sum()))
     return int(invalid.sum())
 
 

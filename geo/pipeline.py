@@ -450,10 +450,10 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
             areas = prefecture_view(state)
         elif spec.level == "region":
             areas = state.layers["regions"]
-        layers = [_map_layer(state, name) for name in spec.layers]
+        layers = [layer for name in spec.layers for layer in _map_layers(state, name)]
         m = choropleth(
             areas, spec.column, scheme=spec.scheme, k=spec.k, breaks=spec.breaks or None,
-            layers=[x for x in layers if x is not None], title=spec.title or spec.column,
+            layers=layers, title=spec.title or spec.column,
             unit=spec.unit or None, palette=spec.palette, attribution=_credits(state),
             legend_title=spec.legend or None,
         )  # fmt: skip
@@ -464,19 +464,20 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
     return files
 
 
-def _map_layer(state: _State, name: str) -> Any:
-    """The map layer a config names; with siting, hubs and buffers show the chosen hubs only."""
+def _map_layers(state: _State, name: str) -> list[Any]:
+    """The map layers a config name stands for; with siting, hubs and buffers show the chosen hubs only."""
     from dataclasses import replace
 
     from geo.maps import layer_for
+    from geo.maps.layers import good_practice_layers
 
     if name == "labels":
-        return layer_for("labels", state.areas)
+        return [layer_for("labels", state.areas)]
     chosen = state.layers.get("chosen_hubs")
     if name == "hubs" and chosen is not None:
-        return replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）")
+        return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）")]
     if name == "buffers" and chosen is not None:
-        return replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")
+        return [replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")]
     data = {
         "hubs": state.points.get(state.config.hubs.candidates) if state.config.hubs else None,
         "buffers": state.layers.get("buffers"),
@@ -486,8 +487,10 @@ def _map_layer(state: _State, name: str) -> Any:
     }[name]
     if data is None or data.empty:
         log.info("map layer %s is empty in this run; left off the map", name)
-        return None
-    return layer_for(name, data)
+        return []
+    if name == "good_practices":
+        return good_practice_layers(data)
+    return [layer_for(name, data)]
 
 
 def _credits(state: _State) -> str:

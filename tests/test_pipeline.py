@@ -47,6 +47,10 @@ def test_demo_set_is_complete(demo):
     assert len(japan["areas"]) == 1751 and len(japan["regions"]) == 8
     # national population survives the whole pipeline exactly (SSDSE-A total, 2020 census)
     assert japan["areas"]["pop_2020"].sum() == 126_146_099
+    # the policy document's good-practice places: one switchable layer per pillar (1)-(5)
+    page = (results[0].output_dir / "muni_pop_change.html").read_text(encoding="utf-8")
+    assert all(f"好事例（{pillar}）" in page for pillar in range(1, 6))
+    assert sorted(japan["good_practices"]["pillar"].unique()) == [1, 2, 3, 4, 5]
     yamanashi = read_layers(results[1].output_dir / "layers.gpkg")
     assert {"gaps", "buffers", "chosen_hubs"} <= set(yamanashi)
     # 16 border cells of the Yamanashi mesh fall inside a neighbour on the simplified boundaries: reported

@@ -26,6 +26,7 @@ __all__ = [
     "AREA_LABELS",
     "as_layer",
     "gap_points_layer",
+    "good_practice_layers",
     "hub_buffers_layer",
     "hubs_layer",
     "labels_layer",
@@ -103,6 +104,26 @@ def labels_layer(
 
 
 AREA_LABELS = "area_labels"  # role of the marker layer that switches on the choropleth's own name labels
+
+
+def good_practice_layers(places: gpd.GeoDataFrame) -> list[Layer]:
+    """The policy document's good-practice places as one switchable layer per pillar (1)–(5).
+
+    ``places`` is :func:`geo.read_good_practices` output (columns ``pillar``, ``pillar_name``, ``title``).
+    """
+    layers = []
+    for pillar, group in places.groupby("pillar", sort=True):
+        name = f"好事例（{int(pillar)}）{_PILLAR_SHORT.get(int(pillar), group['pillar_name'].iloc[0])}"
+        layers.append(
+            Layer("points", group, name, role=f"good_practices_{int(pillar)}",
+                  tooltip=("title", "pillar_name", "pref_name", "muni_name"), cluster=False)
+        )  # fmt: skip
+    return layers
+
+
+# short legend names of the five pillars (the full heading is in each place's tooltip)
+_PILLAR_SHORT = {1: "生活環境の創生", 2: "地方経済の創生", 3: "人や企業の地方分散", 4: "インフラ・新技術の活用",
+                 5: "広域リージョン連携"}  # fmt: skip
 
 
 def layer_for(name: str, data: gpd.GeoDataFrame) -> Layer:

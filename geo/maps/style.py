@@ -606,6 +606,11 @@ LAYER_STYLES: dict[str, AreaStyle | PointStyle | PolygonStyle | LabelStyle] = {
     "region_outline": PolygonStyle(color="#252525", weight=2.5),
     "gap_cells": PolygonStyle(color="#a50f15", weight=0.6, fill_color="#e31a1c", fill_opacity=0.45),
     "good_practices": PointStyle(color="#00441b", fill_color="#41ab5d", radius=5.0, weight=1.2, marker="^"),
+    # the five pillars of the 地方創生2.0 basic concept, one colour each (ColorBrewer Dark2)
+    **{
+        f"good_practices_{pillar}": PointStyle(color="#252525", fill_color=colour, radius=5.5, weight=1.0, marker="^")
+        for pillar, colour in zip(range(1, 6), ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"), strict=True)
+    },
     "points": PointStyle(),
     "polygons": PolygonStyle(color="#54278f", weight=1.2, fill_color="#9e9ac8", fill_opacity=0.2),
     "labels": LabelStyle(),
