@@ -173,7 +173,7 @@ def _pick_layer(target: str, names: list[str]) -> str:
         return names[0]
     for name in names:  # a GeoPackage with several layers: the first one that carries N03 or canonical columns
         columns = set(pyogrio.read_info(target, layer=name)["fields"])
-        if _N03_REQUIRED <= columns or {"pref_code", "muni_code"} <= columns:
+        if columns >= _N03_REQUIRED or {"pref_code", "muni_code"} <= columns:
             return name
     return names[0]
 
@@ -201,9 +201,7 @@ def _read_shapefile(target: str, layer: str) -> gpd.GeoDataFrame:
     )
 
 
-def _canonical(
-    raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, level: str
-) -> tuple[pd.DataFrame, dict]:
+def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, level: str) -> tuple[pd.DataFrame, dict]:
     """Map N03 (or already canonical) attributes to the canonical columns, checking every row."""
     info = {"rows": len(raw), "encoding": raw.attrs.get("encoding"), "unassigned": 0}
     columns = set(raw.columns)
@@ -221,7 +219,7 @@ def _canonical(
         raw = raw.to_crs(JGD2011)
     if {"pref_code", "muni_code", "muni_name"} <= columns:
         frame = _from_canonical(raw)
-    elif _N03_REQUIRED <= columns:
+    elif columns >= _N03_REQUIRED:
         frame = _from_n03(raw, path)
     elif "N03_001" in columns and level == "prefecture":  # a prefectures-only file (N03_001 and geometry)
         frame = _from_n03(raw.assign(N03_004=None, N03_007=None), path)
@@ -386,4 +384,3 @@ def describe(areas: gpd.GeoDataFrame) -> dict[str, object]:
         "invalid_geometries": int((~areas.geometry.is_valid).sum()),
         **{k: v for k, v in areas.attrs.get("boundaries", {}).items() if k in ("files", "repaired_geometries")},
     }
-

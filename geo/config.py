@@ -320,7 +320,9 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
     for i, m in enumerate(config.maps):
         for layer in m.layers:
             if layer not in MAP_LAYERS:
-                problems.append(f"{lines.at(('maps', i, 'layers'))}: unknown layer {layer!r}; one of {', '.join(MAP_LAYERS)}")
+                problems.append(
+                    f"{lines.at(('maps', i, 'layers'))}: unknown layer {layer!r}; one of {', '.join(MAP_LAYERS)}"
+                )
         if m.level == "region" and not config.regions:
             problems.append(f"{lines.at(('maps', i, 'level'))}: level 'region' needs a [regions] section")
         if m.scheme == "user_defined" and not m.breaks:

@@ -115,7 +115,7 @@ def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, pref_code: str | None
     if pref_code is not None:
         crs = prefecture_crs(pref_code)
     else:
-        minx, miny, maxx, maxy = frame.to_crs(JGD2011).total_bounds
+        minx, _, maxx, _ = frame.to_crs(JGD2011).total_bounds
         if not np.isfinite([minx, maxx]).all():
             raise CRSError("cannot choose a metric CRS for an empty layer")
         if maxx - minx <= _MAX_ZONE_SPAN_LON:

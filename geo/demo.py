@@ -44,11 +44,16 @@ def write_index(results: list[RunResult], path: Path) -> Path:
             )
             items.append(f"<li>{html.escape(spec['title'] or name)} — {links}</li>")
         tables = f'<a href="{html.escape(result.output_dir.name)}/layers.gpkg">GeoPackage</a>'
-        sections.append(f"<h2>{html.escape(title)}</h2>\n<ul>\n{''.join(items)}\n<li>{tables} ・ "
-                        f'<a href="{html.escape(result.output_dir.name)}/run.json">run.json</a></li>\n</ul>')
+        sections.append(
+            f"<h2>{html.escape(title)}</h2>\n<ul>\n{''.join(items)}\n<li>{tables} ・ "
+            f'<a href="{html.escape(result.output_dir.name)}/run.json">run.json</a></li>\n</ul>'
+        )
     page = f"""<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8"><title>地方創生2.0 デモ地図</title>
-<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.6}}h2{{border-bottom:1px solid #ccc}}</style>
+<style>
+body{{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.6}}
+h2{{border-bottom:1px solid #ccc}}
+</style>
 </head><body>
 <h1>地方創生2.0 地図セット（デモ）</h1>
 <p>各地図はオフラインで開ける単一の HTML ファイルです。印刷用に PNG も用意しています。</p>

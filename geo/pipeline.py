@@ -178,7 +178,7 @@ def _load(state: _State) -> None:
                 f"(columns: {', '.join(map(str, table.columns[:40]))})"
             )
         state.tables.append(table)
-    for i, spec in enumerate(config.points):
+    for spec in config.points:
         path = resolve_input(config, spec.path)
         if spec.kind == "mesh":
             layer = read_mesh(_fetched(path))
@@ -188,10 +188,9 @@ def _load(state: _State) -> None:
         state.points[spec.name] = layer
         if config.gaps and spec.name == config.gaps.demand and config.gaps.weight not in layer.columns:
             problems.append(f"{lines.at('gaps', 'weight')}: {config.gaps.weight!r} is not a column of {spec.path}")
-        if config.hubs and spec.name == config.hubs.demand and config.hubs.weight:
-            if config.hubs.weight not in layer.columns:
-                problems.append(f"{lines.at('hubs', 'weight')}: {config.hubs.weight!r} is not a column of {spec.path}")
-        del i
+        hubs = config.hubs
+        if hubs and spec.name == hubs.demand and hubs.weight and hubs.weight not in layer.columns:
+            problems.append(f"{lines.at('hubs', 'weight')}: {hubs.weight!r} is not a column of {spec.path}")
     available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
     available |= {"gap_population", "gap_share", "gap_share_pct", "gap_cells", "demand_population", "demand_cells"}
     for j, d in enumerate(config.derived):
@@ -200,7 +199,9 @@ def _load(state: _State) -> None:
                 problems.append(f"{lines.at('derived', j, 'name')}: {d.name!r} uses {col!r}, which no table provides")
     for j, m in enumerate(config.maps):
         if m.column not in available:
-            problems.append(f"{lines.at('maps', j, 'column')}: {m.column!r} is not an indicator, derived or analysis column")
+            problems.append(
+                f"{lines.at('maps', j, 'column')}: {m.column!r} is not an indicator, derived or analysis column"
+            )
     if problems:
         raise ValidationError(problems, source=config.path)
 
@@ -313,7 +314,9 @@ def _assign(state: _State) -> None:
             assigned = layer.join(placed.drop(columns="geometry"))
         inside = assigned["muni_code"].notna()
         if spec.kind == "mesh":  # cells on a simplified coast: kept when within 1 km and in no other area
-            elsewhere = assign_points(gpd.GeoDataFrame(geometry=assigned.representative_point(), crs=assigned.crs), state.all_areas)
+            elsewhere = assign_points(
+                gpd.GeoDataFrame(geometry=assigned.representative_point(), crs=assigned.crs), state.all_areas
+            )
             inside |= _near(assigned, state.areas, _MESH_SNAP_M) & elsewhere["muni_code"].isna().to_numpy()
         state.reports[f"points.{name}"] = {"rows": len(layer), "outside_area": int((~inside).sum())}
         if spec.filter_prefectures and (state.config.area.prefectures or state.config.area.municipalities):

@@ -1,6 +1,6 @@
 """Print the CLI reference (every `geo` subcommand's --help) as Markdown, for the README.
 
-    .venv/bin/python scripts/cli_reference.py > /tmp/cli.md
+.venv/bin/python scripts/cli_reference.py > /tmp/cli.md
 """
 
 from __future__ import annotations

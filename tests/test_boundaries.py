@@ -194,7 +194,9 @@ def test_cli_info_and_write(n03_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1751" in result.output and "1747" in result.output
     out = tmp_path / "yamanashi.gpkg"
-    result = runner.invoke(cli, ["boundaries", "write", str(n03_dir / NATIONAL), "--prefecture", "山梨県", "-o", str(out)])
+    result = runner.invoke(
+        cli, ["boundaries", "write", str(n03_dir / NATIONAL), "--prefecture", "山梨県", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     back = gpd.read_file(out)
     assert len(back) == 27 and back["muni_code"].str.len().eq(5).all()

@@ -15,7 +15,7 @@ def test_prefecture_zones():
     assert prefecture_crs("19").to_epsg() == 6676  # 山梨県: zone VIII
     assert prefecture_crs("13").to_epsg() == 6677  # 東京都: zone IX
     assert prefecture_crs("47").to_epsg() == 6683  # 沖縄県: zone XV
-    with pytest.raises(ValueError, match="01'..'47"):
+    with pytest.raises(ValueError, match=r"'01'\.\.'47'"):
         prefecture_crs("48")
 
 

@@ -67,7 +67,9 @@ def test_run_json_lists_every_input_with_its_checksum(demo):
             digest = hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
             assert entry["sha256"] == digest
         assert manifest["versions"]["geopandas"] and manifest["timings_s"]["total"] > 0
-        assert sorted(manifest["outputs"]) == sorted(p.name for p in result.output_dir.iterdir() if p.name != "run.json")
+        assert sorted(manifest["outputs"]) == sorted(
+            p.name for p in result.output_dir.iterdir() if p.name != "run.json"
+        )
     gaps = results[1].manifest["analyses"]["gaps"]
     assert gaps["crs_name"] == "JGD2011 / Japan Plane Rectangular CS VIII"
 
@@ -124,8 +126,10 @@ def _config(tmp_path: Path, edit) -> Path:
     [
         (lambda t: t.replace("choose = 5", "choose = 5\nradius = 3"), r"line \d+: hubs.radius: unknown key"),
         (lambda t: t.replace('path = "mesh1km-yamanashi"', 'path = "mesh.csv"'), r"line \d+: points\[1\].path"),
-        (lambda t: t.replace('columns = ["pop_2020", "pop_65plus_2020"]', 'columns = ["pop_2020", "pop_2025"]'),
-         r"line \d+: indicators\[0\].columns: \['pop_2025'\] not in ssdse-a"),
+        (
+            lambda t: t.replace('columns = ["pop_2020", "pop_65plus_2020"]', 'columns = ["pop_2020", "pop_2025"]'),
+            r"line \d+: indicators\[0\].columns: \['pop_2025'\] not in ssdse-a",
+        ),
         (lambda t: t.replace('column = "pop_2020"', 'column = "population"'), r"line \d+: maps\[1\].column"),
     ],
 )

@@ -67,7 +67,13 @@ def info(source: str, level: str, prefectures: tuple[str, ...], as_json: bool) -
 
 @boundaries.command()
 @_source_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output GeoPackage (.gpkg) or postgresql:// URL.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output GeoPackage (.gpkg) or postgresql:// URL.",
+)
 @click.option("--simplify-m", type=float, default=None, help="Coverage-aware simplification tolerance in metres.")
 def write(source: str, level: str, prefectures: tuple[str, ...], output: str, simplify_m: float | None) -> None:
     """Write SOURCE in the canonical schema (pref_code, pref_name, muni_code, muni_name; EPSG:6668).

@@ -9,8 +9,13 @@ import click
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--db", default=None, help="Also write every layer to PostGIS (postgresql://user@host/db).")
 @click.option("--check", is_flag=True, help="Only validate the config (keys, types, files); run nothing.")
-@click.option("-o", "--output-root", default=None, type=click.Path(file_okay=False),
-              help="Write into OUTPUT_ROOT/<run-name>/ instead of the config's output_dir.")
+@click.option(
+    "-o",
+    "--output-root",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write into OUTPUT_ROOT/<run-name>/ instead of the config's output_dir.",
+)
 @click.pass_context
 def run_command(ctx: click.Context, config: str, db: str | None, check: bool, output_root: str | None) -> None:
     """Run the analysis described by CONFIG (TOML) into outputs/<run-name>/.
