@@ -12,13 +12,16 @@ BIN    := $(VENV)/bin
 GEO_DATA_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export GEO_DATA_MIRROR
 
-.PHONY: demo test setup system-deps clean
+.PHONY: demo test lint setup system-deps clean
 
 demo: setup
 	$(BIN)/geo demo
 
 test: setup system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check geo tests scripts
 
 setup: $(VENV)/.installed
 
