@@ -445,3 +445,30 @@ def test_cli_map_from_joined_file_with_breaks(municipalities, tmp_path):
     assert "任意区分・4階級" in text and text.count('class="geo-sw"') == 4
     bad = CliRunner().invoke(cli, ["map", str(src), "--column", "v", "--breaks", "a,b", "-o", str(out)])
     assert bad.exit_code == 2 and "comma" in bad.output
+
+
+def test_one_prefecture_map_opens_on_its_main_body(browser, municipalities, tmp_path):
+    tokyo = municipalities[municipalities["pref_code"] == "13"].copy()
+    tokyo["area_km2"] = area_km2(tokyo)
+    path = tmp_path / "tokyo.html"
+    geo.choropleth(tokyo, "area_km2", unit="km²", title="東京都").save(path)
+    _open_clean(browser, path)
+    view = browser.evaluate(
+        "(() => { const b = geoMap.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()"
+    )
+    south, west, north, east = view
+
+    def shown(lat: float, lon: float) -> bool:
+        return south <= lat <= north and west <= lon <= east
+
+    assert shown(35.6896, 139.7003) and shown(35.8096, 139.0942) and shown(35.5494, 139.7798)  # 新宿, 奥多摩, 羽田
+    assert not shown(34.7503, 139.3894) and not shown(27.0944, 142.1919)  # 大島, 父島: not in the first view
+    assert north - south < 1.5  # the mainland (0.4° tall) fills the view, not 35.9°N–24.3°N
+    # the islands are drawn and a pan away (no maxBounds keeps the view on the mainland)
+    assert browser.evaluate("document.querySelectorAll('path.geo-area').length") == len(tokyo)
+    assert browser.evaluate("geoMap.options.maxBounds") is None
+    centre = browser.evaluate(
+        "(() => { geoMap.setView([33.11, 139.79], 10, {animate: false}); const c = geoMap.getCenter();"
+        " return [c.lat, c.lng]; })()"
+    )
+    assert abs(centre[0] - 33.11) < 0.01 and abs(centre[1] - 139.79) < 0.01  # 八丈島

@@ -22,6 +22,8 @@ from geo.maps import static
 from geo.maps._static_parts import (
     Box,
     Placer,
+    island_group_name,
+    main_frame_bounds,
     nice_length,
     north_angle,
     polygon_paths,
@@ -287,6 +289,90 @@ def test_okinawa_map_puts_sakishima_and_daito_in_insets(municipalities) -> None:
     assert {"石垣市", "宮古島市", "南大東村"} <= inset_labels
 
 
+@pytest.fixture(scope="module")
+def tokyo(municipalities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    areas = municipalities[municipalities["pref_code"] == "13"].copy()
+    areas["面積"] = area_km2(areas)
+    return areas
+
+
+def _wkb_sorted(parts) -> list[bytes]:
+    return sorted(shapely.to_wkb(np.asarray(parts, dtype=object)))
+
+
+def test_tokyo_map_shows_the_mainland_large_with_island_insets(tokyo) -> None:
+    hubs = gpd.GeoDataFrame(
+        {"name": ["羽田空港", "八丈島空港"]},
+        geometry=[shapely.Point(139.7798, 35.5494), shapely.Point(139.7857, 33.1150)],
+        crs=6668,
+    )
+    m = geo.choropleth(
+        tokyo, "面積", unit="km²", title="東京都の市区町村面積", layers=[hubs_layer(hubs)], show_labels=True
+    )
+    fig = static.build_figure(m.spec)
+    main, *insets = fig.axes
+    to_zone = Transformer.from_crs(6668, "EPSG:6677", always_xy=True)  # zone IX, the map's CRS
+    (x0, x1), (y0, y1) = main.get_xlim(), main.get_ylim()
+
+    def inside(lon: float, lat: float) -> bool:
+        x, y = to_zone.transform(lon, lat)
+        return x0 <= x <= x1 and y0 <= y <= y1
+
+    assert inside(139.7003, 35.6896) and inside(139.0942, 35.8096) and inside(139.7798, 35.5494)  # 新宿, 奥多摩
+    assert not inside(139.3894, 34.7503) and not inside(139.7857, 33.1150)  # 大島, 八丈島
+    # the frame is about the mainland's 90 km (it was 600 km with the 伊豆諸島 in it)
+    assert (x1 - x0) < 130_000 and (y1 - y0) < 130_000
+    titles = [ax.texts[-1].get_text() for ax in insets]
+    assert len(titles) == len(set(titles)) == 3  # distinct: no second 「東京都小笠原村」
+    assert [t.split("（")[0] for t in titles] == ["伊豆諸島", "小笠原諸島", "南鳥島"]
+    assert "小笠原村" in titles[1] and "小笠原村" in titles[2]
+    izu_labels = {t.get_text() for t in insets[0].texts}
+    assert {"大島町", "八丈町", "青ヶ島村"} <= izu_labels and "大田区" not in izu_labels
+    # every piece of land is drawn exactly once: in the main frame or in one inset
+    geoms = m.spec.areas.geometry.values
+    main_parts, _, groups = remote_groups(geoms)
+    assert _wkb_sorted(np.concatenate([main_parts, *[g.parts for g in groups]])) == _wkb_sorted(
+        shapely.get_parts(geoms)
+    )
+    assert len(main.collections[0].get_paths()) == len(main_parts)
+    for ax, group in zip(insets, groups, strict=True):
+        land = [c for c in ax.collections if c.get_zorder() == 1]
+        assert len(land) == 1 and len(land[0].get_paths()) == len(group.parts)
+    # each hub once: 羽田 only in the main frame, the 八丈島 one in the 伊豆諸島 inset only
+    def shown(ax) -> int:
+        (a0, a1), (b0, b1) = ax.get_xlim(), ax.get_ylim()
+        xy = np.concatenate([np.asarray(c.get_offsets()) for c in ax.collections if c.get_zorder() >= 5])
+        return int(((a0 <= xy[:, 0]) & (xy[:, 0] <= a1) & (b0 <= xy[:, 1]) & (xy[:, 1] <= b1)).sum())
+
+    assert [shown(ax) for ax in [main, *insets]] == [1, 1, 0, 0]
+
+
+def test_prefecture_maps_keep_near_islands_in_the_main_frame(municipalities) -> None:
+    def groups_of(code: str):
+        areas = municipalities[municipalities["pref_code"] == code]
+        _, rows, groups = remote_groups(areas.geometry.values)
+        names = areas["muni_name"].astype(str).to_numpy()
+        return set(names[rows]), [(island_group_name(g.parts), set(names[g.rows])) for g in groups]
+
+    # 北海道 (with the 北方領土), 長崎県 (対馬・五島・壱岐 are close enough), 山梨県: one frame
+    for code in ("01", "42", "19"):
+        assert groups_of(code)[1] == []
+    main, groups = groups_of("46")  # 鹿児島県: 種子島・屋久島 stay, 奄美・トカラ (south of 30°N) in one inset
+    assert {"屋久島町", "西之表市", "三島村"} <= main
+    assert [g[0] for g in groups] == ["奄美群島・トカラ列島"] and {"奄美市", "十島村"} <= groups[0][1]
+    main, groups = groups_of("47")
+    assert [g[0] for g in groups] == ["先島諸島", "大東諸島"] and "久米島町" in main
+
+
+def test_far_island_step_leaves_national_maps_unchanged(municipalities, prefectures) -> None:
+    for frame in (municipalities, prefectures):
+        geoms = frame.geometry.values
+        with_step = remote_groups(geoms)
+        without = remote_groups(geoms, far_gap_km=100_000.0)  # one cluster: the far step cannot act
+        assert _wkb_sorted(with_step[0]) == _wkb_sorted(without[0])
+        assert [_wkb_sorted(g.parts) for g in with_step[2]] == [_wkb_sorted(g.parts) for g in without[2]]
+
+
 def test_map_without_any_value_shows_only_the_no_data_row(yamanashi, tmp_path: Path) -> None:
     areas = yamanashi.assign(面積=np.nan)
     m = geo.choropleth(areas, "面積")
@@ -352,6 +438,34 @@ def test_remote_groups_split_parts_by_latitude_and_distance() -> None:
     daito = shapely.box(131.2, 25.8, 131.4, 26.0)
     _, _, none = remote_groups(np.array([okinawa, miyako, daito]))
     assert none == []
+
+
+def test_far_clusters_go_to_insets_only_when_the_main_body_gains() -> None:
+    body = shapely.box(138.0, 35.5, 141.0, 36.5)  # about 270 × 110 km, north of 30°N
+    near = shapely.box(139.3, 34.9, 139.4, 34.95)  # 61 km south: a cluster of its own, but near the body's box
+    # a chain with steps under SPLIT_GAP_KM (150 km), so only the far-cluster step can act
+    isle, islet = shapely.box(139.35, 33.9, 139.45, 34.0), shapely.box(139.5, 32.6, 139.6, 32.7)
+    geoms = np.array([body, near, isle, islet])
+    _, rows, groups = remote_groups(geoms)
+    assert list(rows) == [0, 1] and [sorted(g.rows) for g in groups] == [[2, 3]]  # one group (< 500 km apart)
+    assert main_frame_bounds(geoms) == (138.0, 34.9, 141.0, 36.5)
+    # without the far islet the main body would gain too little (290 km against 270 km): one frame
+    assert remote_groups(geoms[:3])[2] == []
+    # a far islet that hardly widens the frame stays (男女群島 beside 長崎県)
+    long_body = shapely.box(128.6, 32.5, 130.4, 34.7)
+    islet = shapely.box(128.34, 31.99, 128.41, 32.05)
+    assert remote_groups(np.array([long_body, islet]))[2] == []
+    # no cluster holding half of the land (three alike, 77 km apart): one frame
+    thirds = [shapely.box(138.0, lat, 139.0, lat + 0.5) for lat in (35.5, 34.3, 33.1)]
+    assert remote_groups(np.array(thirds))[2] == []
+
+
+def test_island_group_names() -> None:
+    assert island_group_name(np.array([shapely.box(153.97, 24.28, 153.99, 24.30)])) == "南鳥島"
+    chichijima, hachijo = shapely.box(142.15, 27.05, 142.22, 27.1), shapely.box(139.75, 33.05, 139.85, 33.15)
+    assert island_group_name(np.array([chichijima])) == "小笠原諸島"
+    assert island_group_name(np.array([chichijima, hachijo])) == "伊豆諸島・小笠原諸島"  # larger land first
+    assert island_group_name(np.array([shapely.box(138, 35, 139, 36)])) is None  # not an island group
 
 
 def test_polygon_paths_keep_holes_and_parts() -> None:

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "FAR_GAP_KM",
     "FONT_FAMILY",
+    "ISLAND_GROUPS",
     "REMOTE_SOUTH_OF",
     "Box",
     "Placer",
@@ -29,6 +31,8 @@ __all__ = [
     "draw_north_arrow",
     "draw_scale_bar",
     "font_path",
+    "island_group_name",
+    "main_frame_bounds",
     "nice_length",
     "polygon_paths",
     "register_font",
@@ -46,6 +50,34 @@ GROUP_GAP_KM = 500.0
 #: On maps without parts on both sides of REMOTE_SOUTH_OF, clusters of parts further apart than this (km)
 #: from the largest one go to insets (沖縄県: 先島諸島 and 大東諸島 beside the main island).
 SPLIT_GAP_KM = 150.0
+
+#: Parts left in the main frame form clusters of parts less than this apart (km); the cluster with most land is
+#: the main body. Clusters further away (東京都: 伊豆諸島, 90–560 km south of the mainland) go to insets when
+#: the main body holds at least half of the land and the main frame then shows it FAR_MIN_GAIN times larger.
+FAR_GAP_KM = 50.0
+#: Far clusters lying within this fraction of the main body's longer side around its bounding box stay in
+#: the main frame: they hardly widen it (男女群島 on a map of 長崎県, 伊豆諸島 on the national map).
+FAR_NEAR_PAD = 0.25
+#: The main frame must show the main body at least this much larger (longer side of the extents) before far
+#: clusters move to insets; otherwise an inset would only move land around without gaining room.
+FAR_MIN_GAIN = 1.5
+
+#: Well-known island groups (lon/lat boxes, EPSG:6668) naming the insets; the smallest box holding a part's
+#: representative point names it.
+ISLAND_GROUPS: dict[str, tuple[float, float, float, float]] = {
+    "南鳥島": (153.8, 24.1, 154.2, 24.5),
+    "沖ノ鳥島": (135.9, 20.3, 136.3, 20.6),
+    "大東諸島": (131.0, 24.3, 131.5, 26.1),
+    "先島諸島": (122.8, 23.9, 125.7, 26.0),
+    "沖縄諸島": (126.5, 25.9, 128.5, 27.95),
+    "奄美群島": (128.3, 26.95, 130.2, 28.6),
+    "トカラ列島": (128.8, 28.65, 130.1, 30.1),
+    "大隅諸島": (129.9, 30.1, 131.2, 31.0),
+    "小笠原諸島": (136.0, 20.3, 154.2, 27.9),
+    "伊豆諸島": (138.9, 29.7, 140.5, 34.85),
+    "隠岐諸島": (132.9, 35.9, 133.5, 36.45),
+    "南西諸島": (122.8, 23.9, 131.5, 31.0),
+}
 
 FONT_NAME = "IPAexGothic"
 #: Every text: IPAexGothic (bundled by matplotlib-fontja); DejaVu Sans only for the few symbols IPAex lacks.
@@ -125,48 +157,111 @@ def remote_groups(
     south_of: float = REMOTE_SOUTH_OF,
     gap_km: float = GROUP_GAP_KM,
     split_gap_km: float = SPLIT_GAP_KM,
+    far_gap_km: float = FAR_GAP_KM,
 ) -> tuple[np.ndarray, np.ndarray, list[RemoteGroup]]:
     """Split (multi)polygons in EPSG:6668 into main-frame parts and groups of remote parts, one inset each.
 
-    A part (one polygon of a multipolygon) is remote when its representative point lies south of ``south_of``
-    and some part of the map lies north of it; remote parts less than ``gap_km`` apart form one group. A map
-    without that split (Okinawa alone) keeps its largest cluster of parts (parts less than ``split_gap_km``
-    apart) in the main frame when that cluster holds most of the land, and puts the other clusters
-    (先島諸島, 大東諸島) in insets. Distances are measured in a metric CRS, never in degrees.
+    Three steps, distances always measured in a metric CRS, never in degrees:
+
+    1. A part (one polygon of a multipolygon) is remote when its representative point lies south of
+       ``south_of`` and some part of the map lies north of it (the national map: 南西諸島, 小笠原諸島).
+    2. A map without that split (沖縄県 alone) keeps its largest cluster of parts (parts less than
+       ``split_gap_km`` apart) in the main frame when that cluster holds most of the land, and puts the other
+       clusters (先島諸島, 大東諸島) in insets.
+    3. Of the parts still in the main frame, clusters of parts less than ``far_gap_km`` apart that lie far from
+       the cluster with most land (the main body) go to insets too, when the main body holds at least half of
+       that land, and the main frame then shows it at least ``FAR_MIN_GAIN`` times larger (東京都: 伊豆諸島).
+       Far clusters near the main body's box stay (see ``FAR_NEAR_PAD``), so on the national map this step
+       changes nothing.
+
+    Remote parts of steps 1–2 less than ``gap_km`` apart form one group; those of step 3 are grouped the same
+    way among themselves (伊豆諸島 one inset, 小笠原諸島 another).
 
     Returns
     -------
     main_parts, main_rows, groups
         The parts drawn in the main frame, the feature row of each, and the groups sorted by land area
-        (largest first).
+        (largest first). Every part is in exactly one of them.
+
+    Example
+    -------
+    >>> honshu, hachijo = shapely.box(139, 35.5, 140, 35.9), shapely.box(139.7, 33.05, 139.9, 33.15)
+    >>> main, rows, groups = remote_groups(np.array([shapely.MultiPolygon([honshu, hachijo])]))
+    >>> len(main), [len(g.parts) for g in groups]
+    (1, [1])
     """
     parts, rows = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
     if len(parts) == 0:
         return parts, rows, []
+    metric = _metric(parts)
     lat = shapely.get_y(shapely.point_on_surface(parts))
     remote = lat < south_of
     if remote.all() or not remote.any():
-        label, area = _clusters(parts, split_gap_km)
+        label = _clusters(metric, split_gap_km)
+        area = shapely.area(metric)
         totals = np.bincount(label, weights=area)
         biggest = int(np.argmax(totals))
-        if len(np.unique(label)) == 1 or totals[biggest] < 0.5 * totals.sum():
-            return parts, rows, []
-        remote = label != biggest
-    r_parts, r_rows = parts[remote], rows[remote]
-    label, area = _clusters(r_parts, gap_km)
-    groups = []
-    for g in np.unique(label):
-        sel = label == g
-        groups.append((float(area[sel].sum()), r_parts[sel], r_rows[sel]))
+        if len(np.unique(label)) > 1 and totals[biggest] >= 0.5 * totals.sum():
+            remote = label != biggest
+        else:
+            remote = np.zeros(len(parts), dtype=bool)
+    far = np.zeros(len(parts), dtype=bool)
+    far[~remote] = _far_from_main_body(metric[~remote], far_gap_km)
+    groups = _groups(metric, remote, gap_km) + _groups(metric, far, gap_km)
     groups.sort(key=lambda t: -t[0])
-    return parts[~remote], rows[~remote], [RemoteGroup(gp, gr) for _, gp, gr in groups]
+    keep = ~(remote | far)
+    return parts[keep], rows[keep], [RemoteGroup(parts[sel], rows[sel]) for _, sel in groups]
 
 
-def _clusters(parts: np.ndarray, gap_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Single-linkage clusters of parts closer than ``gap_km`` (label: smallest member index); part areas."""
+def _groups(metric: np.ndarray, member: np.ndarray, gap_km: float) -> list[tuple[float, np.ndarray]]:
+    """(land area, index array) of each cluster of the ``member`` parts less than ``gap_km`` apart."""
+    idx = np.flatnonzero(member)
+    if len(idx) == 0:
+        return []
+    label = _clusters(metric[idx], gap_km)
+    area = shapely.area(metric[idx])
+    return [(float(area[label == g].sum()), idx[label == g]) for g in np.unique(label)]
+
+
+def _far_from_main_body(metric: np.ndarray, gap_km: float) -> np.ndarray:
+    """Mask of the parts (projected) in clusters far from the main body; all False when no inset would help."""
+    none = np.zeros(len(metric), dtype=bool)
+    if len(metric) < 2:
+        return none
+    label = _clusters(metric, gap_km)
+    area = shapely.area(metric)
+    totals = np.bincount(label, weights=area)
+    body = int(np.argmax(totals))
+    if totals[body] < 0.5 * totals.sum() or len(np.unique(label)) == 1:
+        return none
+    minx, miny, maxx, maxy = shapely.total_bounds(metric[label == body])
+    pad = FAR_NEAR_PAD * max(maxx - minx, maxy - miny, 1.0)
+    b = shapely.bounds(metric)
+    inside = (b[:, 0] >= minx - pad) & (b[:, 1] >= miny - pad) & (b[:, 2] <= maxx + pad) & (b[:, 3] <= maxy + pad)
+    # a cluster stays when all of it lies near the main body
+    near_cluster = np.ones(len(totals), dtype=bool)
+    np.logical_and.at(near_cluster, label, inside)
+    far = ~near_cluster[label]
+    if not far.any():
+        return none
+    gain = _longer_side(metric) / _longer_side(metric[~far])
+    return far if gain >= FAR_MIN_GAIN else none
+
+
+def _longer_side(metric: np.ndarray) -> float:
+    minx, miny, maxx, maxy = shapely.total_bounds(metric)
+    return max(maxx - minx, maxy - miny, 1.0)
+
+
+def _metric(parts: np.ndarray) -> np.ndarray:
+    """Parts (EPSG:6668) in a Lambert azimuthal equal-area CRS centred on Japan: metres, good to ~1 % there."""
     laea = CRS.from_proj4("+proj=laea +lat_0=33 +lon_0=135 +ellps=GRS80 +units=m +no_defs")
     proj = Transformer.from_crs(6668, laea, always_xy=True)
-    metric = shapely.transform(parts, lambda xy: np.column_stack(proj.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(parts, lambda xy: np.column_stack(proj.transform(xy[:, 0], xy[:, 1])))
+
+
+def _clusters(metric: np.ndarray, gap_km: float) -> np.ndarray:
+    """Single-linkage clusters of projected parts closer than ``gap_km`` (label: smallest member index)."""
     a, b = shapely.STRtree(metric).query(metric, predicate="dwithin", distance=gap_km * 1000.0)
     label = np.arange(len(metric))
     for _ in range(len(metric)):  # connected components by min-label propagation with pointer jumping
@@ -175,7 +270,58 @@ def _clusters(parts: np.ndarray, gap_km: float) -> tuple[np.ndarray, np.ndarray]
         if (new == label).all():
             break
         label = new[new]
-    return label, shapely.area(metric)
+    return label
+
+
+def main_frame_bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
+    """Lon/lat bounds (EPSG:6668) of the parts a static map draws in its main frame (see :func:`remote_groups`).
+
+    Example
+    -------
+    >>> honshu, hachijo = shapely.box(139, 35.5, 140, 35.9), shapely.box(139.7, 33.05, 139.9, 33.15)
+    >>> main_frame_bounds(np.array([shapely.MultiPolygon([honshu, hachijo])]))
+    (139.0, 35.5, 140.0, 35.9)
+    """
+    main, _, _ = remote_groups(geoms)
+    if len(main) == 0:
+        main = shapely.get_parts(np.asarray(geoms, dtype=object))
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(main))
+    return minx, miny, maxx, maxy
+
+
+def island_group_name(parts: np.ndarray) -> str | None:
+    """Name of the well-known island groups (``ISLAND_GROUPS``) holding ``parts`` (EPSG:6668), or None.
+
+    Each part takes the smallest box holding its representative point; up to three names are joined with
+    「・」 (largest land first); more names, or a part outside every box, give the smallest box holding all of
+    them, else None.
+
+    Example
+    -------
+    >>> island_group_name(np.array([shapely.box(153.97, 24.28, 153.99, 24.30)]))
+    '南鳥島'
+    """
+    parts = np.asarray(parts, dtype=object)
+    if len(parts) == 0:
+        return None
+    pts = shapely.point_on_surface(parts)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    by_size = sorted(ISLAND_GROUPS.items(), key=lambda kv: (kv[1][2] - kv[1][0]) * (kv[1][3] - kv[1][1]))
+    owner: list[str | None] = []
+    for px, py in zip(x, y, strict=True):
+        owner.append(next((n for n, (x0, y0, x1, y1) in by_size if x0 <= px <= x1 and y0 <= py <= y1), None))
+    if None not in owner:
+        area = shapely.area(parts)
+        land: dict[str, float] = {}
+        for name, a in zip(owner, area, strict=True):
+            assert name is not None
+            land[name] = land.get(name, 0.0) + float(a)
+        if len(land) <= 3:
+            return "・".join(sorted(land, key=lambda n: -land[n]))
+    for name, (x0, y0, x1, y1) in by_size:
+        if (x0 <= x).all() and (x <= x1).all() and (y0 <= y).all() and (y <= y1).all():
+            return name
+    return None
 
 
 def local_equal_area(parts: np.ndarray) -> CRS:

@@ -27,6 +27,7 @@ import shapely
 import geo
 from geo.crs import to_metric
 from geo.maps._offline import inline_css, inline_js, json_for_script
+from geo.maps._static_parts import main_frame_bounds
 from geo.maps._topojson import encode_topology
 from geo.maps.spec import Layer, MapSpec
 from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle, format_value
@@ -88,7 +89,7 @@ def render_html(
     for i, layer in enumerate(layers):
         if layer.kind in ("polygons", "outline"):
             topo_objects[f"layer{i}"] = list(_layer_polygons(layer, simplify_m))
-    bounds = spec.areas.total_bounds
+    bounds = _initial_bounds(spec.areas)
     topo = encode_topology(topo_objects, quantization=quantization)
     data = {
         "title": spec.title or "",
@@ -121,6 +122,18 @@ def render_html(
         data=payload,
         js=_own("geo-map.js"),
     )
+
+
+def _initial_bounds(areas: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Lon/lat box the page opens on (``areas`` in EPSG:6668).
+
+    A one-prefecture map opens on what the static map shows in its main frame (東京都: the mainland, not
+    伊豆諸島 and 小笠原諸島 hundreds of km south, which stay a pan or a zoom away); other maps show every area.
+    """
+    if "pref_code" in areas and areas["pref_code"].dropna().nunique() == 1:
+        return main_frame_bounds(areas.geometry.values)
+    minx, miny, maxx, maxy = (float(v) for v in areas.total_bounds)
+    return minx, miny, maxx, maxy
 
 
 def _own(name: str) -> str:

@@ -3,7 +3,9 @@
 Every text is set in IPAexGothic (bundled by matplotlib-fontja), so Japanese never turns into empty boxes.
 The map is drawn in a metric CRS: the plane rectangular zone of a single prefecture, else the national
 equal-area projection. Parts south of 30°N (南西諸島, 小笠原諸島) go to framed insets when the rest of the
-map lies north of it; a one-prefecture map far apart (沖縄県) keeps its main island in the main frame.
+map lies north of it; a one-prefecture map far apart (沖縄県) keeps its main island in the main frame; land far
+from the main body (伊豆諸島 on a map of 東京都) goes to insets when that shows the main body much larger
+(see ``geo.maps._static_parts.remote_groups``).
 Legend rows are ``Classes.legend_items()`` (the HTML legend's colours, labels and counts); a scale bar,
 a north arrow and the attribution line complete the sheet.
 
@@ -37,6 +39,7 @@ from geo.maps._static_parts import (
     RemoteGroup,
     draw_north_arrow,
     draw_scale_bar,
+    island_group_name,
     local_equal_area,
     nice_length,
     polygon_paths,
@@ -73,6 +76,7 @@ _METADATA: dict[str, dict[str, Any]] = {
 _MAX_PX = 20_000
 _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
 _INK = "#222222"
+_PX_PT = 0.75  # the styles' sizes are CSS px of the HTML map; 1 px = 0.75 pt
 
 
 @contextlib.contextmanager
@@ -246,6 +250,16 @@ class _Sheet:
             return JAPAN_EQUAL_AREA
         return metric_crs(gpd.GeoSeries(parts, crs=JGD2011))
 
+    def _in_main_frame(self, data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+        """Mask of the features whose representative point lies inside the main frame's limits."""
+        if len(data) == 0:
+            return np.zeros(0, dtype=bool)
+        pts = data.geometry.values if isinstance(data, gpd.GeoDataFrame) else data.values
+        anchor = gpd.GeoSeries(shapely.point_on_surface(pts), crs=data.crs).to_crs(self.crs).values
+        x, y = shapely.get_x(anchor), shapely.get_y(anchor)  # NaN for empty: never inside
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
+        return np.asarray((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1), dtype=bool)
+
     def _px(self, ax: Axes) -> tuple[float, float]:
         box = ax.get_position()
         fw, fh = self.figure.get_size_inches() * self.figure.dpi
@@ -280,13 +294,18 @@ class _Sheet:
             spine.set_color(color)
             spine.set_linewidth(width * self.s)
 
-    def _draw_layers(self, ax: Axes, crs: CRS) -> np.ndarray:
-        """Draw the spec's layers on ``ax``; return the projected point coordinates (for placement)."""
+    def _draw_layers(self, ax: Axes, crs: CRS, *, inset: bool = False) -> np.ndarray:
+        """Draw the spec's layers on ``ax``; return the projected point coordinates (for placement).
+
+        In an inset, features the main frame shows already are left out, so nothing is drawn twice (a hub
+        on the coast of the mainland would otherwise peek over the edge of the 伊豆諸島 inset).
+        """
         xy = [np.empty((0, 2))]
         for i, layer in enumerate(self.spec.layers):
             if not layer.show:
                 continue
-            data = layer.data.to_crs(crs)
+            data = layer.data[~self._in_main_frame(layer.data)] if inset else layer.data
+            data = data.to_crs(crs)
             st = layer.resolved_style()
             z = 5 + i
             if layer.kind == "points" and isinstance(st, PointStyle):
@@ -294,12 +313,14 @@ class _Sheet:
                 ax.scatter(
                     pts[:, 0],
                     pts[:, 1],
-                    s=(2 * st.radius * self.s) ** 2,
+                    # HTML px -> pt, like lines and labels: the marker keeps its share of the sheet, and a
+                    # 1 km hub area on a one-prefecture map still shows as a ring around its hub
+                    s=(2 * st.radius * _PX_PT * self.s) ** 2,
                     marker=st.marker,
                     c=[st.fill_color],
                     alpha=st.fill_opacity,
                     edgecolors=st.color,
-                    linewidths=st.weight * self.s,
+                    linewidths=st.weight * _PX_PT * self.s,
                     zorder=z,
                 )
                 xy.append(pts)
@@ -369,12 +390,16 @@ class _Sheet:
             drawn.append((x, y))
         return np.asarray(drawn, dtype=float).reshape(-1, 2)
 
-    def _draw_area_labels(self, ax: Axes, crs: CRS) -> np.ndarray:
+    def _draw_area_labels(self, ax: Axes, crs: CRS, *, inset: bool = False) -> np.ndarray:
         """Names on the areas (when the spec shows them); return where they are (for placement)."""
         if not self.spec.show_area_labels:
             return np.empty((0, 2))
         frame = gpd.GeoDataFrame({"name": area_label_texts(self.spec)}, geometry=self.areas.geometry.values)
-        frame = frame.set_crs(JGD2011).to_crs(crs)
+        frame = frame.set_crs(JGD2011)
+        if inset:
+            anchor, _ = label_anchors(frame.geometry.values)
+            frame = frame[~self._in_main_frame(gpd.GeoSeries(anchor, crs=JGD2011))]
+        frame = frame.to_crs(crs)
         return self._labels(ax, frame, "name", _label_style(), z=4)
 
     # -- insets
@@ -411,8 +436,8 @@ class _Sheet:
         self._draw_areas(ax, parts, group.rows, speck=True)
         _fit(ax, parts, self._px(ax), pad=0.08, top_px=title_px, min_span=_MIN_INSET_M)
         self._frame(ax, color="#555555", width=0.9)
-        self._draw_layers(ax, crs)
-        self._draw_area_labels(ax, crs)
+        self._draw_layers(ax, crs, inset=True)
+        self._draw_area_labels(ax, crs, inset=True)
         ax.text(
             0.03,
             0.985,
@@ -426,14 +451,21 @@ class _Sheet:
         return ax
 
     def _group_name(self, group: RemoteGroup) -> str:
+        """The inset's title: the island group (when well known) and the areas it shows.
+
+        Two insets of one municipality (小笠原村: 小笠原諸島 and 南鳥島) thus get different titles.
+        """
         rows = np.unique(group.rows)
         names = self.spec.names().to_numpy()[rows]
         if len(set(names)) == 1:
-            return str(names[0])
-        if "pref_name" in self.areas:
+            areas = str(names[0])
+        elif "pref_name" in self.areas:
             prefs = list(dict.fromkeys(self.areas["pref_name"].to_numpy()[rows]))
-            return "・".join(map(str, prefs[:3])) + ("ほか" if len(prefs) > 3 else "")
-        return "離島"
+            areas = "・".join(map(str, prefs[:3])) + ("ほか" if len(prefs) > 3 else "")
+        else:
+            areas = "離島"
+        islands = island_group_name(group.parts)
+        return areas if islands is None or islands in areas else f"{islands}（{areas}）"
 
     # -- legend, furniture, texts
     def _legend(self) -> Any:
@@ -458,10 +490,10 @@ class _Sheet:
                         [],
                         linestyle="none",
                         marker=lst.marker,
-                        markersize=2 * lst.radius * self.s,
+                        markersize=2 * lst.radius * _PX_PT * self.s,
                         markerfacecolor=lst.fill_color,
                         markeredgecolor=lst.color,
-                        markeredgewidth=lst.weight * self.s,
+                        markeredgewidth=lst.weight * _PX_PT * self.s,
                     )
                 )
             elif isinstance(lst, PolygonStyle):

@@ -568,7 +568,7 @@ class PointStyle:
 
     color: str = "#333333"
     fill_color: str = "#ff7f00"
-    radius: float = 4.0  # px in HTML; static maps use it as the marker radius in pt
+    radius: float = 4.0  # px in HTML; static maps convert px to pt (×0.75) like line widths
     weight: float = 1.0
     fill_opacity: float = 0.9
     marker: str = "o"  # matplotlib marker: "o" circle, "s" square, "^" triangle (HTML draws the same three)
