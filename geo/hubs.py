@@ -49,9 +49,7 @@ Cost = np.ndarray | sparse.sparray | sparse.spmatrix
 
 def _geoms(frame: Layer, what: str) -> gpd.GeoSeries:
     if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        raise ValidationError(
-            f"{what} is a {type(frame).__name__}, not a GeoDataFrame: read it with geo.read_points"
-        )
+        raise ValidationError(f"{what} is a {type(frame).__name__}, not a GeoDataFrame: read it with geo.read_points")
     require_crs(frame, what)
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     bad = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
@@ -180,9 +178,7 @@ def _table_for(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan:
     return CoverageTable(near.n_hubs, near.n_demand, near.hub[keep], near.demand[keep], cost[keep], radius_m)
 
 
-def _projected_table(
-    hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: _Plan
-) -> CoverageTable:
+def _projected_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: _Plan) -> CoverageTable:
     if plan.crs is not None:
         return coverage_table(_to_xy(hub_ll, plan.crs), _to_xy(demand_ll, plan.crs), radius_m)
     parts = []
@@ -191,10 +187,7 @@ def _projected_table(
         lo, hi = hub_ll[hubs].min(axis=0), hub_ll[hubs].max(axis=0)
         # only demand that can be within reach enters this zone's tree (degrees only select, never measure)
         dlat = radius_m / 110_000 * 1.1 + 0.01
-        dlon = (
-            radius_m / (111_320 * np.cos(np.radians(min(89.0, max(abs(lo[1]), abs(hi[1])) + dlat)))) * 1.1
-            + 0.01
-        )
+        dlon = radius_m / (111_320 * np.cos(np.radians(min(89.0, max(abs(lo[1]), abs(hi[1])) + dlat)))) * 1.1 + 0.01
         near = np.flatnonzero(
             (demand_ll[:, 0] >= lo[0] - dlon)
             & (demand_ll[:, 0] <= hi[0] + dlon)
@@ -310,9 +303,7 @@ def _union_task(xy: np.ndarray, crs: CRS, radius: float, quad_segs: int) -> shap
         union = shapely.disjoint_subset_union_all(circles)
     else:
         union = shapely.union_all(circles)
-    back = Transformer.from_crs(
-        crs, JGD2011, always_xy=True
-    )  # one per thread: transformers are not thread-safe
+    back = Transformer.from_crs(crs, JGD2011, always_xy=True)  # one per thread: transformers are not thread-safe
     return shapely.transform(union, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
 
 
@@ -437,8 +428,7 @@ def _table_from(
     shape = cost.shape
     if tuple(shape) != (len(hub_ll), len(demand_ll)):
         raise ValidationError(
-            f"cost matrix has shape {tuple(shape)}, expected (hubs, demand) = "
-            f"({len(hub_ll)}, {len(demand_ll)})"
+            f"cost matrix has shape {tuple(shape)}, expected (hubs, demand) = ({len(hub_ll)}, {len(demand_ll)})"
         )
     return coverage_from_cost_matrix(cost, radius_m)
 
@@ -457,9 +447,7 @@ def _per_area(
         require_crs(areas, "areas")
         key = next((c for c in ("muni_code", "pref_code") if c in areas.columns), None)
         if key is None:
-            raise ValidationError(
-                "areas need a muni_code or pref_code column: read them with geo.read_boundaries"
-            )
+            raise ValidationError("areas need a muni_code or pref_code column: read them with geo.read_boundaries")
         label = {"muni_code": "muni_name", "pref_code": "pref_name"}[key]
         xy = demand_ll if CRS.from_user_input(areas.crs).equals(JGD2011) else _to_xy(demand_ll, areas.crs)
         idx = area_index_xy(xy[:, 0], xy[:, 1], areas)
@@ -490,6 +478,37 @@ def _per_area(
         columns.insert(1, label)
     out["uncovered_rows"] = out["uncovered_rows"].astype(np.int64)
     return out.reset_index()[columns]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What coverage and siting share: the hub × demand table, demand weights and the CRS used."""
+
+    table: CoverageTable
+    weights: np.ndarray
+    column: str | None
+    radius: float
+    demand_ll: np.ndarray
+    crs_label: str
+
+
+def _prepare(
+    hubs: Layer,
+    demand: Layer,
+    radius_m: float,
+    weight: str | None,
+    crs: object,
+    pref_code: str | None,
+    cost: Cost | None,
+) -> _Prepared:
+    radius = _radius(radius_m) if cost is None else float(radius_m)
+    hub_ll = _hub_lonlat(hubs)
+    demand_ll = _demand_lonlat(demand)
+    w, column = _weights(demand, weight)
+    plan = _plan(hub_ll, demand_ll, crs, pref_code) if cost is None else None
+    table = _table_from(hub_ll, demand_ll, radius, plan, cost)
+    label = plan.label() if plan is not None else "cost matrix"
+    return _Prepared(table, w, column, radius, demand_ll, label)
 
 
 def hub_coverage(
@@ -541,12 +560,8 @@ def hub_coverage(
     >>> print(result)                                                          # doctest: +SKIP
     within 1,000 m of 140 hubs (EPSG:6676): 351,467 of 809,974 pop_2020 covered (43.4%), ...
     """
-    radius = _radius(radius_m) if cost is None else float(radius_m)
-    hub_ll = _hub_lonlat(hubs)
-    demand_ll = _demand_lonlat(demand)
-    w, column = _weights(demand, weight)
-    plan = _plan(hub_ll, demand_ll, crs, pref_code) if cost is None else None
-    table = _table_from(hub_ll, demand_ll, radius, plan, cost)
+    p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
+    table, w, column, radius, demand_ll = p.table, p.weights, p.column, p.radius, p.demand_ll
     figures = summarise_coverage(table, w)
     per_hub = pd.DataFrame(
         {
@@ -562,7 +577,7 @@ def hub_coverage(
         per_hub.insert(0, "name", labels.to_numpy())
     n_cov = figures.n_covering
     uncovered = demand.loc[n_cov == 0].copy()
-    label = plan.label() if plan is not None else "cost matrix"
+    label = p.crs_label
     result = CoverageResult(
         total=figures.total,
         covered=figures.covered,
@@ -625,13 +640,8 @@ def choose_hubs(
     >>> best = choose_hubs(stations, cells, k=5, radius_m=1000)                      # doctest: +SKIP
     >>> best[["station_name", "gain", "cumulative_share"]]                           # doctest: +SKIP
     """
-    radius = _radius(radius_m) if cost is None else float(radius_m)
-    hub_ll = _hub_lonlat(hubs)
-    demand_ll = _demand_lonlat(demand)
-    w, column = _weights(demand, weight)
-    plan = _plan(hub_ll, demand_ll, crs, pref_code) if cost is None else None
-    table = _table_from(hub_ll, demand_ll, radius, plan, cost)
-    siting: Siting = choose(table, w, k=k, target_share=target_share, method=method, time_limit=time_limit)
+    p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
+    siting: Siting = choose(p.table, p.weights, k=k, target_share=target_share, method=method, time_limit=time_limit)
     out = hubs.iloc[siting.order].copy()
     if isinstance(out, gpd.GeoSeries):
         out = gpd.GeoDataFrame(geometry=out)
@@ -643,9 +653,9 @@ def choose_hubs(
         "method": method,
         "k": k,
         "target_share": target_share,
-        "radius_m": radius,
-        "metric_crs": plan.label() if plan is not None else "cost matrix",
-        "weight": column,
+        "radius_m": p.radius,
+        "metric_crs": p.crs_label,
+        "weight": p.column,
         "total": siting.total,
         "covered": siting.covered,
         "optimal": siting.optimal,
