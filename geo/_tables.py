@@ -27,17 +27,13 @@ MISSING_MARKERS = frozenset(
 """Cells meaning "no value" in Japanese official tables (e-Stat: "-" none, "…" not available, "x" secret)."""
 
 _CODE_HEADER = re.compile(r"コード|code|団体|jis|n03_007|標準地域", re.IGNORECASE)
-_NAME_HEADER = re.compile(
-    r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE
-)
+_NAME_HEADER = re.compile(r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE)
 _PREF_HEADER = re.compile(r"都道府県|prefecture|^pref$|pref_name|県名", re.IGNORECASE)
 _CODE_VALUE = re.compile(r"^R?\d{5,6}$")
 _SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}$")
 _ITEM_CODE = re.compile(r"^[A-Z]{1,2}\d{3,}$")
 _YEAR = re.compile(r"^(19|20)\d{2}(年度?)?$")
-_UNITS = frozenset(
-    {"人", "世帯", "円", "千円", "百万円", "％", "%", "ha", "km2", "km²", "件", "所", "戸", "床"}
-)
+_UNITS = frozenset({"人", "世帯", "円", "千円", "百万円", "％", "%", "ha", "km2", "km²", "件", "所", "戸", "床"})
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ODD_CHARS = re.compile("[\x80-\x9f\uf8f0-\uf8f3]")  # C1 controls; cp932 0xA0, 0xFD-0xFF
 _HEADER_SCAN = 40  # header blocks are at most this many rows; data never starts later
@@ -73,9 +69,7 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | int | None
     if suffix == ".xls":
         return _read_xls(path, sheet)
     if sheet is not None:
-        raise ValidationError(
-            f"sheet={sheet!r} only applies to Excel files; {path.name} is read as text", source=path
-        )
+        raise ValidationError(f"sheet={sheet!r} only applies to Excel files; {path.name} is read as text", source=path)
     text, used = decode(path.read_bytes(), path, encoding=encoding)
     delimiter = "\t" if suffix == ".tsv" or _looks_tab_separated(text) else ","
     rows: list[list[str]] = []
@@ -117,18 +111,14 @@ def decode(data: bytes, path: Path, *, encoding: str | None) -> tuple[str, str]:
         try:
             text = data.decode(candidate)
         except UnicodeDecodeError as exc:
-            failures.append(
-                f"{candidate} fails at row {_line_of(data, exc.start)} (byte 0x{data[exc.start]:02x})"
-            )
+            failures.append(f"{candidate} fails at row {_line_of(data, exc.start)} (byte 0x{data[exc.start]:02x})")
             continue
         # Python's cp932 maps unused bytes (0x80, 0xA0, 0xFD-0xFF) to control/private-use characters, which
         # no real table holds: treat them as a failed decode instead of reading garbage
         odd = _ODD_CHARS.search(text)
         if odd is None:
             return text, candidate
-        failures.append(
-            f"{candidate} gives a control character at row {text.count(chr(10), 0, odd.start()) + 1}"
-        )
+        failures.append(f"{candidate} gives a control character at row {text.count(chr(10), 0, odd.start()) + 1}")
     raise ValidationError(
         "the file is neither UTF-8 nor CP932 (Shift_JIS): " + "; ".join(failures)
         + ". Save it as UTF-8 CSV, or pass encoding=... (e.g. 'euc_jp')",
@@ -265,9 +255,7 @@ def _find_named_column(raw: RawTable, code_column: str, scan: int) -> tuple[int,
     wanted = clean(code_column)
     hits = [(i, j) for i in range(scan) for j, c in enumerate(raw.rows[i]) if clean(c) == wanted]
     if not hits:
-        labels = sorted({c for i in range(scan) for c in raw.rows[i] if c and not _NUMBER.match(clean(c))})[
-            :30
-        ]
+        labels = sorted({c for i in range(scan) for c in raw.rows[i] if c and not _NUMBER.match(clean(c))})[:30]
         raise ValidationError(
             f"code_column={code_column!r} is not a column header in the first {scan} rows; headers seen: "
             + ", ".join(labels),
@@ -318,9 +306,7 @@ def _guess_code_column(raw: RawTable, width: int, scan: int) -> tuple[int, int |
     )
 
 
-def _column_names(
-    rows: list[list[str]], block: list[int], width: int
-) -> tuple[list[str], dict[str, list[str]]]:
+def _column_names(rows: list[list[str]], block: list[int], width: int) -> tuple[list[str], dict[str, list[str]]]:
     """Name = the lowest non-empty header cell; a unit (人, 世帯) takes the label above; duplicates take the
     group header above them (forward-filled across merged cells) until unique."""
     grid = [rows[i] for i in block]
@@ -379,9 +365,7 @@ def is_text_column(name: str) -> bool:
     return bool(_CODE_HEADER.search(name))
 
 
-def type_column(
-    values: pd.Series, name: str, raw: RawTable, lines: pd.Series
-) -> tuple[pd.Series, list[str], int]:
+def type_column(values: pd.Series, name: str, raw: RawTable, lines: pd.Series) -> tuple[pd.Series, list[str], int]:
     """Turn a column of text cells into numbers when most cells are numbers.
 
     Returns the typed column, the problems (non-numbers in a numeric column, each with file row and column)

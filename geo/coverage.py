@@ -81,9 +81,7 @@ class CoverageTable:
 
     def matrix(self) -> sparse.csr_array:
         """Boolean-like hub × demand incidence matrix (1.0 where the hub reaches the demand)."""
-        return sparse.csr_array(
-            (np.ones(self.n_pairs), (self.hub, self.demand)), shape=(self.n_hubs, self.n_demand)
-        )
+        return sparse.csr_array((np.ones(self.n_pairs), (self.hub, self.demand)), shape=(self.n_hubs, self.n_demand))
 
     def indptr(self) -> np.ndarray:
         """CSR row pointer: the pairs of hub ``i`` are ``indptr[i]:indptr[i+1]``."""
@@ -143,9 +141,7 @@ def coverage_table(hub_xy: np.ndarray, demand_xy: np.ndarray, radius_m: float) -
     return _table(len(hub_xy), len(demand_xy), pairs["i"], pairs["j"], pairs["v"], radius_m)
 
 
-def coverage_from_cost_matrix(
-    cost: np.ndarray | sparse.sparray | sparse.spmatrix, max_cost: float
-) -> CoverageTable:
+def coverage_from_cost_matrix(cost: np.ndarray | sparse.sparray | sparse.spmatrix, max_cost: float) -> CoverageTable:
     """A coverage table from any hub × demand cost matrix (travel minutes, network metres …).
 
     Parameters

@@ -47,9 +47,7 @@ def weight_column(frame: pd.DataFrame, weight: str | None) -> str | None:
     """The weight column to use: ``weight`` if given (must exist), else the first population-like column."""
     if weight is not None:
         if weight not in frame.columns:
-            raise ValidationError(
-                f"weight column {weight!r} not found; columns are {list(frame.columns)[:20]}"
-            )
+            raise ValidationError(f"weight column {weight!r} not found; columns are {list(frame.columns)[:20]}")
         return weight
     return next((c for c in WEIGHT_NAMES if c in frame.columns), None)
 
@@ -68,9 +66,7 @@ def _weights(frame: pd.DataFrame, column: str | None) -> np.ndarray:
     return values
 
 
-def _layers(
-    stops: Supply, walk_m: float | Mapping[str, float] | None
-) -> dict[str, tuple[gpd.GeoSeries, float]]:
+def _layers(stops: Supply, walk_m: float | Mapping[str, float] | None) -> dict[str, tuple[gpd.GeoSeries, float]]:
     layers = dict(stops) if isinstance(stops, Mapping) else {"stops": stops}
     if not layers:
         raise ValidationError("no supply layer given: pass stops (a GeoDataFrame or a mapping name → layer)")
@@ -82,9 +78,7 @@ def _layers(
         if isinstance(walk_m, Mapping):
             extra = sorted(set(walk_m) - set(layers))
             if extra:
-                raise ValidationError(
-                    f"walk_m names {extra} match no supply layer; layers are {sorted(layers)}"
-                )
+                raise ValidationError(f"walk_m names {extra} match no supply layer; layers are {sorted(layers)}")
             metres = walk_m.get(name, DEFAULT_WALK_M.get(name))
             if metres is None:
                 raise ValidationError(
@@ -94,15 +88,11 @@ def _layers(
         elif walk_m is None:
             metres = DEFAULT_WALK_M.get(name)
             if metres is None:
-                raise ValidationError(
-                    f"no default walking distance for layer {name!r}: pass walk_m={{{name!r}: …}}"
-                )
+                raise ValidationError(f"no default walking distance for layer {name!r}: pass walk_m={{{name!r}: …}}")
         else:
             metres = walk_m
         if not (isinstance(metres, (int, float)) and np.isfinite(metres) and metres > 0):
-            raise ValidationError(
-                f"walking distance for {name!r} must be a positive number of metres, got {metres!r}"
-            )
+            raise ValidationError(f"walking distance for {name!r} must be a positive number of metres, got {metres!r}")
         geoms = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
         empty = geoms.is_empty.to_numpy() | geoms.isna().to_numpy()
         if empty.any():

@@ -56,9 +56,7 @@ Used for suggestions when a table has no name column; names are matched first.""
 _TOTAL_NAMES = re.compile(r"全国|合計|総数|総計|^計$|total|japan", re.IGNORECASE)
 _MUNI_SUFFIX = re.compile(r"(市|町|村|区)$")
 
-Kind = Literal[
-    "national", "prefecture", "tokyo_wards_total", "designated_city", "ward", "municipality", "other"
-]
+Kind = Literal["national", "prefecture", "tokyo_wards_total", "designated_city", "ward", "municipality", "other"]
 
 
 # ======================================================================================== reading tables
@@ -118,17 +116,13 @@ def read_indicators(
     # a note (注：…, 資料：…) is one long text cell, usually under the data; blank rows are layout
     single = grid.ne("").sum(axis=1) == 1
     notes = (
-        ~empty
-        & single
-        & grid.apply(lambda r: _is_note(next(c for c in r if c)) if (r != "").any() else False, axis=1)
+        ~empty & single & grid.apply(lambda r: _is_note(next(c for c in r if c)) if (r != "").any() else False, axis=1)
     )
     skipped = [(int(lines[i]), " ".join(c for c in grid.loc[i] if c)) for i in grid.index[notes]]
     keep = ~(empty | notes)
     grid, lines = grid[keep].reset_index(drop=True), lines[keep].reset_index(drop=True)
     if grid.empty:
-        raise ValidationError(
-            f"no data rows below the header (row {raw.lines[header.data_start - 1]})", source=path
-        )
+        raise ValidationError(f"no data rows below the header (row {raw.lines[header.data_start - 1]})", source=path)
 
     problems: list[str] = []
     typed: dict[str, pd.Series] = {}
@@ -155,9 +149,7 @@ def read_indicators(
     columns = {key: codes.astype("string"), "source_row": lines}
     spelled = grid[code_name].map(_tables.clean)
     if (~spelled.str.fullmatch(r"R?\d{1,6}|-?")).mean() > 0.5:  # names stood for codes: keep them as written
-        columns[code_name if code_name not in (key, "source_row") else f"{code_name}_original"] = grid[
-            code_name
-        ]
+        columns[code_name if code_name not in (key, "source_row") else f"{code_name}_original"] = grid[code_name]
         if level == "prefecture":
             pref_col = pref_col or code_name
         else:
@@ -192,9 +184,7 @@ def _is_note(cell: str) -> bool:
     )
 
 
-def _find_name_column(
-    names: list[str], code_name: str, typed: dict[str, pd.Series], pattern: re.Pattern
-) -> str | None:
+def _find_name_column(names: list[str], code_name: str, typed: dict[str, pd.Series], pattern: re.Pattern) -> str | None:
     for n in names:
         is_text = n in typed and not pd.api.types.is_numeric_dtype(typed[n])
         if n != code_name and pattern.search(n) and is_text and not re.search(r"コード|code", n, re.I):
@@ -353,8 +343,7 @@ class JoinReport:
             for reason, group in rows.groupby("reason", sort=False):
                 if len(group) > 3 and group["suggestion"].isna().all():
                     sample = ", ".join(
-                        f"{c or '-'} {n}"
-                        for c, n in zip(group["code"].head(3), group["name"].head(3), strict=True)
+                        f"{c or '-'} {n}" for c, n in zip(group["code"].head(3), group["name"].head(3), strict=True)
                     )
                     lines.append(f"    {len(group)} × {reason} (e.g. {sample})")
                 else:
@@ -370,9 +359,7 @@ class JoinReport:
             if differ:
                 more = " ..." if len(differ) > 8 else ""
                 shown = ", ".join(differ[:8])
-                lines.append(
-                    f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}"
-                )
+                lines.append(f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,15 +434,13 @@ def join_indicators(
         key = "pref_code"
     else:
         raise ValidationError(
-            "the table has no muni_code or pref_code column: "
-            "read it with geo.read_indicators(path, code_column=...)",
+            "the table has no muni_code or pref_code column: read it with geo.read_indicators(path, code_column=...)",
             source=source,
         )
     area_level = "prefecture" if "muni_code" not in areas.columns else "municipality"
     if key == "pref_code" and area_level != "prefecture":
         raise ValidationError(
-            "this is a prefecture table: read the boundaries with level='prefecture' "
-            "(--level prefecture) to join it",
+            "this is a prefecture table: read the boundaries with level='prefecture' (--level prefecture) to join it",
             source=source,
         )
     if key == "muni_code" and area_level == "prefecture":
@@ -490,9 +475,7 @@ def join_indicators(
     clash = [c for c in values.columns if c != key and c in areas.columns]
     values = values.drop(columns=[c for c in clash if c in ("pref_code", "pref_name", "muni_name")])
     values = values.rename(columns={c: f"{c}_table" for c in clash if c in values.columns})
-    joined = areas.merge(
-        values, on=key, how=how, validate="many_to_one" if area_codes.is_unique else "many_to_many"
-    )
+    joined = areas.merge(values, on=key, how=how, validate="many_to_one" if area_codes.is_unique else "many_to_many")
     joined = gpd.GeoDataFrame(joined, geometry=areas.geometry.name, crs=areas.crs)
     joined.attrs = {k: v for k, v in areas.attrs.items()} | {"indicators": meta}
     report = JoinReport(
@@ -544,9 +527,7 @@ def _row_names(rows: pd.DataFrame, meta: Mapping[str, Any], key: str) -> pd.Seri
         known = rows[key].map(PREFECTURES)
     else:
         lookup = muni_table().set_index("muni_code")["muni_name"].to_dict() | DESIGNATED_CITIES | PREFECTURES
-        known = rows[key].map(
-            lambda c: lookup.get(c, lookup.get(str(c)[:2]) if str(c).endswith("000") else None)
-        )
+        known = rows[key].map(lambda c: lookup.get(c, lookup.get(str(c)[:2]) if str(c).endswith("000") else None))
     own = pd.Series("", index=rows.index)
     candidates = [
         meta.get("name_column"), meta.get("pref_column"), "muni_name", "name", "municipality", "pref_name",
@@ -628,9 +609,7 @@ def _unmatched_areas(missing: gpd.GeoDataFrame, key: str, rows: pd.DataFrame) ->
             reason = "北方領土 Northern Territories: no statistics"
         else:
             reason = "no row in the table"
-            hits = candidates[
-                (candidates["code"].str[:2] == code[:2]) & (candidates["name"].map(_stem) == _stem(name))
-            ]
+            hits = candidates[(candidates["code"].str[:2] == code[:2]) & (candidates["name"].map(_stem) == _stem(name))]
             hits = pd.concat(
                 [hits, candidates[candidates["code"].map(lambda c: CODE_CHANGES.get(c, ("",))[0]) == code]]
             )
@@ -714,9 +693,7 @@ def add_rate(
     _require(df, [numerator, denominator])
     den = _numeric(df[denominator])
     out = df.copy()
-    out[name or f"{numerator}_per_{per:g}_{denominator}"] = (
-        _numeric(df[numerator]) / den.where(den != 0) * per
-    )
+    out[name or f"{numerator}_per_{per:g}_{denominator}"] = _numeric(df[numerator]) / den.where(den != 0) * per
     return out
 
 
@@ -761,9 +738,7 @@ def aggregate_wards(
     city[wards] = table.loc[wards, "muni_code"].map(city_of)
     present = set(table.loc[kinds == "designated_city", "muni_code"])
     built = sorted(set(city[wards]) - present)
-    numeric = [
-        c for c in table.columns if c not in ("source_row",) and pd.api.types.is_numeric_dtype(table[c])
-    ]
+    numeric = [c for c in table.columns if c not in ("source_row",) and pd.api.types.is_numeric_dtype(table[c])]
     sums = list(sum_columns) if sum_columns is not None else numeric
     _require(table, sums)
     parts = table[wards & city.isin(built)]
@@ -844,11 +819,7 @@ def aggregate_to_prefectures(
             "missing='propagate' to leave those prefectures empty"
         )
     grouped = values.groupby(pref)
-    sums = (
-        grouped.sum(min_count=1)
-        if missing == "skip"
-        else grouped.sum(min_count=1).where(~na.groupby(pref).any())
-    )
+    sums = grouped.sum(min_count=1) if missing == "skip" else grouped.sum(min_count=1).where(~na.groupby(pref).any())
     out = pd.DataFrame({"pref_code": sums.index.astype(str)})
     out["pref_name"] = out["pref_code"].map(PREFECTURES)
     out["n_municipalities"] = rows.groupby(pref).size().reindex(sums.index).to_numpy()

@@ -260,10 +260,7 @@ def read_mesh(
         if bad.any():
             rows = (np.flatnonzero(bad.to_numpy()) + first_row)[:_MAX_LISTED]
             raise ValidationError(
-                [
-                    f"row {r}, column {pop_col}: {table[pop_col].iloc[r - first_row]!r} is not a number"
-                    for r in rows
-                ],
+                [f"row {r}, column {pop_col}: {table[pop_col].iloc[r - first_row]!r} is not a number" for r in rows],
                 source=path,
             )
         out["population"] = values.astype(float)

@@ -160,9 +160,7 @@ def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.Data
     header = text.split("\n", 1)[0]
     sep = "\t" if header.count("\t") > header.count(",") else ","
     try:
-        return pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
-        )
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise ValidationError(f"not a readable CSV table: {exc}", source=path) from None
 
@@ -177,9 +175,7 @@ def _find_columns(columns: Sequence[str], lat: str | None, lon: str | None, path
     if lat is not None:
         missing = [c for c in (lat, lon) if c not in columns]
         if missing:
-            raise ValidationError(
-                f"column(s) {missing} not found; the columns are {list(columns)}", source=path
-            )
+            raise ValidationError(f"column(s) {missing} not found; the columns are {list(columns)}", source=path)
         return lat, lon  # type: ignore[return-value]
     normal = {_normal(c): c for c in columns}
     found_lat = next((normal[n] for n in LAT_NAMES if n in normal), None) or _by_prefix(normal, _LAT_PREFIXES)
@@ -233,9 +229,7 @@ def _from_table(
         add(
             "empty",
             bad == "empty",
-            lambda i, col=col: (
-                f"row {rows[i]}, column {col}: empty — fill in the coordinate or remove the row"
-            ),
+            lambda i, col=col: f"row {rows[i]}, column {col}: empty — fill in the coordinate or remove the row",
         )
         add(
             "number",
@@ -263,9 +257,7 @@ def _from_table(
         if on_invalid == "raise":
             raise ValidationError(messages, source=path)
         keep[bad_rows] = False
-        log.warning(
-            "%s: dropped %d rows with bad coordinates:\n  %s", path, len(bad_rows), "\n  ".join(messages)
-        )
+        log.warning("%s: dropped %d rows with bad coordinates:\n  %s", path, len(bad_rows), "\n  ".join(messages))
     out = table.loc[keep].copy()
     out[lat_col] = y[keep]
     out[lon_col] = x[keep]
@@ -294,12 +286,7 @@ def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return (
-            (lon >= JAPAN_BOUNDS[0])
-            & (lon <= JAPAN_BOUNDS[2])
-            & (lat >= JAPAN_BOUNDS[1])
-            & (lat <= JAPAN_BOUNDS[3])
-        )
+        return (lon >= JAPAN_BOUNDS[0]) & (lon <= JAPAN_BOUNDS[2]) & (lat >= JAPAN_BOUNDS[1]) & (lat <= JAPAN_BOUNDS[3])
 
 
 def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add) -> None:  # type: ignore[no-untyped-def]
@@ -363,9 +350,7 @@ def _swapped_projected(x: np.ndarray, y: np.ndarray, source_crs: CRS) -> np.ndar
     return _in_japan(np.asarray(lon2), np.asarray(lat2))
 
 
-def _summarise(
-    problems: dict[str, list[tuple[int, str]]], n_rows: int, lat_col: str, lon_col: str
-) -> list[str]:
+def _summarise(problems: dict[str, list[tuple[int, str]]], n_rows: int, lat_col: str, lon_col: str) -> list[str]:
     """Row messages, at most 10 per kind; a kind hitting every row becomes one file-level message."""
     out = []
     for kind, items in problems.items():
@@ -388,33 +373,22 @@ def _summarise(
     return out
 
 
-def _from_gtfs(
-    table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, on_invalid: str
-) -> gpd.GeoDataFrame:
+def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, on_invalid: str) -> gpd.GeoDataFrame:
     missing = [c for c in ("stop_id", "stop_lat", "stop_lon") if c not in table.columns]
     if missing:
         raise ValidationError(f"stops.txt lacks the required GTFS column(s) {missing}", source=label)
-    kind = (
-        table["location_type"].str.strip()
-        if "location_type" in table.columns
-        else pd.Series("", index=table.index)
-    )
+    kind = table["location_type"].str.strip() if "location_type" in table.columns else pd.Series("", index=table.index)
     code = pd.to_numeric(kind.replace("", "0"), errors="coerce")
     bad = code.isna() | ~code.isin(list(GTFS_KINDS))
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())[:_MAX_LISTED] + 2
         raise ValidationError(
-            [
-                f"row {r}, column location_type: {kind.iloc[r - 2]!r} is not a GTFS location type 0–4"
-                for r in rows
-            ],
+            [f"row {r}, column location_type: {kind.iloc[r - 2]!r} is not a GTFS location type 0–4" for r in rows],
             source=label,
         )
     code = code.astype(int)
     # generic nodes (3) and boarding areas (4) may lack coordinates by the GTFS reference: not an error
-    no_coords = code.isin([3, 4]) & (
-        (table["stop_lat"].str.strip() == "") | (table["stop_lon"].str.strip() == "")
-    )
+    no_coords = code.isin([3, 4]) & ((table["stop_lat"].str.strip() == "") | (table["stop_lon"].str.strip() == ""))
     frame = _from_table(
         table.loc[~no_coords],
         label,
@@ -431,9 +405,7 @@ def _from_gtfs(
     return frame
 
 
-def _from_vector(
-    path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str
-) -> gpd.GeoDataFrame:
+def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str) -> gpd.GeoDataFrame:
     try:
         raw = pyogrio.read_dataframe(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -525,9 +497,7 @@ def _area_order(areas: gpd.GeoDataFrame) -> np.ndarray:
     return rank
 
 
-def area_index(
-    points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, *, workers: int = 2
-) -> np.ndarray:
+def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
     """Position (0-based row of ``areas``) of the area each point lies in, or -1 when it lies in none.
 
     A point on a boundary belongs to every area whose closure holds it (``intersects``), and the tie goes to
@@ -666,9 +636,7 @@ def assign_points(
     out = points.copy()
     present = [c for c in columns if c in areas.columns]
     if not present:
-        raise ValidationError(
-            f"areas have none of the columns {list(columns)}: read them with geo.read_boundaries"
-        )
+        raise ValidationError(f"areas have none of the columns {list(columns)}: read them with geo.read_boundaries")
     clash = [c for c in present if c in points.columns]
     if clash:
         log.info("replacing existing point columns %s with the assigned areas' values", clash)
@@ -690,9 +658,7 @@ def assign_points(
 def _population_column(frame: pd.DataFrame, population: str | None) -> str | None:
     if population is not None:
         if population not in frame.columns:
-            raise ValidationError(
-                f"population column {population!r} not in the areas; columns: {list(frame.columns)}"
-            )
+            raise ValidationError(f"population column {population!r} not in the areas; columns: {list(frame.columns)}")
         return population
     return next((c for c in POPULATION_NAMES if c in frame.columns), None)
 
@@ -738,9 +704,7 @@ def count_points(
         values = np.ones(len(idx))
     else:
         if weight not in points.columns:
-            raise ValidationError(
-                f"weight column {weight!r} not in the points; columns: {list(points.columns)}"
-            )
+            raise ValidationError(f"weight column {weight!r} not in the points; columns: {list(points.columns)}")
         values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
         if np.isnan(values[inside]).any():
             row = int(np.flatnonzero(np.isnan(values) & inside)[0])

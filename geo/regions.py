@@ -84,9 +84,7 @@ def presets_dir() -> Path:
     for path in candidates:
         if path.is_dir():
             return path
-    raise FileNotFoundError(
-        f"no folder of region presets found (looked in {', '.join(map(str, candidates))})"
-    )
+    raise FileNotFoundError(f"no folder of region presets found (looked in {', '.join(map(str, candidates))})")
 
 
 def list_regions() -> list[str]:
@@ -250,9 +248,7 @@ def _read_toml(path: Path) -> tuple[list[_Item], dict[str, Any]]:
         if not members:
             problems.append(f"region {region!r} has no members: list some or delete the region")
         for i, raw in enumerate(members, start=1):
-            items.append(
-                _Item(str(region).strip(), str(raw), None, f"region {region!r}, member {i} ({raw!r})")
-            )
+            items.append(_Item(str(region).strip(), str(raw), None, f"region {region!r}, member {i} ({raw!r})"))
     if problems:
         raise ValidationError(problems, source=path)
     return items, meta
@@ -472,9 +468,7 @@ def _gaps(frame: pd.DataFrame, partition: bool | str | Sequence[str], outside: s
         if not missing:
             return []
         names = ", ".join(f"{c} {PREFECTURES[c]}" for c in missing)
-        return [
-            f"{len(missing)} prefecture(s) of the partition are in no region: {names}; add them to a region"
-        ]
+        return [f"{len(missing)} prefecture(s) of the partition are in no region: {names}; add them to a region"]
     covered: set[str] = set()
     for row in frame.itertuples():
         covered |= _cover(row.member_code, row.member_level)
@@ -618,9 +612,7 @@ def _assign(areas: gpd.GeoDataFrame, regions: pd.DataFrame) -> pd.DataFrame:
         dup = codes.notna() & codes.duplicated(keep=False)
         if dup.any():
             shown = ", ".join(sorted(set(codes[dup]))[:20])
-            raise ValidationError(
-                f"areas hold the same muni_code on several rows ({shown}); dissolve them first"
-            )
+            raise ValidationError(f"areas hold the same muni_code on several rows ({shown}); dissolve them first")
         muni = codes.fillna("").to_numpy(dtype=object)  # "" for land without a code
         city = np.array([city_of(c) if c else "" for c in muni], dtype=object)
         both = sorted(set(muni) & set(city[city != muni]))
@@ -717,10 +709,7 @@ def _aggregate(
         *(c for s in mean_columns.values() for c in s),
     ]))  # fmt: skip
     values = pd.DataFrame(
-        {
-            c: pd.to_numeric(areas[c], errors="coerce").astype("float64").to_numpy()[rows["area"]]
-            for c in needed
-        },
+        {c: pd.to_numeric(areas[c], errors="coerce").astype("float64").to_numpy()[rows["area"]] for c in needed},
         index=rows.index,
     )
     na = values.isna()
@@ -755,9 +744,7 @@ def _aggregate(
         out[name] = sums[spec[0]] / den * (spec[2] if len(spec) == 3 else 1)
     for name, (value, weight) in mean_columns.items():
         both = values[value].notna() & values[weight].notna()
-        prod = pd.DataFrame(
-            {"vw": (values[value] * values[weight]).where(both), "w": values[weight].where(both)}
-        )
+        prod = pd.DataFrame({"vw": (values[value] * values[weight]).where(both), "w": values[weight].where(both)})
         sums = total(prod, ["vw", "w"])
         out[name] = sums["vw"] / sums["w"].where(sums["w"] != 0)
     n_missing = na.any(axis=1).groupby(key, sort=False).sum().reindex(order).fillna(0).astype(int).to_numpy()

@@ -183,9 +183,7 @@ def _cbc(time_limit: float | None) -> object:
     solver = pulp.COIN_CMD(path=PULP_CBC_CMD.pulp_cbc_path, **options)
     if solver.available():
         return solver
-    raise RuntimeError(
-        "no CBC solver runs here: install it with `pip install pulp[cbc]` (or put cbc on the PATH)"
-    )
+    raise RuntimeError("no CBC solver runs here: install it with `pip install pulp[cbc]` (or put cbc on the PATH)")
 
 
 def _solve(problem: object, time_limit: float | None) -> tuple[bool, str]:
@@ -279,9 +277,7 @@ def choose(
     if method not in METHODS:
         raise ValidationError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
     if (k is None) == (target_share is None):
-        raise ValidationError(
-            "give exactly one of k= (choose k hubs) and target_share= (fewest hubs to reach it)"
-        )
+        raise ValidationError("give exactly one of k= (choose k hubs) and target_share= (fewest hubs to reach it)")
     w = _check(table, weights)
     total = float(w.sum())
     info: dict[str, object] = {}
@@ -318,7 +314,5 @@ def choose(
     if len(order) < len(chosen):  # a chosen site adding nothing still belongs to the solution
         rest = np.setdiff1d(chosen, order)
         order, gain = np.r_[order, rest], np.r_[gain, np.zeros(len(rest))]
-    log.info(
-        "siting (%s): %d hubs cover %.0f of %.0f (optimal=%s)", method, len(order), gain.sum(), total, optimal
-    )
+    log.info("siting (%s): %d hubs cover %.0f of %.0f (optimal=%s)", method, len(order), gain.sum(), total, optimal)
     return Siting(order, gain, total, method, optimal, info)

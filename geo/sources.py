@@ -209,18 +209,14 @@ def _parse_manifest(path: Path) -> dict[str, Source]:
 def _check_entry(entry: dict, allowed: set[str], where: str, problems: list[str]) -> bool:
     before = len(problems)
     problems += [
-        f"{where}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})"
-        for k in entry
-        if k not in allowed
+        f"{where}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})" for k in entry if k not in allowed
     ]
     problems += [f"{where}: missing required key {k!r}" for k in _REQUIRED if not entry.get(k)]
     if not entry.get("mirror_path") and not entry.get("cache_path"):
         problems.append(f"{where}: give mirror_path (file inside GEO_DATA_MIRROR) or cache_path")
     if not entry.get("url") and not entry.get("mirror_path"):
         problems.append(f"{where}: a source needs a url or a mirror_path, else nothing can provide it")
-    pins = [("", entry)] + [
-        (f" pin {k!r}", v) for k, v in entry.get("pins", {}).items() if isinstance(v, dict)
-    ]
+    pins = [("", entry)] + [(f" pin {k!r}", v) for k, v in entry.get("pins", {}).items() if isinstance(v, dict)]
     problems += [
         f"{where}{label}: sha256 must be 64 lowercase hex digits, got {pin['sha256']!r}"
         for label, pin in pins
@@ -273,9 +269,7 @@ def _expand_template(entry: dict, where: str, problems: list[str]) -> list[Sourc
     pins = entry.get("pins", {})
     keys = {"-".join(filter(None, (y, p))) for y, p in itertools.product(years, prefs)}
     problems += [
-        f"{where}: pin {k!r} matches no instance (keys look like {sorted(keys)[0]!r})"
-        for k in pins
-        if k not in keys
+        f"{where}: pin {k!r} matches no instance (keys look like {sorted(keys)[0]!r})" for k in pins if k not in keys
     ]
     out = []
     text_keys = ("name", "title", "url", "mirror_path", "cache_path")
@@ -467,9 +461,7 @@ def fetch(
         if known is None:  # a file put there by hand: adopt it, as on a first download
             actual = _sha256_file(dest)
             _write_record(record, actual, src, origin=str(dest))
-            log.warning(
-                "%s: %s is unpinned; trusting the file found in the cache, sha256 %s", src.name, dest, actual
-            )
+            log.warning("%s: %s is unpinned; trusting the file found in the cache, sha256 %s", src.name, dest, actual)
             return dest
         actual = _sha256_file(dest)
         if actual == known:
@@ -581,9 +573,7 @@ def _read_record(record: Path) -> str | None:
 def _write_record(record: Path, sha: str, src: Source, *, origin: str) -> None:
     record.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = (
-        f"{sha}  {record.name[: -len('.sha256')]}\n# {src.name}, trusted on first use {stamp} from {origin}\n"
-    )
+    text = f"{sha}  {record.name[: -len('.sha256')]}\n# {src.name}, trusted on first use {stamp} from {origin}\n"
     write_text_atomic(record, text)
 
 
@@ -632,16 +622,12 @@ def _download(
     ) from None
 
 
-def _download_once(
-    url: str, dest: Path, *, expected: str | None, src: Source, progress: bool, timeout: float
-) -> str:
+def _download_once(url: str, dest: Path, *, expected: str | None, src: Source, progress: bool, timeout: float) -> str:
     from tqdm import tqdm
 
     from geo import __version__
 
-    request = urllib.request.Request(
-        url, headers={"User-Agent": f"geo/{__version__} (+pinned open-data fetch)"}
-    )
+    request = urllib.request.Request(url, headers={"User-Agent": f"geo/{__version__} (+pinned open-data fetch)"})
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     part = Path(tmp)
     try:

@@ -253,11 +253,7 @@ def _check_layers(layers: Layers, *, postgis: bool) -> None:
             problems.append(f"layer {name!r}: PostgreSQL table names are at most {_PG_MAX_NAME} bytes")
         if not isinstance(frame, pd.DataFrame):
             problems.append(f"layer {name!r}: a {type(frame).__name__}, not a GeoDataFrame or DataFrame")
-        elif (
-            isinstance(frame, gpd.GeoDataFrame)
-            and frame.active_geometry_name is not None
-            and frame.crs is None
-        ):
+        elif isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is not None and frame.crs is None:
             raise CRSError(f"layer {name!r} has no CRS: set it (frame.set_crs(6668)) before writing")
     if problems:
         raise ValidationError(problems)
@@ -336,13 +332,9 @@ def _pg_values(values: pd.Series, pg_type: str) -> list[Any]:
     elif pg_type in ("timestamp", "timestamptz"):
         items = list(values.dt.to_pydatetime()) if len(values) else []
     elif pg_type == "bigint":
-        items = [
-            int(v) if not m else None for v, m in zip(values.to_numpy(dtype=object), missing, strict=True)
-        ]
+        items = [int(v) if not m else None for v, m in zip(values.to_numpy(dtype=object), missing, strict=True)]
     elif pg_type == "boolean":
-        items = [
-            bool(v) if not m else None for v, m in zip(values.to_numpy(dtype=object), missing, strict=True)
-        ]
+        items = [bool(v) if not m else None for v, m in zip(values.to_numpy(dtype=object), missing, strict=True)]
     else:
         items = [float(v) for v in values.to_numpy(dtype=float, na_value=np.nan)]
         return [None if m else v for v, m in zip(items, missing, strict=True)]
@@ -352,9 +344,7 @@ def _pg_values(values: pd.Series, pg_type: str) -> list[Any]:
 def _srid(frame: gpd.GeoDataFrame, name: str) -> int:
     epsg = frame.crs.to_epsg()
     if epsg is None:
-        raise CRSError(
-            f"layer {name!r}: its CRS has no EPSG code, which PostGIS needs; reproject it (to 6668)"
-        )
+        raise CRSError(f"layer {name!r}: its CRS has no EPSG code, which PostGIS needs; reproject it (to 6668)")
     return int(epsg)
 
 
@@ -390,16 +380,12 @@ def _write_postgis(layers: Layers, url: str, *, overwrite: bool, schema: str) ->
                 geoms = shapely.set_srid(frame.geometry.to_numpy(), srid)
                 data.append(list(shapely.to_wkb(geoms, hex=True, include_srid=True)))
                 names.append(geom_name)
-            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                table, sql.SQL(", ").join(map(sql.Identifier, names))
-            )
+            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, names)))
             with conn.cursor() as cur, cur.copy(copy) as copier:
                 for row in zip(*data, strict=True):
                     copier.write_row(row)
             if spatial:
-                conn.execute(
-                    sql.SQL("CREATE INDEX ON {} USING GIST ({})").format(table, sql.Identifier(geom_name))
-                )
+                conn.execute(sql.SQL("CREATE INDEX ON {} USING GIST ({})").format(table, sql.Identifier(geom_name)))
 
 
 def _pg_tables(conn: Any, schema: str) -> list[str]:
@@ -410,9 +396,7 @@ def _pg_tables(conn: Any, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _read_postgis(
-    url: str, names: Sequence[str] | None, *, schema: str
-) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+def _read_postgis(url: str, names: Sequence[str] | None, *, schema: str) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     from psycopg import sql
 
     out: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
@@ -430,9 +414,7 @@ def _read_postgis(
             attrs = [(c, udt) for c, udt in cols if udt != "geometry" and c != _FID]
             select = [sql.Identifier(c) for c, _ in attrs]
             select += [sql.SQL("ST_AsBinary({})").format(sql.Identifier(g)) for g in geom[:1]]
-            order = (
-                sql.SQL(" ORDER BY {}").format(sql.Identifier(_FID)) if _FID in dict(cols) else sql.SQL("")
-            )
+            order = sql.SQL(" ORDER BY {}").format(sql.Identifier(_FID)) if _FID in dict(cols) else sql.SQL("")
             query = sql.SQL("SELECT {} FROM {}{}").format(
                 sql.SQL(", ").join(select), sql.Identifier(schema, name), order
             )

@@ -138,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     bx, by = rng.uniform(BBOX[0], BBOX[2], args.points), rng.uniform(BBOX[1], BBOX[3], args.points)
     bench("bounding-box points (mostly sea)", areas, bx, by, args.repeat)
     rss = peak_rss_mb()
-    print(
-        f"\nprocess peak RSS: {rss_land:.0f} MB after the land run, {rss:.0f} MB at the end (limit 2048 MB)"
-    )
+    print(f"\nprocess peak RSS: {rss_land:.0f} MB after the land run, {rss:.0f} MB at the end (limit 2048 MB)")
     verdict = "PASS" if ratio >= 1.0 and rss < 2048 else "FAIL"
     print(f"{verdict}: land points {ratio:.2f}x sjoin (need ≥ 1.0, aim 1.5), peak {rss:.0f} MB")
     return 0 if verdict == "PASS" else 1

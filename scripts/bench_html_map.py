@@ -65,9 +65,7 @@ def main() -> int:
 
     munis = geo.read_boundaries(n03)
     munis["area_km2"] = area_km2(munis)
-    cities, _ = geo.join_indicators(
-        geo.read_boundaries(n03, level="designated_city"), geo.read_indicators(table)
-    )
+    cities, _ = geo.join_indicators(geo.read_boundaries(n03, level="designated_city"), geo.read_indicators(table))
     cases = [
         ("municipal area (1,906)", munis, "area_km2", "km²"),
         ("designated-city population (1,751)", cities, "pop_2020", "人"),
@@ -84,9 +82,9 @@ def main() -> int:
             build = time.perf_counter() - t
             t = time.perf_counter()
             explore_path = args.out / f"explore_{stem}.html"
-            frame[[column, "pref_name", "muni_name", "geometry"]].explore(
-                column, scheme="FisherJenks", k=6
-            ).save(explore_path)
+            frame[[column, "pref_name", "muni_name", "geometry"]].explore(column, scheme="FisherJenks", k=6).save(
+                explore_path
+            )
             build_explore = time.perf_counter() - t
             rows.append(
                 (

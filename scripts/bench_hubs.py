@@ -66,9 +66,7 @@ def toolkit(hubs: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius: float) -> 
 
 def baseline(hubs: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius: float) -> tuple[float, object]:
     crs = 6691  # JGD2011 UTM 54N: the middle of Japan's five zones
-    buffers = gpd.GeoDataFrame(
-        {"hub": np.arange(len(hubs))}, geometry=hubs.to_crs(crs).buffer(radius), crs=crs
-    )
+    buffers = gpd.GeoDataFrame({"hub": np.arange(len(hubs))}, geometry=hubs.to_crs(crs).buffer(radius), crs=crs)
     joined = gpd.sjoin(demand.to_crs(crs), buffers, predicate="within")
     per_hub = joined.groupby("hub")["population"].sum()
     covered = float(demand["population"].to_numpy()[np.unique(joined.index.to_numpy())].sum())
@@ -119,8 +117,7 @@ def main() -> int:
     geo.buffer_hubs(hubs, [args.radius], dissolve=True)
     t_union = time.perf_counter() - start
     print(
-        f"toolkit  (coverage table + union): {t_tool:6.2f} s  "
-        f"[coverage {t_cov:.2f} s, buffers+union {t_union:.2f} s]"
+        f"toolkit  (coverage table + union): {t_tool:6.2f} s  [coverage {t_cov:.2f} s, buffers+union {t_union:.2f} s]"
     )
     print(f"baseline (buffer → sjoin → union): {t_base:6.2f} s")
     print(

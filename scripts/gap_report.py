@@ -40,18 +40,14 @@ SHARED_MESH_FILES = (
 SNAP_M = 1000.0  # border cells whose centre falls just outside the simplified polygons go to the nearest municipality
 
 
-def yamanashi(
-    data: Path, areas: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk_station: float
-) -> pd.DataFrame:
+def yamanashi(data: Path, areas: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk_station: float) -> pd.DataFrame:
     """Gap cells and per-municipality gap population of 山梨県 (walking distance to a railway station only)."""
     cells = read_mesh(data / YAMANASHI_MESH)
     gaps = find_gaps(cells, {"station": stations}, walk_m={"station": walk_station}, pref_code="19")
     table = gaps_by_area(gaps, cells, areas[areas["pref_code"] == "19"], snap_m=SNAP_M)
     info = gaps.attrs["gaps"]
     print(f"== 山梨県: 1 km census mesh 2020 (population) vs railway stations within {walk_station:g} m")
-    print(
-        f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells, {info['demand_weight']:,.0f} people"
-    )
+    print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells, {info['demand_weight']:,.0f} people")
     print(
         f"   gap cells {info['gap_rows']}, gap population {info['gap_weight']:,.0f} "
         f"({info['gap_weight'] / info['demand_weight']:.1%})"
@@ -74,22 +70,16 @@ def nakatsugawa(
     else:
         covered = set()
         for name in SHARED_MESH_FILES:
-            covered |= {
-                c[:4] for c in pd.read_csv(data / name, usecols=["mesh_code"], dtype=str)["mesh_code"]
-            }
+            covered |= {c[:4] for c in pd.read_csv(data / name, usecols=["mesh_code"], dtype=str)["mesh_code"]}
         print(f"== 中津川市: its 1 km cells lie in 1st-level mesh {', '.join(first)}; the shared mesh data covers "
               f"{', '.join(sorted(covered))} only → no population, demand = unweighted cells")  # fmt: skip
-        demand = gpd.GeoDataFrame(
-            {"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=areas.crs
-        )
+        demand = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=areas.crs)
         what = "every 1 km mesh cell centred in the city (unweighted: cells, not people)"
     bus = read_points(data / NAKATSUGAWA_GTFS)
     gaps = find_gaps(demand, {"station": stations, "bus": bus}, walk_m=walk, pref_code="21")
     table = gaps_by_area(gaps, demand, city, snap_m=SNAP_M)
     info = gaps.attrs["gaps"]
-    print(
-        f"   demand: {what}; supply: {len(bus)} GTFS stops (≤ {walk['bus']:g} m), stations (≤ {walk['station']:g} m)"
-    )
+    print(f"   demand: {what}; supply: {len(bus)} GTFS stops (≤ {walk['bus']:g} m), stations (≤ {walk['station']:g} m)")
     print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells")
     print(
         f"   gap cells {info['gap_rows']} of {info['demand_rows']} ({info['gap_weight'] / info['demand_weight']:.1%}"
@@ -126,17 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mirror = os.environ.get("GEO_DATA_MIRROR")
     if not mirror:
-        print(
-            "set GEO_DATA_MIRROR to the folder holding the shared data (e.g. ../shared/data)", file=sys.stderr
-        )
+        print("set GEO_DATA_MIRROR to the folder holding the shared data (e.g. ../shared/data)", file=sys.stderr)
         return 1
     data = Path(mirror)
     areas = geo.read_boundaries(data / N03)
     stations = read_points(data / STATIONS)
     yamanashi(data, areas, stations, args.walk_station)
-    nakatsugawa(
-        data, areas, stations, {"station": args.walk_station, "bus": args.walk_bus}, args.nakatsugawa_mesh
-    )
+    nakatsugawa(data, areas, stations, {"station": args.walk_station, "bus": args.walk_bus}, args.nakatsugawa_mesh)
     return 0
 
 

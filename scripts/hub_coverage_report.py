@@ -50,9 +50,7 @@ def coverage(cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, areas: gpd.Geo
         print(f"   total       {res.total:>10,.0f}")
         print(f"   covered     {res.covered:>10,.0f}  ({res.share:.1%})")
         print(f"   by 2+ hubs  {res.multi_covered:>10,.0f}  ({res.multi_covered / res.total:.1%})")
-        print(
-            f"   left out    {res.total - res.covered:>10,.0f}  in {len(res.uncovered)} of {len(cells)} cells"
-        )
+        print(f"   left out    {res.total - res.covered:>10,.0f}  in {len(res.uncovered)} of {len(cells)} cells")
         table = res.per_area.sort_values("share")
         print("   municipalities, lowest share first:")
         for _, row in table.iterrows():
@@ -123,10 +121,7 @@ def main() -> int:
     minx, miny, maxx, maxy = cells.total_bounds
     stations = all_stations.cx[minx - 0.12 : maxx + 0.12, miny - 0.1 : maxy + 0.1]
     print(f"山梨県: {len(cells)} populated 1 km cells, {cells['population'].sum():,.0f} people (2020 census)")
-    print(
-        f"stations within ~10 km of them: {len(stations)} N02 features, "
-        f"{stations['group_code'].nunique()} stations"
-    )
+    print(f"stations within ~10 km of them: {len(stations)} N02 features, {stations['group_code'].nunique()} stations")
     coverage(cells, stations, areas)
 
     merged = stations.drop_duplicates("group_code").copy()

@@ -44,9 +44,7 @@ def brute_nearest_m(lon: np.ndarray, lat: np.ndarray, s_lon: np.ndarray, s_lat: 
     return out
 
 
-def _near(
-    frame: gpd.GeoDataFrame, bounds: tuple[float, float, float, float], pad: float = 0.1
-) -> gpd.GeoDataFrame:
+def _near(frame: gpd.GeoDataFrame, bounds: tuple[float, float, float, float], pad: float = 0.1) -> gpd.GeoDataFrame:
     minx, miny, maxx, maxy = bounds
     return frame.cx[minx - pad : maxx + pad, miny - pad : maxy + pad]
 
@@ -83,9 +81,9 @@ def test_mesh_levels_nest() -> None:
 
 def test_bad_mesh_codes_named(tmp_path: Path) -> None:
     path = tmp_path / "mesh.csv"
-    pd.DataFrame(
-        {"mesh_code": ["53394611", "5339461", "53398611", "", "1234567a"], "pop": [1, 2, 3, 4, 5]}
-    ).to_csv(path, index=False)
+    pd.DataFrame({"mesh_code": ["53394611", "5339461", "53398611", "", "1234567a"], "pop": [1, 2, 3, 4, 5]}).to_csv(
+        path, index=False
+    )
     with pytest.raises(ValidationError) as info:
         read_mesh(path)
     message = str(info.value)
@@ -114,9 +112,7 @@ def test_mesh_codes_covering_centres_inside(municipalities: gpd.GeoDataFrame) ->
 # ------------------------------------------------------------------------------------------------- gaps
 
 
-def test_yamanashi_gaps_match_geodesic_brute_force(
-    cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
-) -> None:
+def test_yamanashi_gaps_match_geodesic_brute_force(cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> None:
     gaps = find_gaps(cells, {"station": stations}, pref_code="19", keep_all=True)
     assert gaps.attrs["gaps"]["walk_m"] == {"station": 800.0}
     near = _near(stations, cells.total_bounds)
@@ -204,9 +200,7 @@ def test_walk_distances_are_per_layer_and_a_union() -> None:
     ("walk_m", "match"),
     [({"tram": 500}, "match no supply layer"), ({"station": -5}, "positive number"), (0, "positive number")],
 )
-def test_bad_walk_distances(
-    cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk_m: object, match: str
-) -> None:
+def test_bad_walk_distances(cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk_m: object, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         find_gaps(cells.head(5), {"station": stations}, walk_m=walk_m)  # type: ignore[arg-type]
 
@@ -214,9 +208,7 @@ def test_bad_walk_distances(
 def test_refuses_crs_less_and_geographic(cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> None:
     with pytest.raises(geo.CRSError, match="no CRS"):
         find_gaps(
-            gpd.GeoDataFrame(
-                cells.head(3).drop(columns="geometry"), geometry=cells.geometry.head(3).to_numpy()
-            ),
+            gpd.GeoDataFrame(cells.head(3).drop(columns="geometry"), geometry=cells.geometry.head(3).to_numpy()),
             stations,
         )
     with pytest.raises(ValidationError, match="geographic"):
@@ -232,12 +224,7 @@ def test_user_supplied_gap_points_feed_the_same_table(municipalities: gpd.GeoDat
     table = gaps_by_area(settlements, None, yamanashi).set_index("muni_code")
     assert table.loc["19201", "gap_population"] == 120 and table.loc["19209", "gap_population"] == 95
     assert table.loc["19209", "gap_cells"] == 2 and np.isnan(table.loc["19209", "gap_share"])
-    assert (
-        geo.count_points(settlements, yamanashi, weight="人口")
-        .set_index("muni_code")
-        .loc["19209", "n_points"]
-        == 95
-    )
+    assert geo.count_points(settlements, yamanashi, weight="人口").set_index("muni_code").loc["19209", "n_points"] == 95
 
 
 # --------------------------------------------------------------------------------------------------- CLI
@@ -269,9 +256,7 @@ def test_cli_gaps_nakatsugawa_grid(tmp_path: Path, shared_data: Path) -> None:
 
 
 def test_cli_gaps_needs_one_demand(shared_data: Path) -> None:
-    result = CliRunner().invoke(
-        geo.cli.cli, ["gaps", "--stations", str(shared_data / STATIONS), "--areas", "x"]
-    )
+    result = CliRunner().invoke(geo.cli.cli, ["gaps", "--stations", str(shared_data / STATIONS), "--areas", "x"])
     assert result.exit_code == 2 and "exactly one of --mesh, --demand or --grid" in result.output
 
 
@@ -283,9 +268,7 @@ def test_population_points_give_the_same_gaps_as_cells(
     by_cell = find_gaps(cells, {"station": stations}, pref_code="19")
     by_point = find_gaps(points, {"station": stations}, weight="pop_2020", pref_code="19")
     assert by_point["mesh_code"].tolist() == by_cell["mesh_code"].tolist()
-    np.testing.assert_allclose(
-        by_point["dist_m"], by_cell["dist_m"], atol=0.05
-    )  # centres rounded to 6 decimals
+    np.testing.assert_allclose(by_point["dist_m"], by_cell["dist_m"], atol=0.05)  # centres rounded to 6 decimals
     result = CliRunner().invoke(
         geo.cli.cli,
         ["gaps", "--demand", str(shared_data / YAMANASHI), "--weight", "pop_2020",

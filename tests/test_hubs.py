@@ -38,9 +38,7 @@ def stations(shared_data, cells):
 
 @pytest.fixture(scope="module")
 def michinoeki(shared_data):
-    return geo.read_points(
-        shared_data / "ksj-p35-2018-michinoeki-hokkaido/P35-18_01_michinoeki_hokkaido.geojson"
-    )
+    return geo.read_points(shared_data / "ksj-p35-2018-michinoeki-hokkaido/P35-18_01_michinoeki_hokkaido.geojson")
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +58,7 @@ def hokkaido_demand(municipalities, shared_data):
     return munis
 
 
-def _geodesic_covered(
-    hub_ll: np.ndarray, demand_ll: np.ndarray, radius: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _geodesic_covered(hub_ll: np.ndarray, demand_ll: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Brute force: geodesic distance of every hub–demand pair (GRS80), independent of any projection."""
     h = np.repeat(np.arange(len(hub_ll)), len(demand_ll))
     d = np.tile(np.arange(len(demand_ll)), len(hub_ll))
@@ -181,27 +177,23 @@ def test_buffer_across_zone_and_prefecture_border_is_round(crs):
     assert area == pytest.approx(np.pi * radius**2 * n / (2 * np.pi) * np.sin(2 * np.pi / n), rel=2e-3)
     az = np.arange(0, 360, 15.0)
     for factor, inside in ((0.995, True), (1.005, False)):
-        lon, lat, _ = GEOD.fwd(
-            np.full(len(az), 137.99), np.full(len(az), 35.5), az, np.full(len(az), radius * factor)
-        )
+        lon, lat, _ = GEOD.fwd(np.full(len(az), 137.99), np.full(len(az), 35.5), az, np.full(len(az), radius * factor))
         assert (shapely.contains_xy(poly, lon, lat) == inside).all(), (factor, crs)
     assert (lon > 138.0).any() and (lon < 138.0).any()
 
 
 def test_buffers_rings_and_union(stations):
     buf = geo.buffer_hubs(stations, [1000, 5000])
-    assert len(buf) == 2 * len(stations) and buf["radius_m"].tolist() == [1000.0] * len(stations) + [
-        5000.0
-    ] * len(stations)
+    assert len(buf) == 2 * len(stations) and buf["radius_m"].tolist() == [1000.0] * len(stations) + [5000.0] * len(
+        stations
+    )
     assert buf.attrs["metric_crs"] == "EPSG:6676"  # plane rectangular zone VIII (Yamanashi)
     assert buf["hub_index"].iloc[0] == stations.index[0] and "station_name" in buf.columns
     union = geo.union_buffers(buf)
     assert union["radius_m"].tolist() == [1000.0, 5000.0]
     plain = buf[buf.radius_m == 5000].geometry.union_all()
     assert union.geometry.iloc[1].symmetric_difference(plain).area < 1e-9 * plain.area
-    assert (
-        union["area_km2"].to_numpy() < buf.groupby("radius_m").size().to_numpy() * np.pi * np.array([1, 25])
-    ).all()
+    assert (union["area_km2"].to_numpy() < buf.groupby("radius_m").size().to_numpy() * np.pi * np.array([1, 25])).all()
     fast = geo.buffer_hubs(stations, [1000, 5000], dissolve=True)  # built in metres, on two threads
     assert fast["n_hubs"].tolist() == [len(stations)] * 2 and fast.crs.to_epsg() == 6668
     for a, b in zip(fast.geometry, union.geometry, strict=True):
@@ -213,10 +205,7 @@ def test_dissolved_buffers_across_utm_zones(michinoeki):
     fast = geo.buffer_hubs(michinoeki, 30_000, dissolve=True)
     slow = geo.union_buffers(geo.buffer_hubs(michinoeki, 30_000))
     assert fast.attrs["metric_crs"] == "UTM per hub (EPSG:6691, EPSG:6692)"
-    assert (
-        fast.geometry.iloc[0].symmetric_difference(slow.geometry.iloc[0]).area
-        < 1e-6 * slow.geometry.iloc[0].area
-    )
+    assert fast.geometry.iloc[0].symmetric_difference(slow.geometry.iloc[0]).area < 1e-6 * slow.geometry.iloc[0].area
     assert fast.geometry.iloc[0].is_valid
 
 
@@ -240,9 +229,7 @@ def test_yamanashi_coverage_equals_geodesic_brute_force(cells, stations, radius)
     assert res.metric_crs == "EPSG:6676"
     pairs = list(zip(res.table.hub.tolist(), res.table.demand.tolist(), strict=True))
     assert pairs == [tuple(p) for p in np.argwhere(within).tolist()]
-    np.testing.assert_allclose(
-        res.table.cost, dist[within], rtol=2e-4, atol=0.25
-    )  # scale error + cell centre
+    np.testing.assert_allclose(res.table.cost, dist[within], rtol=2e-4, atol=0.25)  # scale error + cell centre
 
 
 def test_projected_inputs_and_no_hubs_give_the_same_figures(cells, stations):
@@ -256,9 +243,7 @@ def test_projected_inputs_and_no_hubs_give_the_same_figures(cells, stations):
 
 
 def test_per_municipality_totals(cells, stations, municipalities):
-    res = geo.hub_coverage(
-        stations, cells, radius_m=1000, areas=municipalities[municipalities.pref_code == "19"]
-    )
+    res = geo.hub_coverage(stations, cells, radius_m=1000, areas=municipalities[municipalities.pref_code == "19"])
     table = res.per_area
     assert table["total"].sum() == res.total and table["covered"].sum() == res.covered
     yama = table[table.muni_code != "(none)"]

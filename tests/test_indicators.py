@@ -94,10 +94,7 @@ def test_census_ward_level_joins_1896_of_1902_and_reports_the_rest(census, munic
     assert rows["kind"].value_counts().to_dict() == {
         "prefecture": 47, "designated_city": 20, "national": 1, "tokyo_wards_total": 1,
     }  # fmt: skip
-    assert (
-        rows.set_index("code").at["13100", "source_row"]
-        == census.set_index("muni_code").at["13100", "source_row"]
-    )
+    assert rows.set_index("code").at["13100", "source_row"] == census.set_index("muni_code").at["13100", "source_row"]
     # wards, not city totals nor 特別区部, are summed: the join adds up to the table's 全国 row
     national = census.loc[census["muni_code"].isna(), "pop_total"].item()
     assert joined["pop_total"].sum() == national == 126_226_568
@@ -179,16 +176,12 @@ def test_aggregate_to_prefectures_sums_counts_and_recomputes_rates(shared_data, 
     assert len(prefs) == 47 and (got["pop_2020"] == official["pop_2020"]).all()
     expected = official["pop_65plus_2020"] / official["pop_2020"] * 100
     assert np.allclose(got["ageing_rate"], expected)
-    averaged = (
-        (ssdse_a["pop_65plus_2020"] / ssdse_a["pop_2020"] * 100).groupby(ssdse_a["muni_code"].str[:2]).mean()
-    )
+    averaged = (ssdse_a["pop_65plus_2020"] / ssdse_a["pop_2020"] * 100).groupby(ssdse_a["muni_code"].str[:2]).mean()
     assert (abs(averaged - got["ageing_rate"]) > 1).any()  # averaging rates would have been wrong
     # a table with 全国, prefectures, 特別区部, city totals and wards: each person counted once
     with pytest.raises(ValidationError, match="07546"):  # 双葉町 has no value: the policy must be chosen
         aggregate_to_prefectures(census, sum_columns=["pop_total"])
-    summed = aggregate_to_prefectures(census, sum_columns=["pop_total"], missing="skip").set_index(
-        "pref_code"
-    )
+    summed = aggregate_to_prefectures(census, sum_columns=["pop_total"], missing="skip").set_index("pref_code")
     own = census[census["muni_code"].str.endswith("000", na=False)]
     own = own.set_index(own["muni_code"].str[:2])["pop_total"]
     assert len(summed) == 47 and (summed["pop_total"] == own.reindex(summed.index)).all()
@@ -214,9 +207,7 @@ def test_derived_measures(ssdse_a, designated_cities):
     out = add_change(out, "pop_2015", "pop_2020", name="pop_change", percent=False)
     pd.testing.assert_frame_equal(joined, before)  # inputs are never modified
     row = out.set_index("muni_code").loc["13101"]
-    assert row["pop_2020_per_km2"] == pytest.approx(
-        66_680 / 11.66, rel=0.05
-    )  # N03 1 % simplified vs official area
+    assert row["pop_2020_per_km2"] == pytest.approx(66_680 / 11.66, rel=0.05)  # N03 1 % simplified vs official area
     assert row["pop_change_pct"] == pytest.approx((66_680 - 58_406) / 58_406 * 100)
     assert row["pop_change"] == 66_680 - 58_406
     futaba = out.set_index("muni_code").loc["07546"]  # 0 inhabitants in 2020: a rate is missing, not 0 or inf
@@ -303,14 +294,10 @@ def test_blank_code_names_file_row_and_column(tmp_path):
 
 
 def test_text_in_a_numeric_column_names_file_row_and_column(tmp_path):
-    path = _write(
-        tmp_path / "pop.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,約17万\n13103,港区,△5\n'
-    )
+    path = _write(tmp_path / "pop.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,約17万\n13103,港区,△5\n')
     with pytest.raises(ValidationError, match=r"pop\.csv: row 3, column 'pop': '約17万' is not a number"):
         read_indicators(path)
-    fixed = _write(
-        tmp_path / "pop2.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,-\n13103,港区,△5\n'
-    )
+    fixed = _write(tmp_path / "pop2.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,-\n13103,港区,△5\n')
     table = read_indicators(fixed)
     assert table["pop"].tolist()[0] == 66_680 and pd.isna(table["pop"][1]) and table["pop"][2] == -5
     assert table.attrs["indicators"]["missing_markers"] == {"pop": 1}
@@ -386,9 +373,7 @@ def test_ssdse_style_three_header_rows_and_a_note_row(tmp_path):
         "65歳以上人口",
     ]
     assert meta["item_codes"] == {"総人口": "A1101", "65歳以上人口": "A1303"}
-    assert table["source_row"].tolist() == [4, 5] and meta["skipped_rows"] == [
-        (7, "注：架空の値を含む（テスト用）")
-    ]
+    assert table["source_row"].tolist() == [4, 5] and meta["skipped_rows"] == [(7, "注：架空の値を含む（テスト用）")]
 
 
 def test_excel_with_a_title_row(tmp_path):

@@ -96,13 +96,9 @@ def test_national_municipal_map_offline(browser, national_html, national, tmp_pa
     for label, count in zip(m.classes.labels, m.classes.counts, strict=False):
         assert label in legend and f"{count:,}" in legend
     assert "データなし" in legend and "area_km2（km²）" in legend
-    assert ATTRIBUTION_N03 in browser.evaluate(
-        "document.querySelector('.leaflet-control-attribution').innerText"
-    )
+    assert ATTRIBUTION_N03 in browser.evaluate("document.querySelector('.leaflet-control-attribution').innerText")
     # no-data areas are grey, others take their class colour
-    fills = browser.evaluate(
-        "Array.from(document.querySelectorAll('path.geo-area')).map(p => p.getAttribute('fill'))"
-    )
+    fills = browser.evaluate("Array.from(document.querySelectorAll('path.geo-area')).map(p => p.getAttribute('fill'))")
     expected = m.classes.color_of(national["area_km2"])
     assert fills == expected and fills.count(NODATA_COLOR) == 4
     _not_blank(browser.screenshot(tmp_path / "national.png"))
@@ -114,9 +110,7 @@ def test_html_is_self_contained_and_reproducible(national_html, national, tmp_pa
     assert not re.search(r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)\s*=", text)  # no file to fetch
     assert not re.search(r"url\((?!\s*['\"]?(data:|#))", text)  # CSS images are inlined
     again = tmp_path / "again.html"
-    geo.choropleth(national, "area_km2", scheme="fisher_jenks", k=6, unit="km²", title="市区町村の面積").save(
-        again
-    )
+    geo.choropleth(national, "area_km2", scheme="fisher_jenks", k=6, unit="km²", title="市区町村の面積").save(again)
     assert again.read_bytes() == path.read_bytes()  # same input, same bytes
 
 
@@ -177,9 +171,7 @@ def test_layers_switch_on_and_off(browser, prefectures, tmp_path):
         crs=6668,
     )
     metric = to_metric(hubs)
-    buffers = gpd.GeoDataFrame(
-        {"hub": hubs["hub"]}, geometry=metric.buffer(10_000).to_crs(6668).values, crs=6668
-    )
+    buffers = gpd.GeoDataFrame({"hub": hubs["hub"]}, geometry=metric.buffer(10_000).to_crs(6668).values, crs=6668)
     kanto = areas[areas["pref_code"].between("08", "14")].dissolve().assign(region="関東")
     m = geo.choropleth(
         areas,
@@ -351,9 +343,7 @@ def _decode(topo: dict, name: str) -> list:
             out.append(None)
             continue
         polys = [g["arcs"]] if g["type"] == "Polygon" else g["arcs"]
-        out.append(
-            shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polys])
-        )
+        out.append(shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polys]))
     return out
 
 

@@ -338,6 +338,7 @@ def test_tokyo_map_shows_the_mainland_large_with_island_insets(tokyo) -> None:
     for ax, group in zip(insets, groups, strict=True):
         land = [c for c in ax.collections if c.get_zorder() == 1]
         assert len(land) == 1 and len(land[0].get_paths()) == len(group.parts)
+
     # each hub once: 羽田 only in the main frame, the 八丈島 one in the 伊豆諸島 inset only
     def shown(ax) -> int:
         (a0, a1), (b0, b1) = ax.get_xlim(), ax.get_ylim()

@@ -77,9 +77,7 @@ def test_quantiles_with_no_data():
 
 def test_quantiles_ties_merge_empty_classes_without_warning():
     values = [0, 0, 0, 0, 0, 0, 1, 2, 3, 4]
-    c = classify(
-        values, scheme="quantiles", k=5
-    )  # mapclassify warns here; filterwarnings=error proves we don't
+    c = classify(values, scheme="quantiles", k=5)  # mapclassify warns here; filterwarnings=error proves we don't
     assert 0 not in c.counts
     assert c.counts[0] == 6 and c.labels[0].startswith("0以上")
     assert any("merged" in n or "lowered" in n for n in c.notes)

@@ -37,9 +37,7 @@ def station_table(shared_data: Path) -> pd.DataFrame:
 
 def _facilities(table: pd.DataFrame, n: int = 8) -> pd.DataFrame:
     """A realistic municipal facility list: name and 緯度/経度 columns, from real station rows in Yamanashi."""
-    rows = table[
-        table["station_name"].isin(["甲府", "韮崎", "小淵沢", "大月", "石和温泉", "塩山", "竜王", "富士山"])
-    ]
+    rows = table[table["station_name"].isin(["甲府", "韮崎", "小淵沢", "大月", "石和温泉", "塩山", "竜王", "富士山"])]
     rows = rows.drop_duplicates("station_name").head(n)
     return pd.DataFrame({"施設名": rows["station_name"] + "駅前", "緯度": rows["lat"], "経度": rows["lon"]})
 
@@ -177,11 +175,7 @@ def test_swapped_rows_and_whole_file(tmp_path: Path, station_table: pd.DataFrame
     assert "row 4, columns 緯度/経度: latitude and longitude look swapped" in message
     whole = table.rename(columns={"緯度": "経度", "経度": "緯度"})
     message = _error(_write(tmp_path, whole, "swapped.csv"))
-    assert (
-        "swapped.csv" in message
-        and f"all {len(table)} rows" in message
-        and "lat='経度', lon='緯度'" in message
-    )
+    assert "swapped.csv" in message and f"all {len(table)} rows" in message and "lat='経度', lon='緯度'" in message
     # the fix the message suggests works
     assert len(geo.read_points(tmp_path / "swapped.csv", lat="経度", lon="緯度")) == len(table)
 
@@ -239,9 +233,7 @@ def _squares(codes: list[str]) -> gpd.GeoDataFrame:
     )
 
 
-@pytest.mark.parametrize(
-    "order", [["00004", "00003", "00002", "00001"], ["00001", "00003", "00004", "00002"]]
-)
+@pytest.mark.parametrize("order", [["00004", "00003", "00002", "00001"], ["00001", "00003", "00004", "00002"]])
 def test_border_points_go_to_exactly_one_area(order: list[str]) -> None:
     areas = _squares(order)
     pts = gpd.GeoDataFrame(
@@ -263,9 +255,7 @@ def test_assign_real_stations(stations: gpd.GeoDataFrame, municipalities: gpd.Ge
     before = stations.copy()
     out = geo.assign_points(stations, municipalities)
     pd.testing.assert_frame_equal(stations, before)  # input untouched
-    assert (
-        out["muni_code"].notna().sum() == 10235
-    )  # SOURCE.md: 5 coastal stations fall outside (1 % polygons)
+    assert out["muni_code"].notna().sum() == 10235  # SOURCE.md: 5 coastal stations fall outside (1 % polygons)
     # independent check: geopandas sjoin agrees on every point that is not on a boundary
     joined = gpd.sjoin(stations, municipalities, predicate="within", how="left")
     joined = joined[~joined.index.duplicated()]
@@ -292,9 +282,7 @@ def test_count_points_density_and_rate(shared_data: Path, municipalities: gpd.Ge
     assert 7540 <= counts["bus_stops"].sum() <= 7570
     np.testing.assert_allclose(counts["bus_stops_per_km2"], np.array(brute) / area_km2(gunma))
     np.testing.assert_allclose(counts["bus_stops_per_10k"], np.array(brute) / gunma["population"] * 1e4)
-    zero = counts.set_index("muni_code").loc[
-        ["10367", "10384"], "bus_stops"
-    ]  # 神流町, 甘楽町: no stops in 2019
+    zero = counts.set_index("muni_code").loc[["10367", "10384"], "bus_stops"]  # 神流町, 甘楽町: no stops in 2019
     assert zero.tolist() == [0, 0]
     assert counts.attrs["count_points"]["outside"] == len(stops) - sum(brute)
 
@@ -308,9 +296,7 @@ def test_assign_refuses_crs_less_points(municipalities: gpd.GeoDataFrame) -> Non
 # --------------------------------------------------------------------------------------------------- CLI
 
 
-def test_cli_points_writes_outputs(
-    tmp_path: Path, shared_data: Path, municipalities: gpd.GeoDataFrame
-) -> None:
+def test_cli_points_writes_outputs(tmp_path: Path, shared_data: Path, municipalities: gpd.GeoDataFrame) -> None:
     expected = geo.count_points(
         geo.read_points(shared_data / GUNMA), municipalities[municipalities["pref_code"] == "10"]
     )
@@ -334,9 +320,7 @@ def test_cli_points_bad_file_names_row(tmp_path: Path, station_table: pd.DataFra
     table = _facilities(station_table)
     table.loc[table.index[1], "緯度"] = ""
     path = _write(tmp_path, table)
-    result = CliRunner().invoke(
-        geo.cli.cli, ["points", str(path), "--areas", "unused.json", "-o", str(tmp_path)]
-    )
+    result = CliRunner().invoke(geo.cli.cli, ["points", str(path), "--areas", "unused.json", "-o", str(tmp_path)])
     assert isinstance(result.exception, ValidationError)
     assert "facilities.csv" in str(result.exception) and "row 3, column 緯度" in str(result.exception)
 
@@ -392,7 +376,4 @@ def test_main_exits_1_with_the_message(
     with pytest.raises(SystemExit) as info:
         geo.cli.main()
     assert info.value.code == 1
-    assert (
-        "facilities.csv: row 2, columns 緯度/経度: (51.5072, -0.1276) is outside Japan"
-        in capsys.readouterr().err
-    )
+    assert "facilities.csv: row 2, columns 緯度/経度: (51.5072, -0.1276) is outside Japan" in capsys.readouterr().err

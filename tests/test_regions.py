@@ -163,15 +163,11 @@ def test_missing_values_are_never_zero(designated_cities, ssdse):
     joined, _ = geo.join_indicators(designated_cities, geo.read_indicators(ssdse))
     with pytest.raises(geo.ValidationError, match=r"01695 \(pop_2020\)"):
         geo.dissolve_regions(joined, "hachi-chiho", sum_columns=["pop_2020"])
-    skipped = geo.dissolve_regions(joined, "hachi-chiho", sum_columns=["pop_2020"], missing="skip").set_index(
-        "region"
-    )
+    skipped = geo.dissolve_regions(joined, "hachi-chiho", sum_columns=["pop_2020"], missing="skip").set_index("region")
     assert skipped.loc["北海道地方", "n_missing"] == 6  # the Northern Territories villages have no statistics
     assert skipped.loc["北海道地方", "pop_2020"] == 5_224_614
     propagated = geo.dissolve_regions(joined, "hachi-chiho", sum_columns=["pop_2020"], missing="propagate")
-    assert propagated.set_index("region")["pop_2020"].isna().to_dict() == {
-        r: r == "北海道地方" for r in skipped.index
-    }
+    assert propagated.set_index("region")["pop_2020"].isna().to_dict() == {r: r == "北海道地方" for r in skipped.index}
 
 
 # ------------------------------------------------------------------------------------ custom groupings
@@ -278,9 +274,7 @@ def test_bad_files_are_named(tmp_path):
     with pytest.raises(geo.ValidationError, match="region and member"):
         geo.read_regions(_write(tmp_path, "name,code\nA,13\n"))
     with pytest.raises(geo.ValidationError, match="not a known option"):
-        geo.read_regions(
-            _write(tmp_path, '[grouping]\npartiton = "japan"\n[regions]\nA = ["13"]\n', "typo.toml")
-        )
+        geo.read_regions(_write(tmp_path, '[grouping]\npartiton = "japan"\n[regions]\nA = ["13"]\n', "typo.toml"))
     with pytest.raises(geo.ValidationError, match="region name is empty"):
         geo.read_regions(_write(tmp_path, "region,member\n,13\n"))
     with pytest.raises(FileNotFoundError):
@@ -304,9 +298,7 @@ def test_empty_region_in_toml_is_reported(tmp_path):
 
 def test_prefecture_partition_reports_missing_prefectures(tmp_path):
     path = _write(tmp_path, "region,member\n東,13\n西,27\n")
-    with pytest.raises(
-        geo.ValidationError, match=r"45 prefecture\(s\) of the partition are in no region: 01 北海道"
-    ):
+    with pytest.raises(geo.ValidationError, match=r"45 prefecture\(s\) of the partition are in no region: 01 北海道"):
         geo.read_regions(path, partition="japan")
     assert len(geo.read_regions(path, partition="東京都,大阪府")) == 2
 
@@ -346,9 +338,7 @@ def test_tiny_dissolve_sums_rates_and_means(tmp_path):
     ab, c = shapes.iloc[0], shapes.iloc[1]
     assert ab.geometry.geom_type == "Polygon" and ab.geometry.equals(box(0, 0, 2000, 1000))
     # zone IX has scale factor 0.9999 at its origin: 1 km of grid is 1.0001 km on the ground
-    assert ab["area_km2"] == pytest.approx(2.0004, rel=1e-5) and c["area_km2"] == pytest.approx(
-        1.0002, rel=1e-5
-    )
+    assert ab["area_km2"] == pytest.approx(2.0004, rel=1e-5) and c["area_km2"] == pytest.approx(1.0002, rel=1e-5)
     assert ab["pop"] == 400 and ab["share"] == pytest.approx(40 / 400 * 100)
     assert ab["mean_rate"] == pytest.approx((0.1 * 100 + 0.2 * 300) / 400)
     assert ab["members"] == "千代田区・中央区" and ab["n_members"] == 2 and ab["n_areas"] == 2
@@ -444,9 +434,7 @@ def test_region_layer_draws_on_a_map(designated_cities, ssdse, tmp_path):
         joined, "kouiki-chihou-keikaku", rate_columns={"ageing_rate": ("pop_65plus_2020", "pop_2020", 100)}
     )
     path = tmp_path / "regions.html"
-    geo.choropleth(shapes, "ageing_rate", k=4, layers=[layer_for("regions", shapes)], title="高齢化率").save(
-        path
-    )
+    geo.choropleth(shapes, "ageing_rate", k=4, layers=[layer_for("regions", shapes)], title="高齢化率").save(path)
     assert "九州圏" in path.read_text(encoding="utf-8")
 
 
@@ -465,9 +453,7 @@ def test_cli_dissolve_writes_layer_and_table(tmp_path, n03_dir, ssdse):
     raw = pd.read_csv(ssdse, dtype={"pref_code": str})
     tokyo = raw[raw["pref_code"].isin(["11", "12", "13", "14"])]
     assert int(table["pop_2020"].iloc[0]) == tokyo["pop_2020"].sum() == 36_914_176
-    assert table["ageing_rate"].iloc[0] == pytest.approx(
-        tokyo["pop_65plus_2020"].sum() / tokyo["pop_2020"].sum() * 100
-    )
+    assert table["ageing_rate"].iloc[0] == pytest.approx(tokyo["pop_65plus_2020"].sum() / tokyo["pop_2020"].sum() * 100)
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 

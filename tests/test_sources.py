@@ -118,9 +118,7 @@ def test_every_pin_matches_the_mirror(shared_data: Path) -> None:
             continue
         data = path.read_bytes()
         if len(data) != src.size or sha256(data) != src.sha256:
-            problems.append(
-                f"{src.name}: {path} size {len(data)} sha {sha256(data)} != pin {src.size} {src.sha256}"
-            )
+            problems.append(f"{src.name}: {path} size {len(data)} sha {sha256(data)} != pin {src.size} {src.sha256}")
         checked += 1
     assert problems == []
     assert checked >= 43 + 2 * 47
@@ -128,9 +126,7 @@ def test_every_pin_matches_the_mirror(shared_data: Path) -> None:
 
 def test_every_shared_file_has_exactly_one_source(shared_data: Path) -> None:
     data_files = {
-        str(p.relative_to(shared_data))
-        for p in files_under(shared_data)
-        if p.name not in ("SOURCE.md", "README.md")
+        str(p.relative_to(shared_data)) for p in files_under(shared_data) if p.name not in ("SOURCE.md", "README.md")
     }
     mirror_paths = [s.mirror_path for s in geo.list_sources() if s.mirror_path]
     assert sorted(data_files - set(mirror_paths)) == []
@@ -190,11 +186,7 @@ def test_a_broken_manifest_lists_every_problem(tmp_path: Path, monkeypatch: pyte
         geo.list_sources()
     assert len(err.value.problems) == 3
     text = str(err.value)
-    assert (
-        "unknown key 'colour'" in text
-        and "64 lowercase hex" in text
-        and "missing required key 'credit'" in text
-    )
+    assert "unknown key 'colour'" in text and "64 lowercase hex" in text and "missing required key 'credit'" in text
 
 
 # ---------------------------------------------------------------------------------------------- mirror
@@ -233,9 +225,7 @@ def test_mirror_only_file_without_a_mirror_says_what_to_do(offline: None) -> Non
         geo.fetch("ssdse-a")
     message = str(err.value)
     assert "GEO_DATA_MIRROR is not set" in message
-    assert (
-        "ssdse-a-municipal-indicators/municipal_indicators.csv" in message and "GEO_DATA_BASE_URL" in message
-    )
+    assert "ssdse-a-municipal-indicators/municipal_indicators.csv" in message and "GEO_DATA_BASE_URL" in message
 
 
 # ---------------------------------------------------------------------------------------------- HTTP
@@ -312,10 +302,7 @@ def test_no_mirror_and_no_network_gives_a_clear_message(cache: Path, offline: No
         geo.fetch(PREF19, base_url=f"http://127.0.0.1:{port}", retries=2, timeout=5)
     message = str(err.value)
     assert "could not download" in message and "after 2 attempts" in message
-    assert (
-        f"Set GEO_DATA_MIRROR to a folder laid out like the data mirror (this file at {PREF19_PATH})"
-        in message
-    )
+    assert f"Set GEO_DATA_MIRROR to a folder laid out like the data mirror (this file at {PREF19_PATH})" in message
     assert "connect to the internet" in message
     assert files_under(cache) == []
 

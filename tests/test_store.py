@@ -50,9 +50,7 @@ def _assert_same(read: pd.DataFrame, written: pd.DataFrame) -> None:
             assert read.geometry.geom_equals(written.geometry).all()
             assert (read.geometry.get_coordinates() == written.geometry.get_coordinates()).all().all()
         else:
-            pd.testing.assert_series_equal(
-                read[column], written[column], check_dtype=False, check_names=False
-            )
+            pd.testing.assert_series_equal(read[column], written[column], check_dtype=False, check_names=False)
 
 
 # --- GeoPackage ---------------------------------------------------------------------------------------------

@@ -42,12 +42,8 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     type=click.Path(exists=True),
     help="Demand as a mesh statistics table (e-Stat / CSV with mesh codes).",
 )
-@click.option(
-    "--radius", "radii", type=float, multiple=True, required=True, help="Reach in metres; repeat for rings."
-)
-@click.option(
-    "--weight", default=None, help="Demand weight column (default: population-like column, else counts)."
-)
+@click.option("--radius", "radii", type=float, multiple=True, required=True, help="Reach in metres; repeat for rings.")
+@click.option("--weight", default=None, help="Demand weight column (default: population-like column, else counts).")
 @click.option("--name", default=None, help="Candidate label column (default: name/station_name/道の駅名 …).")
 @click.option(
     "--areas",
@@ -57,19 +53,13 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     help="Boundaries (N03) to total coverage per municipality.",
 )
 @click.option("--pref-code", default=None, help="Prefecture whose plane rectangular zone measures distances.")
-@click.option(
-    "--choose", "k", type=int, default=None, help="Choose this many candidates covering the most demand."
-)
+@click.option("--choose", "k", type=int, default=None, help="Choose this many candidates covering the most demand.")
 @click.option(
     "--target-share", type=float, default=None, help="Choose the fewest candidates covering this share (0-1]."
 )
-@click.option(
-    "--choose-radius", type=float, default=None, help="Radius for choosing (default: the first --radius)."
-)
+@click.option("--choose-radius", type=float, default=None, help="Radius for choosing (default: the first --radius).")
 @click.option("--method", type=click.Choice(["greedy", "swap", "exact"]), default="greedy", show_default=True)
-@click.option(
-    "-o", "--output", default="outputs/hubs.gpkg", show_default=True, type=click.Path(dir_okay=False)
-)
+@click.option("-o", "--output", default="outputs/hubs.gpkg", show_default=True, type=click.Path(dir_okay=False))
 def hubs_command(
     candidates: str,
     demand_path: str | None,
@@ -125,9 +115,7 @@ def hubs_command(
     layers: dict[str, object] = {}
     summary, per_hub, per_area = [], [], []
     for r in radii:
-        res = hub_coverage(
-            hubs, demand, radius_m=r, weight=weight, areas=areas, name=name, pref_code=pref_code
-        )
+        res = hub_coverage(hubs, demand, radius_m=r, weight=weight, areas=areas, name=name, pref_code=pref_code)
         summary.append(res.summary())
         for col in ("covered", "exclusive", "shared"):
             hub_layer[f"{col}_{r:g}m"] = res.per_hub[col].to_numpy()
@@ -158,9 +146,7 @@ def hubs_command(
             f"{info['total']:,.0f} ({info['covered'] / max(info['total'], 1e-12):.1%}); "
             f"optimal={info['optimal']}"
         )
-        label = name or next(
-            (c for c in ("station_name", "name", "道の駅名", "P29_004") if c in chosen.columns), None
-        )
+        label = name or next((c for c in ("station_name", "name", "道の駅名", "P29_004") if c in chosen.columns), None)
         for _, row in chosen.iterrows():
             click.echo(
                 f"  {row['rank']:>3}. {row[label] if label else row.name}: +{row['gain']:,.0f} "
@@ -169,9 +155,7 @@ def hubs_command(
     write_layers(layers, out, overwrite=True)
     stem = out.with_suffix("")
     written = [out, write_table(pd.DataFrame(summary), stem.with_suffix(".csv"))]
-    written.append(
-        write_table(pd.concat(per_hub).rename_axis("hub_index").reset_index(), Path(f"{stem}_per_hub.csv"))
-    )
+    written.append(write_table(pd.concat(per_hub).rename_axis("hub_index").reset_index(), Path(f"{stem}_per_hub.csv")))
     if per_area:
         written.append(write_table(pd.concat(per_area, ignore_index=True), Path(f"{stem}_per_area.csv")))
     if chosen is not None:

@@ -16,9 +16,7 @@ def _breaks(value: str | None) -> list[float] | None:
     try:
         return [float(v) for v in value.replace("、", ",").split(",") if v.strip()]
     except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r}: give numbers separated by commas, e.g. 1000,5000,10000"
-        ) from exc
+        raise click.BadParameter(f"{value!r}: give numbers separated by commas, e.g. 1000,5000,10000") from exc
 
 
 def _read_areas(
@@ -95,12 +93,8 @@ def _read_areas(
 @click.option("--unit", help="Unit shown after every number (人, %, 人/km²).")
 @click.option("--title", help="Map title.")
 @click.option("--legend-title", help="Legend heading (default: the column name).")
-@click.option(
-    "--labels/--no-labels", "labels", default=None, help="Area names on the map (default: up to 60 areas)."
-)
-@click.option(
-    "--gap-points", type=click.Path(exists=True), help="Transport-gap points (geo.read_points formats)."
-)
+@click.option("--labels/--no-labels", "labels", default=None, help="Area names on the map (default: up to 60 areas).")
+@click.option("--gap-points", type=click.Path(exists=True), help="Transport-gap points (geo.read_points formats).")
 @click.option("--hubs", type=click.Path(exists=True), help="Hub candidate points (geo.read_points formats).")
 @click.option(
     "--regions",

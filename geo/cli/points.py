@@ -63,11 +63,7 @@ def _join_population(areas, table_path: str, column: str, code_column: str | Non
     path = Path(table_path)
     table = _read_text_table(path.read_bytes(), path, encoding=None)
     code_column = code_column or next(
-        (
-            c
-            for c in ("muni_code", "code", "地域コード", "団体コード", "市区町村コード")
-            if c in table.columns
-        ),
+        (c for c in ("muni_code", "code", "地域コード", "団体コード", "市区町村コード") if c in table.columns),
         None,
     )
     if code_column is None or code_column not in table.columns or column not in table.columns:
@@ -87,15 +83,9 @@ def _join_population(areas, table_path: str, column: str, code_column: str | Non
 @click.command("points")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
 @_areas_options
-@click.option(
-    "--lat", default=None, help="Latitude column of a CSV (default: found by name, e.g. 緯度/lat/y)."
-)
-@click.option(
-    "--lon", default=None, help="Longitude column of a CSV (default: found by name, e.g. 経度/lon/x)."
-)
-@click.option(
-    "--crs", default=None, help="CRS of the CSV coordinates, e.g. EPSG:6677 for plane rectangular IX metres."
-)
+@click.option("--lat", default=None, help="Latitude column of a CSV (default: found by name, e.g. 緯度/lat/y).")
+@click.option("--lon", default=None, help="Longitude column of a CSV (default: found by name, e.g. 経度/lon/x).")
+@click.option("--crs", default=None, help="CRS of the CSV coordinates, e.g. EPSG:6677 for plane rectangular IX metres.")
 @click.option("--encoding", default=None, help="CSV encoding (default UTF-8, else CP932).")
 @click.option("--name", default="n_points", show_default=True, help="Name of the count column.")
 @click.option(
@@ -110,9 +100,7 @@ def _join_population(areas, table_path: str, column: str, code_column: str | Non
     default=None,
     help="Code column of the population table (default: muni_code/code/地域コード).",
 )
-@click.option(
-    "--drop-invalid", is_flag=True, help="Leave out rows with bad coordinates (listed) instead of failing."
-)
+@click.option("--drop-invalid", is_flag=True, help="Leave out rows with bad coordinates (listed) instead of failing.")
 def points_command(
     input_path: str, output_dir: str, areas: str, level: str, prefectures: tuple[str, ...],
     municipalities: tuple[str, ...], lat: str | None, lon: str | None, crs: str | None, encoding: str | None,
@@ -154,8 +142,7 @@ def points_command(
     ]
     dropped = pts.attrs["points"].get("dropped", [])
     click.echo(
-        f"{len(pts)} points read from {input_path}"
-        + (f" ({len(dropped)} problems, rows left out)" if dropped else "")
+        f"{len(pts)} points read from {input_path}" + (f" ({len(dropped)} problems, rows left out)" if dropped else "")
     )
     click.echo(f"{len(assigned) - len(outside)} in {len(frame)} areas, {len(outside)} in no area")
     if population_table:
@@ -190,21 +177,15 @@ def points_command(
     default=None,
     help="Demand weight column (default: population / pop_2020 / 人口; else counts).",
 )
-@click.option(
-    "--stations", multiple=True, type=click.Path(exists=True), help="Railway station points; repeatable."
-)
+@click.option("--stations", multiple=True, type=click.Path(exists=True), help="Railway station points; repeatable.")
 @click.option(
     "--bus-stops",
     multiple=True,
     type=click.Path(exists=True),
     help="Bus stops (CSV or GTFS feed); repeatable.",
 )
-@click.option(
-    "--station-m", type=float, default=800.0, show_default=True, help="Walking distance to a station (m)."
-)
-@click.option(
-    "--bus-m", type=float, default=300.0, show_default=True, help="Walking distance to a bus stop (m)."
-)
+@click.option("--station-m", type=float, default=800.0, show_default=True, help="Walking distance to a station (m).")
+@click.option("--bus-m", type=float, default=300.0, show_default=True, help="Walking distance to a bus stop (m).")
 @click.option(
     "--snap-m",
     type=float,
@@ -252,9 +233,7 @@ def gaps_command(
         codes = sorted({c for g in frame.geometry for c in mesh_codes_covering(g)})
         if not codes:
             raise ValidationError("no 1 km mesh cell has its centre inside the selected areas")
-        demand = gpd.GeoDataFrame(
-            {"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=frame.crs
-        )
+        demand = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=frame.crs)
     supply = {}
     if stations:
         supply["station"] = pd.concat([read_points(p) for p in stations], ignore_index=True)

@@ -66,9 +66,7 @@ def list_command(as_json: bool) -> None:
     default=None,
     help="Check the members cover a whole area: 'japan' or prefectures 'NN,NN' (names allowed).",
 )
-@click.option(
-    "--overlap/--no-overlap", default=None, help="Allow a member in several regions (default: the file)."
-)
+@click.option("--overlap/--no-overlap", default=None, help="Allow a member in several regions (default: the file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def show_command(grouping: str, partition: str | None, overlap: bool | None, as_json: bool) -> None:
     """Validate GROUPING (a preset name or a .csv/.toml file) and print its regions, members and sources.
@@ -87,9 +85,7 @@ def show_command(grouping: str, partition: str | None, overlap: bool | None, as_
         )
         click.echo(json.dumps(meta | {"members": members.to_dict()}, ensure_ascii=False, indent=2))
         return
-    click.echo(
-        f"{meta['grouping']}: {meta['title']}" + (f" ({meta['title_en']})" if meta["title_en"] else "")
-    )
+    click.echo(f"{meta['grouping']}: {meta['title']}" + (f" ({meta['title_en']})" if meta["title_en"] else ""))
     if meta["as_of"]:
         click.echo(f"as of: {meta['as_of']}")
     for region, group in r.groupby("region", sort=False):
@@ -215,9 +211,7 @@ def dissolve_command(
 def _parse_rate(text: str) -> tuple[str, tuple]:
     m = _RATE.match(text.strip())
     if not m:
-        raise click.BadParameter(
-            f"{text!r}: write NAME=NUMERATOR/DENOMINATOR or NAME=NUM/DEN*100", param_hint="--rate"
-        )
+        raise click.BadParameter(f"{text!r}: write NAME=NUMERATOR/DENOMINATOR or NAME=NUM/DEN*100", param_hint="--rate")
     name, num, den, per = (g.strip() if g else g for g in m.groups())
     return name, (num, den, float(per)) if per else (num, den)
 

@@ -41,9 +41,7 @@ def _size(value: int | None) -> str:
 
 @sources.command("list")
 @click.option("--all", "show_all", is_flag=True, help="List every instance of the {pref}/{year} families.")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON (every source, all fields, and where it is)."
-)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every source, all fields, and where it is).")
 def list_command(show_all: bool, as_json: bool) -> None:
     """List the sources: name, format, size, where the file is now (mirror/cache/remote), title.
 

@@ -123,9 +123,7 @@ class Browser:
     def _attach(self) -> None:
         targets = self._call("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self._session = self._call("Target.attachToTarget", targetId=page["targetId"], flatten=True)[
-            "sessionId"
-        ]
+        self._session = self._call("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
         for method in ("Runtime.enable", "Log.enable", "Network.enable", "Page.enable"):
             self._call(method, session=True)
         self._call(
@@ -173,9 +171,7 @@ class Browser:
         raw, self._buf = self._buf.split(b"\0", 1)
         return json.loads(raw)
 
-    def _call(
-        self, method: str, *, session: bool = False, timeout: float = 30, **params: Any
-    ) -> dict[str, Any]:
+    def _call(self, method: str, *, session: bool = False, timeout: float = 30, **params: Any) -> dict[str, Any]:
         want = self._send(method, params, session)
         deadline = time.monotonic() + timeout
         while True:
@@ -210,9 +206,7 @@ class Browser:
             raise RuntimeError(f"JavaScript error: {res['exceptionDetails'].get('text')} in {expression!r}")
         return res["result"].get("value")
 
-    def open(
-        self, path: str | os.PathLike[str], *, ready: str | None = None, timeout: float = 30
-    ) -> PageLoad:
+    def open(self, path: str | os.PathLike[str], *, ready: str | None = None, timeout: float = 30) -> PageLoad:
         """Navigate to a local file and wait for ``ready`` (a JS expression) to be true, or for the load event."""
         url = Path(path).resolve().as_uri()
         self._events.clear()
@@ -253,9 +247,7 @@ class Browser:
             if m == "Runtime.exceptionThrown":
                 d = p.get("exceptionDetails", {})
                 exc = d.get("exception", {})
-                out.append(
-                    f"{d.get('text', 'exception')} {exc.get('description') or exc.get('value') or ''}".strip()
-                )
+                out.append(f"{d.get('text', 'exception')} {exc.get('description') or exc.get('value') or ''}".strip())
             elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
                 out.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
             elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
@@ -265,7 +257,5 @@ class Browser:
 
     def _requests(self) -> list[str]:
         return [
-            ev["params"]["request"]["url"]
-            for ev in self._events
-            if ev.get("method") == "Network.requestWillBeSent"
+            ev["params"]["request"]["url"] for ev in self._events if ev.get("method") == "Network.requestWillBeSent"
         ]

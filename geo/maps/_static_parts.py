@@ -98,9 +98,7 @@ def font_path() -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
     if not path.is_file():
-        raise ImportError(
-            f"{path} is missing: reinstall matplotlib-fontja (pip install -I matplotlib-fontja)"
-        )
+        raise ImportError(f"{path} is missing: reinstall matplotlib-fontja (pip install -I matplotlib-fontja)")
     return path
 
 
@@ -367,9 +365,7 @@ class Placer:
         self.placed: list[Box] = []
 
     @classmethod
-    def from_geometries(
-        cls, ax: Axes, geoms: np.ndarray, *, points: np.ndarray | None = None, n: int = 80
-    ) -> Placer:
+    def from_geometries(cls, ax: Axes, geoms: np.ndarray, *, points: np.ndarray | None = None, n: int = 80) -> Placer:
         """Occupancy of ``geoms`` (projected polygons) and ``points`` (x, y array) within the axes' limits."""
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
@@ -444,9 +440,7 @@ def nice_length(max_m: float) -> float:
     return float(10**exp)  # pragma: no cover - unreachable (1 × 10^exp <= max_m)
 
 
-def draw_scale_bar(
-    ax: Axes, box: Box, *, length_m: float, fontsize: float, color: str = "#222222"
-) -> list[Any]:
+def draw_scale_bar(ax: Axes, box: Box, *, length_m: float, fontsize: float, color: str = "#222222") -> list[Any]:
     """A two-segment black/white scale bar at the bottom of ``box`` (axes fraction), labelled 0, L/2, L km.
 
     ``length_m`` is in the units of the axes' projected CRS (metres).
@@ -519,9 +513,7 @@ def draw_north_arrow(ax: Axes, box: Box, *, crs: CRS, fontsize: float, color: st
     pts = shape @ rot.T
     pts[:, 0] /= aspect
     pts += [cx, cy]
-    arrow = ax.add_patch(
-        Polygon(pts, closed=True, transform=ax.transAxes, facecolor=color, edgecolor=color, zorder=20)
-    )
+    arrow = ax.add_patch(Polygon(pts, closed=True, transform=ax.transAxes, facecolor=color, edgecolor=color, zorder=20))
     tip = np.array([0.0, 0.5 * length + box.h * 0.06]) @ rot.T
     label = ax.text(
         cx + tip[0] / aspect,

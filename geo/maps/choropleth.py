@@ -54,10 +54,7 @@ class ChoroplethMap:
     def _repr_html_(self) -> str:  # notebooks: an iframe keeps the page's scripts apart from the notebook's
         import html
 
-        return (
-            f'<iframe srcdoc="{html.escape(self.to_html())}" style="width:100%;height:560px;border:none">'
-            "</iframe>"
-        )
+        return f'<iframe srcdoc="{html.escape(self.to_html())}" style="width:100%;height:560px;border:none"></iframe>'
 
     def save(
         self,
@@ -92,9 +89,7 @@ class ChoroplethMap:
                 kwargs["height_px"] = height_px
             render_static(self.spec, out, **kwargs)
             return out
-        raise ValidationError(
-            [f"{out}: unknown map format {suffix or '(none)'!r}; use .html, .png, .svg or .pdf"]
-        )
+        raise ValidationError([f"{out}: unknown map format {suffix or '(none)'!r}; use .html, .png, .svg or .pdf"])
 
 
 def _level(areas: gpd.GeoDataFrame) -> str:
@@ -212,9 +207,7 @@ def choropleth(
     given = [as_layer(obj, position=i) for i, obj in enumerate(layers)]
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
-    prepared = tuple(
-        prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS
-    )
+    prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
     if attribution is None:
         credits: tuple[str, ...] = (ATTRIBUTION_N03,)
     elif isinstance(attribution, str):

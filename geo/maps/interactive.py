@@ -147,13 +147,9 @@ def _display_geometry(areas: gpd.GeoDataFrame, simplify_m: float | str | None) -
         return areas
     metric = to_metric(areas[["geometry"]])
     minx, miny, maxx, maxy = metric.total_bounds
-    tol = (
-        max(maxx - minx, maxy - miny) * AUTO_SIMPLIFY_FRACTION if simplify_m == "auto" else float(simplify_m)
-    )
+    tol = max(maxx - minx, maxy - miny) * AUTO_SIMPLIFY_FRACTION if simplify_m == "auto" else float(simplify_m)
     if not tol > 0:
-        raise geo.ValidationError(
-            [f"simplify_m={simplify_m!r}: give a positive tolerance in metres, 'auto' or None"]
-        )
+        raise geo.ValidationError([f"simplify_m={simplify_m!r}: give a positive tolerance in metres, 'auto' or None"])
     geoms = metric.geometry.values
     if bool(shapely.coverage_is_valid(geoms)):
         simplified = shapely.coverage_simplify(geoms, tol)
@@ -188,9 +184,7 @@ def _area_labels(spec: MapSpec) -> dict[str, Any]:
     text = spec.names()
     areas = spec.areas
     if spec.label_column is None and "muni_name" in areas and areas["pref_code"].nunique() == 1:
-        text = (
-            areas["muni_name"].astype("string").fillna(areas["pref_name"]).astype(str)
-        )  # one prefecture: 町村名 only
+        text = areas["muni_name"].astype("string").fillna(areas["pref_name"]).astype(str)  # one prefecture: 町村名 only
     return {
         "show": bool(spec.show_area_labels),
         "name": "地域名",

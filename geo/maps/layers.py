@@ -63,9 +63,7 @@ def hubs_layer(
     attribution: str | None = None,
 ) -> Layer:
     """Service-hub points (地域くらしサービス拠点 candidates); never clustered."""
-    return Layer(
-        "points", hubs, name, role="hubs", tooltip=tuple(tooltip), cluster=False, attribution=attribution
-    )
+    return Layer("points", hubs, name, role="hubs", tooltip=tuple(tooltip), cluster=False, attribution=attribution)
 
 
 def hub_buffers_layer(
@@ -87,9 +85,7 @@ def region_outline_layer(
     label_column: str | None = None,
 ) -> Layer:
     """Outlines of wide-area regions (``geo.dissolve_regions`` output), no fill."""
-    return Layer(
-        "outline", regions, name, role="region_outline", tooltip=tuple(tooltip), label_column=label_column
-    )
+    return Layer("outline", regions, name, role="region_outline", tooltip=tuple(tooltip), label_column=label_column)
 
 
 def labels_layer(

@@ -333,9 +333,7 @@ class _Sheet:
                 self._labels(ax, data, layer.label_column, lst, z=z)
         return np.concatenate(xy)
 
-    def _draw_polygons(
-        self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float
-    ) -> None:
+    def _draw_polygons(self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float) -> None:
         from matplotlib.collections import PathCollection
         from matplotlib.colors import to_rgba
 
@@ -350,9 +348,7 @@ class _Sheet:
         )
         ax.add_collection(coll, autolim=False)
 
-    def _labels(
-        self, ax: Axes, data: gpd.GeoDataFrame, column: str, st: LabelStyle, *, z: float
-    ) -> np.ndarray:
+    def _labels(self, ax: Axes, data: gpd.GeoDataFrame, column: str, st: LabelStyle, *, z: float) -> np.ndarray:
         from matplotlib import patheffects
 
         anchor, extent = label_anchors(data.geometry.values)

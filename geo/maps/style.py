@@ -264,8 +264,7 @@ def _edge_texts(edges: Iterable[float], unit: str | None) -> dict[float, str]:
     integers = all(v.is_integer() for v in vals)
     for extra in range(0, 10):
         texts = {
-            v: format_value(v, unit=unit, decimals=0 if integers else min(10, _auto_decimals(v) + extra))
-            for v in vals
+            v: format_value(v, unit=unit, decimals=0 if integers else min(10, _auto_decimals(v) + extra)) for v in vals
         }
         if len(set(texts.values())) == len(vals):
             return texts
@@ -335,9 +334,7 @@ class Classes:
 def _as_float(values: Any, *, what: str) -> np.ndarray:
     if isinstance(values, pd.Series | pd.Index):
         if not (pd.api.types.is_numeric_dtype(values.dtype) or values.dtype == object):
-            raise ValidationError(
-                [f"{what}: dtype {values.dtype} is not numeric; convert the column to numbers"]
-            )
+            raise ValidationError([f"{what}: dtype {values.dtype} is not numeric; convert the column to numbers"])
         values = pd.to_numeric(values, errors="coerce") if values.dtype == object else values
         return values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     arr = np.asarray([np.nan if (x is None or x is pd.NA) else x for x in np.ravel(values)], dtype=object)
@@ -352,16 +349,12 @@ def _resolve_scheme(scheme: str, breaks: Any) -> str:
     key = SCHEME_ALIASES.get(key, key)
     if key not in SCHEMES:
         raise ValidationError(
-            [
-                f"scheme={scheme!r} is unknown; use one of {', '.join(SCHEMES)} (also: {', '.join(SCHEME_ALIASES)})"
-            ]
+            [f"scheme={scheme!r} is unknown; use one of {', '.join(SCHEMES)} (also: {', '.join(SCHEME_ALIASES)})"]
         )
     if breaks is not None and key == "quantiles":
         key = "user_defined"  # breaks given with the default scheme: the user means their breaks
     if breaks is not None and key != "user_defined":
-        raise ValidationError(
-            [f"breaks= only goes with scheme='user_defined', not {scheme!r}; drop one of them"]
-        )
+        raise ValidationError([f"breaks= only goes with scheme='user_defined', not {scheme!r}; drop one of them"])
     if breaks is None and key == "user_defined":
         raise ValidationError(["scheme='user_defined' needs breaks=[...] (the class boundaries, increasing)"])
     return key
@@ -426,9 +419,7 @@ def classify(
     v = _as_float(values, what="values")
     problems = []
     if np.isinf(v).any():
-        problems.append(
-            f"values: {int(np.isinf(v).sum())} infinite value(s); replace them with NaN (no data)"
-        )
+        problems.append(f"values: {int(np.isinf(v).sum())} infinite value(s); replace them with NaN (no data)")
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
         problems.append(f"k={k!r}: the number of classes must be a whole number >= 1")
     if problems:
@@ -471,9 +462,7 @@ def classify(
     if n_unique == 1:
         notes.append("all values are equal: one class")
         lower = float(y[0])
-        return _finish(
-            "single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes
-        )
+        return _finish("single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes)
     if k > n_unique:
         notes.append(f"k={k} lowered to {n_unique}: only {n_unique} distinct values")
         k = n_unique
@@ -489,9 +478,7 @@ def classify(
         bins = (*edges, upper)
         texts = _edge_texts([lower, *edges, upper], unit)
         lows = [lower, *edges]
-        labels = [
-            _label(lows[i], bins[i], texts=texts, closed_hi=i == len(bins) - 1) for i in range(len(bins))
-        ]
+        labels = [_label(lows[i], bins[i], texts=texts, closed_hi=i == len(bins) - 1) for i in range(len(bins))]
         return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes)
 
     # data-driven schemes: each class starts at its smallest member (exactly mapclassify's partition)
@@ -600,9 +587,7 @@ LAYER_STYLES: dict[str, AreaStyle | PointStyle | PolygonStyle | LabelStyle] = {
     "areas": AreaStyle(),
     "gap_points": PointStyle(color="#7f0000", fill_color="#e31a1c", radius=3.5, weight=0.8),
     "hubs": PointStyle(color="#08306b", fill_color="#2171b5", radius=6.0, weight=1.5, marker="s"),
-    "hub_buffers": PolygonStyle(
-        color="#2171b5", weight=1.2, fill_color="#6baed6", fill_opacity=0.15, dash="6 4"
-    ),
+    "hub_buffers": PolygonStyle(color="#2171b5", weight=1.2, fill_color="#6baed6", fill_opacity=0.15, dash="6 4"),
     "region_outline": PolygonStyle(color="#252525", weight=2.5),
     "gap_cells": PolygonStyle(color="#a50f15", weight=0.6, fill_color="#e31a1c", fill_opacity=0.45),
     "good_practices": PointStyle(color="#00441b", fill_color="#41ab5d", radius=5.0, weight=1.2, marker="^"),
