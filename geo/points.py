@@ -250,14 +250,8 @@ def _from_table(
             tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
             lon_deg[ok], lat_deg[ok] = tr.transform(x[ok], y[ok])
     _check_location(lon_deg, lat_deg, ok, x, y, rows, lat_col, lon_col, source_crs, add)
-    bad_rows = sorted({i for items in problems.values() for i, _ in items})
     messages = _summarise(problems, len(table), lat_col, lon_col)
-    keep = np.ones(len(table), dtype=bool)
-    if bad_rows:
-        if on_invalid == "raise":
-            raise ValidationError(messages, source=path)
-        keep[bad_rows] = False
-        log.warning("%s: dropped %d rows with bad coordinates:\n  %s", path, len(bad_rows), "\n  ".join(messages))
+    keep = _rows_to_keep(problems, len(table), messages, on_invalid=on_invalid, path=path)
     out = table.loc[keep].copy()
     out[lat_col] = y[keep]
     out[lon_col] = x[keep]
@@ -270,7 +264,7 @@ def _from_table(
         "crs_in": source_crs.to_string(),
         "rows_read": len(table),
         "rows": len(frame),
-        "dropped": messages if bad_rows else [],
+        "dropped": [] if keep.all() else messages,
     }
     return frame
 
@@ -348,6 +342,20 @@ def _swapped_projected(x: np.ndarray, y: np.ndarray, source_crs: CRS) -> np.ndar
     tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
     lon2, lat2 = tr.transform(y, x)
     return _in_japan(np.asarray(lon2), np.asarray(lat2))
+
+
+def _rows_to_keep(
+    problems: dict[str, list[tuple[int, str]]], n: int, messages: list[str], *, on_invalid: str, path: object
+) -> np.ndarray:
+    """Rows without problems; raise the collected messages, or drop the bad rows with a warning ("drop")."""
+    bad = sorted({i for items in problems.values() for i, _ in items})
+    keep = np.ones(n, dtype=bool)
+    if bad:
+        if on_invalid == "raise":
+            raise ValidationError(messages, source=path)
+        keep[bad] = False
+        log.warning("%s: dropped %d rows with bad coordinates:\n  %s", path, len(bad), "\n  ".join(messages))
+    return keep
 
 
 def _summarise(problems: dict[str, list[tuple[int, str]]], n_rows: int, lat_col: str, lon_col: str) -> list[str]:
@@ -459,13 +467,7 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
 
     _check_location(lon, lat, pts, x, y, rows, "geometry(y)", "geometry(x)", src, add)
     messages = _summarise(problems, len(geoms), "y", "x")
-    bad = sorted({i for items in problems.values() for i, _ in items})
-    keep = np.ones(len(geoms), dtype=bool)
-    if bad:
-        if on_invalid == "raise":
-            raise ValidationError(messages, source=path)
-        keep[bad] = False
-        log.warning("%s: dropped %d features:\n  %s", path, len(bad), "\n  ".join(messages))
+    keep = _rows_to_keep(problems, len(geoms), messages, on_invalid=on_invalid, path=path)
     out = raw.loc[keep].drop(columns=raw.geometry.name)
     frame = gpd.GeoDataFrame(out, geometry=shapely.points(lon[keep], lat[keep]), crs=JGD2011)
     frame.attrs["points"] = {
@@ -473,7 +475,7 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
         "crs_in": src.to_string(),
         "rows_read": len(raw),
         "rows": len(frame),
-        "dropped": messages if bad else [],
+        "dropped": [] if keep.all() else messages,
     }
     return frame
 

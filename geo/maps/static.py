@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ import shapely
 from pyproj import CRS
 
 from geo._errors import ValidationError
+from geo._io import atomic_path
 from geo.crs import JAPAN_EQUAL_AREA, JGD2011, metric_crs, prefecture_crs, require_crs
 from geo.maps._static_parts import (
     FONT_FAMILY,
@@ -154,18 +154,8 @@ def render_static(
     assert fmt is not None
     with _style():
         fig = build_figure(spec, dpi=dpi, width_px=width_px, height_px=height_px)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a map is meant to be shared
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     return out
 
 
