@@ -57,6 +57,7 @@ class AreaSection:
     level: Literal["municipality", "designated_city", "prefecture"] = "municipality"
     prefectures: list[str] = field(default_factory=list)
     municipalities: list[str] = field(default_factory=list)
+    credit: str = ""  # credit line of a boundary file that is not a pinned source
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class IndicatorTable:
     encoding: str = ""
     sheet: str = ""
     aggregate_wards: bool = False
+    credit: str = ""  # credit line of a user table (pinned sources carry their own)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class PointLayer:
     lon: str = ""
     kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = "other"  # mesh: JIS X 0410 cells
     filter_prefectures: bool = True
+    credit: str = ""  # credit line of a user point file (pinned sources carry their own)
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def load_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad, Excel) is not part of the TOML
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -327,6 +330,8 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
             problems.append(f"{lines.at(('maps', i, 'level'))}: level 'region' needs a [regions] section")
         if m.scheme == "user_defined" and not m.breaks:
             problems.append(f"{lines.at(('maps', i, 'breaks'))}: scheme 'user_defined' needs breaks = [...]")
+        if any(b <= a for a, b in zip(m.breaks, m.breaks[1:], strict=False)):
+            problems.append(f"{lines.at(('maps', i, 'breaks'))}: breaks must increase strictly, got {m.breaks}")
     names = [m.name or m.column for m in config.maps]
     if len(set(names)) != len(names):
         problems.append(f"{lines.at(('maps',))}: two maps would get the same name; set name = '...' on each")
@@ -334,6 +339,10 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems += _missing_file(config, t.table, lines.at(("indicators", i, "table")))
     for i, p in enumerate(config.points):
         problems += _missing_file(config, p.path, lines.at(("points", i, "path")))
+    out = config.output_dir
+    blocking = next((p for p in [out, *out.parents] if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        problems.append(f"{lines.at(('run', 'output_dir'))}: {blocking} is a file, so {out} cannot be a folder")
     if not re.fullmatch(r"[\w.-]+", config.run.name):
         problems.append(f"{lines.at(('run', 'name'))}: use letters, digits, '-', '_' or '.' (it names a folder)")
     return problems

@@ -158,7 +158,7 @@ def _load(state: _State) -> None:
                              municipalities=area.municipalities)  # fmt: skip
     state.selection = selection
     state.areas = selection.areas
-    _record_input(state, "boundaries", source)
+    _record_input(state, "boundaries", source, credit=area.credit)
     problems: list[str] = []
     for i, spec in enumerate(config.indicators):
         path = resolve_input(config, spec.table)
@@ -168,7 +168,7 @@ def _load(state: _State) -> None:
         )  # fmt: skip
         if spec.aggregate_wards:  # ward rows summed into their designated city (never both counted)
             table = aggregate_wards(table)
-        _record_input(state, f"indicators[{i}]", path)
+        _record_input(state, f"indicators[{i}]", path, credit=spec.credit)
         missing = [c for c in spec.columns if c not in table.columns]
         if missing:
             problems.append(
@@ -182,7 +182,7 @@ def _load(state: _State) -> None:
             layer = read_mesh(_fetched(path))
         else:
             layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
-        _record_input(state, f"points.{spec.name}", path)
+        _record_input(state, f"points.{spec.name}", path, credit=spec.credit)
         state.points[spec.name] = layer
         if config.gaps and spec.name == config.gaps.demand and config.gaps.weight not in layer.columns:
             problems.append(f"{lines.at('gaps', 'weight')}: {config.gaps.weight!r} is not a column of {spec.path}")
@@ -239,7 +239,10 @@ class _ConfigLines:
         return self.finder.at(tuple(where))
 
 
-def _record_input(state: _State, role: str, value: Path | str | None) -> None:
+def _record_input(state: _State, role: str, value: Path | str | None, *, credit: str = "") -> None:
+    """Record an input's file, SHA-256 and credit (the config's ``credit``, else the pinned source's)."""
+    from geo._inputs import credit_of
+
     path = _fetched(value)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -251,6 +254,9 @@ def _record_input(state: _State, role: str, value: Path | str | None) -> None:
 
         src = get_source(value)
         entry |= {"source": value, "url": src.url, "licence": src.licence, "credit": src.credit}
+    found = credit_of(value, given=credit or None)
+    if found:
+        entry["credit"] = found[0]
     state.inputs[role] = entry
 
 
@@ -428,7 +434,8 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
         files = _render_maps(state, stage)
         state.timings["maps"] = round(time.perf_counter() - t0, 3)
         if config.outputs.gpkg:
-            write_layers({k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}, stage / "layers.gpkg")
+            spatial = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+            write_layers(spatial, stage / "layers.gpkg", info=_layer_info(state, list(spatial)))
             files.append(stage / "layers.gpkg")
         if config.outputs.csv:
             for name, frame in {**layers, **state.tables_out}.items():
@@ -459,7 +466,8 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
         m = choropleth(
             areas, spec.column, scheme=spec.scheme, k=spec.k, breaks=spec.breaks or None,
             layers=layers, title=spec.title or spec.column,
-            unit=spec.unit or None, palette=spec.palette, attribution=_credits(state),
+            unit=spec.unit or _derived_unit(state, spec.column), palette=spec.palette,
+            attribution=_layer_credits(state, ["regions" if spec.level == "region" else "areas", *spec.layers]),
             legend_title=spec.legend or None,
         )  # fmt: skip
         for fmt in spec.formats:
@@ -498,15 +506,53 @@ def _map_layers(state: _State, name: str) -> list[Any]:
     return [layer_for(name, data)]
 
 
-def _credits(state: _State) -> str:
+def _derived_unit(state: _State, column: str) -> str | None:
+    return next((d.unit for d in state.config.derived if d.name == column and d.unit), None)
+
+
+def _roles(state: _State, layer: str) -> list[str]:
+    """The inputs (roles of ``state.inputs``) a layer was computed from."""
+    config = state.config
+    base = ["boundaries", *(f"indicators[{i}]" for i in range(len(config.indicators)))]
+    gaps = (
+        [] if not config.gaps else [f"points.{config.gaps.demand}", *(f"points.{s.layer}" for s in config.gaps.supply)]
+    )
+    if layer in ("areas", "regions"):
+        return base + gaps
+    if layer == "gaps":
+        return ["boundaries", *gaps]
+    if layer.startswith("points_"):
+        return [f"points.{layer.removeprefix('points_')}"]
+    if config.hubs and (layer in ("hubs", "buffers", "chosen_hubs", "chosen_buffers") or layer.startswith("uncovered")):
+        demand = gaps if config.hubs.demand == "gaps" else [f"points.{config.hubs.demand}"]
+        return ["boundaries", f"points.{config.hubs.candidates}", *demand]
+    return ["boundaries"]
+
+
+def _layer_credits(state: _State, layers: list[str]) -> tuple[str, ...]:
+    """Every distinct credit line of the inputs behind ``layers``, the N03 boundaries first."""
     from geo.maps.style import ATTRIBUTION_N03
 
     credits = [ATTRIBUTION_N03]
-    for entry in state.inputs.values():
-        credit = entry.get("credit")
+    for role in (r for name in layers for r in _roles(state, name)):
+        credit = state.inputs.get(role, {}).get("credit")
         if credit and credit not in credits:
             credits.append(credit)
-    return " / ".join(credits)
+    return tuple(credits)
+
+
+def _layer_info(state: _State, names: list[str]) -> dict[str, Any]:
+    from geo.store import LayerInfo
+
+    units = {d.name: d.unit for d in state.config.derived if d.unit}
+    units |= {"gap_share_pct": "%", "gap_population": "人", "demand_population": "人", "radius_m": "m"}
+    titles = {m.column: m.legend or m.title for m in state.config.maps if m.legend or m.title}
+    titles |= {"gap_share_pct": "交通空白人口の割合", "gap_population": "交通空白人口", "radius_m": "圏域の半径"}
+    main = {"areas": state.config.maps[0].column if state.config.maps else "", "gaps": "dist_m",
+            "buffers": "radius_m", "chosen_buffers": "radius_m"}  # fmt: skip
+    return {name: LayerInfo(f"{state.config.run.title or state.config.run.name}: {name}",
+                            _layer_credits(state, [name]), units, titles, main.get(name, ""))
+            for name in names}  # fmt: skip
 
 
 def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) -> dict[str, Any]:
@@ -519,6 +565,8 @@ def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) 
             versions[name] = None
     return {
         "run": config.run.name,
+        "title": config.run.title,
+        "description": config.run.description,
         "config": {"path": str(config.path), "sha256": hashlib.sha256(config.text.encode()).hexdigest()},
         "parameters": _jsonable(asdict(config)),
         "inputs": state.inputs,
@@ -536,6 +584,16 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
-def validate(config_path: str | Path) -> RunConfig:
-    """Load and validate a config (keys, types, files) without running it; see :func:`run`."""
-    return load_config(config_path)
+def validate(config_path: str | Path, *, data: bool = True) -> RunConfig:
+    """Check a config without running it: keys, types, files, output folder, map breaks and, with ``data``,
+    every column it names (the inputs are read, no analysis is done).
+
+    Raises
+    ------
+    ValidationError
+        Every problem found, each with its config line.
+    """
+    config = load_config(config_path)
+    if data:
+        _load(_State(config=config))
+    return config
