@@ -90,7 +90,9 @@ def build(start: pd.DataFrame, end: pd.DataFrame, changes: pd.DataFrame) -> pd.D
     periods, state = simulate(start, changes)
     expected = set(end["city_code"])
     if set(state) != expected:
-        sys.exit(f"simulation ≠ 2024 list: extra {sorted(set(state) - expected)}, missing {sorted(expected - set(state))}")
+        sys.exit(
+            f"simulation ≠ 2024 list: extra {sorted(set(state) - expected)}, missing {sorted(expected - set(state))}"
+        )
     final = _state(end).set_index("code")
     rows = periods + [
         # attributes without an event (支庁 → 振興局 2010) are taken from the end list
@@ -104,7 +106,9 @@ def build(start: pd.DataFrame, end: pd.DataFrame, changes: pd.DataFrame) -> pd.D
     city_codes = table[table["kind"] == "designated_city"][["desig", "pref_code", "code"]]
     city_of = {(r.pref_code, r.desig): r.code for r in city_codes.itertuples(index=False)}
     ward = table["kind"] == "ward"
-    table["city_code"] = [city_of.get((p, d), "") if w else "" for p, d, w in zip(table["pref_code"], table["desig"], ward, strict=True)]
+    table["city_code"] = [
+        city_of.get((p, d), "") if w else "" for p, d, w in zip(table["pref_code"], table["desig"], ward, strict=True)
+    ]
     table["city_name"] = table["desig"].where(ward | (table["kind"] == "designated_city"), "")
     table["county"] = table["desig"].where(table["kind"] == "municipality", "")
     table["muni_name"] = table["name"].where(table["kind"] != "designated_city", table["desig"])
