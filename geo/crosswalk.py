@@ -245,12 +245,11 @@ def infer_code_dates(codes: Sequence[str] | pd.Series) -> list[tuple[datetime.da
     first, last = (d.isoformat() for d in CODE_TABLE_SPAN)
     breaks = sorted({first, last, *table["valid_from"], *(v for v in table["valid_to"] if v)})
     index = {d: i for i, d in enumerate(breaks)}
-    cover = np.zeros((len(breaks),), dtype=int)
-    for _code, periods in rows.groupby("muni_code"):
-        mask = np.zeros(len(breaks), dtype=bool)
-        for start, end in zip(periods["valid_from"], periods["valid_to"], strict=True):
-            mask[index[start] : index[end] if end else len(breaks)] = True
-        cover += mask
+    # a code's periods never overlap, so counting periods per break counts codes
+    diff = np.zeros(len(breaks) + 1, dtype=int)
+    np.add.at(diff, rows["valid_from"].map(index).to_numpy(), 1)
+    np.add.at(diff, rows["valid_to"].map(lambda v: index[v] if v else len(breaks)).to_numpy(), -1)
+    cover = np.cumsum(diff)[:-1]
     full = cover == len(wanted)
     out = []
     for i in np.flatnonzero(full):
@@ -288,15 +287,19 @@ def boundary_date(source: str | Path) -> datetime.date | None:
 
 
 def areas_date(areas: pd.DataFrame, *, source: str | Path | None = None) -> datetime.date:
-    """The date of a boundary layer's codes: from its source name when known, else inferred from its codes.
+    """The date of a boundary layer's codes: from its source or file name when known, else inferred from its codes
+    (the first day of the period on which all its codes were valid).
 
     Raises
     ------
     ValidationError
         When neither the name nor the codes tell one date (the codes belong to several dates).
     """
-    if source is not None and (day := boundary_date(source)) is not None:
-        return day
+    names = [source] if source is not None else []
+    names += areas.attrs.get("boundaries", {}).get("files", [])  # what geo.read_boundaries read
+    for name in names:
+        if (day := boundary_date(name)) is not None:
+            return day
     periods = infer_code_dates(areas["muni_code"]) if "muni_code" in areas.columns else []
     if not periods:
         raise ValidationError(
@@ -416,7 +419,7 @@ def convert_codes(
         rows, code_column, extensive, intensive
     )
 
-    pieces, dropped, kept = _trace(codes, row_ids, start, end)
+    pieces, dropped, kept, dropped_index = _trace(codes, row_ids, start, end)
     shares, weight_notes, problems = _apportion(pieces, weights, weights_label)
     if problems:
         raise ValidationError(problems)
@@ -433,6 +436,7 @@ def convert_codes(
         undeclared,
         start,
         end,
+        dropped_index,
     )
     converted["weight"] = converted["weight"].fillna("")
     report = ConversionReport(
@@ -531,7 +535,7 @@ class _Piece:
 
 def _trace(
     codes: pd.Series, row_ids: pd.Series, start: datetime.date, end: datetime.date
-) -> tuple[list[_Piece], list[tuple], list[tuple]]:
+) -> tuple[list[_Piece], list[tuple], list[tuple], set[int]]:
     """Follow every row's code through the events between the dates; splits are kept as several pieces."""
     forward = end >= start
     lo, hi = sorted((start.isoformat(), end.isoformat()))
@@ -540,6 +544,7 @@ def _trace(
         days = days[::-1]
     kinds = _codes_as_of(start)["kind"]
     pieces, dropped, kept = [], [], []
+    dropped_index: set[int] = set()
     for i, code in codes.items():
         if pd.isna(code):
             kept.append((row_ids[i], "", "no code (national or note row)"))
@@ -572,6 +577,7 @@ def _trace(
                     "" if forward else " (the area is part of another row, e.g. its designated city)"
                 )
                 dropped.append((row_ids[piece.index], codes[piece.index], name, why))
+                dropped_index.add(piece.index)
                 continue
             targets = tuple(sorted(t for t, _ in step))
             for target, types in step:
@@ -579,7 +585,8 @@ def _trace(
                 events = [(iso, t) for t in dict.fromkeys(types)] if types else []
                 nxt.append(_Piece(piece.index, target, piece.share_key + split, piece.events + events))
         pieces = nxt
-    return pieces, dropped, kept
+    dropped_index -= {p.index for p in pieces}  # part of a split may survive
+    return pieces, dropped, kept, dropped_index
 
 
 def _weight_lookup(weights: WeightsLike | None) -> tuple[dict[tuple[str, str], float], dict[str, float], str]:
@@ -679,6 +686,7 @@ def _build_output(
     undeclared: list[str],
     start: datetime.date,
     end: datetime.date,
+    dropped_index: set[int],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict[str, str]]:
     names_end = _codes_as_of(end)["muni_name"]
     frame = pd.DataFrame({
@@ -777,6 +785,8 @@ def _build_output(
     for c in ("name", "市区町村名", "市区町村"):
         if c in out.columns and not pd.api.types.is_numeric_dtype(out[c]):
             out.loc[touched, c] = new_names[touched]
+    kept_rows = rows.drop(index=sorted({p.index for p in pieces}) + sorted(dropped_index))
+    out = pd.concat([out, kept_rows.iloc[0:0] if kept_rows.empty else kept_rows], ignore_index=True)
     out = out[[*rows.columns, *(["muni_name"] if "muni_name" not in rows.columns else [])]]
     # report of converted rows
     start_names = _codes_as_of(start)["muni_name"]
