@@ -82,7 +82,7 @@ class ConversionReport:
         Input rows with no code at the target date (a ward created later, a 郡 abolished): ``source_row``,
         ``code``, ``name``, ``reason``.
     totals
-        Extensive column → ``{"before": sum of the converted rows' input, "after": sum of their output,
+        Extensive column → ``{"before": sum over the input's municipal rows, "after": sum over the rows they became,
         "equal": bool}``: conversion never creates or loses a unit.
     intensive
         Intensive column → how it was handled.
@@ -785,7 +785,13 @@ def _build_output(
     for c in ("name", "市区町村名", "市区町村"):
         if c in out.columns and not pd.api.types.is_numeric_dtype(out[c]):
             out.loc[touched, c] = new_names[touched]
-    kept_rows = rows.drop(index=sorted({p.index for p in pieces}) + sorted(dropped_index))
+    traced = sorted({p.index for p in pieces})
+    totals = {}
+    for c in extensive:  # every traced row in, every row they became out: nothing created or lost
+        before = float(rows.loc[traced, c].astype("float64").sum())
+        after = float(out[c].astype("float64").sum())
+        totals[c] = {"before": before, "after": after, "equal": bool(np.isclose(before, after, rtol=0, atol=1e-6))}
+    kept_rows = rows.drop(index=traced + sorted(dropped_index))
     out = pd.concat([out, kept_rows.iloc[0:0] if kept_rows.empty else kept_rows], ignore_index=True)
     out = out[[*rows.columns, *(["muni_name"] if "muni_name" not in rows.columns else [])]]
     # report of converted rows
@@ -802,13 +808,6 @@ def _build_output(
             "event_date": last_date, "events": "; ".join(f"{d} {t}" for d, t in p.events), "weight": split_note or None,
         })  # fmt: skip
     converted = pd.DataFrame(records, columns=_CONVERTED_COLUMNS)
-    totals = {}
-    conv_idx = sorted(set(converted["source_row"].map(dict(zip(row_ids, row_ids.index, strict=True)))))
-    conv_codes = set(converted["to_code"])
-    for c in extensive:
-        before = float(rows.loc[conv_idx, c].astype("float64").sum()) if conv_idx else 0.0
-        after = float(out.loc[out[code_column].isin(conv_codes), c].astype("float64").sum())
-        totals[c] = {"before": before, "after": after, "equal": bool(np.isclose(before, after, rtol=0, atol=1e-6))}
     return out.reset_index(drop=True), converted, totals, intensive_notes
 
 
