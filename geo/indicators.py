@@ -654,9 +654,9 @@ def _unmatched_rows(
             candidates = by_stem.get((code[:2], _stem(name)), []) if name else []
             if candidates:
                 suggestion = ", ".join(f"{c} {n}" for c, n in candidates)
-            elif code in CODE_CHANGES and change is None:
+            elif code in CODE_CHANGES:
                 new, why = CODE_CHANGES[code]
-                suggestion, reason = new, why
+                suggestion, reason = new, change or why
         out.append({
             "source_row": r.get("source_row", pd.NA), "code": code, "name": name, "kind": kind,
             "reason": reason, "suggestion": suggestion,
