@@ -12,7 +12,8 @@ converted row with its event type and date:
   weights (a population or area per code, or shares per from → to pair), recorded in the report; integer
   columns are apportioned to integers whose parts sum exactly to the whole.
 
-Aggregate rows (national, prefecture, 郡/支庁, 13100 特別区部) are kept as they are and listed. The reference
+Aggregate rows (national, prefecture, 郡/支庁, 13100 特別区部) are kept as they are and listed. A table without ward
+rows stays a table of whole cities: a town merged into a ward (蒲原町 → 静岡市清水区 22103, 2006) goes to the city. The reference
 design is the R package ``jpcity`` (UchidaMizuki/jpcity); no code is shared with it.
 
 Examples
@@ -159,67 +160,113 @@ def code_events() -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
+@dataclass(frozen=True)
+class _Day:
+    """The pairs of one date, indexed both ways: code → [(other code, event type)]."""
+
+    outgoing: dict[str, list[tuple[str, str]]]
+    incoming: dict[str, list[tuple[str, str]]]
+
+
 @cache
-def _events_by_date() -> dict[str, pd.DataFrame]:
-    events = code_events()
-    return {d: g for d, g in events.groupby("date", sort=True)}
+def _events_by_date() -> dict[str, _Day]:
+    days: dict[str, _Day] = {}
+    for r in code_events().itertuples(index=False):
+        day = days.setdefault(r.date, _Day({}, {}))
+        if r.from_code:
+            day.outgoing.setdefault(r.from_code, []).append((r.to_code, r.type))
+        if r.to_code:
+            day.incoming.setdefault(r.to_code, []).append((r.from_code, r.type))
+    return dict(sorted(days.items()))
+
+
+@cache
+def _periods() -> list[tuple[str, str, str]]:
+    table = code_table()
+    return list(zip(table["muni_code"].tolist(), table["valid_from"].tolist(), table["valid_to"].tolist(), strict=True))
+
+
+@cache
+def _valid_set(iso: str) -> frozenset[str]:
+    """Codes valid on ``iso`` (plain Python over the periods: much faster than filtering the frame per date)."""
+    return frozenset(c for c, start, end in _periods() if start <= iso and (not end or end > iso))
 
 
 def _valid(code: str, iso: str) -> bool:
-    return code in _codes_as_of(datetime.date.fromisoformat(iso)).index
+    return code in _valid_set(iso)
 
 
 def _previous_day(iso: str) -> str:
     return (datetime.date.fromisoformat(iso) - datetime.timedelta(days=1)).isoformat()
 
 
-def _step_forward(code: str, iso: str, day: pd.DataFrame) -> list[tuple[str, list[str]]] | None:
-    """Codes ``code`` becomes on date ``iso`` (with the event types met), or None when no event touches it."""
+def _step_forward(code: str, iso: str, day: _Day) -> list[tuple[str, list[str]]] | None:
+    """Codes ``code`` becomes on date ``iso`` (with the event types met), or None when no event touches it.
+
+    Pairs of one day chain (十四山村 → 弥富町 → 弥富市 on 2006-04-01; 三好町 renamed みよし町, then みよし市 23236):
+    a code that does not exist after the day is followed on to the codes it went to.
+    """
+    if code not in day.outgoing:
+        return None
+    valid = _valid_set(iso)
     out: dict[str, list[str]] = {}
 
     def walk(c: str, types: list[str], seen: frozenset[str]) -> None:
-        pairs = day[day["from_code"] == c]
         if c in seen:
             return
-        if pairs.empty or _valid(c, iso):
-            if c != code or not pairs.empty:
-                out.setdefault(c, []).extend(types)
-            if pairs.empty:
+        pairs = day.outgoing.get(c, [])
+        renamed = [typ for to, typ in pairs if to == c]
+        if c in valid or not pairs:
+            out.setdefault(c, []).extend([*types, *renamed])
+            if c != code:  # a code that exists after the day ends the chain (only the root may also 分離)
                 return
-        for to, typ in zip(pairs["to_code"], pairs["type"], strict=True):
-            if to == c:
-                out.setdefault(c, []).extend([*types, typ])
-            elif to:
-                walk(to, [*types, typ], seen | {c})
+        for to, typ in pairs:
+            if to and to != c:
+                walk(to, [*types, *renamed, typ], seen | {c})
 
-    if (day["from_code"] == code).any():
-        walk(code, [], frozenset())
-        if _valid(code, iso):  # the code continues (分離, or it only changed its name)
-            out.setdefault(code, [])
-        return list(out.items())
-    return None
+    walk(code, [], frozenset())
+    return list(out.items())
 
 
-def _step_backward(code: str, iso: str, day: pd.DataFrame) -> list[tuple[str, list[str]]] | None:
-    """Codes valid the day before ``iso`` that make up ``code`` (with the event types met); None if untouched."""
-    before = _previous_day(iso)
+def _ward_merges(iso: str, day: _Day) -> dict[str, list[tuple[str, str]]]:
+    """Municipalities merged into a ward on ``iso``, by the ward's city (蒲原町 22382 → 清水区 22103 → 静岡市 22100)."""
+    after = _codes_as_of(datetime.date.fromisoformat(iso))
+    before = _codes_as_of(datetime.date.fromisoformat(_previous_day(iso)))["kind"]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for to, pairs in day.incoming.items():
+        if after["kind"].get(to) == "ward":
+            for frm, typ in pairs:
+                if frm and frm != to and before.get(frm) != "ward":
+                    out.setdefault(str(after.at[to, "city_code"]), []).append((frm, typ))
+    return out
+
+
+def _step_backward(
+    code: str, iso: str, day: _Day, extra: Mapping[str, list[tuple[str, str]]] | None = None
+) -> list[tuple[str, list[str]]] | None:
+    """Codes valid the day before ``iso`` that make up ``code`` (with the event types met); None if untouched.
+
+    ``extra`` adds incoming pairs per code (for a table of whole cities: what merged into the city's wards).
+    """
+    extra = extra or {}
+    if code not in day.incoming and code not in extra:
+        return None
+    before = _valid_set(_previous_day(iso))
     out: dict[str, list[str]] = {}
 
     def walk(c: str, types: list[str], seen: frozenset[str]) -> None:
         if c in seen:
             return
-        pairs = day[(day["to_code"] == c) & (day["from_code"] != c)]
-        self_pairs = day[(day["to_code"] == c) & (day["from_code"] == c)]
-        if _valid(c, before):
-            out.setdefault(c, []).extend([*types, *self_pairs["type"]])
-        for frm, typ in zip(pairs["from_code"], pairs["type"], strict=True):
-            if frm:
-                walk(frm, [*types, typ], seen | {c})
+        pairs = day.incoming.get(c, []) + extra.get(c, [])
+        renamed = [typ for frm, typ in pairs if frm == c]
+        if c in before:
+            out.setdefault(c, []).extend([*types, *renamed])
+        for frm, typ in pairs:
+            if frm and frm != c:  # what merged into c that day is part of it (弥富市 ← 弥富町 ← 十四山村)
+                walk(frm, [*types, *renamed, typ], seen | {c})
 
-    if (day["to_code"] == code).any():
-        walk(code, [], frozenset())
-        return list(out.items())
-    return None
+    walk(code, [], frozenset())
+    return list(out.items())
 
 
 # ========================================================================================= code dates
@@ -553,15 +600,17 @@ def _trace(
         else:
             pieces.append(_Piece(i, str(code), [], []))
     by_date = _events_by_date()
+    city_level = not any(kinds.get(codes[p.index]) == "ward" for p in pieces)
     for iso in days:
         day = by_date[iso]
-        touched = set(day["from_code"]) | set(day["to_code"])
+        extra = _ward_merges(iso, day) if city_level and not forward else {}
+        touched = day.outgoing.keys() | day.incoming.keys() | extra.keys()
         nxt = []
         for piece in pieces:
             if piece.code not in touched:
                 nxt.append(piece)
                 continue
-            step = _step_forward(piece.code, iso, day) if forward else _step_backward(piece.code, iso, day)
+            step = _step_forward(piece.code, iso, day) if forward else _step_backward(piece.code, iso, day, extra)
             if step is None:
                 if not forward and not _valid(piece.code, _previous_day(iso)):
                     step = []  # created this day from nothing (区の新設, 沖縄返還)
@@ -570,9 +619,8 @@ def _trace(
                     continue
             if not step:
                 name = _codes_as_of(start)["muni_name"].get(codes[piece.index], "")
-                types = "、".join(
-                    dict.fromkeys(day.loc[(day["from_code"] == piece.code) | (day["to_code"] == piece.code), "type"])
-                )
+                met = day.outgoing.get(piece.code, []) + day.incoming.get(piece.code, [])
+                types = "、".join(dict.fromkeys(typ for _, typ in met))
                 why = f"{types or 'no successor'} on {iso}: no code {'after' if forward else 'before'} this date" + (
                     "" if forward else " (the area is part of another row, e.g. its designated city)"
                 )
@@ -586,6 +634,12 @@ def _trace(
                 nxt.append(_Piece(piece.index, target, piece.share_key + split, piece.events + events))
         pieces = nxt
     dropped_index -= {p.index for p in pieces}  # part of a split may survive
+    if city_level:
+        # a table of whole cities: a town merged into a ward (蒲原町 → 静岡市清水区 22103, 2006) joins the city
+        end_kinds = _codes_as_of(end)
+        for p in pieces:
+            if end_kinds["kind"].get(p.code) == "ward":
+                p.code = str(end_kinds.at[p.code, "city_code"])
     return pieces, dropped, kept, dropped_index
 
 

@@ -123,9 +123,20 @@ def build(start: pd.DataFrame, end: pd.DataFrame, changes: pd.DataFrame) -> pd.D
     return table[cols].sort_values(["muni_code", "valid_from"]).reset_index(drop=True)
 
 
+def clean_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """Drop the cross product jpcity's parsing made of one 郡の区域変更 (2005-03-01 鳳至郡 穴水町 17421 and 門前町
+    17422 → 鳳珠郡 17461 and 17462 gave four pairs, plus 鳳至郡 17420 → both towns): a town moving county keeps its
+    name, so keep the same-name pairs; the 郡 itself ends by its own 郡の廃止 record."""
+    named = changes["from_city_name"].notna() & changes["to_city_name"].notna()
+    county_to_town = changes["from_city_name"].isna() & changes["to_city_name"].notna()
+    moved = changes["type"] == "郡の区域変更"
+    cross = moved & ((named & (changes["from_city_name"] != changes["to_city_name"])) | county_to_town)
+    return changes[~cross].reset_index(drop=True)
+
+
 def main() -> None:
     read = {"dtype": str, "keep_default_na": False, "na_values": ["NA"]}
-    changes = pd.read_csv(fetch("estat-code-changes"), **read)
+    changes = clean_changes(pd.read_csv(fetch("estat-code-changes"), **read))
     start = pd.read_csv(fetch("estat-area-codes-1970"), **read)
     end = pd.read_csv(fetch("estat-area-codes-2024"), **read)
     table = build(start, end, changes)

@@ -47,7 +47,7 @@ def test_code_table_rebuilds_identically_from_the_pinned_estat_lists(shared_data
     rebuilt = build.build(
         pd.read_csv(folder / "standard_area_codes_1970.csv", **read),
         pd.read_csv(folder / "standard_area_codes_2024.csv", **read),
-        pd.read_csv(folder / "code_changes_1970_2024.csv", **read),
+        build.clean_changes(pd.read_csv(folder / "code_changes_1970_2024.csv", **read)),
     )
     pd.testing.assert_frame_equal(rebuilt.fillna(""), code_table())
     end = pd.read_csv(folder / "standard_area_codes_2024.csv", dtype=str)
@@ -337,3 +337,25 @@ def test_cli_join_as_of_converts_before_joining(shared_data, tmp_path):
     assert summary["conversion"]["converted"][0]["to_code"] == "40231"
     joined = pd.read_csv(out.with_suffix(".csv"), dtype={"muni_code": str})
     assert joined["pop_20160101"].sum() == fukuoka["pop_20160101"].sum()
+
+
+def test_same_day_chains_and_a_round_trip_keep_every_unit():
+    # 三好町 renamed みよし町 and became みよし市 (23236) on the same day; 十四山村 joined 弥富町 as it became 弥富市
+    out, report = convert_codes(table(["23521"]), from_date="2009-01-01", to_date="2011-01-01")
+    assert out.set_index("muni_code")["pop"].to_dict() == {"23236": 1000}
+    assert report.converted.set_index("from_code").loc["23521", "events"] == "2010-01-04 名称変更; 2010-01-04 市制施行"
+    out, report = convert_codes(table(["23426", "23428"]), from_date="2006-01-01", to_date="2007-01-01")
+    assert out.set_index("muni_code")["pop"].to_dict() == {"23235": 3000}
+    assert report.converted.set_index("from_code").loc["23426", "events"] == "2006-04-01 編入合併; 2006-04-01 市制施行"
+    # every municipality of 静岡県 in 1970 → 2024 → back to 1970 (merges read backward need weights: 1 each)
+    start = codes_as_of("1970-04-01")
+    start = start[start.index.str.startswith("22") & start["kind"].isin(["municipality", "designated_city"])]
+    values = list(range(1, len(start) + 1))
+    forward, report = convert_codes(table(list(start.index), values), from_date="1970-04-01", to_date="2024-01-01")
+    assert int(forward["pop"].sum()) == sum(values) and report.totals["pop"]["equal"]
+    assert len(forward) == 35  # 静岡県's 35 municipalities of 2024 (23 cities, 12 towns)
+    # 蒲原町 joined 静岡市清水区 (a ward) in 2006: a table of whole cities gets it in the city 22100
+    assert report.converted.set_index("from_code").loc["22382", "to_code"] == "22100"
+    ones = pd.Series(1.0, index=code_table()["muni_code"].unique())
+    back, _ = convert_codes(forward, from_date="2024-01-01", to_date="1970-04-01", weights=ones)
+    assert set(back["muni_code"]) == set(start.index) and int(back["pop"].sum()) == sum(values)
