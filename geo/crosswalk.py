@@ -228,8 +228,16 @@ def _step_forward(code: str, iso: str, day: _Day) -> list[tuple[str, list[str]]]
     return list(out.items())
 
 
+@cache
+def _ever_wards() -> frozenset[str]:
+    table = code_table()
+    return frozenset(table.loc[table["kind"] == "ward", "muni_code"])
+
+
 def _ward_merges(iso: str, day: _Day) -> dict[str, list[tuple[str, str]]]:
     """Municipalities merged into a ward on ``iso``, by the ward's city (蒲原町 22382 → 清水区 22103 → 静岡市 22100)."""
+    if not day.incoming.keys() & _ever_wards():
+        return {}
     after = _codes_as_of(datetime.date.fromisoformat(iso))
     before = _codes_as_of(datetime.date.fromisoformat(_previous_day(iso)))["kind"]
     out: dict[str, list[tuple[str, str]]] = {}

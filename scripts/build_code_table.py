@@ -77,12 +77,16 @@ def simulate(start: pd.DataFrame, changes: pd.DataFrame) -> tuple[list[dict], di
     return periods, state
 
 
-def _kind(r: pd.Series) -> str:
-    if r["code"] == "13100":
-        return "aggregate"
-    if not r["name"]:
-        return "designated_city" if r["desig"].endswith("市") else "county"
-    return "ward" if r["desig"].endswith("市") else "municipality"
+def _kind(table: pd.DataFrame) -> pd.Series:
+    """municipality / designated_city / ward / county / aggregate, from the name columns (see module docstring)."""
+    city_desig = table["desig"].str.endswith("市")
+    named = table["name"] != ""
+    kind = pd.Series("municipality", index=table.index)
+    kind[~named] = "county"
+    kind[~named & city_desig] = "designated_city"
+    kind[named & city_desig] = "ward"
+    kind[table["code"] == "13100"] = "aggregate"
+    return kind
 
 
 def build(start: pd.DataFrame, end: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +104,7 @@ def build(start: pd.DataFrame, end: pd.DataFrame, changes: pd.DataFrame) -> pd.D
         for c, s in state.items()
     ]
     table = pd.DataFrame(rows)
-    table["kind"] = table.apply(_kind, axis=1)
+    table["kind"] = _kind(table)
     pref_codes = dict(zip(end["pref_name"], end["city_code"].str[:2], strict=False))
     table["pref_code"] = table["pref_name"].map(pref_codes)
     city_codes = table[table["kind"] == "designated_city"][["desig", "pref_code", "code"]]
