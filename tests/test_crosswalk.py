@@ -359,3 +359,26 @@ def test_same_day_chains_and_a_round_trip_keep_every_unit():
     ones = pd.Series(1.0, index=code_table()["muni_code"].unique())
     back, _ = convert_codes(forward, from_date="2024-01-01", to_date="1970-04-01", weights=ones)
     assert set(back["muni_code"]) == set(start.index) and int(back["pop"].sum()) == sum(values)
+
+
+def test_run_config_as_of_converts_the_table_before_the_join(shared_data, tmp_path):
+    juki = pd.read_csv(shared_data / JUKI, dtype={"code": str})
+    fukuoka = juki[juki["code"].str.startswith("40") & juki["pop_20160101"].notna()]
+    fukuoka = fukuoka[fukuoka["level"].isin(["municipality", "ward", "former_municipality"])]
+    fukuoka[["code", "name", "pop_20160101"]].to_csv(tmp_path / "fukuoka_2016.csv", index=False)
+    config = tmp_path / "run.toml"
+    text = (
+        '[run]\nname = "fukuoka2016"\n\n[area]\nboundaries = "n03-2021-s0010"\nprefectures = ["福岡県"]\n\n'
+        '[[indicators]]\ntable = "fukuoka_2016.csv"\ncolumns = ["pop_20160101"]\nas_of = "2016-01-01"\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    result = geo.run(config, progress=False, output_root=tmp_path / "out")
+    report = result.manifest["reports"]["indicators[0]"]
+    assert report["unmatched_rows"] == [] and report["matched"] == report["areas"]
+    assert [r["to_code"] for r in report["conversion"]["converted"]] == ["40231"]
+    areas = pd.read_csv(result.output_dir / "areas.csv", dtype={"muni_code": str}).set_index("muni_code")
+    assert areas.loc["40231", "pop_20160101"] == int(fukuoka.loc[fukuoka["code"] == "40305", "pop_20160101"].iloc[0])
+    assert areas["pop_20160101"].sum() == fukuoka["pop_20160101"].sum()
+    config.write_text(text.replace("2016-01-01", "1960-01-01"), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"line 11: .*outside the code table's span"):
+        geo.run(config, progress=False, output_root=tmp_path / "out2")
