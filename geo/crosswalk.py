@@ -832,6 +832,7 @@ def _build_output(
                 f"intensive column {name!r} is not {num} / {den} × {scale:g} in the input (median ratio {ratio:.4g}): "
                 f"give the scale, e.g. intensive={{{name!r}: ({num!r}, {den!r}, {scale * ratio:.4g})}}"
             )
+        out[name] = out[name].astype("float64")  # a rate read as integers (20.0 → 20) gets fractions back
         out.loc[merged, name] = recomputed[merged]
         intensive_notes[name] = f"recomputed as {num} / {den} × {scale:g} where rows merged or split (never summed)"
     for name in plain_intensive:
@@ -854,7 +855,9 @@ def _build_output(
         after = float(out[c].astype("float64").sum())
         totals[c] = {"before": before, "after": after, "equal": bool(np.isclose(before, after, rtol=0, atol=1e-6))}
     kept_rows = rows.drop(index=traced + sorted(dropped_index))
+    order = np.concatenate([first, kept_rows.index.to_numpy()])  # rows stay in the input's order
     out = pd.concat([out, kept_rows.iloc[0:0] if kept_rows.empty else kept_rows], ignore_index=True)
+    out = out.iloc[np.argsort(order, kind="stable")]
     out = out[[*rows.columns, *(["muni_name"] if "muni_name" not in rows.columns else [])]]
     # report of converted rows
     start_names = _codes_as_of(start)["muni_name"]

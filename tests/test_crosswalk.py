@@ -382,3 +382,19 @@ def test_run_config_as_of_converts_the_table_before_the_join(shared_data, tmp_pa
     config.write_text(text.replace("2016-01-01", "1960-01-01"), encoding="utf-8")
     with pytest.raises(ValidationError, match=r"line 11: .*outside the code table's span"):
         geo.run(config, progress=False, output_root=tmp_path / "out2")
+
+
+def test_cli_codes_history_and_intensive_option(tmp_path):
+    shown = CliRunner().invoke(cli, ["codes", "history", "22135"])
+    assert shown.exit_code == 0 and "2024-01-01 区の再編: 22135 → 22139" in shown.output
+    assert "浜松市北区 [ward] (浜松市 22130)" in shown.output
+    assert CliRunner().invoke(cli, ["codes", "history", "99999"]).exit_code != 0
+    src = tmp_path / "rates.csv"
+    src.write_text("code,pop,pop65,aging_rate\n22202,600000,120000,20.0\n22217,20000,6000,30.0\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    args = ["codes", "convert", str(src), "--from", "2005-06-30", "--to", "2005-07-01", "-o", str(out)]
+    assert "looks like a rate" in str(CliRunner().invoke(cli, args).exception)
+    result = CliRunner().invoke(cli, [*args, "--intensive", "aging_rate=pop65/pop*100"])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, encoding="utf-8-sig")
+    assert written["aging_rate"].tolist() == [pytest.approx(126_000 / 620_000 * 100)]
