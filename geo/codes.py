@@ -7,7 +7,10 @@ or names (``"府中市"``, which needs its prefecture to be unambiguous); :func:
 into the canonical form or raises :class:`~geo.ValidationError` saying why.
 
 The name table (:func:`muni_table`) is compiled from the N03 boundaries of 2021-01-01
-(``scripts/build_municipality_table.py``).
+(``scripts/build_municipality_table.py``). The dated code table (:func:`code_table`: every code of 1970-04-01 …
+2024-01-01 with the period it was valid, its name, 郡 and designated city) is compiled from the e-Stat 廃置分合
+lists (``scripts/build_code_table.py``); :func:`city_of`, :func:`codes_as_of`, :func:`wards_of` and
+:func:`designated_cities` read it with an ``as_of`` date. Converting tables between dates: :mod:`geo.crosswalk`.
 """
 
 from __future__ import annotations

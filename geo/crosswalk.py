@@ -517,6 +517,12 @@ def _check_codes(codes: pd.Series, row_ids: pd.Series, start: datetime.date) -> 
     valid = _codes_as_of(start)
     known = set(code_table()["muni_code"])
     problems, wrong_date = [], []
+    repeated = codes[codes.notna() & codes.duplicated(keep=False)]
+    if len(repeated):
+        listed = ", ".join(
+            f"{c} (rows {', '.join(map(str, row_ids[g]))})" for c, g in repeated.groupby(repeated).groups.items()
+        )
+        problems.append(f"codes appear more than once: {listed}; keep one row per code before converting")
     for i, code in codes.items():
         if pd.isna(code) or _is_aggregate_code(str(code)):
             continue

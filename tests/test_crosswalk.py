@@ -247,6 +247,8 @@ def test_bad_input_is_refused_with_the_fix():
     assert "40231 was not valid on 2016-01-01 (valid: 那珂川市 2018-10-01" in str(mixed.value)
     with pytest.raises(ValidationError, match=r"all codes fit 2018-10-01 … 2024-01-01: give that as from_date"):
         convert_codes(table(["40231", "13101"]), from_date="2016-01-01", to_date="2021-01-01")
+    with pytest.raises(ValidationError, match=r"more than once: 40305 \(rows 0, 1\)"):
+        convert_codes(table(["40305", "40305"]), from_date="2016-01-01", to_date="2021-01-01")
     with pytest.raises(ValidationError) as split:
         convert_codes(table(["22135"]), from_date="2023-01-01", to_date="2024-01-01")
     message = str(split.value)
