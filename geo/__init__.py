@@ -63,6 +63,14 @@ _EXPORTS: dict[str, str] = {
     "CoverageResult": "geo.hubs",
     "coverage_table": "geo.coverage",
     "coverage_from_cost_matrix": "geo.coverage",
+    "convert_codes": "geo.crosswalk",
+    "ConversionReport": "geo.crosswalk",
+    "infer_code_dates": "geo.crosswalk",
+    "boundary_date": "geo.crosswalk",
+    "area_weights": "geo.crosswalk",
+    "code_table": "geo.codes",
+    "codes_as_of": "geo.codes",
+    "city_of": "geo.codes",
 }
 
 __all__ = ["CRSError", "SourceError", "ValidationError", "__version__", *sorted(_EXPORTS)]

@@ -69,6 +69,7 @@ class IndicatorTable:
     sheet: str = ""
     aggregate_wards: bool = False
     credit: str = ""  # credit line of a user table (pinned sources carry their own)
+    as_of: str = ""  # date of the table's codes (YYYY-MM-DD): converted to the boundaries' date before joining
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,13 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems.append(f"{lines.at(('maps',))}: two maps would get the same name; set name = '...' on each")
     for i, t in enumerate(config.indicators):
         problems += _missing_file(config, t.table, lines.at(("indicators", i, "table")))
+        if t.as_of:
+            from geo.codes import as_date
+
+            try:
+                as_date(t.as_of, what="as_of")
+            except ValidationError as exc:
+                problems.append(f"{lines.at(('indicators', i, 'as_of'))}: {exc}")
     for i, p in enumerate(config.points):
         problems += _missing_file(config, p.path, lines.at(("points", i, "path")))
     out = config.output_dir

@@ -280,7 +280,13 @@ def _join(state: _State) -> None:
             state.reports[f"indicators[{i}].rows_outside_area"] = int((~inside & table[code].notna()).sum())
             table = table[inside | table[code].isna()]
         keep = [code, *(["source_row"] if "source_row" in table.columns else []), *spec.columns]
-        areas, report = join_indicators(areas, table[keep])
+        if spec.as_of:  # codes of another date: convert to the boundaries' date (geo.crosswalk)
+            from geo.crosswalk import boundary_date
+
+            day = boundary_date(state.config.area.boundaries)
+            areas, report = join_indicators(areas, table[keep], as_of=spec.as_of, boundaries_as_of=day)
+        else:
+            areas, report = join_indicators(areas, table[keep])
         state.reports[f"indicators[{i}]"] = report.to_dict()
         log.info("join %s: %s", spec.table, report)
         state.base_columns += [c for c in spec.columns if c not in state.base_columns]
