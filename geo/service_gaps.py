@@ -51,8 +51,9 @@ class ServiceGaps:
     cells : GeoDataFrame
         Every demand row (a copy, same index and CRS) with ``dist_station_m`` / ``dist_bus_m`` (to the nearest
         stop of each mode, any service), and per definition ``d`` and window ``w``: ``served_<d>_<w>`` (bool),
-        ``served_windows_<d>`` (labels joined by ``,``), ``n_served_<d>``; then ``grade`` (A–F), ``grade_class``
-        and ``grade_dist_m`` (the class and distance of the stop giving the grade).
+        ``served_windows_<d>`` (labels joined by ``,``), ``n_served_<d>``; then ``grade`` (A–F, from the grade table's window, 07–19 h),
+        ``grade_class`` and ``grade_dist_m`` (the class and distance of the stop giving it), and ``grade_<w>``
+        for every other window evaluated (the same table applied to that window's mean headway).
     totals : DataFrame
         One row per definition and window: ``definition``, ``window``, ``demand``, ``gap``, ``gap_share``
         (population where a weight column exists, else cells), ``gap_cells``.
@@ -73,6 +74,14 @@ class ServiceGaps:
     grades: GradeTable
     service_dates: dict[str, dict[str, str]]
     info: dict[str, Any] = field(default_factory=dict)
+
+    def grade_windows(self) -> list[str]:
+        """The windows graded: the grade table's own window (column ``grade``) first, then ``grade_<w>``."""
+        return [self.grades.window] + [
+            c[len("grade_") :]
+            for c in self.cells.columns
+            if c.startswith("grade_") and c not in ("grade_class", "grade_dist_m")
+        ]
 
     def windows(self, definition: str) -> list[str]:
         """The window labels evaluated for one definition."""
@@ -175,9 +184,9 @@ def _qualifies(deps: pd.DataFrame, d: GapDefinition) -> np.ndarray:
     return np.column_stack(out) if out else np.zeros((len(deps), 0), dtype=bool)
 
 
-def _stop_class(deps: pd.DataFrame, grades: GradeTable) -> np.ndarray:
-    """Class index per stop (0 best) from departures in the grade window; -1 without service."""
-    (w,) = parse_windows([grades.window])
+def _stop_class(deps: pd.DataFrame, grades: GradeTable, window: str) -> np.ndarray:
+    """Class index per stop (0 best) from the mean headway in ``window``; -1 without service there."""
+    (w,) = parse_windows([window])
     n = deps[f"dep_{w.label}"].to_numpy()
     headway = np.where(n > 0, w.minutes / np.maximum(n, 1), np.inf)
     limits = np.array([c[1] for c in grades.classes])
@@ -341,7 +350,10 @@ def service_gaps(
         out[f"n_served_{d.name}"] = served.sum(axis=1)
         out[f"served_windows_{d.name}"] = [",".join(np.asarray(labels)[r]) for r in served]
 
-    _grade(out, grade_table, per_def_deps, defs, feeds, pc, ps, pdist, station_dist)
+    grade_windows = [grade_table.window] + [lab for lab in all_windows if lab != grade_table.window]
+    for label in grade_windows:
+        suffix = "" if label == grade_table.window else f"_{label}"
+        _grade(out, grade_table, label, suffix, per_def_deps, defs, feeds, pc, ps, pdist, station_dist)
     totals = pd.DataFrame(rows)
     by_area = _by_area(out, defs, w, areas, target) if areas is not None else None
     info = {
@@ -378,6 +390,8 @@ def _nearest(points: np.ndarray, targets: np.ndarray, crs: CRS) -> np.ndarray:
 def _grade(
     out: gpd.GeoDataFrame,
     grades: GradeTable,
+    window: str,
+    suffix: str,
     per_def_deps: dict[str, pd.DataFrame],
     defs: list[GapDefinition],
     feeds: list[Feed],
@@ -386,7 +400,10 @@ def _grade(
     pdist: np.ndarray,
     station_dist: dict[str, np.ndarray],
 ) -> None:
-    """Best grade per cell over every (stop, distance) within the last band; grades on the first definition's day."""
+    """Best grade per cell over every (stop, distance) within the last band, from the departures in ``window``.
+
+    Grades use the first definition's service day. Untimed stations keep their assumed class in every window.
+    """
     letters = sorted({g for row in grades.table.values() for g in row} | {grades.no_service})
     rank = {g: i for i, g in enumerate(letters)}
     names = [c[0] for c in grades.classes]
@@ -410,15 +427,16 @@ def _grade(
                 best[c], best_class[c], best_dist[c] = gg, cc, dd
 
     if feeds and len(pc):
-        cls = _stop_class(per_def_deps[defs[0].name], grades)
+        cls = _stop_class(per_def_deps[defs[0].name], grades, window)
         offer(pc, cls[ps], pdist)
     station_cls = names.index(grades.untimed_station_class)
     for _mode, dist in station_dist.items():
         idx = np.arange(n)
         offer(idx, np.full(n, station_cls), dist)
-    out["grade"] = np.asarray(letters)[best]
-    out["grade_class"] = [names[c] if c >= 0 else "" for c in best_class]
-    out["grade_dist_m"] = best_dist
+    out[f"grade{suffix}"] = np.asarray(letters)[best]
+    if not suffix:
+        out["grade_class"] = [names[c] if c >= 0 else "" for c in best_class]
+        out["grade_dist_m"] = best_dist
 
 
 def _by_area(
