@@ -110,6 +110,7 @@ class GapsSection:
     date: str = ""  # service date YYYY-MM-DD or day type 平日/土曜/日祝; "" = each definition's day type
     windows: list[str] = field(default_factory=list)  # override the definitions' windows, e.g. ["07-09", "19-22"]
     spread_population: str = ""  # demand "grid": an area column (from [[indicators]]) spread over cells by area
+    maps: bool = True  # timetable gaps: draw the grade map and per-window maps (png and html)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ def _check_gaps(config: RunConfig, g: GapsSection, layers: set[str], lines: _Lin
         problems.append(f"{lines.at(('gaps', 'demand'))}: no [[points]] layer named {g.demand!r}{extra}")
     if not timetable:
         for key in ("date", "windows", "spread_population"):
-            if getattr(g, key):
+            if getattr(g, key):  # (maps defaults to true and only matters with definitions)
                 problems.append(f"{lines.at(('gaps', key))}: needs definitions = [...] or gtfs = [...]")
     if g.spread_population and g.demand != "grid":
         problems.append(f"{lines.at(('gaps', 'spread_population'))}: only with demand = 'grid'")

@@ -531,7 +531,7 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
             path = stage / f"{spec.name or spec.column}.{fmt}"
             m.save(path)
             files.append(path)
-    if state.service is not None:
+    if state.service is not None and state.config.gaps is not None and state.config.gaps.maps:
         from geo.maps.service import grade_map, window_panels, window_switcher_html
 
         files.append(grade_map(state.service, stage / "service_grade.png", areas=state.areas))
