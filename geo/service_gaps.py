@@ -9,8 +9,8 @@ Each cell also gets a **service grade** (A best … F none) from the best (stop 
 within reach, in the manner of the Austrian ÖV-Güteklassen (:func:`geo.gap_definitions.read_grade_table`).
 
 Distances are straight lines between cell centres and stops in a metric CRS (the prefecture's plane rectangular
-zone, :func:`geo.crs.metric_crs`). All GTFS stops count as the ``bus`` mode (the feeds here are bus feeds; rail
-GTFS stops would need the ``station`` rule — not yet split by ``route_type``).
+zone, :func:`geo.crs.metric_crs`). A GTFS stop follows the ``station`` distance when a rail trip calls there
+(``route_type`` in :data:`geo.timetable.RAIL_ROUTE_TYPES`), else the ``bus`` distance.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def service_gaps(
     definition : name, path or GapDefinition, or a sequence of them
         See :func:`geo.list_gap_definitions`; all are evaluated side by side.
     feed : Feed, path or sequence, optional
-        GTFS feeds (zip or folder); their stops are the ``bus`` mode with timetables.
+        GTFS feeds (zip or folder); their stops have timetables (rail stops follow the ``station`` distance).
     stops : GeoDataFrame or mapping, optional
         Untimed supply: ``{"station": n02_stations, "bus": stops}``; a bare frame is ``station``. Untimed stops
         count in every window (no timetable to say otherwise).
@@ -264,7 +264,7 @@ def service_gaps(
     untimed = _untimed(stops)
     if not feeds and not untimed:
         raise ValidationError("no supply: give feed= (GTFS) and/or stops= (e.g. {'station': N02 stations})")
-    modes = set(untimed) | ({"bus"} if feeds else set())
+    modes = set(untimed) | {m for f in feeds for m in f.stops["mode"].unique()}
     missing = [f"{d.name}: no walk_m for {m!r}" for d in defs for m in sorted(modes) if m not in d.walk_m]
     if missing:
         raise ValidationError(missing)
@@ -309,7 +309,9 @@ def service_gaps(
         pairs = tree.query(centres, predicate="dwithin", distance=reach)
         pc, ps = pairs
         pdist = shapely.distance(centres[pc], stop_xy[ps])
-        out["dist_bus_m"] = _nearest(centres, stop_xy, target)
+        mode = stop_frame["mode"].to_numpy()
+        for m in sorted(set(mode)):
+            out[f"dist_{m}_m"] = _nearest(centres, stop_xy[mode == m], target)
     else:
         pc = ps = np.zeros(0, dtype=np.int64)
         pdist = np.zeros(0)
@@ -330,7 +332,10 @@ def service_gaps(
         if feeds:
             deps = per_def_deps[d.name]
             qual = _qualifies(deps, d)
-            near = pdist <= d.walk_m["bus"]
+            limit = np.where(
+                deps["mode"].to_numpy() == "station", d.walk_m.get("station", 0.0), d.walk_m.get("bus", 0.0)
+            )
+            near = pdist <= limit[ps]
             for j in range(len(labels)):
                 hit = near & qual[ps, j]
                 served[:, j] |= np.bincount(pc[hit], minlength=n) > 0

@@ -116,7 +116,8 @@ class Feed:
         The library's feed object (all standard tables, typed by gtfs-kit).
     stops : DataFrame
         Boarding stops after folding (one row each): ``stop_id``, ``stop_name``, ``stop_lat``, ``stop_lon``
-        (WGS84 degrees), ``n_platforms`` (children folded in, 0 for a plain stop).
+        (WGS84 degrees), ``n_platforms`` (children folded in, 0 for a plain stop), ``mode`` (``"station"``
+        when a rail trip calls there, see :data:`RAIL_ROUTE_TYPES`, else ``"bus"``).
     extras : dict of DataFrame
         GTFS-JP tables present in the feed (``agency_jp``, ``office_jp``), as strings.
     service_range : tuple of date
@@ -410,6 +411,7 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
     ev_trip, ev_raw, ev_sec, ev_board = _expand_frequencies(
         gfeed, trip_code, st_trip, st_raw, seconds, board, st["stop_sequence"].to_numpy(dtype=float)
     )
+    stops["mode"] = _stop_modes(gfeed, trips, st_trip, raw_to_board[st_raw], len(stops))
 
     # --- services
     service_ids = tuple(pd.unique(trips["service_id"].astype(str)))
@@ -438,6 +440,26 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
         "feed %s: %d boarding stops, %d trips, %d departure events", path.name, len(stops), len(trips), len(ev_sec)
     )
     return feed
+
+
+RAIL_ROUTE_TYPES = frozenset({0, 1, 2, 5, 7, 12, *range(100, 200), *range(400, 500), 900})
+"""GTFS ``route_type`` values of rail (tram, metro, rail, cable tram, funicular, monorail; extended rail/urban
+rail/tram): their stops follow a definition's ``station`` distance, all others its ``bus`` distance."""
+
+
+def _stop_modes(gfeed: object, trips: pd.DataFrame, st_trip: np.ndarray, st_stop: np.ndarray, n: int) -> np.ndarray:
+    """``"station"`` for boarding stops any rail trip calls at, else ``"bus"``."""
+    routes = getattr(gfeed, "routes", None)
+    rail = np.zeros(n, dtype=bool)
+    if routes is None or "route_type" not in routes.columns or "route_id" not in trips.columns:
+        return np.where(rail, "station", "bus")
+    kind = pd.to_numeric(routes["route_type"], errors="coerce")
+    rail_routes = set(routes.loc[kind.isin(RAIL_ROUTE_TYPES), "route_id"].astype(str))
+    if rail_routes:
+        trip_rail = trips["route_id"].astype(str).isin(rail_routes).to_numpy()
+        hit = trip_rail[st_trip] & (st_stop >= 0)
+        rail[st_stop[hit]] = True
+    return np.where(rail, "station", "bus")
 
 
 def _interpolate(seconds: np.ndarray, trip: np.ndarray, seq: np.ndarray, path: Path) -> np.ndarray:
@@ -707,7 +729,7 @@ def stop_departures(
     -------
     DataFrame
         One row per boarding stop (stations fold their platforms), in :attr:`Feed.stops` order: ``stop_id``,
-        ``stop_name``, ``stop_lat``, ``stop_lon``, ``service_date``, ``day_type``, ``dep_day`` (the whole service
+        ``stop_name``, ``stop_lat``, ``stop_lon``, ``mode`` (station/bus), ``service_date``, ``day_type``, ``dep_day`` (the whole service
         day), and per window ``dep_<label>`` (int) and ``headway_<label>`` (mean headway in minutes = window
         length / departures; NaN without departures), then ``first_departure`` / ``last_departure``
         (``HH:MM:SS``, hours may pass 24; None without service).
@@ -732,7 +754,7 @@ def stop_departures(
     stop = feed._event_stop[mask]
     secs = feed._event_seconds[mask]
     n = len(feed.stops)
-    out = feed.stops[["stop_id", "stop_name", "stop_lat", "stop_lon"]].copy()
+    out = feed.stops[["stop_id", "stop_name", "stop_lat", "stop_lon", "mode"]].copy()
     out["service_date"] = day
     out["day_type"] = day_type_of(day)
     out["dep_day"] = np.bincount(stop, minlength=n).astype(np.int64)

@@ -98,29 +98,45 @@ def test_frequency_definition_keeps_only_frequent_stops(nakatsugawa):
         assert np.array_equal(result.cells[f"served_frequency-30_{window}"].to_numpy(), near_station)
 
 
-def test_grades_follow_the_table(tmp_path):
-    """One stop with departures every 30 min in 07-19 (class III): B ≤300 m, C ≤500, D ≤750, E ≤1,000, then F."""
+def _half_hourly_feed(folder: Path, *, route_type: int = 3) -> Path:
+    """One stop S at (137.0, 35.0) with a departure every 30 min from 07:00 to 18:30 on 2020-11-10."""
     times = [f"{7 + i // 2:02d}:{30 * (i % 2):02d}:00" for i in range(24)]
-    folder = tmp_path / "feed"
     folder.mkdir()
     (folder / "stops.txt").write_text("stop_id,stop_name,stop_lat,stop_lon\nS,停,35.0,137.0\nT,終点,35.5,137.5\n")
     (folder / "trips.txt").write_text("route_id,service_id,trip_id\n" + "".join(f"R,D,t{i}\n" for i in range(24)))
-    (folder / "routes.txt").write_text("route_id,route_type\nR,3\n")
+    (folder / "routes.txt").write_text(f"route_id,route_type\nR,{route_type}\n")
     (folder / "calendar_dates.txt").write_text("service_id,date,exception_type\nD,20201110,1\n")
     rows = "".join(f"t{i},{t},{t},S,1\nt{i},23:00:00,23:00:00,T,2\n" for i, t in enumerate(times))
     (folder / "stop_times.txt").write_text("trip_id,arrival_time,departure_time,stop_id,stop_sequence\n" + rows)
-    # demand points due north of the stop at known distances (metres along the meridian, 1° ≈ 110,950 m here)
-    metres = np.array([200.0, 450.0, 700.0, 950.0, 1200.0])
+    return folder
+
+
+def _north_of_stop(metres: np.ndarray) -> gpd.GeoDataFrame:
     to_ll = Transformer.from_crs(6675, 4326, always_xy=True)
     x0, y0 = Transformer.from_crs(4326, 6675, always_xy=True).transform(137.0, 35.0)
-    lon, lat = to_ll.transform(np.full(5, x0), y0 + metres)
-    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326).to_crs(6668)
+    lon, lat = to_ll.transform(np.full(len(metres), x0), y0 + metres)
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326).to_crs(6668)
+
+
+def test_grades_follow_the_table(tmp_path):
+    """One stop with departures every 30 min in 07-19 (class III): B ≤300 m, C ≤500, D ≤750, E ≤1,000, then F."""
+    folder = _half_hourly_feed(tmp_path / "feed")
+    # demand points due north of the stop at known distances (metres along the meridian, 1° ≈ 110,950 m here)
+    demand = _north_of_stop(np.array([200.0, 450.0, 700.0, 950.0, 1200.0]))
     result = service_gaps(demand, definition="handbook-urban", feed=folder, date="2020-11-10", crs=6675)
     assert result.cells["grade_class"].tolist()[:4] == ["III"] * 4
     assert result.cells["grade"].tolist() == ["B", "C", "D", "E", "F"]
     assert result.cells["served_handbook-urban_07-09"].tolist() == [True, False, False, False, False]
     table = read_grade_table()
     assert table.table["III"] == ("B", "C", "D", "E")
+
+
+@pytest.mark.parametrize(("route_type", "served"), [(2, [True, True, False]), (3, [True, False, False])])
+def test_rail_stops_in_gtfs_follow_the_station_distance(tmp_path, route_type, served):
+    folder = _half_hourly_feed(tmp_path / "feed", route_type=route_type)
+    demand = _north_of_stop(np.array([250.0, 700.0, 900.0]))
+    result = service_gaps(demand, definition="plateau-toshi-kozo", feed=folder, date="2020-11-10", crs=6675)
+    assert result.cells["served_plateau-toshi-kozo_07-09"].tolist() == served  # station 800 m, bus 300 m
 
 
 def test_definitions_are_data_with_sources(tmp_path):
