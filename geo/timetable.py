@@ -391,7 +391,7 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
             f"({list(trip_ids[without][:5])}); remove them or add their stop_times"
         )
     dep, bad_dep = _seconds(st["departure_time"]) if "departure_time" in st.columns else (None, None)
-    arr, bad_arr = _seconds(st["arrival_time"]) if "arrival_time" in st.columns else (None, None)
+    arr, bad_arr = _arrival_seconds(st, dep, bad_dep) if "arrival_time" in st.columns else (None, None)
     for column, bad in (("departure_time", bad_dep), ("arrival_time", bad_arr)):
         if bad is not None and bad.any():
             sample = st[column].astype("string").to_numpy()[bad][:3].tolist()
@@ -460,6 +460,21 @@ def _stop_modes(gfeed: object, trips: pd.DataFrame, st_trip: np.ndarray, st_stop
         hit = trip_rail[st_trip] & (st_stop >= 0)
         rail[st_stop[hit]] = True
     return np.where(rail, "station", "bus")
+
+
+def _arrival_seconds(
+    st: pd.DataFrame, dep: np.ndarray | None, bad_dep: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival seconds, parsing only the cells that differ from the departure (usually none: half the work)."""
+    if dep is None or bad_dep is None:
+        return _seconds(st["arrival_time"])
+    same = (st["arrival_time"] == st["departure_time"]).fillna(False).to_numpy(dtype=bool)
+    arr = dep.copy()
+    bad = bad_dep.copy()
+    rows = np.flatnonzero(~same)
+    if rows.size:
+        arr[rows], bad[rows] = _seconds(st["arrival_time"].iloc[rows])
+    return arr, bad
 
 
 def _interpolate(seconds: np.ndarray, trip: np.ndarray, seq: np.ndarray, path: Path) -> np.ndarray:
