@@ -251,7 +251,8 @@ def read_feed(path: str | Path) -> Feed:
     ----------
     path : str or Path
         A ``.zip`` or a folder holding ``stops.txt``, ``trips.txt``, ``stop_times.txt`` and at least one of
-        ``calendar.txt`` / ``calendar_dates.txt`` (a feed with calendar_dates only is valid).
+        ``calendar.txt`` / ``calendar_dates.txt`` (a feed with calendar_dates only is valid), or a pinned
+        source name (``gtfs-nakatsugawa``).
 
     Returns
     -------
@@ -273,9 +274,12 @@ def read_feed(path: str | Path) -> Feed:
     """
     import gtfs_kit
 
-    path = Path(path)
-    if not path.exists():
-        raise ValidationError(f"GTFS feed {path} does not exist: give a .zip file or a folder of .txt tables")
+    from geo._inputs import local_file
+
+    try:
+        path = local_file(path, what="GTFS feed")
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{exc}: give a .zip file, a folder of .txt tables or a pinned source name") from None
     try:
         members = _member_names(path)
     except zipfile.BadZipFile as exc:
