@@ -87,6 +87,8 @@ def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(na
     page = window_switcher_html(result, "handbook-rural", tmp_path / "w.html", areas=areas).read_text()
     assert "L.control.layers" in page and "19-22 時" in page and "07-09 時" in page
     assert "<script src" not in page and "<link" not in page  # Leaflet inlined: works offline
+    again = window_switcher_html(result, "handbook-rural", tmp_path / "w2.html", areas=areas).read_text()
+    assert again == page  # reproducible byte for byte (no random element ids)
 
 
 def test_frequency_definition_keeps_only_frequent_stops(nakatsugawa):
