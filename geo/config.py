@@ -100,14 +100,21 @@ class PointLayer:
 @dataclass(frozen=True)
 class Supply:
     layer: str
-    walk_m: float
+    walk_m: float = 0.0  # required without definitions; with definitions the distance comes from each definition
 
 
 @dataclass(frozen=True)
 class GapsSection:
-    demand: str
-    supply: list[Supply]
+    demand: str  # a [[points]] layer, or "grid": the 1 km mesh cells covering the area (timetable gaps only)
+    supply: list[Supply] = field(default_factory=list)
     weight: str = "pop_2020"
+    # timetable gaps (geo.service_gaps): any of these switches the step to usable service by time window
+    definitions: list[str] = field(default_factory=list)  # names (geo.list_gap_definitions()) or .toml paths
+    gtfs: list[str] = field(default_factory=list)  # feeds: paths or pinned sources (gtfs-nakatsugawa)
+    date: str = ""  # service date YYYY-MM-DD or day type 平日/土曜/日祝; "" = each definition's day type
+    windows: list[str] = field(default_factory=list)  # override the definitions' windows, e.g. ["07-09", "19-22"]
+    spread_population: str = ""  # demand "grid": an area column (from [[indicators]]) spread over cells by area
+    maps: bool = True  # timetable gaps: draw the grade map and per-window maps (png and html)
 
 
 @dataclass(frozen=True)
@@ -302,13 +309,7 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
     if len(layers) != len(config.points):
         problems.append(f"{lines.at(('points',))}: two [[points]] layers share a name")
     if config.gaps:
-        for i, s in enumerate(config.gaps.supply):
-            if s.layer not in layers:
-                problems.append(f"{lines.at(('gaps', 'supply', i, 'layer'))}: no [[points]] layer named {s.layer!r}")
-            if s.walk_m <= 0:
-                problems.append(f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: walking distance must be > 0 m")
-        if config.gaps.demand not in layers:
-            problems.append(f"{lines.at(('gaps', 'demand'))}: no [[points]] layer named {config.gaps.demand!r}")
+        problems += _check_gaps(config, config.gaps, layers, lines)
     if config.hubs:
         h = config.hubs
         if h.candidates not in layers:
@@ -353,6 +354,55 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems.append(f"{lines.at(('run', 'output_dir'))}: {blocking} is a file, so {out} cannot be a folder")
     if not re.fullmatch(r"[\w.-]+", config.run.name):
         problems.append(f"{lines.at(('run', 'name'))}: use letters, digits, '-', '_' or '.' (it names a folder)")
+    return problems
+
+
+def _check_gaps(config: RunConfig, g: GapsSection, layers: set[str], lines: _LineFinder) -> list[str]:
+    problems = []
+    timetable = bool(g.definitions or g.gtfs)
+    kinds = {p.name: p.kind for p in config.points}
+    for i, s in enumerate(g.supply):
+        if s.layer not in layers:
+            problems.append(f"{lines.at(('gaps', 'supply', i, 'layer'))}: no [[points]] layer named {s.layer!r}")
+        elif timetable and kinds[s.layer] not in ("station", "bus"):
+            problems.append(
+                f"{lines.at(('gaps', 'supply', i, 'layer'))}: with definitions a supply layer needs kind "
+                f"'station' or 'bus' (its walking distance comes from each definition); {s.layer!r} is {kinds[s.layer]!r}"
+            )
+        if timetable and s.walk_m:
+            problems.append(
+                f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: with definitions the walking distance comes from each "
+                "definition's [walk_m]; remove walk_m here"
+            )
+        if not timetable and s.walk_m <= 0:
+            problems.append(f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: walking distance must be > 0 m")
+    if not g.supply and not g.gtfs:
+        problems.append(f"{lines.at(('gaps',))}: give supply = [...] and/or gtfs = [...]")
+    if g.demand not in layers and not (timetable and g.demand == "grid"):
+        extra = " or 'grid' (with definitions/gtfs)" if not timetable else " or 'grid'"
+        problems.append(f"{lines.at(('gaps', 'demand'))}: no [[points]] layer named {g.demand!r}{extra}")
+    if not timetable:
+        for key in ("date", "windows", "spread_population"):
+            if getattr(g, key):  # (maps defaults to true and only matters with definitions)
+                problems.append(f"{lines.at(('gaps', key))}: needs definitions = [...] or gtfs = [...]")
+    if g.spread_population and g.demand != "grid":
+        problems.append(f"{lines.at(('gaps', 'spread_population'))}: only with demand = 'grid'")
+    for i, feed in enumerate(g.gtfs):
+        problems += _missing_file(config, feed, lines.at(("gaps", "gtfs", i)))
+    if timetable:
+        from geo.gap_definitions import read_gap_definition
+        from geo.timetable import parse_windows
+
+        for name in g.definitions:
+            path = Path(name) if Path(name).is_absolute() else config.base_dir / name
+            try:
+                read_gap_definition(path if path.suffix == ".toml" else name)
+            except ValidationError as exc:
+                problems.append(f"{lines.at(('gaps', 'definitions'))}: {exc}")
+        try:
+            parse_windows(g.windows or None)
+        except ValidationError as exc:
+            problems.append(f"{lines.at(('gaps', 'windows'))}: {exc}")
     return problems
 
 
