@@ -481,7 +481,9 @@ def classify(
     if n_unique == 1:
         notes.append("all values are equal: one class")
         lower = float(y[0])
-        return _finish("single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes, midpoint)
+        return _finish(
+            "single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes, midpoint
+        )
     if k > n_unique:
         notes.append(f"k={k} lowered to {n_unique}: only {n_unique} distinct values")
         k = n_unique
