@@ -408,12 +408,19 @@ class _Sheet:
                     self._draw_polygons(
                         ax, rows.geometry.values, ring_st or st, outline=layer.kind == "outline", z=z + 0.1 * j
                     )
-                if layer.label_column:
-                    self._labels(ax, data, layer.label_column, _label_style(), z=_LABEL_Z, priority=1e11)
+                if layer.label_column and not self._repeats_area_labels(data[layer.label_column]):
+                    first = 2e11 if layer.role == "grouping_outline" else 1e11  # overlapping groupings: name them
+                    self._labels(ax, data, layer.label_column, _label_style(), z=_LABEL_Z, priority=first)
             elif layer.kind == "labels" and layer.label_column:
                 lst = st if isinstance(st, LabelStyle) else _label_style()
                 self._labels(ax, data, layer.label_column, lst, z=_LABEL_Z)
         return np.concatenate(xy)
+
+    def _repeats_area_labels(self, texts: pd.Series) -> bool:
+        """Whether a layer's labels only repeat the area names already drawn (regions over a regions map)."""
+        if not self.spec.show_area_labels:
+            return False
+        return set(texts.astype(str)) <= set(area_label_texts(self.spec))
 
     def _draw_polygons(self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float) -> None:
         from matplotlib.collections import PathCollection
@@ -517,7 +524,9 @@ class _Sheet:
             bb = ann.get_window_extent(r)
             w, h = bb.width, bb.height
             dx0, dy0 = ann.xyann
-            for dx, dy in ((0, 0), (0, h), (0, -h), (0.6 * w, 0), (-0.6 * w, 0), (0.5 * w, h), (-0.5 * w, -h)):
+            moves = [(0, 0), (0, h), (0, -h), (0.6 * w, 0), (-0.6 * w, 0), (0.5 * w, h), (-0.5 * w, -h)]
+            moves += [(0, 2 * h), (0, -2 * h), (0.5 * w, -h), (-0.5 * w, h)]
+            for dx, dy in moves:
                 box = (bb.x0 + dx - pad, bb.y0 + dy - pad, bb.x1 + dx + pad, bb.y1 + dy + pad)
                 inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
                 if inside and not any(_hit(box, o) for o in (*kept, *blocked)):
@@ -544,7 +553,9 @@ class _Sheet:
         minx, miny, maxx, maxy = shapely.total_bounds(group.parts)
         box = shapely.box(minx - 0.2, miny - 0.2, maxx + 0.2, maxy + 0.2)  # about 20 km around, EPSG:6668
         for layer in self.spec.layers:
-            if layer.show and len(layer.data) and shapely.intersects(layer.data.geometry.values, box).any():
+            if layer.kind == "outline" or not layer.show or not len(layer.data):
+                continue  # outlines of regions built from the areas themselves show nothing new there
+            if shapely.intersects(layer.data.geometry.values, box).any():
                 return True
         return False
 
