@@ -165,10 +165,13 @@ class MapSpec:
     notes: tuple[str, ...] = ()
     column_titles: Mapping[str, str] | None = None
 
+    def column_label(self) -> str:
+        """Name of the mapped value: the legend title, else the column's title, else the column name."""
+        return str(self.legend_title or (self.column_titles or {}).get(self.column) or self.column)
+
     def heading(self) -> str:
-        """Legend heading: the legend title, else the column's title, else the column name; unit appended."""
-        base = self.legend_title or (self.column_titles or {}).get(self.column) or self.column
-        return f"{base}（{self.unit}）" if self.unit else str(base)
+        """Legend heading: :meth:`column_label` with the unit, e.g. 「交通空白人口の割合（%）」."""
+        return f"{self.column_label()}（{self.unit}）" if self.unit else self.column_label()
 
     def names(self) -> pd.Series:
         """Display name of each area (the label column, or 都道府県名 + 市区町村名)."""

@@ -709,7 +709,7 @@ class _Sheet:
 
     def _texts(self, top: float, bottom: float) -> None:
         spec, s = self.spec, self.s
-        title = spec.title or spec.legend_title or spec.column
+        title = spec.title or spec.column_label()
         mt = self.margins[2]
         self.figure.text(
             0.5,
