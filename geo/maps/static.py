@@ -406,7 +406,11 @@ class _Sheet:
                 rings = ring_groups(replace(layer, data=data))
                 for j, (_, rows, ring_st) in reversed(list(enumerate(rings))):  # widest first, inner on top
                     self._draw_polygons(
-                        ax, rows.geometry.values, ring_st or st, outline=layer.kind == "outline", z=z + 0.1 * j
+                        ax,
+                        rows.geometry.values,
+                        ring_st or st,
+                        outline=layer.kind == "outline",
+                        z=z + 0.1 * (len(rings) - j),
                     )
                 if layer.label_column and not self._repeats_area_labels(data[layer.label_column]):
                     first = 2e11 if layer.role == "grouping_outline" else 1e11  # overlapping groupings: name them
