@@ -75,7 +75,7 @@ def test_page_and_margins_options(yamanashi, tmp_path) -> None:
     fig = static.build_figure(m.spec, page="A3", margins_mm=(20, 10, 15, 15))
     x0 = fig.axes[0].get_position().x0 * fig.get_figwidth() * 25.4
     assert x0 == pytest.approx(20, abs=0.5)  # the map starts at the left margin
-    with pytest.raises(geo.ValidationError, match="(?s)page='B5'.*orientation='sideways'"):
+    with pytest.raises(geo.ValidationError, match=r"(?s)page='B5'.*orientation='sideways'"):
         m.save(tmp_path / "x.pdf", page="B5", orientation="sideways")
     assert not (tmp_path / "x.pdf").exists()
 
