@@ -263,7 +263,7 @@ def _legend_html(spec: MapSpec) -> str:
     notes = "".join(f'<div class="geo-legend-note">注：{e(n)}</div>' for n in spec.notes)
     return (
         f'<div id="geo-legend" class="geo-legend" aria-label="凡例"><div class="geo-legend-title">{head}</div>'
-        f'<div class="geo-legend-sub">{e(c.title_ja)}（件数）</div><ul>{"".join(rows)}</ul>{notes}</div>'
+        f'<div class="geo-legend-sub">{e(c.legend_subtitle)}</div><ul>{"".join(rows)}</ul>{notes}</div>'
     )
 
 

@@ -646,7 +646,7 @@ class _Sheet:
                 handles.append(self._legend_handle(layer, ring_st or layer.resolved_style()))
                 labels.append(text)
         head = spec.heading()
-        title = f"{head}\n{c.title_ja}（件数）"
+        title = f"{head}\n{c.legend_subtitle}"
         legend = self.ax.legend(
             handles,
             labels,

@@ -311,6 +311,12 @@ class Classes:
         """Legend subtitle naming the scheme, e.g. ``"分位数・5階級"``."""
         return f"{SCHEME_NAMES_JA.get(self.scheme, self.scheme)}・{self.k}階級"
 
+    @property
+    def legend_subtitle(self) -> str:
+        """「分位数・5階級（件数）」, naming the classes the legend leaves out for having no member."""
+        empty = sum(1 for n in self.counts if n == 0)
+        return f"{self.title_ja}（件数" + (f"、0件の{empty}階級は省略）" if empty else "）")
+
     def class_of(self, values: Any) -> np.ndarray:
         """Class index of each value (0..k-1), ``-1`` for NaN/None (no data)."""
         v = _as_float(values, what="values")
