@@ -468,8 +468,12 @@ def test_one_prefecture_map_opens_on_its_main_body(browser, municipalities, tmp_
 
 
 def _rects(browser: Browser, selectors: list[str]) -> dict[str, list[float]]:
-    js = "(" + json.dumps(selectors) + """).reduce((o, s) => { const e = document.querySelector(s);
+    js = (
+        "("
+        + json.dumps(selectors)
+        + """).reduce((o, s) => { const e = document.querySelector(s);
         if (e) { const r = e.getBoundingClientRect(); o[s] = [r.left, r.top, r.right, r.bottom]; } return o; }, {})"""
+    )
     return browser.evaluate(js)
 
 
@@ -542,4 +546,8 @@ def test_three_groupings_outlined_in_html(browser, designated_cities, tmp_path):
     )
     assert len(strokes) == 10 and len(set(strokes)) == 3  # 8 + 関西広域連合 + 九州地域戦略会議, three styles
     legend = browser.evaluate("document.getElementById('geo-legend').innerText")
-    assert "関西広域連合" in legend and "九州地域戦略会議" in legend and "北海道・沖縄県は広域地方計画区域に含まれない" in legend
+    assert (
+        "関西広域連合" in legend
+        and "九州地域戦略会議" in legend
+        and "北海道・沖縄県は広域地方計画区域に含まれない" in legend
+    )
