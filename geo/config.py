@@ -149,6 +149,9 @@ class MapSpec:
     layers: list[str] = field(default_factory=list)
     level: Literal["", "municipality", "designated_city", "prefecture", "region"] = ""
     formats: list[Literal["html", "png", "svg", "pdf"]] = field(default_factory=lambda: ["html", "png"])
+    page: Literal["", "A4", "A3"] = ""  # print sheet of the static formats; "" = 1500×1500 px
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    margins_mm: float = 10.0  # white margin around a page (static formats with a page)
 
 
 @dataclass(frozen=True)

@@ -546,6 +546,7 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
             unit=spec.unit or _derived_unit(state, spec.column), palette=spec.palette,
             attribution=_layer_credits(state, ["regions" if spec.level == "region" else "areas", *spec.layers]),
             legend_title=spec.legend or None,
+            **({"page": spec.page, "orientation": spec.orientation, "margins_mm": spec.margins_mm} if spec.page else {}),
         )  # fmt: skip
         for fmt in spec.formats:
             path = stage / f"{spec.name or spec.column}.{fmt}"
@@ -574,7 +575,10 @@ def _map_layers(state: _State, name: str) -> list[Any]:
         return [layer_for("labels", state.areas)]
     chosen = state.layers.get("chosen_hubs")
     if name == "hubs" and chosen is not None:
-        return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）")]
+        from geo.hubs import NAME_COLUMNS
+
+        label = next((c for c in NAME_COLUMNS if c in chosen.columns), None)  # the chosen sites are named
+        return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）", label_column=label)]
     if name == "buffers" and chosen is not None:
         return [replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")]
     data = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 import types
@@ -237,6 +238,8 @@ def test_designated_city_level_and_tiles_option(browser, designated_cities, tmp_
     assert all("cyberjapandata.gsi.go.jp" in u for u in page.external_requests)
     assert page.console_errors  # failed tile loads are reported
     assert browser.evaluate("document.querySelectorAll('path.geo-area').length") == len(areas)
+    assert "地理院タイル" in browser.evaluate("document.querySelector('.leaflet-control-attribution').innerText")
+    assert "背景：地理院タイル" in browser.evaluate("document.querySelector('.leaflet-control-layers').innerText")
 
 
 def test_bad_input_is_refused(national):
@@ -462,3 +465,89 @@ def test_one_prefecture_map_opens_on_its_main_body(browser, municipalities, tmp_
         " return [c.lat, c.lng]; })()"
     )
     assert abs(centre[0] - 33.11) < 0.01 and abs(centre[1] - 139.79) < 0.01  # 八丈島
+
+
+def _rects(browser: Browser, selectors: list[str]) -> dict[str, list[float]]:
+    js = (
+        "("
+        + json.dumps(selectors)
+        + """).reduce((o, s) => { const e = document.querySelector(s);
+        if (e) { const r = e.getBoundingClientRect(); o[s] = [r.left, r.top, r.right, r.bottom]; } return o; }, {})"""
+    )
+    return browser.evaluate(js)
+
+
+def _apart(a: list[float], b: list[float]) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def test_controls_free_titles_and_hub_names_beside_markers(browser, municipalities, tmp_path):
+    areas = municipalities[municipalities["pref_code"] == "19"].copy()
+    areas["gap_share"] = np.linspace(10, 90, len(areas))
+    hubs = gpd.GeoDataFrame(
+        {"name": ["甲府駅", "大月駅"]}, geometry=gpd.points_from_xy([138.5688, 138.9406], [35.6666, 35.6108]), crs=6668
+    )
+    credits = [ATTRIBUTION_N03, "独立行政法人統計センター SSDSE（教育用標準データセット）を加工して作成",
+               "出典：国土数値情報（鉄道データ）（国土交通省）を加工して作成", "出典：政府統計の総合窓口(e-Stat)"]  # fmt: skip
+    m = geo.choropleth(
+        areas, "gap_share", unit="%", column_titles={"gap_share": "交通空白人口の割合"}, attribution=credits,
+        layers=[hub_buffers_layer(geo.buffer_hubs(hubs, [1000, 5000])), hubs_layer(hubs, label_column="name")],
+    )  # fmt: skip
+    path = tmp_path / "yamanashi.html"
+    m.save(path)
+    _open_clean(browser, path)
+    legend = browser.evaluate("document.getElementById('geo-legend').innerText")
+    assert legend.startswith("交通空白人口の割合（%）") and "gap_share" not in legend
+    assert "拠点の圏域 1 km" in legend and "拠点の圏域 5 km" in legend
+    # credits (four long lines) never cover the scale bar, the legend, the layer switcher or the zoom buttons
+    boxes = _rects(browser, [".leaflet-control-attribution", ".leaflet-control-scale", "#geo-legend",
+                             ".leaflet-control-layers", ".leaflet-control-zoom"])  # fmt: skip
+    assert len(boxes) == 5
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert _apart(boxes[a], boxes[b]), f"{a} overlaps {b}"
+    # each hub's name sits beside its marker, not on it
+    pairs = browser.evaluate("""(() => {
+        const marks = Array.from(document.querySelectorAll('.geo-mk')).map(e => e.getBoundingClientRect());
+        const labs = Array.from(document.querySelectorAll('.geo-label span')).filter(e => e.textContent.endsWith('駅'))
+            .map(e => e.getBoundingClientRect());
+        return [marks.map(r => [r.left, r.top, r.right, r.bottom]), labs.map(r => [r.left, r.top, r.right, r.bottom])];
+    })()""")
+    marks, labels = pairs
+    assert len(marks) == 2 and len(labels) == 2
+    assert all(_apart(mk, lab) for mk in marks for lab in labels)
+    # the two radii are drawn in two styles
+    strokes = browser.evaluate(
+        "new Set(Array.from(document.querySelectorAll('path.geo-polygons')).map(p => p.getAttribute('stroke'))).size"
+    )
+    assert strokes == 2
+
+
+def test_three_groupings_outlined_in_html(browser, designated_cities, tmp_path):
+    import pandas as pd
+
+    from geo.maps.groupings import OverlapWarning
+
+    areas = designated_cities.assign(v=np.arange(len(designated_cities)) % 9 - 4.0)
+    frames = [
+        geo.dissolve_regions(areas, geo.read_regions(p), sum_columns=["v"], missing="skip").assign(grouping=p)
+        for p in ("kouiki-chihou-keikaku", "kansai-kouiki-rengo", "kyushu-chiiki-senryaku-kaigi")
+    ]
+    regions = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    with pytest.warns(OverlapWarning):
+        m = geo.choropleth(regions, "v", layers=[geo.maps.layer_for("regions", regions)], unit="%")
+    path = tmp_path / "groupings.html"
+    m.save(path)
+    _open_clean(browser, path)
+    assert browser.evaluate("document.querySelectorAll('path.geo-area').length") == 8
+    strokes = browser.evaluate(
+        "Array.from(document.querySelectorAll('path.geo-outline')).map(p => p.getAttribute('stroke'))"
+    )
+    assert len(strokes) == 10 and len(set(strokes)) == 3  # 8 + 関西広域連合 + 九州地域戦略会議, three styles
+    legend = browser.evaluate("document.getElementById('geo-legend').innerText")
+    assert (
+        "関西広域連合" in legend
+        and "九州地域戦略会議" in legend
+        and "北海道・沖縄県は広域地方計画区域に含まれない" in legend
+    )

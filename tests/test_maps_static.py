@@ -241,12 +241,17 @@ def test_national_map_puts_okinawa_and_ogasawara_in_insets(national, municipalit
     assert inside(main, 147.9, 45.0)  # 択捉島 (北方領土の村 01695–01700 belong to Hokkaido)
     names = [t.get_text() for ax in insets for t in ax.texts]
     assert any("沖縄県" in n for n in names) and any("小笠原村" in n for n in names)
-    # every remote part is drawn in exactly one inset, with the colour of its municipality
+    # every remote part is drawn in exactly one inset, with the colour of its municipality, except 南鳥島
+    # (1.5 km², no layer on it): no empty box for it, a note instead
     geoms = national.spec.areas.geometry.values
     main_parts, _, groups = remote_groups(geoms)
     n_remote = sum(len(g.parts) for g in groups)
     n_inset_paths = sum(len(ax.collections[-1].get_paths()) for ax in insets)
-    assert n_inset_paths == n_remote
+    tiny = [g for g in groups if area_km2(gpd.GeoSeries(g.parts, crs=6668)).sum() < static.MIN_INSET_LAND_KM2]
+    assert [static.island_group_name(g.parts) for g in tiny] == ["南鳥島"]
+    assert n_inset_paths == n_remote - sum(len(g.parts) for g in tiny)
+    assert not any("南鳥島" in n for n in names)
+    assert any("南鳥島" in t and "は陸地が小さく挿入図を省略" in t for t in _texts(fig))
     okinawa = national.spec.areas["pref_code"] == "47"
     assert set(national.spec.classes.color_of(national.spec.values()[okinawa.to_numpy()])) <= {
         to_hex(c) for ax in insets for c in ax.collections[-1].get_facecolors()
@@ -323,9 +328,10 @@ def test_tokyo_map_shows_the_mainland_large_with_island_insets(tokyo) -> None:
     # the frame is about the mainland's 90 km (it was 600 km with the 伊豆諸島 in it)
     assert (x1 - x0) < 130_000 and (y1 - y0) < 130_000
     titles = [ax.texts[-1].get_text() for ax in insets]
-    assert len(titles) == len(set(titles)) == 3  # distinct: no second 「東京都小笠原村」
-    assert [t.split("（")[0] for t in titles] == ["伊豆諸島", "小笠原諸島", "南鳥島"]
-    assert "小笠原村" in titles[1] and "小笠原村" in titles[2]
+    assert len(titles) == len(set(titles)) == 2  # 南鳥島 (1.5 km², nothing on it): noted, no empty inset
+    assert [t.split("（")[0] for t in titles] == ["伊豆諸島", "小笠原諸島"]
+    assert "小笠原村" in titles[1]
+    assert any(t.startswith("注：南鳥島（東京都小笠原村）は陸地が小さく") for t in _texts(fig))
     izu_labels = {t.get_text() for t in insets[0].texts}
     assert {"大島町", "八丈町", "青ヶ島村"} <= izu_labels and "大田区" not in izu_labels
     # every piece of land is drawn exactly once: in the main frame or in one inset
@@ -335,7 +341,7 @@ def test_tokyo_map_shows_the_mainland_large_with_island_insets(tokyo) -> None:
         shapely.get_parts(geoms)
     )
     assert len(main.collections[0].get_paths()) == len(main_parts)
-    for ax, group in zip(insets, groups, strict=True):
+    for ax, group in zip(insets, groups[:2], strict=True):
         land = [c for c in ax.collections if c.get_zorder() == 1]
         assert len(land) == 1 and len(land[0].get_paths()) == len(group.parts)
 
@@ -345,7 +351,7 @@ def test_tokyo_map_shows_the_mainland_large_with_island_insets(tokyo) -> None:
         xy = np.concatenate([np.asarray(c.get_offsets()) for c in ax.collections if c.get_zorder() >= 5])
         return int(((a0 <= xy[:, 0]) & (xy[:, 0] <= a1) & (b0 <= xy[:, 1]) & (xy[:, 1] <= b1)).sum())
 
-    assert [shown(ax) for ax in [main, *insets]] == [1, 1, 0, 0]
+    assert [shown(ax) for ax in [main, *insets]] == [1, 1, 0]
 
 
 def test_prefecture_maps_keep_near_islands_in_the_main_frame(municipalities) -> None:
@@ -365,11 +371,15 @@ def test_prefecture_maps_keep_near_islands_in_the_main_frame(municipalities) -> 
     assert [g[0] for g in groups] == ["先島諸島", "大東諸島"] and "久米島町" in main
 
 
-def test_far_island_step_leaves_national_maps_unchanged(municipalities, prefectures) -> None:
+def test_far_island_step_leaves_national_maps_unchanged(municipalities, prefectures, monkeypatch) -> None:
+    from geo.maps import _static_parts
+
     for frame in (municipalities, prefectures):
         geoms = frame.geometry.values
         with_step = remote_groups(geoms)
-        without = remote_groups(geoms, far_gap_km=100_000.0)  # one cluster: the far step cannot act
+        with monkeypatch.context() as m:  # the far step switched off (it used to be forced by a huge gap: 90 s)
+            m.setattr(_static_parts, "_far_from_main_body", lambda metric, gap_km: np.zeros(len(metric), dtype=bool))
+            without = remote_groups(geoms)
         assert _wkb_sorted(with_step[0]) == _wkb_sorted(without[0])
         assert [_wkb_sorted(g.parts) for g in with_step[2]] == [_wkb_sorted(g.parts) for g in without[2]]
 

@@ -210,3 +210,49 @@ def test_spec_names_ranks(prefectures):
     assert area_names(wards).tolist() == ["北海道札幌市中央区", "東京都"]
     layer = Layer("points", areas.head(0), "x")
     assert layer.resolved_style() == LAYER_STYLES["points"] and not layer.clustered()
+
+
+def _side(color: str) -> str:
+    r, _, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "red" if r > b else "blue" if b > r else "neutral"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "kwargs"),
+    [("quantiles", {"k": 5}), ("fisher_jenks", {"k": 5}), ("equal_interval", {"k": 4}),
+     ("user_defined", {"breaks": [-6, -4, -2, 3]})],
+)  # fmt: skip
+def test_diverging_classes_never_mix_decline_and_growth(scheme, kwargs):
+    rng = np.random.default_rng(1)
+    values = np.r_[rng.uniform(-8, -0.1, 40), rng.uniform(0.1, 1.5, 10), [0.0]]  # mostly decline, as in 2015→2020
+    c = classify(values, scheme=scheme, palette="RdBu", **kwargs)
+    idx = c.class_of(values)
+    for i in range(c.k):
+        members = values[idx == i]
+        assert (members < 0).all() or (members >= 0).all(), f"class {c.labels[i]} mixes both sides of 0"
+        if len(members):  # decline in reds, growth (and no change) in blues, never the neutral white
+            assert _side(c.colors[i]) == ("red" if members[0] < 0 else "blue"), c.labels[i]
+    assert 0.0 in (c.lower, *c.bins[:-1])  # the midpoint is a class boundary
+    assert c.midpoint == 0.0
+
+
+def test_diverging_colours_are_symmetric_and_midpoint_can_move():
+    c = classify([-3, -1, 1, 3], scheme="user_defined", breaks=[-2, 0, 2], palette="RdBu")
+    assert [_side(x) for x in c.colors] == ["red", "red", "blue", "blue"]
+    light = [_hex_sum(x) for x in c.colors]
+    assert light[1] > light[0] and light[2] > light[3]  # paler next to the midpoint, darker away from it
+    moved = classify([5, 8, 12, 15], scheme="quantiles", k=2, palette="RdBu", midpoint=10)
+    assert [_side(x) for x in moved.color_of([5, 8, 12, 15])] == ["red", "red", "blue", "blue"]
+    assert classify([1, 2, 3], palette="YlOrRd").midpoint is None  # sequential palettes: no midpoint
+
+
+def _hex_sum(color: str) -> int:
+    return sum(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_legend_hides_empty_classes_but_keeps_colours():
+    c = classify([1, 2, 3], scheme="user_defined", breaks=[2, 5])
+    assert c.counts == (1, 2, 0)
+    assert [label for _, label, _ in c.legend_items()] == ["2未満", "2以上 5未満"]
+    assert len(c.legend_items(include_empty=True)) == 3
+    assert c.color_of([10]) == [c.colors[2]]  # a later value in the empty class still gets its colour

@@ -119,6 +119,16 @@ def _read_areas(
     help="Background tiles for HTML (needs internet; default none, works offline).",
 )
 @click.option("--dpi", type=int, default=150, show_default=True, help="Static maps only.")
+@click.option("--page", type=click.Choice(["A4", "A3"]), help="Print sheet for .png/.svg/.pdf (default 1500×1500 px).")
+@click.option(
+    "--orientation",
+    type=click.Choice(["portrait", "landscape"]),
+    default="portrait",
+    show_default=True,
+    help="Orientation of --page.",
+)
+@click.option("--margins-mm", type=float, help="White margin around the page, mm (default 10 with --page).")
+@click.option("--midpoint", type=float, help="Centre of a diverging palette (default 0): always a class boundary.")
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .html, .png, .svg or .pdf."
 )
@@ -148,6 +158,10 @@ def map_command(
     attribution: tuple[str, ...],
     tiles: str | None,
     dpi: int,
+    page: str | None,
+    orientation: str,
+    margins_mm: float | None,
+    midpoint: float | None,
     output: str,
 ) -> None:
     """Map COLUMN over BOUNDARIES (N03 file, folder or pinned source name) and write OUTPUT.
@@ -178,9 +192,9 @@ def map_command(
         m = map_layer(
             boundaries, layer, column=column, areas=areas_for_points, attribution=attribution, title=title,
             unit=unit, legend_title=legend_title, scheme=scheme, k=k, breaks=user_breaks, palette=palette,
-            show_labels=labels, tiles=tiles,
+            show_labels=labels, tiles=tiles, midpoint=midpoint,
         )  # fmt: skip
-        m.save(output, dpi=dpi)
+        m.save(output, dpi=dpi, page=page, orientation=orientation, margins_mm=margins_mm)
         _describe(m, output, quiet=quiet)
         return
     if column is None:
@@ -216,8 +230,9 @@ def map_command(
         show_labels=labels,
         attribution=attribution,
         tiles=tiles,
+        midpoint=midpoint,
     )
-    m.save(output, dpi=dpi)
+    m.save(output, dpi=dpi, page=page, orientation=orientation, margins_mm=margins_mm)
     _describe(m, output, quiet=quiet)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ import shapely
 from geo._errors import ValidationError
 from geo._io import write_bytes_atomic
 from geo.crs import JGD2011, require_crs
+from geo.maps.groupings import split_groupings
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
 from geo.maps.spec import Layer, MapSpec
 from geo.maps.style import ATTRIBUTION_N03, classify
@@ -34,11 +36,21 @@ class ChoroplethMap:
     """
 
     def __init__(
-        self, spec: MapSpec, *, tiles: str | None = None, simplify_m: float | Literal["auto"] | None = "auto"
+        self,
+        spec: MapSpec,
+        *,
+        tiles: str | None = None,
+        simplify_m: float | Literal["auto"] | None = "auto",
+        page: str | None = None,
+        orientation: str = "portrait",
+        margins_mm: float | Sequence[float] | None = None,
     ) -> None:
         self.spec = spec
         self.tiles = tiles
         self.simplify_m = simplify_m
+        self.page = page
+        self.orientation = orientation
+        self.margins_mm = margins_mm
 
     @property
     def classes(self) -> Any:
@@ -63,11 +75,19 @@ class ChoroplethMap:
         dpi: int = 150,
         width_px: int | None = None,
         height_px: int | None = None,
+        page: str | None = None,
+        orientation: str | None = None,
+        margins_mm: float | Sequence[float] | None = None,
     ) -> Path:
         """Write the map; the format follows the suffix: ``.html``, ``.png``, ``.svg`` or ``.pdf``.
 
         HTML is written to a temporary file in the same folder and moved into place, so a failed run never
         leaves half a file. Static formats go through ``geo.maps.static.render_static``.
+
+        ``page`` (``"A4"``, ``"A3"``), ``orientation`` (``"portrait"``/``"landscape"``) and ``margins_mm``
+        (one value, or left, right, top, bottom) set a print sheet for static maps (an A4 landscape PDF is
+        842×595 pt); they default to what was given to :func:`geo.choropleth`. A page excludes
+        ``width_px``/``height_px``.
 
         Example
         -------
@@ -83,6 +103,13 @@ class ChoroplethMap:
             from geo.maps.static import render_static
 
             kwargs: dict[str, Any] = {"dpi": dpi}
+            page = page if page is not None else self.page
+            if page is not None:
+                kwargs["page"] = page
+                kwargs["orientation"] = orientation or self.orientation
+            margins = margins_mm if margins_mm is not None else self.margins_mm
+            if margins is not None:
+                kwargs["margins_mm"] = margins
             if width_px is not None:
                 kwargs["width_px"] = width_px
             if height_px is not None:
@@ -147,6 +174,12 @@ def choropleth(
     attribution: str | Sequence[str] | None = None,
     tiles: str | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
+    midpoint: float | None = None,
+    column_titles: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
+    page: str | None = None,
+    orientation: str = "portrait",
+    margins_mm: float | Sequence[float] | None = None,
 ) -> ChoroplethMap:
     """Map an indicator over areas (prefectures, designated cities or municipalities), classified.
 
@@ -179,6 +212,20 @@ def choropleth(
         Background tiles for the HTML map (``geo.maps.interactive.TILES``); default none (works offline).
     simplify_m : float, "auto" or None
         Display simplification for the HTML map, in metres.
+    midpoint : float, optional
+        Centre of a diverging palette (default 0): always a class boundary (see ``geo.maps.style.classify``).
+    column_titles : mapping of str to str, optional
+        Readable headings of columns (``{"gap_share": "交通空白人口の割合"}``, layer metadata); the legend heading
+        of ``column`` when ``legend_title`` is not given.
+    notes : sequence of str
+        Remarks printed on the map (static: under the legend area; HTML: in the legend).
+    page, orientation, margins_mm
+        Print sheet of static maps (``"A4"``/``"A3"``, ``"portrait"``/``"landscape"``, margins in mm); see
+        :meth:`ChoroplethMap.save`.
+
+    Several groupings (a ``grouping`` column, as ``geo run`` builds from several presets): the first fills the
+    map and the others are drawn as outlines with their own styles, labelled with name and value; overlapping
+    regions raise an :class:`geo.maps.groupings.OverlapWarning`, and what lies outside a grouping is noted.
 
     Returns
     -------
@@ -203,9 +250,16 @@ def choropleth(
     if problems:
         raise ValidationError(problems)
     drawn = areas if areas.crs.equals(JGD2011) else areas.to_crs(JGD2011)
-    values = pd.to_numeric(drawn[column], errors="coerce")
-    classes = classify(values, scheme=scheme, k=k, breaks=breaks, unit=unit, palette=palette)
     given = [as_layer(obj, position=i) for i, obj in enumerate(layers)]
+    map_notes = list(notes)
+    if "grouping" in drawn.columns and drawn["grouping"].notna().any():
+        split = split_groupings(drawn, column, unit=unit)
+        drawn = split.filled
+        map_notes += split.notes
+        # the areas' own outlines layer (layers=["regions"]) is the filled grouping; the others are drawn apart
+        given = [_only_filled(layer, drawn) for layer in given] + list(split.outlines)
+    values = pd.to_numeric(drawn[column], errors="coerce")
+    classes = classify(values, scheme=scheme, k=k, breaks=breaks, unit=unit, palette=palette, midpoint=midpoint)
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
     prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
@@ -225,5 +279,17 @@ def choropleth(
         show_area_labels=len(drawn) <= LABEL_LIMIT if show_labels is None else bool(show_labels),
         level=_level(areas),
         legend_title=legend_title,
+        notes=tuple(dict.fromkeys(map_notes)),
+        column_titles=dict(column_titles) if column_titles else None,
     )
-    return ChoroplethMap(spec, tiles=tiles, simplify_m=simplify_m)
+    return ChoroplethMap(
+        spec, tiles=tiles, simplify_m=simplify_m, page=page, orientation=orientation, margins_mm=margins_mm
+    )
+
+
+def _only_filled(layer: Layer, filled: gpd.GeoDataFrame) -> Layer:
+    """A regions layer holding several groupings, cut to the filled one (the others come as outline layers)."""
+    data = layer.data
+    if "grouping" not in data.columns or data["grouping"].nunique() < 2 or not len(filled):
+        return layer
+    return replace(layer, data=data[data["grouping"] == filled["grouping"].iloc[0]])

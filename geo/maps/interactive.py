@@ -29,6 +29,7 @@ from geo.crs import to_metric
 from geo.maps._offline import inline_css, inline_js, json_for_script
 from geo.maps._static_parts import main_frame_bounds
 from geo.maps._topojson import encode_topology
+from geo.maps.layers import ring_groups
 from geo.maps.spec import Layer, MapSpec
 from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle, format_value
 
@@ -39,14 +40,17 @@ TILES: dict[str, dict[str, str]] = {
     "gsi_pale": {
         "url": "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
         "attribution": "地理院タイル（淡色地図）",
+        "name": "背景：地理院タイル（淡色地図）",
     },
     "gsi_std": {
         "url": "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
         "attribution": "地理院タイル（標準地図）",
+        "name": "背景：地理院タイル（標準地図）",
     },
     "openstreetmap": {
         "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "attribution": "© OpenStreetMap contributors",
+        "name": "背景：OpenStreetMap",
     },
 }
 
@@ -93,7 +97,7 @@ def render_html(
     topo = encode_topology(topo_objects, quantization=quantization)
     data = {
         "title": spec.title or "",
-        "column": spec.legend_title or spec.column,
+        "column": spec.column_label(),
         "topo": topo,
         "areas": _area_properties(spec),
         "classes": {"colors": list(spec.classes.colors), "nodata": spec.classes.nodata_color},
@@ -111,7 +115,7 @@ def render_html(
     clustered = any(layer.clustered() for layer in layers)
     css = ["leaflet.css", *(["MarkerCluster.css", "MarkerCluster.Default.css"] if clustered else [])]
     js = ["leaflet.js", "topojson-client.min.js", *(["leaflet.markercluster.js"] if clustered else [])]
-    title = spec.title or spec.legend_title or spec.column
+    title = spec.title or spec.column_label()
     return _PAGE.format(
         title=html.escape(str(title)),
         version=html.escape(geo.__version__),
@@ -210,16 +214,21 @@ def _cell(value: Any) -> str:
 def _layer_data(layer: Layer, i: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": layer.kind,
-        "name": layer.name,
+        "name": layer.display_name(),
         "show": bool(layer.show),
         "style": _style_dict(layer.resolved_style()),
-        "tipcols": list(layer.tooltip),
+        "tipcols": [layer.column_title(c) for c in layer.tooltip],
         "tips": [[_cell(v) for v in row] for row in layer.data[list(layer.tooltip)].itertuples(index=False)]
         if layer.tooltip
         else [],
     }
     if layer.kind in ("polygons", "outline"):
         out["object"] = f"layer{i}"
+        rings = ring_groups(layer)
+        if rings[0][2] is not None:  # one style per catchment radius, as in the static map (innermost first)
+            ring_of = {r: j for j, r in enumerate(sorted(layer.data["radius_m"].unique()))}
+            out["ring"] = [ring_of[r] for r in layer.data["radius_m"]]
+            out["ringStyles"] = [_style_dict(st) for _, _, st in rings if st is not None]
         if layer.label_column:
             pts = layer.data.geometry.representative_point()
             out["labels"] = {
@@ -233,7 +242,8 @@ def _layer_data(layer: Layer, i: int) -> dict[str, Any]:
         out["lat"] = [round(float(y), COORD_DECIMALS) for y in pts.y]
         out["lon"] = [round(float(x), COORD_DECIMALS) for x in pts.x]
         out["cluster"] = layer.clustered()
-        if layer.kind == "labels":
+        if layer.kind == "labels" or layer.label_column:
+            # points: names beside the markers (the page offsets them by the marker's radius)
             out["text"] = layer.data[layer.label_column].map(_cell).tolist()
     return out
 
@@ -241,31 +251,39 @@ def _layer_data(layer: Layer, i: int) -> dict[str, Any]:
 def _legend_html(spec: MapSpec) -> str:
     c = spec.classes
     e = html.escape
-    head = e(str(spec.legend_title or spec.column)) + (f"（{e(spec.unit)}）" if spec.unit else "")
+    head = e(spec.heading())
     rows = [
         f'<li><span class="geo-sw" style="background:{e(color)}"></span><span class="geo-lab">{e(label)}</span>'
         f'<span class="geo-n">{count:,}</span></li>'
         for color, label, count in c.legend_items()
     ]
     for layer in spec.layers:
-        st = layer.resolved_style()
-        if isinstance(st, PointStyle):
-            shape = {"s": "geo-sym-sq", "^": "geo-sym-tri"}.get(st.marker, "geo-sym-pt")
-            sym = f'<span class="{shape}" style="background:{e(st.fill_color)};border-color:{e(st.color)}"></span>'
-        elif isinstance(st, PolygonStyle):
-            fill = e(st.fill_color) if st.fill_color else "transparent"
-            dash = "dashed" if st.dash else "solid"
-            sym = (
-                f'<span class="geo-sym-poly" style="background:{fill};border:{max(1, round(st.weight))}px '
-                f'{dash} {e(st.color)}"></span>'
-            )
-        else:
-            sym = '<span class="geo-sym-txt">字</span>'
-        rows.append(f'<li class="geo-layer-row">{sym}<span class="geo-lab">{e(layer.name)}</span></li>')
+        for text, _, ring_st in ring_groups(layer):
+            rows.append(_legend_layer_row(layer, ring_st or layer.resolved_style(), text))
+    notes = "".join(f'<div class="geo-legend-note">注：{e(n)}</div>' for n in spec.notes)
     return (
         f'<div id="geo-legend" class="geo-legend" aria-label="凡例"><div class="geo-legend-title">{head}</div>'
-        f'<div class="geo-legend-sub">{e(c.title_ja)}（件数）</div><ul>{"".join(rows)}</ul></div>'
+        f'<div class="geo-legend-sub">{e(c.legend_subtitle)}</div><ul>{"".join(rows)}</ul>{notes}</div>'
     )
+
+
+def _legend_layer_row(layer: Layer, st: Any, text: str) -> str:
+    """One legend row of an extra layer: its symbol (marker, outline or 「字」) and its name."""
+    e = html.escape
+    if isinstance(st, PointStyle):
+        shape = {"s": "geo-sym-sq", "^": "geo-sym-tri"}.get(st.marker, "geo-sym-pt")
+        sym = f'<span class="{shape}" style="background:{e(st.fill_color)};border-color:{e(st.color)}"></span>'
+    elif isinstance(st, PolygonStyle):
+        outline = layer.kind == "outline" or not st.fill_color
+        fill = "transparent" if outline else e(st.fill_color)
+        dash = "dashed" if st.dash else "solid"
+        sym = (
+            f'<span class="geo-sym-poly" style="background:{fill};border:{max(1, round(st.weight))}px '
+            f'{dash} {e(st.color)}"></span>'
+        )
+    else:
+        sym = '<span class="geo-sym-txt">字</span>'
+    return f'<li class="geo-layer-row">{sym}<span class="geo-lab">{e(text)}</span></li>'
 
 
 _PAGE = """<!DOCTYPE html>

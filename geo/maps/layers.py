@@ -13,6 +13,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -21,6 +22,7 @@ import shapely
 from geo._errors import ValidationError
 from geo.crs import JGD2011, require_crs
 from geo.maps.spec import Layer
+from geo.maps.style import PolygonStyle
 
 __all__ = [
     "AREA_LABELS",
@@ -32,6 +34,7 @@ __all__ = [
     "labels_layer",
     "layer_for",
     "region_outline_layer",
+    "ring_groups",
 ]
 
 
@@ -61,9 +64,16 @@ def hubs_layer(
     name: str = "拠点候補",
     tooltip: Sequence[str] = (),
     attribution: str | None = None,
+    label_column: str | None = None,
 ) -> Layer:
-    """Service-hub points (地域くらしサービス拠点 candidates); never clustered."""
-    return Layer("points", hubs, name, role="hubs", tooltip=tuple(tooltip), cluster=False, attribution=attribution)
+    """Service-hub points (地域くらしサービス拠点 candidates); never clustered.
+
+    With ``label_column`` each hub is named beside its marker (static and HTML maps).
+    """
+    return Layer(
+        "points", hubs, name, role="hubs", tooltip=tuple(tooltip), cluster=False, attribution=attribution,
+        label_column=label_column,
+    )  # fmt: skip
 
 
 def hub_buffers_layer(
@@ -200,15 +210,35 @@ def prepare_layer(layer: Layer, *, position: int = 0) -> Layer:
     data = layer.data if layer.data.crs.equals(JGD2011) else layer.data.to_crs(JGD2011)
     if data is layer.data:
         return layer
-    return Layer(
-        layer.kind,
-        data,
-        layer.name,
-        layer.style,
-        layer.role,
-        layer.tooltip,
-        layer.label_column,
-        layer.cluster,
-        layer.show,
-        layer.attribution,
-    )
+    return replace(layer, data=data)
+
+
+#: hub catchment rings by radius, innermost first: darker, thicker, more filled; outer rings dashed and paler
+RING_STYLES: tuple[PolygonStyle, ...] = (
+    PolygonStyle(color="#08306b", weight=2.2, fill_color="#2171b5", fill_opacity=0.22),
+    PolygonStyle(color="#2171b5", weight=1.6, fill_color="#6baed6", fill_opacity=0.10, dash="6 4"),
+    PolygonStyle(color="#4292c6", weight=1.2, fill_color="#9ecae1", fill_opacity=0.06, dash="2 3"),
+    PolygonStyle(color="#6baed6", weight=1.0, fill_color="#c6dbef", fill_opacity=0.04, dash="1 3"),
+)
+
+
+def ring_groups(layer: Layer) -> list[tuple[str, gpd.GeoDataFrame, PolygonStyle | None]]:
+    """A polygons layer split by ``radius_m`` (hub buffers of several radii), each radius with its own style.
+
+    Returns ``(legend text, rows, style)`` per radius, innermost first (the renderers draw the widest first so
+    the inner rings stay on top); one entry with style None (the layer's own) when there is a single radius.
+
+    Example
+    -------
+    >>> [text for text, _, _ in ring_groups(layer_for("buffers", buffer_hubs(hubs, [1000, 5000])))]  # doctest: +SKIP
+    ['選定した拠点の圏域 1 km', '選定した拠点の圏域 5 km']
+    """
+    data = layer.data
+    if layer.kind != "polygons" or "radius_m" not in data.columns or data["radius_m"].nunique() < 2:
+        return [(layer.display_name(), data, None)]
+    out = []
+    for j, (radius, rows) in enumerate(data.groupby("radius_m", sort=True)):
+        r = float(radius)
+        text = f"{r / 1000:g} km" if r >= 1000 else f"{r:g} m"
+        out.append((f"{layer.display_name()} {text}", rows, RING_STYLES[min(j, len(RING_STYLES) - 1)]))
+    return out

@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -64,6 +65,12 @@ class Layer:
         Whether the layer is on when the map opens.
     attribution : str, optional
         Credit of the layer's source, appended to the map's attribution line.
+    title : str, optional
+        Readable name of what the layer shows (layer metadata); used in the legend instead of ``name`` when given.
+    unit : str, optional
+        Unit of the layer's values, shown after the legend name (e.g. ``"m"`` for a catchment radius).
+    column_titles : mapping of str to str, optional
+        Readable heading of a tooltip column (``{"gap_share": "交通空白人口の割合 (%)"}``); raw names otherwise.
     """
 
     kind: LayerKind
@@ -76,6 +83,18 @@ class Layer:
     cluster: bool | None = None
     show: bool = True
     attribution: str | None = None
+    title: str | None = None
+    unit: str | None = None
+    column_titles: Mapping[str, str] | None = None
+
+    def display_name(self) -> str:
+        """Legend and layer-switcher text: the title (else the name), with the unit when given."""
+        base = self.title or self.name
+        return f"{base}（{self.unit}）" if self.unit else base
+
+    def column_title(self, column: str) -> str:
+        """Heading of a tooltip column: its title when given, else the raw column name."""
+        return (self.column_titles or {}).get(column, column)
 
     def resolved_style(self) -> PointStyle | PolygonStyle | LabelStyle:
         """The explicit style, else the shared default for the role, else for the kind."""
@@ -126,6 +145,10 @@ class MapSpec:
         ``"municipality"``, ``"designated_city"`` or ``"prefecture"`` (from the areas' columns/attrs).
     legend_title : str or None
         Heading of the legend (default: ``column``); the unit is shown after it.
+    notes : tuple of str
+        Remarks printed on the map (what lies outside a grouping, overlapping groupings, insets left out).
+    column_titles : mapping of str to str, optional
+        Readable headings of the areas' columns (the mapped column's legend heading when ``legend_title`` is None).
     """
 
     areas: gpd.GeoDataFrame
@@ -139,6 +162,16 @@ class MapSpec:
     show_area_labels: bool = False
     level: str = field(default="municipality")
     legend_title: str | None = None
+    notes: tuple[str, ...] = ()
+    column_titles: Mapping[str, str] | None = None
+
+    def column_label(self) -> str:
+        """Name of the mapped value: the legend title, else the column's title, else the column name."""
+        return str(self.legend_title or (self.column_titles or {}).get(self.column) or self.column)
+
+    def heading(self) -> str:
+        """Legend heading: :meth:`column_label` with the unit, e.g. 「交通空白人口の割合（%）」."""
+        return f"{self.column_label()}（{self.unit}）" if self.unit else self.column_label()
 
     def names(self) -> pd.Series:
         """Display name of each area (the label column, or 都道府県名 + 市区町村名)."""

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,13 +47,14 @@ from geo.maps._static_parts import (
     register_font,
     remote_groups,
 )
+from geo.maps.layers import ring_groups
 from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from geo.maps.spec import MapSpec
+    from geo.maps.spec import Layer, MapSpec
 
 __all__ = ["FORMATS", "build_figure", "font_context", "legend_label", "render_static"]
 
@@ -64,7 +66,7 @@ _RC: dict[str, Any] = {
     "font.family": FONT_FAMILY,
     "axes.unicode_minus": False,
     "svg.hashsalt": "geo-static-map",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text (editable), in the font family named by FONT_FAMILY
     "pdf.fonttype": 42,
     "path.simplify": True,
 }
@@ -74,6 +76,14 @@ _METADATA: dict[str, dict[str, Any]] = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
 }
 _MAX_PX = 20_000
+#: print sheets (ISO 216, mm, portrait)
+PAGES: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A5": (148.0, 210.0)}
+ORIENTATIONS = ("portrait", "landscape")
+_PAGE_MARGIN_MM = 10.0
+#: remote island groups with less land than this (km²) and nothing of a layer on them get no inset; the map
+#: notes them instead (南鳥島, 1.5 km², on a national map is an empty box)
+MIN_INSET_LAND_KM2 = 5.0
+_LABEL_Z = 25  # labels above every data layer (layers 5..), below the legend (30)
 _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
 _INK = "#222222"
 _PX_PT = 0.75  # the styles' sizes are CSS px of the HTML map; 1 px = 0.75 pt
@@ -105,6 +115,9 @@ def render_static(
     dpi: int = 150,
     width_px: int = 1500,
     height_px: int = 1500,
+    page: str | None = None,
+    orientation: str = "portrait",
+    margins_mm: float | Sequence[float] | None = None,
 ) -> Path:
     """Draw ``spec`` and write it as PNG, SVG or PDF (from the suffix), atomically.
 
@@ -121,6 +134,15 @@ def render_static(
         Resolution; together with the pixel size it sets the sheet size (1500 px at 150 dpi = 10 inch).
     width_px, height_px : int
         Size in pixels (for SVG/PDF: the size in inches times ``dpi``).
+    page : {"A4", "A3", "A5"}, optional
+        A print sheet instead of a pixel size: A4 landscape is 297 × 210 mm (a PDF page of 842 × 595 pt).
+    orientation : {"portrait", "landscape"}
+        Of the page.
+    margins_mm : float or (left, right, top, bottom), optional
+        White margins around everything printed, in mm (default 10 mm on a page, a thin edge otherwise).
+
+    SVG keeps every text as ``<text>`` in IPAexGothic (editable in Illustrator/Inkscape); PDF embeds
+    IPAexGothic as a TrueType (Type 42) font, so its text is searchable.
 
     Returns
     -------
@@ -146,17 +168,68 @@ def render_static(
             f"{out}: static maps are written as {', '.join(FORMATS)}; got {out.suffix or '(no suffix)'!r}"
             " (use .html for the interactive map)"
         )
-    problems += _size_problems(dpi=dpi, width_px=width_px, height_px=height_px)
+    sheet, sheet_problems = sheet_size(
+        page=page, orientation=orientation, margins_mm=margins_mm, dpi=dpi, width_px=width_px, height_px=height_px
+    )
+    problems += sheet_problems
     if len(spec.areas) == 0:
         problems.append("map areas: no rows to draw; check the filter that selected the areas")
     if problems:
         raise ValidationError(problems)
     assert fmt is not None
     with _style():
-        fig = build_figure(spec, dpi=dpi, width_px=width_px, height_px=height_px)
+        fig = _Sheet(spec, dpi=dpi, size_in=sheet[:2], margins_in=sheet[2]).figure
         with atomic_path(out) as tmp, open(tmp, "wb") as fh:
             fig.savefig(fh, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     return out
+
+
+def sheet_size(
+    *,
+    page: str | None = None,
+    orientation: str = "portrait",
+    margins_mm: float | Sequence[float] | None = None,
+    dpi: int = 150,
+    width_px: int = 1500,
+    height_px: int = 1500,
+) -> tuple[tuple[float, float, tuple[float, float, float, float]], list[str]]:
+    """Sheet width and height (inches) and margins (left, right, top, bottom, inches), with any problems.
+
+    Example
+    -------
+    >>> sheet_size(page="A4", orientation="landscape")[0][:2]
+    (11.69291338582677, 8.267716535433072)
+    """
+    problems = []
+    if page is not None:
+        key = str(page).upper()
+        if key not in PAGES:
+            problems.append(f"page={page!r} is unknown; use one of {', '.join(PAGES)}")
+            key = "A4"
+        if orientation not in ORIENTATIONS:
+            problems.append(f"orientation={orientation!r}; use portrait or landscape")
+        w_mm, h_mm = PAGES[key]
+        if orientation == "landscape":
+            w_mm, h_mm = h_mm, w_mm
+        w_in, h_in = w_mm / 25.4, h_mm / 25.4
+        problems += _size_problems(dpi=dpi, width_px=round(w_in * dpi), height_px=round(h_in * dpi))
+    else:
+        problems += _size_problems(dpi=dpi, width_px=width_px, height_px=height_px)
+        w_in, h_in = width_px / dpi if dpi else 1.0, height_px / dpi if dpi else 1.0
+    if margins_mm is None:
+        margins = (_PAGE_MARGIN_MM,) * 4 if page is not None else None
+    elif isinstance(margins_mm, int | float) and not isinstance(margins_mm, bool):
+        margins = (float(margins_mm),) * 4
+    else:
+        margins = tuple(float(m) for m in margins_mm)  # type: ignore[union-attr]
+    if margins is None:
+        margins_in = (0.015 * w_in, 0.015 * w_in, 0.0, 0.0)
+    elif len(margins) != 4 or min(margins) < 0 or margins[0] + margins[1] > 0.5 * w_in * 25.4:
+        problems.append(f"margins_mm={margins_mm!r}: give one value or (left, right, top, bottom), >= 0, narrow")
+        margins_in = (0.0, 0.0, 0.0, 0.0)
+    else:
+        margins_in = tuple(m / 25.4 for m in margins)  # type: ignore[assignment]
+    return (w_in, h_in, margins_in), problems  # type: ignore[return-value]
 
 
 def _size_problems(*, dpi: Any, width_px: Any, height_px: Any) -> list[str]:
@@ -170,7 +243,9 @@ def _size_problems(*, dpi: Any, width_px: Any, height_px: Any) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------- figure
-def build_figure(spec: MapSpec, *, dpi: int = 150, width_px: int = 1500, height_px: int = 1500) -> Figure:
+def build_figure(
+    spec: MapSpec, *, dpi: int = 150, width_px: int = 1500, height_px: int = 1500, **sheet_options: Any
+) -> Figure:
     """The matplotlib Figure of a static map (not saved): main map, insets, legend, furniture, credits.
 
     Exposed for checks and for callers who want to add to the figure before saving it themselves; save it
@@ -181,19 +256,21 @@ def build_figure(spec: MapSpec, *, dpi: int = 150, width_px: int = 1500, height_
     >>> fig = build_figure(m.spec)                                     # doctest: +SKIP
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]   # doctest: +SKIP
     """
-    problems = _size_problems(dpi=dpi, width_px=width_px, height_px=height_px)
+    sheet, problems = sheet_size(dpi=dpi, width_px=width_px, height_px=height_px, **sheet_options)
     if len(spec.areas) == 0:
         problems.append("map areas: no rows to draw; check the filter that selected the areas")
     if problems:
         raise ValidationError(problems)
     with _style():
-        return _Sheet(spec, dpi=dpi, width_px=width_px, height_px=height_px).figure
+        return _Sheet(spec, dpi=dpi, size_in=sheet[:2], margins_in=sheet[2]).figure
 
 
 class _Sheet:
     """Builds one figure; the steps share the scale of the sheet and the placed boxes."""
 
-    def __init__(self, spec: MapSpec, *, dpi: int, width_px: int, height_px: int) -> None:
+    def __init__(
+        self, spec: MapSpec, *, dpi: int, size_in: tuple[float, float], margins_in: tuple[float, float, float, float]
+    ) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -201,7 +278,11 @@ class _Sheet:
         areas = spec.areas
         require_crs(areas, "map areas")
         self.areas = areas if CRS.from_user_input(areas.crs).equals(JGD2011) else areas.to_crs(JGD2011)
-        w_in, h_in = width_px / dpi, height_px / dpi
+        w_in, h_in = size_in
+        ml, mr, mt, mb = (margins_in[0] / w_in, margins_in[1] / w_in, margins_in[2] / h_in, margins_in[3] / h_in)
+        self.margins = (ml, mr, mt, mb)
+        # (priority, text, halo) of the main frame's labels, for decluttering
+        self.labels: list[tuple[float, Any, Any]] = []
         # type sizes are in points (physical); scale them with the sheet so a small image stays readable
         self.s = float(np.clip(min(w_in, h_in) / 10.0, 0.45, 2.5))
         self.figure = fig = Figure(figsize=(w_in, h_in), dpi=dpi, facecolor="white")
@@ -214,9 +295,10 @@ class _Sheet:
         geoms = self.areas.geometry.values
         main_parts, main_rows, groups = remote_groups(np.asarray(geoms))
         self.crs = self._main_crs(main_parts)
-        top = (16 * self.s * 1.7 + 10) / 72 / h_in
-        bottom = (7 * self.s * 1.45 * 3 + 6) / 72 / h_in
-        self.ax = ax = fig.add_axes((0.015, bottom, 0.97, 1 - top - bottom))
+        top = mt + (16 * self.s * 1.7 + 10) / 72 / h_in
+        n_lines = 3 + len(spec.notes)
+        bottom = mb + (7 * self.s * 1.45 * n_lines + 6) / 72 / h_in
+        self.ax = ax = fig.add_axes((ml, bottom, 1 - ml - mr, 1 - top - bottom))
         projected = _project(main_parts, self.crs)
         self._draw_areas(ax, projected, main_rows)
         _fit(ax, projected, self._px(ax))
@@ -224,12 +306,14 @@ class _Sheet:
         layer_xy = self._draw_layers(ax, self.crs)
         label_xy = self._draw_area_labels(ax, self.crs)
         self.placer = Placer.from_geometries(ax, projected, points=np.concatenate([layer_xy, label_xy]))
+        shown, self.left_out = self._worth_an_inset(groups)
         # the largest inset (南西諸島 on national maps) first, then the legend, then the small insets
-        self.insets = [self._inset(g, i) for i, g in enumerate(groups[:1])]
+        self.insets = [self._inset(g, i) for i, g in enumerate(shown[:1])]
         self.legend = self._legend()
-        self.insets += [self._inset(g, i) for i, g in enumerate(groups[1:], start=1)]
+        self.insets += [self._inset(g, i) for i, g in enumerate(shown[1:], start=1)]
         self._furniture()
         self._texts(top, bottom)
+        self._declutter()
 
     # -- geometry
     def _main_crs(self, parts: np.ndarray) -> CRS:
@@ -264,8 +348,9 @@ class _Sheet:
         if speck:
             # insets: an outline in each island's own colour under the white borders keeps islands smaller
             # than a pixel visible as coloured specks
+            # a grey coastline around them keeps pale classes from vanishing into the white of the inset
             under = PathCollection(
-                polygon_paths(parts), facecolors=faces, edgecolors=faces, linewidths=1.6 * self.s, zorder=0.9
+                polygon_paths(parts), facecolors=faces, edgecolors="#6e6e6e", linewidths=1.0 * self.s, zorder=0.9
             )
             ax.add_collection(under, autolim=False)
         coll = PathCollection(
@@ -299,6 +384,7 @@ class _Sheet:
             st = layer.resolved_style()
             z = 5 + i
             if layer.kind == "points" and isinstance(st, PointStyle):
+                z = 12 + i  # markers above every polygon layer (hubs over their rings)
                 pts = shapely.get_coordinates(data.geometry.values)
                 ax.scatter(
                     pts[:, 0],
@@ -314,14 +400,31 @@ class _Sheet:
                     zorder=z,
                 )
                 xy.append(pts)
+                if layer.label_column:  # names beside the markers, never on them
+                    self._labels(ax, data, layer.label_column, _label_style(), z=_LABEL_Z, priority=1e12)
             elif layer.kind in ("polygons", "outline") and isinstance(st, PolygonStyle):
-                self._draw_polygons(ax, data.geometry.values, st, outline=layer.kind == "outline", z=z)
-                if layer.label_column:
-                    self._labels(ax, data, layer.label_column, _label_style(), z=z + 0.5)
+                rings = ring_groups(replace(layer, data=data))
+                for j, (_, rows, ring_st) in reversed(list(enumerate(rings))):  # widest first, inner on top
+                    self._draw_polygons(
+                        ax,
+                        rows.geometry.values,
+                        ring_st or st,
+                        outline=layer.kind == "outline",
+                        z=z + 0.1 * (len(rings) - j),
+                    )
+                if layer.label_column and not self._repeats_area_labels(data[layer.label_column]):
+                    first = 2e11 if layer.role == "grouping_outline" else 1e11  # overlapping groupings: name them
+                    self._labels(ax, data, layer.label_column, _label_style(), z=_LABEL_Z, priority=first)
             elif layer.kind == "labels" and layer.label_column:
                 lst = st if isinstance(st, LabelStyle) else _label_style()
-                self._labels(ax, data, layer.label_column, lst, z=z)
+                self._labels(ax, data, layer.label_column, lst, z=_LABEL_Z)
         return np.concatenate(xy)
+
+    def _repeats_area_labels(self, texts: pd.Series) -> bool:
+        """Whether a layer's labels only repeat the area names already drawn (regions over a regions map)."""
+        if not self.spec.show_area_labels:
+            return False
+        return set(texts.astype(str)) <= set(area_label_texts(self.spec))
 
     def _draw_polygons(self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float) -> None:
         from matplotlib.collections import PathCollection
@@ -333,12 +436,19 @@ class _Sheet:
             facecolors=face,
             edgecolors=st.color,
             linewidths=st.weight * self.s * 0.75,  # HTML px -> pt
-            linestyles="--" if st.dash else "-",
+            linestyles=_dashes(st.dash),
             zorder=z,
         )
         ax.add_collection(coll, autolim=False)
 
-    def _labels(self, ax: Axes, data: gpd.GeoDataFrame, column: str, st: LabelStyle, *, z: float) -> np.ndarray:
+    def _labels(
+        self, ax: Axes, data: gpd.GeoDataFrame, column: str, st: LabelStyle, *, z: float, priority: float = 0.0
+    ) -> np.ndarray:
+        """Names at each feature's anchor, with a halo, above every data layer; overlaps are resolved later.
+
+        Labels of the main frame are kept in ``self.labels`` with their priority (bigger features and named
+        points first) for :meth:`_declutter`.
+        """
         from matplotlib import patheffects
 
         anchor, extent = label_anchors(data.geometry.values)
@@ -359,20 +469,28 @@ class _Sheet:
             gap = ext * pt_per_m / 2 + (3 if ext else 8) * self.s  # clear of a point's marker
             # to the left instead when the text (about one em per character) would run out of the frame
             left = beside and (x1 - x) * pt_per_m < gap + len(str(text)) * size
-            ax.annotate(
-                str(text),
-                (x, y),
-                xytext=((-gap if left else gap) if beside else 0, 0),
-                textcoords="offset points",
-                ha=("right" if left else "left") if beside else "center",
-                va="center",
-                fontsize=size,
-                color=st.color,
-                path_effects=halo,
-                annotation_clip=True,
-                clip_on=True,
-                zorder=z,
-            )
+            # the halo is a copy of the text drawn as a white outline underneath; the text itself stays plain,
+            # so SVG keeps it as editable <text> (path effects turn text into paths)
+            pair = []
+            for color, effects, zz in ((st.halo_color, halo, z - 0.01), (st.color, None, z)):
+                pair.append(
+                    ax.annotate(
+                        str(text),
+                        (x, y),
+                        xytext=((-gap if left else gap) if beside else 0, 0),
+                        textcoords="offset points",
+                        ha=("right" if left else "left") if beside else "center",
+                        va="center",
+                        fontsize=size,
+                        color=color,
+                        path_effects=effects,
+                        annotation_clip=True,
+                        clip_on=True,
+                        zorder=zz,
+                    )
+                )
+            if ax is self.ax:
+                self.labels.append((priority + ext, pair[1], pair[0]))
             drawn.append((x, y))
         return np.asarray(drawn, dtype=float).reshape(-1, 2)
 
@@ -386,7 +504,64 @@ class _Sheet:
             anchor, _ = label_anchors(frame.geometry.values)
             frame = frame[~self._in_main_frame(gpd.GeoSeries(anchor, crs=JGD2011))]
         frame = frame.to_crs(crs)
-        return self._labels(ax, frame, "name", _label_style(), z=4)
+        return self._labels(ax, frame, "name", _label_style(), z=_LABEL_Z)
+
+    # -- labels
+    def _declutter(self) -> None:
+        """Keep labels from overlapping each other and the legend, insets and furniture.
+
+        In order of priority (named points, then larger areas first) each label keeps its place if free,
+        else moves a line up or down or half its width sideways, else is left out (it stays in the HTML map).
+        Extents are measured with the renderer, so the test is on the drawn text, halo included.
+        """
+        r = self.renderer
+        frame = self.ax.get_window_extent(r)
+        to_disp = self.ax.transAxes.transform
+        blocked = []
+        for b in self.placer.placed:
+            (x0, y0), (x1, y1) = to_disp([(b.x, b.y), (b.x + b.w, b.y + b.h)])
+            blocked.append((x0, y0, x1, y1))
+        kept: list[tuple[float, float, float, float]] = []
+        pad = 1.5 * self.s * self.figure.dpi / 72
+        pt = 72 / self.figure.dpi
+        for _, ann, halo in sorted(self.labels, key=lambda t: -t[0]):
+            bb = ann.get_window_extent(r)
+            w, h = bb.width, bb.height
+            dx0, dy0 = ann.xyann
+            moves = [(0, 0), (0, h), (0, -h), (0.6 * w, 0), (-0.6 * w, 0), (0.5 * w, h), (-0.5 * w, -h)]
+            moves += [(0, 2 * h), (0, -2 * h), (0.5 * w, -h), (-0.5 * w, h)]
+            for dx, dy in moves:
+                box = (bb.x0 + dx - pad, bb.y0 + dy - pad, bb.x1 + dx + pad, bb.y1 + dy + pad)
+                inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+                if inside and not any(_hit(box, o) for o in (*kept, *blocked)):
+                    ann.xyann = halo.xyann = (dx0 + dx * pt, dy0 + dy * pt)
+                    kept.append(box)
+                    break
+            else:
+                ann.set_visible(False)
+                halo.set_visible(False)
+
+    def _worth_an_inset(self, groups: list[RemoteGroup]) -> tuple[list[RemoteGroup], list[str]]:
+        """The groups worth an inset: enough land to see, or something of a layer on them; names of the rest."""
+        shown, left_out = [], []
+        for group in groups:
+            crs = local_equal_area(group.parts)
+            land_km2 = float(shapely.area(_project(group.parts, crs)).sum()) / 1e6
+            if land_km2 >= MIN_INSET_LAND_KM2 or self._layers_near(group):
+                shown.append(group)
+            else:
+                left_out.append(self._group_name(group))
+        return shown, left_out
+
+    def _layers_near(self, group: RemoteGroup) -> bool:
+        minx, miny, maxx, maxy = shapely.total_bounds(group.parts)
+        box = shapely.box(minx - 0.2, miny - 0.2, maxx + 0.2, maxy + 0.2)  # about 20 km around, EPSG:6668
+        for layer in self.spec.layers:
+            if layer.kind == "outline" or not layer.show or not len(layer.data):
+                continue  # outlines of regions built from the areas themselves show nothing new there
+            if shapely.intersects(layer.data.geometry.values, box).any():
+                return True
+        return False
 
     # -- insets
     def _inset(self, group: RemoteGroup, i: int) -> Axes:
@@ -455,8 +630,6 @@ class _Sheet:
 
     # -- legend, furniture, texts
     def _legend(self) -> Any:
-        from matplotlib.colors import to_rgba
-        from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
         spec, c, st = self.spec, self.spec.classes, self.area_style
@@ -468,36 +641,12 @@ class _Sheet:
         for layer in spec.layers:
             if not layer.show:
                 continue  # drawn only when switched on (the HTML map lists it in its layer switcher)
-            lst = layer.resolved_style()
-            if isinstance(lst, PointStyle):
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        linestyle="none",
-                        marker=lst.marker,
-                        markersize=2 * lst.radius * _PX_PT * self.s,
-                        markerfacecolor=lst.fill_color,
-                        markeredgecolor=lst.color,
-                        markeredgewidth=lst.weight * _PX_PT * self.s,
-                    )
-                )
-            elif isinstance(lst, PolygonStyle):
-                handles.append(
-                    Patch(
-                        facecolor="none"
-                        if layer.kind == "outline" or lst.fill_color is None
-                        else to_rgba(lst.fill_color, alpha=lst.fill_opacity),
-                        edgecolor=lst.color,
-                        linewidth=lst.weight * 0.75 * self.s,
-                        linestyle="--" if lst.dash else "-",
-                    )
-                )
-            else:
-                handles.append(_TextSymbol())
-            labels.append(layer.name)
-        head = str(spec.legend_title or spec.column) + (f"（{spec.unit}）" if spec.unit else "")
-        title = f"{head}\n{c.title_ja}（件数）"
+            rings = ring_groups(layer) if layer.kind == "polygons" else [(layer.display_name(), None, None)]
+            for text, _, ring_st in rings:
+                handles.append(self._legend_handle(layer, ring_st or layer.resolved_style()))
+                labels.append(text)
+        head = spec.heading()
+        title = f"{head}\n{c.legend_subtitle}"
         legend = self.ax.legend(
             handles,
             labels,
@@ -524,6 +673,32 @@ class _Sheet:
         legend.set_bbox_to_anchor((box.x, box.y), transform=self.ax.transAxes)
         return legend
 
+    def _legend_handle(self, layer: Layer, lst: Any) -> Any:
+        from matplotlib.colors import to_rgba
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        if isinstance(lst, PointStyle):
+            return Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=lst.marker,
+                markersize=2 * lst.radius * _PX_PT * self.s,
+                markerfacecolor=lst.fill_color,
+                markeredgecolor=lst.color,
+                markeredgewidth=lst.weight * _PX_PT * self.s,
+            )
+        if isinstance(lst, PolygonStyle):
+            filled = layer.kind != "outline" and lst.fill_color is not None
+            return Patch(
+                facecolor=to_rgba(lst.fill_color, alpha=max(lst.fill_opacity, 0.15)) if filled else "none",
+                edgecolor=lst.color,
+                linewidth=lst.weight * _PX_PT * self.s,
+                linestyle=_dashes(lst.dash),
+            )
+        return _TextSymbol()
+
     def _furniture(self) -> None:
         x0, x1 = self.ax.get_xlim()
         length = nice_length(0.22 * (x1 - x0))
@@ -538,10 +713,11 @@ class _Sheet:
 
     def _texts(self, top: float, bottom: float) -> None:
         spec, s = self.spec, self.s
-        title = spec.title or spec.legend_title or spec.column
+        title = spec.title or spec.column_label()
+        mt = self.margins[2]
         self.figure.text(
             0.5,
-            1 - top / 2,
+            1 - mt - (top - mt) / 2,
             str(title),
             ha="center",
             va="center",
@@ -552,10 +728,15 @@ class _Sheet:
         crs_text = f"地図の投影: {crs_name(self.crs)}"
         if self.insets:
             crs_text += "（挿入図は各中心の正積方位図法）"
+        notes = list(spec.notes)
+        if self.left_out:
+            notes.append(f"{'、'.join(self.left_out)}は陸地が小さく挿入図を省略")
+        lines = [f"注：{n}" for n in notes] + ([credit] if credit else []) + [crs_text]
+        ml, _, _, mb = self.margins
         self.figure.text(
-            0.015,
-            bottom * 0.5,
-            f"{credit}\n{crs_text}" if credit else crs_text,
+            ml,
+            mb + (bottom - mb) * 0.5,
+            "\n".join(lines),
             ha="left",
             va="center",
             fontsize=7 * s,
@@ -585,6 +766,18 @@ class _TextSymbolHandler:
         )
         handlebox.add_artist(text)
         return text
+
+
+def _hit(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two (x0, y0, x1, y1) boxes overlap."""
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def _dashes(dash: str | None) -> Any:
+    """An SVG dash array (``"6 4"``) as a matplotlib line style; solid without one."""
+    if not dash:
+        return "-"
+    return (0, tuple(float(x) for x in dash.replace(",", " ").split()))
 
 
 def area_label_texts(spec: MapSpec) -> np.ndarray:

@@ -6,7 +6,8 @@ breaks, legend labels and layer looks from here, so two maps of the same data ag
 Classes are **left-closed**: a value belongs to class *i* when ``lower_i <= value < upper_i`` (the last class also
 includes its upper bound), and the legend says so with 以上/未満/以下. mapclassify's own bins are right-closed, so
 data-driven schemes (quantiles, Fisher-Jenks) are re-expressed with the smallest value of each class as its lower
-bound: the partition of the data is exactly mapclassify's, only the wording of the breaks changes.
+bound: the partition of the data is exactly mapclassify's, only the wording of the breaks changes (with a diverging
+palette, the class holding the midpoint is split there, so decline and growth never share a class).
 
 Examples
 --------
@@ -293,6 +294,7 @@ class Classes:
     unit: str | None = None
     palette: str = "YlOrRd"
     notes: tuple[str, ...] = field(default=())
+    midpoint: float | None = None
 
     @property
     def k(self) -> int:
@@ -309,6 +311,12 @@ class Classes:
         """Legend subtitle naming the scheme, e.g. ``"分位数・5階級"``."""
         return f"{SCHEME_NAMES_JA.get(self.scheme, self.scheme)}・{self.k}階級"
 
+    @property
+    def legend_subtitle(self) -> str:
+        """「分位数・5階級（件数）」, naming the classes the legend leaves out for having no member."""
+        empty = sum(1 for n in self.counts if n == 0)
+        return f"{self.title_ja}（件数" + (f"、0件の{empty}階級は省略）" if empty else "）")
+
     def class_of(self, values: Any) -> np.ndarray:
         """Class index of each value (0..k-1), ``-1`` for NaN/None (no data)."""
         v = _as_float(values, what="values")
@@ -323,9 +331,15 @@ class Classes:
         idx = self.class_of(values)
         return [self.colors[i] if i >= 0 else self.nodata_color for i in idx]
 
-    def legend_items(self, *, include_empty_nodata: bool = False) -> list[tuple[str, str, int]]:
-        """``(colour, label, count)`` per legend row; the no-data row only when some value is missing."""
-        rows = list(zip(self.colors, self.labels, self.counts, strict=False))
+    def legend_items(
+        self, *, include_empty_nodata: bool = False, include_empty: bool = False
+    ) -> list[tuple[str, str, int]]:
+        """``(colour, label, count)`` per legend row; the no-data row only when some value is missing.
+
+        Classes without members (a user break beyond the data: 「5%以上（0）」) are left out unless
+        ``include_empty``; the colours of the other classes do not change.
+        """
+        rows = [r for r in zip(self.colors, self.labels, self.counts, strict=False) if include_empty or r[2] > 0]
         if self.nodata_count or include_empty_nodata:
             rows.append((self.nodata_color, self.nodata_label, self.nodata_count))
         return rows
@@ -379,6 +393,7 @@ def classify(
     breaks: Iterable[float] | None = None,
     unit: str | None = None,
     palette: str = "YlOrRd",
+    midpoint: float | None = None,
 ) -> Classes:
     """Classify values for a choropleth: breaks, Japanese labels, colours, counts; NaN is its own class.
 
@@ -398,6 +413,11 @@ def classify(
         Unit shown after every number in the labels.
     palette : str
         A name in ``PALETTES`` (``_r`` reverses it).
+    midpoint : float, optional
+        Centre of a diverging palette (default 0, the no-change value of a rate of change). It is always a class
+        boundary, so values below and above it never share a class; classes below take the first half of the
+        ramp, classes above the second half, at equal intensity for equal rank from the midpoint (the neutral
+        middle colour is never used). Ignored for sequential palettes.
 
     Returns
     -------
@@ -435,12 +455,17 @@ def classify(
             raise ValidationError([f"breaks={list(b)}: give finite numbers in strictly increasing order"])
         lower = float(y.min()) if len(y) else float(b[0])
         top = max(float(y.max()), float(b[-1])) if len(y) else float(b[-1])
+        if pal.kind == "diverging":
+            mid = 0.0 if midpoint is None else float(midpoint)
+            if b[0] < mid < b[-1] and mid not in b:
+                b = np.sort(np.r_[b, mid])
+                notes.append(f"midpoint {mid:g} added as a class boundary of the diverging palette")
         bins = (*map(float, b), top)
         texts = _edge_texts(b, unit)
         labels = [_label(None, b[0], texts=texts, closed_hi=False)]
         labels += [_label(b[i], b[i + 1], texts=texts, closed_hi=False) for i in range(len(b) - 1)]
         labels.append(_label(b[-1], None, texts=texts, closed_hi=False))
-        return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes)
+        return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes, midpoint)
 
     if len(y) == 0:
         notes.append("no value to classify: every feature is no data")
@@ -462,7 +487,9 @@ def classify(
     if n_unique == 1:
         notes.append("all values are equal: one class")
         lower = float(y[0])
-        return _finish("single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes)
+        return _finish(
+            "single", (lower,), lower, [format_value(lower, unit=unit)], pal, v, unit, nodata_color, notes, midpoint
+        )
     if k > n_unique:
         notes.append(f"k={k} lowered to {n_unique}: only {n_unique} distinct values")
         k = n_unique
@@ -475,11 +502,16 @@ def classify(
 
     if key == "equal_interval":
         edges = [float(e) for e in fitted.bins[:-1]]
+        if pal.kind == "diverging":
+            mid = 0.0 if midpoint is None else float(midpoint)
+            if lower < mid < upper and mid not in edges:
+                edges = sorted([*edges, mid])
+                notes.append(f"midpoint {mid:g} added as a class boundary of the diverging palette")
         bins = (*edges, upper)
         texts = _edge_texts([lower, *edges, upper], unit)
         lows = [lower, *edges]
         labels = [_label(lows[i], bins[i], texts=texts, closed_hi=i == len(bins) - 1) for i in range(len(bins))]
-        return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes)
+        return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes, midpoint)
 
     # data-driven schemes: each class starts at its smallest member (exactly mapclassify's partition)
     yb = np.asarray(fitted.yb)
@@ -487,10 +519,15 @@ def classify(
     if len(used) < k:
         notes.append(f"{k - len(used)} empty class(es) from tied values merged: {len(used)} classes")
     lows = [float(y[yb == c].min()) for c in used]
+    if pal.kind == "diverging":
+        mid = 0.0 if midpoint is None else float(midpoint)
+        if lows[0] < mid <= upper and mid not in lows:
+            lows = sorted([*lows, mid])  # split the class holding both sides of the midpoint
+            notes.append(f"midpoint {mid:g} added as a class boundary of the diverging palette")
     bins = (*lows[1:], upper)
     texts = _edge_texts([*lows, upper], unit)
     labels = [_label(lows[i], bins[i], texts=texts, closed_hi=i == len(bins) - 1) for i in range(len(bins))]
-    return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes)
+    return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes, midpoint)
 
 
 def _finish(
@@ -503,8 +540,10 @@ def _finish(
     unit: str | None,
     nodata_color: str,
     notes: list[str],
+    midpoint: float | None = None,
 ) -> Classes:
-    colors = pal.colors(len(bins))
+    mid = None if pal.kind != "diverging" else (0.0 if midpoint is None else float(midpoint))
+    colors = pal.colors(len(bins)) if mid is None else _diverging_colors(pal, bins, lower, mid)
     proto = Classes(
         scheme,
         tuple(float(b) for b in bins),
@@ -518,6 +557,7 @@ def _finish(
         unit,
         pal.name,
         tuple(notes),
+        mid,
     )
     idx = proto.class_of(v)
     counts = tuple(int((idx == i).sum()) for i in range(len(bins)))
@@ -534,7 +574,32 @@ def _finish(
         unit,
         pal.name,
         tuple(notes),
+        mid,
     )
+
+
+def _diverging_colors(pal: Palette, bins: tuple[float, ...], lower: float, mid: float) -> tuple[str, ...]:
+    """Colours of classes around ``mid``: the first half of the ramp below it, the second half above it.
+
+    The class ``j`` steps away from the midpoint on either side gets the same intensity, so −2 % and +2 % look
+    equally strong; a class spanning the midpoint (only possible with one class) gets the neutral middle colour.
+    """
+    lows = (lower, *bins[:-1])
+    below = [i for i in range(len(bins)) if bins[i] <= mid and lows[i] < mid]
+    above = [i for i in range(len(bins)) if lows[i] >= mid]
+    centre = len(pal.anchors) // 2
+    steps = max(len(below), len(above), 1)
+    # from next to the neutral centre outwards to the darkest anchor, ``steps`` colours
+    low_ramp = Palette(pal.name, "sequential", pal.anchors[:centre][::-1]).colors(max(steps, 2))
+    high_ramp = Palette(pal.name, "sequential", pal.anchors[centre + 1 :]).colors(max(steps, 2))
+    if steps == 1:
+        low_ramp, high_ramp = low_ramp[1:], high_ramp[1:]  # one class a side: a clear, not the palest, colour
+    colors = [pal.anchors[centre]] * len(bins)
+    for j, i in enumerate(reversed(below)):  # the class just below the midpoint first
+        colors[i] = low_ramp[j]
+    for j, i in enumerate(above):
+        colors[i] = high_ramp[j]
+    return tuple(colors)
 
 
 # ----------------------------------------------------------------------------------------------- layer styles

@@ -25,10 +25,15 @@
 
   var D = JSON.parse(document.getElementById("geo-data").textContent);
   var map = L.map("map", { attributionControl: false, zoomSnap: 0.25, minZoom: 3, maxZoom: 18 });
-  var attribution = L.control.attribution({ prefix: false }).addTo(map);
+  // credits and scale bar share the bottom-left corner, stacked (controls of one corner never overlap); the
+  // credits wrap left of the legend instead of running under it (see fitCredits)
+  var attribution = L.control.attribution({ prefix: false, position: "bottomleft" }).addTo(map);
   D.attribution.forEach(function (a) { attribution.addAttribution(esc(a)); });
+  var tiles = null;
   if (D.tiles) {
-    L.tileLayer(D.tiles.url, { attribution: esc(D.tiles.attribution), maxZoom: 18 }).addTo(map);
+    // optional online background: off unless asked for; offline its tiles simply fail and the map stays as is
+    tiles = L.tileLayer(D.tiles.url, { attribution: esc(D.tiles.attribution), maxZoom: 18, errorTileUrl: "" });
+    tiles.addTo(map);
   }
 
   // choropleth
@@ -58,16 +63,20 @@
   areas.addTo(map);
   var overlays = [["塗り分け：" + D.column, areas]];
 
-  function labelMarker(lat, lon, text, st) {
+  function labelMarker(lat, lon, text, st, beside) {
     var span = el("span", null, text);
     span.style.fontSize = st.size + "px";
     span.style.color = st.color;
+    // a point's name sits right of its marker, never on it
+    if (beside) { span.style.transform = "translate(" + Math.round(beside + 4) + "px, -50%)"; }
     return L.marker([lat, lon], { icon: L.divIcon({ className: "geo-label", html: span, iconSize: null }),
                                   interactive: false, keyboard: false });
   }
-  function labelGroup(lab) {
+  function labelGroup(lab, beside) {
     var g = L.layerGroup();
-    for (var j = 0; j < lab.text.length; j++) { g.addLayer(labelMarker(lab.lat[j], lab.lon[j], lab.text[j], lab.style)); }
+    for (var j = 0; j < lab.text.length; j++) {
+      g.addLayer(labelMarker(lab.lat[j], lab.lon[j], lab.text[j], lab.style, beside));
+    }
     return g;
   }
   function markerIcon(st) {
@@ -105,17 +114,25 @@
         markers.push(m);
       }
       if (L0.cluster) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+      if (L0.text) {
+        group = L.layerGroup([group, labelGroup({ text: L0.text, lat: L0.lat, lon: L0.lon, style: D.labels.style },
+                                                st.radius + st.weight)]);
+      }
     } else if (L0.kind === "labels") {
       group = labelGroup({ text: L0.text, lat: L0.lat, lon: L0.lon, style: st });
     } else {
       var fs = topojson.feature(D.topo, D.topo.objects[L0.object]).features;
       fs.forEach(function (f, j) { f.properties = { j: j }; });
+      if (L0.ring) {  // widest rings first, so the inner ones stay on top
+        fs.sort(function (a, b) { return L0.ring[b.properties.j] - L0.ring[a.properties.j] || a.properties.j - b.properties.j; });
+      }
       var outline = L0.kind === "outline";
       group = L.geoJSON({ type: "FeatureCollection", features: fs }, {
         className: "geo-" + L0.kind, interactive: L0.tipcols.length > 0,
-        style: function () {
-          return { color: st.color, weight: st.weight, dashArray: st.dash, fill: !outline && !!st.fill_color,
-                   fillColor: st.fill_color, fillOpacity: st.fill_opacity };
+        style: function (f) {
+          var s = L0.ring ? L0.ringStyles[L0.ring[f.properties.j]] : st;
+          return { color: s.color, weight: s.weight, dashArray: s.dash, fill: !outline && !!s.fill_color,
+                   fillColor: s.fill_color, fillOpacity: s.fill_opacity };
         }
       });
       if (L0.tipcols.length) {
@@ -134,6 +151,7 @@
   if (D.labels.show) { labels.addTo(map); }
   overlays.push([D.labels.name, labels]);
 
+  if (tiles) { overlays.push([D.tiles.name, tiles]); }
   var layerControl = L.control.layers(null, null, { collapsed: false, position: "topright" });
   overlays.forEach(function (o) { layerControl.addOverlay(o[1], esc(o[0])); });
   layerControl.addTo(map);
@@ -142,6 +160,13 @@
   var legend = document.getElementById("geo-legend");
   control("bottomright", legend).addTo(map);
   L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+  function fitCredits() {
+    var credit = attribution.getContainer();
+    var room = map.getContainer().clientWidth - legend.offsetWidth - 40;
+    credit.style.maxWidth = Math.max(room, 120) + "px";
+  }
+  fitCredits();
+  map.on("resize", fitCredits);
 
   map.fitBounds(D.bounds, { padding: [10, 10] });
   window.geoMap = map;
