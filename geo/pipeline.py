@@ -372,7 +372,7 @@ def _hubs(state: _State) -> None:
     state.tables_out["coverage"] = pd.DataFrame(summary)
     state.analyses["hubs"] = {"radii_m": h.radii_m, "coverage": summary}
     if h.choose:
-        chosen = choose_hubs(hubs, demand, k=h.choose, radius_m=max(h.radii_m), weight=weight, method=h.method)
+        chosen, report = choose_hubs(hubs, demand, k=h.choose, radius_m=max(h.radii_m), weight=weight, method=h.method)
         state.layers["chosen_hubs"] = chosen
         state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
         state.analyses["hubs"]["chosen"] = chosen.drop(columns="geometry").to_dict("records")

@@ -129,7 +129,7 @@ def hubs_command(
     chosen = None
     if k is not None or target_share is not None:
         r = choose_radius or radii[0]
-        chosen = choose_hubs(
+        chosen, report = choose_hubs(
             hubs,
             demand,
             k=k,
@@ -140,12 +140,7 @@ def hubs_command(
             pref_code=pref_code,
         )
         layers["chosen"] = chosen
-        info = chosen.attrs["siting"]
-        click.echo(
-            f"chosen ({method}, {r:g} m): {len(chosen)} candidates cover {info['covered']:,.0f} of "
-            f"{info['total']:,.0f} ({info['covered'] / max(info['total'], 1e-12):.1%}); "
-            f"optimal={info['optimal']}"
-        )
+        click.echo(str(report))
         label = name or next((c for c in ("station_name", "name", "道の駅名", "P29_004") if c in chosen.columns), None)
         for _, row in chosen.iterrows():
             click.echo(
