@@ -355,14 +355,26 @@ def _hubs(state: _State) -> None:
     h = state.config.hubs
     assert h is not None
     hubs = state.points[h.candidates]
-    demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
+    if h.demand == "grid":
+        from geo.demand import grid_demand
+
+        table = resolve_input(state.config, h.population_table)
+        demand, grid_report = grid_demand(state.areas, table, column=h.population_column or None, missing="zero")
+        state.analyses["grid_demand"] = str(grid_report)
+    else:
+        demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
     weight = h.weight or None
+    cost = None
+    if h.cost_matrix:
+        from geo.costs import read_cost_matrix
+
+        cost = read_cost_matrix(resolve_input(state.config, h.cost_matrix), hubs=hubs, demand=demand)  # type: ignore[arg-type]
     buffers = buffer_hubs(hubs, h.radii_m)
     state.layers["buffers"] = buffers
     state.crs_used["buffers"] = str(buffers.attrs.get("metric_crs", ""))
     summary = []
     for radius in h.radii_m:
-        cov = hub_coverage(hubs, demand, radius_m=radius, weight=weight)
+        cov = hub_coverage(hubs, demand, radius_m=radius, weight=weight, cost=cost)
         summary.append({"radius_m": radius, "total": cov.total, "covered": cov.covered, "share": cov.share})
         tag = f"{int(radius)}m"
         state.tables_out[f"coverage_per_hub_{tag}"] = cov.per_hub
@@ -372,10 +384,36 @@ def _hubs(state: _State) -> None:
     state.tables_out["coverage"] = pd.DataFrame(summary)
     state.analyses["hubs"] = {"radii_m": h.radii_m, "coverage": summary}
     if h.choose:
-        chosen, report = choose_hubs(hubs, demand, k=h.choose, radius_m=max(h.radii_m), weight=weight, method=h.method)
+        chosen, report = choose_hubs(
+            hubs,
+            demand,
+            k=h.choose,
+            radius_m=max(h.radii_m) if h.method in ("greedy", "swap", "exact") else None,
+            weight=weight,
+            method=h.method,
+            fixed=h.fixed or None,
+            capacity=h.capacity or None,
+            name=h.name_column or None,
+            cost=cost,
+        )
+        state.tables_out["chosen_per_hub"] = report.per_hub
+        state.analyses["hubs"]["siting"] = report.summary()
         state.layers["chosen_hubs"] = chosen
         state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
         state.analyses["hubs"]["chosen"] = chosen.drop(columns="geometry").to_dict("records")
+    for kind in h.access:
+        from geo.access import access_2sfca, access_by_area, cumulative_opportunities
+
+        radius = min(h.radii_m)
+        if kind == "cumulative":
+            score = cumulative_opportunities(hubs, demand, radius_m=radius, capacity=h.capacity or None, cost=cost)
+        else:
+            decay = "gaussian" if kind == "2sfca_gaussian" else None
+            score = access_2sfca(
+                hubs, demand, radius_m=radius, capacity=h.capacity or None, weight=weight, decay=decay, cost=cost
+            )
+        if "muni_code" in demand.columns:
+            state.tables_out[f"access_{kind}_per_area"] = access_by_area(demand, score, weight=weight)
 
 
 def _regions(state: _State) -> None:

@@ -99,8 +99,8 @@ def test_capacitated_assignment_equals_brute_force(seed, objective):
     capacity = np.full(5, w.sum() * 0.55)  # two hubs suffice only when they split the demand evenly enough
     table = coverage_from_cost_matrix(cost, np.inf)
     for fixed in ((), (1,)):
-        res = choose(table, w, k=2 - len(fixed) + 0, method=objective, capacity=capacity, fixed=np.array(fixed))
-        value, best = _brute_assign(cost, w, 2 - len(fixed), fixed, capacity=capacity, objective=objective)
+        res = choose(table, w, k=2 - len(fixed), method=objective, capacity=capacity, fixed=np.array(fixed))
+        value, _ = _brute_assign(cost, w, 2 - len(fixed), fixed, capacity=capacity, objective=objective)
         assert res.objective == pytest.approx(value, rel=1e-7), (fixed, value, res.objective)
         load = np.bincount(res.assignment, weights=w, minlength=5)
         assert (load <= capacity + 1e-6).all() and (res.assignment >= 0).all()

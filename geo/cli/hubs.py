@@ -28,6 +28,54 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     return read_points(path)
 
 
+def _grid(areas, population: str):  # type: ignore[no-untyped-def]
+    """Grid demand from ``TABLE:COLUMN`` (the last ``:`` splits, so Windows drive letters survive)."""
+    from geo.demand import grid_demand
+
+    table, sep, column = population.rpartition(":")
+    if not sep or not table or not column:
+        raise click.UsageError(f"--population must be TABLE:COLUMN, e.g. census.csv:pop_total; got {population!r}")
+    if not Path(table).exists():
+        raise click.UsageError(f"--population: no such table {table}")
+    demand, report = grid_demand(areas, table, column=column, missing="zero")
+    click.echo(f"demand: {report}")
+    if len(report.unmatched_rows):
+        click.echo(f"  {len(report.unmatched_rows)} table rows match no area (totals, other prefectures): not spread")
+    return demand
+
+
+def _access(hubs, demand, kinds, radius, capacity, weight, pref_code, cost):  # type: ignore[no-untyped-def]
+    """Access scores per demand row (a layer) and per area (tables)."""
+    from geo.access import access_2sfca, access_by_area, cumulative_opportunities
+
+    layer = demand.copy()
+    tables = []
+    for kind in kinds:
+        if kind == "cumulative":
+            score = cumulative_opportunities(
+                hubs, demand, radius_m=radius, capacity=capacity, pref_code=pref_code, cost=cost
+            )
+        else:
+            decay = "gaussian" if kind == "2sfca_gaussian" else None
+            score = access_2sfca(
+                hubs,
+                demand,
+                radius_m=radius,
+                capacity=capacity,
+                weight=weight,
+                decay=decay,
+                pref_code=pref_code,
+                cost=cost,
+            )
+        layer[score.name] = score.to_numpy()
+        if "muni_code" in demand.columns:
+            tables.append((f"access_{kind}_per_area", access_by_area(demand, score, weight=weight)))
+        click.echo(
+            f"access {kind} ({score.name}, {radius:g}): mean {score.mean():.4g}, zero for {(score == 0).sum():,} rows"
+        )
+    return layer, tables
+
+
 @click.command("hubs")
 @click.argument("candidates", type=click.Path(exists=True, dir_okay=True))
 @click.option(
@@ -41,6 +89,25 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     "mesh_path",
     type=click.Path(exists=True),
     help="Demand as a mesh statistics table (e-Stat / CSV with mesh codes).",
+)
+@click.option(
+    "--grid",
+    is_flag=True,
+    help="Demand: spread --population over the 1 km grid cells of each municipality of --areas, by area.",
+)
+@click.option(
+    "--population",
+    default=None,
+    metavar="TABLE:COLUMN",
+    help="With --grid: municipal population table (muni codes) and its column, e.g. census.csv:pop_total.",
+)
+@click.option(
+    "--cost-matrix",
+    "cost_matrix",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Origin-destination CSV (origin id, destination id, cost): replaces straight-line metres; "
+    "--radius is then in the cost's unit.",
 )
 @click.option("--radius", "radii", type=float, multiple=True, required=True, help="Reach in metres; repeat for rings.")
 @click.option("--weight", default=None, help="Demand weight column (default: population-like column, else counts).")
@@ -58,7 +125,23 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     "--target-share", type=float, default=None, help="Choose the fewest candidates covering this share (0-1]."
 )
 @click.option("--choose-radius", type=float, default=None, help="Radius for choosing (default: the first --radius).")
-@click.option("--method", type=click.Choice(["greedy", "swap", "exact"]), default="greedy", show_default=True)
+@click.option(
+    "--method",
+    type=click.Choice(["greedy", "swap", "exact", "p_median", "p_center"]),
+    default="greedy",
+    show_default=True,
+    help="greedy/swap/exact: most demand within the radius; p_median: least total distance; p_center: least "
+    "worst distance (these two use --choose-radius only if given).",
+)
+@click.option("--fixed", "fixed", multiple=True, help="Existing site (name or id) that stays open; repeat.")
+@click.option("--capacity", default=None, help="Candidate column with the demand each can serve (exact models).")
+@click.option(
+    "--access",
+    "access",
+    type=click.Choice(["2sfca", "2sfca_gaussian", "cumulative"]),
+    multiple=True,
+    help="Access scores per demand row and per area at the first --radius (with --capacity as supply); repeat.",
+)
 @click.option("-o", "--output", default="outputs/hubs.gpkg", show_default=True, type=click.Path(dir_okay=False))
 def hubs_command(
     candidates: str,
@@ -74,6 +157,12 @@ def hubs_command(
     choose_radius: float | None,
     method: str,
     output: str,
+    grid: bool = False,
+    population: str | None = None,
+    cost_matrix: str | None = None,
+    fixed: tuple[str, ...] = (),
+    capacity: str | None = None,
+    access: tuple[str, ...] = (),
 ) -> None:
     """Buffers and demand coverage of service-hub CANDIDATES (地域くらしサービス拠点), optionally siting.
 
@@ -88,6 +177,14 @@ def hubs_command(
     (with --areas or a muni_code in the demand) and OUTPUT_chosen.csv.
 
     \b
+    Demand without a mesh: --grid --population census.csv:pop_total --areas N03.json spreads each
+    municipality's population over its 1 km grid cells by area (every output names the method).
+    --method p_median / p_center with --choose K; --fixed NAME keeps existing sites (K more are chosen);
+    --capacity COLUMN caps what each serves (OUTPUT_chosen.csv: load, capacity, utilisation);
+    --access 2sfca writes layer "access" and OUTPUT_access_2sfca_per_area.csv; --cost-matrix OD.csv uses
+    travel costs instead of metres.
+
+    \b
     Example:
       geo hubs stations_points.csv --mesh yamanashi_mesh1km_2020.csv --radius 1000 --radius 5000 \\
                --choose 5 --method exact -o outputs/hubs.gpkg
@@ -99,23 +196,36 @@ def hubs_command(
     from geo.points import read_points, write_table
     from geo.store import write_layers
 
-    if (demand_path is None) == (mesh_path is None):
-        raise click.UsageError("give exactly one of --demand and --mesh")
+    if (demand_path is not None) + (mesh_path is not None) + grid != 1:
+        raise click.UsageError("give exactly one of --demand and --mesh (or --grid with --population and --areas)")
+    if grid and (population is None or areas_path is None):
+        raise click.UsageError("--grid needs --population TABLE:COLUMN and --areas (the municipalities to spread over)")
     if k is not None and target_share is not None:
         raise click.UsageError("give at most one of --choose and --target-share")
     out = Path(output)
     if out.suffix.lower() != ".gpkg":
         raise click.UsageError(f"--output must end in .gpkg, got {output}")
     hubs = read_points(candidates)
-    demand = _read_demand(mesh_path or demand_path, mesh=mesh_path is not None)  # type: ignore[arg-type]
     areas = read_boundaries(areas_path) if areas_path else None
+    path = mesh_path or demand_path
+    demand = _grid(areas, population) if grid else _read_demand(path, mesh=mesh_path is not None)  # type: ignore[arg-type]
     radii = tuple(dict.fromkeys(radii))
+    cost = None
+    if cost_matrix is not None:
+        from geo.costs import read_cost_matrix
 
+        cost = read_cost_matrix(cost_matrix, hubs=hubs, demand=demand)
+        click.echo(
+            f"cost matrix {cost_matrix}: {cost.pairs:,} pairs ({cost.unit}); hubs by {cost.hub_id}, demand by "
+            f"{cost.demand_id}; radii are in its unit"
+        )
     hub_layer = hubs.copy()
     layers: dict[str, object] = {}
     summary, per_hub, per_area = [], [], []
     for r in radii:
-        res = hub_coverage(hubs, demand, radius_m=r, weight=weight, areas=areas, name=name, pref_code=pref_code)
+        res = hub_coverage(
+            hubs, demand, radius_m=r, weight=weight, areas=areas, name=name, pref_code=pref_code, cost=cost
+        )
         summary.append(res.summary())
         for col in ("covered", "exclusive", "shared"):
             hub_layer[f"{col}_{r:g}m"] = res.per_hub[col].to_numpy()
@@ -124,11 +234,15 @@ def hubs_command(
             per_area.append(res.per_area.assign(radius_m=r))
         layers[f"uncovered_{r:g}m"] = res.uncovered
         click.echo(str(res))
-    buffers = buffer_hubs(hubs, radii, pref_code=pref_code)
-    layers = {"hubs": hub_layer, "buffers": buffers, "buffers_union": union_buffers(buffers), **layers}
+    if cost is None:  # rings in metres mean nothing for a cost in minutes
+        buffers = buffer_hubs(hubs, radii, pref_code=pref_code)
+        layers = {"hubs": hub_layer, "buffers": buffers, "buffers_union": union_buffers(buffers), **layers}
+    else:
+        layers = {"hubs": hub_layer, **layers}
     chosen = None
+    report = None
     if k is not None or target_share is not None:
-        r = choose_radius or radii[0]
+        r = choose_radius or (radii[0] if method in ("greedy", "swap", "exact") else None)
         chosen, report = choose_hubs(
             hubs,
             demand,
@@ -138,6 +252,10 @@ def hubs_command(
             weight=weight,
             method=method,
             pref_code=pref_code,
+            fixed=list(fixed) or None,
+            capacity=capacity,
+            name=name,
+            cost=cost,
         )
         layers["chosen"] = chosen
         click.echo(str(report))
@@ -147,6 +265,10 @@ def hubs_command(
                 f"  {row['rank']:>3}. {row[label] if label else row.name}: +{row['gain']:,.0f} "
                 f"(cumulative {row['cumulative']:,.0f}, {row['cumulative_share']:.1%})"
             )
+    access_tables = []
+    if access:
+        access_layer, access_tables = _access(hubs, demand, access, radii[0], capacity, weight, pref_code, cost)
+        layers["access"] = access_layer
     write_layers(layers, out, overwrite=True)
     stem = out.with_suffix("")
     written = [out, write_table(pd.DataFrame(summary), stem.with_suffix(".csv"))]
@@ -155,6 +277,10 @@ def hubs_command(
         written.append(write_table(pd.concat(per_area, ignore_index=True), Path(f"{stem}_per_area.csv")))
     if chosen is not None:
         written.append(write_table(chosen, Path(f"{stem}_chosen.csv")))
+    if report is not None:
+        written.append(write_table(pd.DataFrame([report.summary()]), Path(f"{stem}_siting.csv")))
+    for label, table in access_tables:
+        written.append(write_table(table, Path(f"{stem}_{label}.csv")))
     click.echo(f"metric CRS: {summary[0]['metric_crs']}")
     for path in written:
         click.echo(f"wrote {path}")
