@@ -226,7 +226,9 @@ def test_yamanashi_coverage_equals_geodesic_brute_force(cells, stations, radius)
     np.testing.assert_allclose(res.per_hub["covered"].to_numpy(), within @ w)
     np.testing.assert_allclose(res.per_hub["exclusive"].to_numpy(), (within & (n_cov == 1)) @ w)
     assert res.uncovered.index.equals(cells.index[n_cov == 0]) and res.uncovered.crs == cells.crs
-    assert res.metric_crs == "EPSG:6676"
+    assert res.metric_crs == "geodesic (GRS80)"  # the default: no projection, 3-D search + geodesic edge
+    pinned = geo.hub_coverage(stations, cells, radius_m=radius, weight="pop_2020", pref_code="19")
+    assert pinned.metric_crs == "EPSG:6676" and pinned.covered == res.covered  # plane rectangular zone VIII
     pairs = list(zip(res.table.hub.tolist(), res.table.demand.tolist(), strict=True))
     assert pairs == [tuple(p) for p in np.argwhere(within).tolist()]
     np.testing.assert_allclose(res.table.cost, dist[within], rtol=2e-4, atol=0.25)  # scale error + cell centre
@@ -272,8 +274,10 @@ def test_cost_matrix_through_the_api_equals_straight_line(cells, stations):
 
 def test_hokkaido_per_hub_utm_zones_equal_geodesic(michinoeki, hokkaido_demand):
     # 道の駅 from 139.9°E to 145.4°E: too wide for one zone, so each hub is measured in its own UTM zone
-    res = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000)
+    res = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000, crs="utm")
     assert res.metric_crs == "UTM per hub (EPSG:6691, EPSG:6692)"
+    default = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000)
+    assert default.metric_crs == "geodesic (GRS80)" and default.covered == res.covered
     _, within = _geodesic_covered(_ll(michinoeki), _ll(hokkaido_demand), 20_000)
     np.testing.assert_array_equal(res.n_hubs_reaching.to_numpy(), within.sum(axis=0))
     w = hokkaido_demand["population"].to_numpy(float)
@@ -363,7 +367,7 @@ def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
     summary = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
     expect = geo.hub_coverage(stations, cells, radius_m=5000)
     row = summary.set_index("radius_m").loc[5000.0]
-    assert row["covered"] == expect.covered and row["metric_crs"] == "EPSG:6676"
+    assert row["covered"] == expect.covered and row["metric_crs"] == "geodesic (GRS80)"
     chosen = pd.read_csv(tmp_path / "out" / "hubs_chosen.csv", encoding="utf-8-sig")
     assert len(chosen) == 3 and chosen["rank"].tolist() == [1, 2, 3]
     assert not list((tmp_path / "out").glob(".*tmp*"))
