@@ -161,7 +161,9 @@ def test_cost_matrix_csv_through_api_and_errors(tmp_path, michinoeki, grid):
     assert via_csv.covered == pytest.approx(straight.covered, rel=1e-6)
     _, report = geo.choose_hubs(near, demand, k=2, radius_m=20, cost=path, method="exact")
     assert report.metric_crs.startswith("cost matrix (minutes")
-    assert report.covered == pytest.approx(geo.choose_hubs(near, demand, k=2, radius_m=10_000, method="exact")[1].covered)
+    assert report.covered == pytest.approx(
+        geo.choose_hubs(near, demand, k=2, radius_m=10_000, method="exact")[1].covered
+    )
     bad = od.copy()
     bad.iloc[0, 1] = "道の駅ではない"
     bad.iloc[1, 0] = "99999999"
