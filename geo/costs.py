@@ -104,7 +104,13 @@ def _best_ids(frame: pd.DataFrame, given: str | None, wanted: pd.Index) -> tuple
     columns matches most of ``wanted``."""
     if given is not None:
         return _ids(frame, given)
-    options = [None, *[c for c in frame.columns if c != "geometry" and frame[c].dtype.kind in "OUiT"]]
+    kinds = pd.api.types
+    options = [None] + [
+        c
+        for c in frame.columns
+        if c != "geometry"
+        and (kinds.is_string_dtype(frame[c]) or kinds.is_integer_dtype(frame[c]) or kinds.is_object_dtype(frame[c]))
+    ]
     scored = []
     for c in options:
         ids, label = _ids(frame, c)

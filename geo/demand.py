@@ -133,7 +133,8 @@ def grid_demand(
     Returns
     -------
     (GeoDataFrame, GridDemandReport)
-        One row per piece of a 1 km cell inside one area, EPSG:6668: ``mesh_code`` (8 digits), ``muni_code``,
+        One row per piece of a 1 km cell inside one area, EPSG:6668: ``demand_id`` (``MESHCODE_MUNICODE``,
+        unique: the id to use in an origin–destination cost table), ``mesh_code`` (8 digits), ``muni_code``,
         ``muni_name`` (when given), ``area_km2`` (the piece, equal-area), ``area_share`` (the piece's share of
         its area), ``population`` (persons, float; sums to the area's value exactly) and ``demand_method``;
         geometry = the piece (cell ∩ area), so coverage judges it by its own centre inside its municipality.
@@ -201,12 +202,9 @@ def grid_demand(
     area_total = np.bincount(owner, weights=piece_area, minlength=len(areas))
     share = piece_area / area_total[owner]
     pop = values.to_numpy(dtype=float)[owner] * share
-    out = pd.DataFrame(
-        {
-            "mesh_code": _mesh_codes(cell[:, 0], cell[:, 1]),
-            "muni_code": areas["muni_code"].astype(str).to_numpy()[owner],
-        }
-    )
+    codes = _mesh_codes(cell[:, 0], cell[:, 1])
+    munis = areas["muni_code"].astype(str).to_numpy()[owner]
+    out = pd.DataFrame({"demand_id": codes + "_" + munis, "mesh_code": codes, "muni_code": munis})
     for extra in ("muni_name", "pref_code"):
         if extra in areas.columns:
             out[extra] = areas[extra].to_numpy()[owner]

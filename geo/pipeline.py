@@ -358,7 +358,7 @@ def _hubs(state: _State) -> None:
     if h.demand == "grid":
         from geo.demand import grid_demand
 
-        table = resolve_input(state.config, h.population_table)
+        table = _fetched(resolve_input(state.config, h.population_table))
         demand, grid_report = grid_demand(state.areas, table, column=h.population_column or None, missing="zero")
         state.analyses["grid_demand"] = str(grid_report)
     else:
@@ -368,10 +368,11 @@ def _hubs(state: _State) -> None:
     if h.cost_matrix:
         from geo.costs import read_cost_matrix
 
-        cost = read_cost_matrix(resolve_input(state.config, h.cost_matrix), hubs=hubs, demand=demand)  # type: ignore[arg-type]
-    buffers = buffer_hubs(hubs, h.radii_m)
-    state.layers["buffers"] = buffers
-    state.crs_used["buffers"] = str(buffers.attrs.get("metric_crs", ""))
+        cost = read_cost_matrix(_fetched(resolve_input(state.config, h.cost_matrix)), hubs=hubs, demand=demand)  # type: ignore[arg-type]
+    if cost is None:  # with a cost matrix the radii are in its unit (minutes …): no rings in metres
+        buffers = buffer_hubs(hubs, h.radii_m)
+        state.layers["buffers"] = buffers
+        state.crs_used["buffers"] = str(buffers.attrs.get("metric_crs", ""))
     summary = []
     for radius in h.radii_m:
         cov = hub_coverage(hubs, demand, radius_m=radius, weight=weight, cost=cost)
@@ -396,10 +397,11 @@ def _hubs(state: _State) -> None:
             name=h.name_column or None,
             cost=cost,
         )
-        state.tables_out["chosen_per_hub"] = report.per_hub
+        state.tables_out["chosen_per_hub"] = report.per_hub.rename_axis("hub_index").reset_index()
         state.analyses["hubs"]["siting"] = report.summary()
         state.layers["chosen_hubs"] = chosen
-        state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
+        if cost is None:
+            state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
         state.analyses["hubs"]["chosen"] = chosen.drop(columns="geometry").to_dict("records")
     for kind in h.access:
         from geo.access import access_2sfca, access_by_area, cumulative_opportunities
@@ -517,7 +519,7 @@ def _map_layers(state: _State, name: str) -> list[Any]:
     chosen = state.layers.get("chosen_hubs")
     if name == "hubs" and chosen is not None:
         return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）")]
-    if name == "buffers" and chosen is not None:
+    if name == "buffers" and chosen is not None and "chosen_buffers" in state.layers:
         return [replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")]
     data = {
         "hubs": state.points.get(state.config.hubs.candidates) if state.config.hubs else None,

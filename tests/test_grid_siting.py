@@ -212,3 +212,61 @@ def test_example_config_is_valid(shared_data):
     config = load_config(Path(__file__).resolve().parents[1] / "scripts" / "hokkaido_michinoeki_hubs.toml")
     assert config.hubs is not None and config.hubs.demand == "grid" and config.hubs.choose == 10
     assert config.hubs.access == ["2sfca"]
+
+
+def test_config_grid_fixed_access_and_cost_matrix_reach_the_step(tmp_path, shared_data):
+    """Every new [hubs] key changes what the run computes: grid demand, fixed, method, access, cost_matrix."""
+    areas = geo.read_boundaries(shared_data / YAMANASHI)
+    cells, _ = geo.grid_demand(areas, shared_data / CENSUS, column="pop_total")
+    stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
+    near = geo.assign_points(stations.cx[138.2:139.2, 35.2:35.95], areas).dropna(subset=["muni_code"])
+    # walking minutes at 80 m/min, straight line, within 40 minutes (an OD table as another tool would write)
+    rows = []
+    for code, (lon, lat) in zip(near["station_code"], shapely.get_coordinates(near.geometry.to_numpy()), strict=True):
+        minutes = _dist((lon, lat), cells) / 80.0
+        keep = minutes <= 40
+        rows.append(pd.DataFrame({"from": code, "to": cells["demand_id"].to_numpy()[keep], "minutes": minutes[keep]}))
+    pd.concat(rows).to_csv(tmp_path / "walk.csv", index=False)
+    (tmp_path / "run.toml").write_text(
+        f"""
+[run]
+name = "grid"
+output_dir = "{tmp_path / "out"}"
+
+[area]
+boundaries = "{shared_data / YAMANASHI}"
+prefectures = ["山梨県"]
+
+[[points]]
+name = "stations"
+path = "stations-n02-2023-points"
+kind = "candidate"
+
+[hubs]
+candidates = "stations"
+demand = "grid"
+population_table = "{shared_data / CENSUS}"
+population_column = "pop_total"
+radii_m = [25]
+choose = 2
+method = "exact"
+fixed = ["韮崎"]
+name_column = "station_name"
+access = ["2sfca", "cumulative"]
+cost_matrix = "walk.csv"
+""",
+        encoding="utf-8",
+    )
+    result = geo.run(tmp_path / "run.toml", progress=False)
+    out = result.output_dir
+    chosen = pd.read_csv(out / "chosen_hubs.csv", encoding="utf-8-sig")
+    assert chosen["station_name"].iloc[0] == "韮崎" and len(chosen) == 3
+    assert (out / "access_2sfca_per_area.csv").exists() and (out / "access_cumulative_per_area.csv").exists()
+    assert "buffers" not in dict(pyogrio.list_layers(out / "layers.gpkg").tolist())  # radii in minutes here
+    # the same through the API, with the same OD table
+    expect = geo.hub_coverage(near, cells, radius_m=25, cost=tmp_path / "walk.csv")
+    coverage = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert coverage["total"].iloc[0] == pytest.approx(cells["population"].sum())
+    assert coverage["covered"].iloc[0] == pytest.approx(expect.covered)
+    assert expect.covered < geo.hub_coverage(near, cells, radius_m=25 * 80.0).covered + 1e-6
+    assert result.manifest["analyses"]["grid_demand"].startswith(f"{cells['population'].sum():,.0f} people")
