@@ -157,6 +157,9 @@ def test_bad_siting_inputs():
         choose(table, w, k=2, method="greedy", capacity=np.full(6, 100.0))
     with pytest.raises(geo.ValidationError, match="within reach of no candidate"):
         choose(coverage_from_cost_matrix(cost, 1.0), w, k=2, method="p_median")
+    with pytest.raises(geo.ValidationError, match="assignment variables"):
+        big = coverage_from_cost_matrix(np.ones((30, 70_000)), np.inf)
+        choose(big, np.ones(70_000), k=2, method="p_median")
     with pytest.raises(geo.ValidationError, match="no assignment fits"):
         # enough in total (2 × 0.5 of the demand), but one row weighs more than any capacity minus the others
         choose(table, np.array([10.0, 1, 1, 1, 1, 1, 1, 1]), k=2, method="p_median", capacity=np.full(6, 9.0))
