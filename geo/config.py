@@ -113,7 +113,7 @@ class HubsSection:
     radii_m: list[float]
     weight: str = ""
     choose: int = 0
-    method: Literal["greedy", "swap", "exact", "p_median", "p_center"] = "greedy"
+    method: Literal["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"] = "greedy"
     name_column: str = ""
     fixed: list[str] = field(default_factory=list)  # existing sites (names or ids) kept open; `choose` more
     capacity: str = ""  # candidate column: demand each hub can serve (exact, p_median, p_center)

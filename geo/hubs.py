@@ -817,7 +817,13 @@ class SitingReport:
         )
 
 
-_MODEL = {"greedy": "max_cover", "swap": "max_cover", "exact": "max_cover", "p_median": "p_median"}
+_MODEL = {
+    "greedy": "max_cover",
+    "swap": "max_cover",
+    "exact": "max_cover",
+    "p_median": "p_median",
+    "p_median_swap": "p_median",
+}
 
 
 def demand_method(demand: Layer) -> str:

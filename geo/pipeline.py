@@ -389,7 +389,7 @@ def _hubs(state: _State) -> None:
             hubs,
             demand,
             k=h.choose,
-            radius_m=max(h.radii_m) if h.method in ("greedy", "swap", "exact") else None,
+            radius_m=max(h.radii_m) if h.method in ("greedy", "swap", "exact") or cost is not None else None,
             weight=weight,
             method=h.method,
             fixed=h.fixed or None,

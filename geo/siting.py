@@ -45,7 +45,7 @@ from geo.coverage import CoverageTable
 
 log = logging.getLogger(__name__)
 
-METHODS = ("greedy", "swap", "exact", "p_median", "p_center")
+METHODS = ("greedy", "swap", "exact", "p_median", "p_center", "p_median_swap")
 COVER_METHODS = ("greedy", "swap", "exact")
 ASSIGN_METHODS = ("p_median", "p_center")
 MAX_ASSIGN_PAIRS = 2_000_000
@@ -215,13 +215,13 @@ def _groups(table: CoverageTable, w: np.ndarray) -> tuple[list[np.ndarray], np.n
     return [np.array(k) for k in weights], np.array(list(weights.values())), hubs_used
 
 
-def _cbc(time_limit: float | None) -> object:
+def _cbc(time_limit: float | None, warm_start: bool = False) -> object:
     """CBC through ``COIN_CMD``: a ``cbc`` on the PATH (``pip install pulp[cbc]``), else the binary bundled
     with PuLP 3 (its ``PULP_CBC_CMD`` wrapper is deprecated for PuLP 4, the binary itself is the same)."""
     import pulp
     from pulp.apis.coin_api import PULP_CBC_CMD
 
-    options = {"msg": False, "timeLimit": time_limit, "gapRel": 0.0}
+    options = {"msg": False, "timeLimit": time_limit, "gapRel": 0.0, "warmStart": warm_start}
     solver = pulp.COIN_CMD(**options)
     if solver.available():
         return solver
@@ -231,10 +231,10 @@ def _cbc(time_limit: float | None) -> object:
     raise RuntimeError("no CBC solver runs here: install it with `pip install pulp[cbc]` (or put cbc on the PATH)")
 
 
-def _solve(problem: object, time_limit: float | None) -> tuple[bool, str]:
+def _solve(problem: object, time_limit: float | None, warm_start: bool = False) -> tuple[bool, str]:
     import pulp
 
-    solver = _cbc(time_limit)
+    solver = _cbc(time_limit, warm_start)
     problem.solve(solver)  # type: ignore[attr-defined]
     sol = problem.sol_status  # type: ignore[attr-defined]
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -367,6 +367,87 @@ def exact_set_cover(
     return _chosen(x), optimal, {"groups": len(sets), "variables": len(x) + len(y), "status": status}
 
 
+def _dense_costs(table: CoverageTable, active: np.ndarray) -> np.ndarray:
+    """Hub × active-demand cost matrix, inf where the table holds no pair."""
+    n_act = int(active.sum())
+    if table.n_hubs * n_act > 40_000_000:
+        raise ValidationError(
+            f"{table.n_hubs:,} hubs × {n_act:,} demand rows is too large for the p-median heuristic: give radius_m "
+            "or coarser demand"
+        )
+    col = np.cumsum(active) - 1
+    keep = active[table.demand]
+    dense = np.full((table.n_hubs, n_act), np.inf)
+    dense[table.hub[keep], col[table.demand[keep]]] = table.cost[keep]
+    return dense
+
+
+def p_median_swap(
+    table: CoverageTable,
+    weights: np.ndarray,
+    *,
+    k: int,
+    fixed: np.ndarray | None = None,
+    max_rounds: int = 100,
+) -> tuple[np.ndarray, float, int]:
+    """p-median by greedy addition then Teitz & Bart's (1968) interchange: (open hubs sorted, Σ weight × cost,
+    exchanges made).
+
+    A heuristic for instances too large for the exact model (e.g. 122 道の駅 × 100,000 grid pieces): each
+    round scores every exchange of one open (non-fixed) hub for one closed candidate with ``k`` vectorised
+    passes over the cost matrix and makes the best, until none lowers the total. Usually within a fraction of a
+    per cent of the optimum; the exact model (``p_median``) starts from this solution.
+
+    Examples
+    --------
+    >>> from geo.coverage import coverage_from_cost_matrix
+    >>> cost = np.array([[0.0, 1.0, 5.0, 6.0], [6.0, 5.0, 1.0, 0.0], [3.0, 2.0, 2.0, 3.0]])
+    >>> hubs, value, swaps = p_median_swap(coverage_from_cost_matrix(cost, np.inf), np.ones(4), k=2)
+    >>> hubs.tolist(), value
+    ([0, 1], 2.0)
+    """
+    w_all = _check(table, weights)
+    active = w_all > 0
+    w = w_all[active]
+    dense = _dense_costs(table, active)
+    fixed_pos = [int(i) for i in _positions(fixed)]
+    chosen = list(fixed_pos)
+    best = dense[chosen].min(axis=0) if chosen else np.full(len(w), np.inf)
+    with np.errstate(invalid="ignore"):
+        for _ in range(k):
+            totals = np.minimum(dense, best) @ w
+            totals[chosen] = np.inf
+            j = int(np.argmin(totals))
+            chosen.append(j)
+            best = np.minimum(best, dense[j])
+        swaps = 0
+        for _ in range(max_rounds):
+            current = float(best @ w)
+            sub = dense[chosen]
+            if len(chosen) > 1:
+                order = np.argsort(sub, axis=0)[:2]
+                cols = np.arange(len(w))
+                d1, d2 = sub[order[0], cols], sub[order[1], cols]
+            else:
+                order, d1, d2 = np.zeros((1, len(w)), dtype=int), sub[0], np.full(len(w), np.inf)
+            move = (1e-9 * max(1.0, current), -1, -1)
+            for pos, out in enumerate(chosen):
+                if out in fixed_pos:
+                    continue
+                without = np.where(order[0] == pos, d2, d1)
+                totals = np.minimum(dense, without) @ w
+                totals[chosen] = np.inf
+                j = int(np.argmin(totals))
+                if current - totals[j] > move[0]:
+                    move = (current - float(totals[j]), pos, j)
+            if move[1] < 0:
+                break
+            chosen[move[1]] = move[2]
+            best = dense[chosen].min(axis=0)
+            swaps += 1
+    return np.array(sorted(chosen), dtype=np.int64), float(best @ w), swaps
+
+
 def exact_assignment(
     table: CoverageTable,
     weights: np.ndarray,
@@ -475,9 +556,24 @@ def exact_assignment(
     prob += pulp.lpSum(y.values()) == n_open
     for i in fixed_pos.tolist():
         prob += y[int(i)] == 1
+    start = None
+    if objective == "p_median" and cap is None and table.n_hubs * int(active.sum()) <= 40_000_000:
+        # a good incumbent from the interchange heuristic: CBC starts from it, and it is the answer (not
+        # proven optimal) should CBC find nothing better within the time limit
+        start, start_value, _ = p_median_swap(table, w, k=k, fixed=fixed_pos)
+        is_start = np.isin(hub, start)
+        near = _nearest_open(table, start)
+        for i, v in y.items():
+            v.setInitialValue(1 if i in set(start.tolist()) else 0)
+        for p_, v in enumerate(z):
+            v.setInitialValue(1 if (is_start[p_] and near[dem[p_]] == hub[p_]) else 0)
     try:
-        optimal, status = _solve(prob, time_limit)
+        optimal, status = _solve(prob, time_limit, warm_start=start is not None)
     except RuntimeError as exc:
+        if start is not None:
+            log.warning("p-median: CBC found no solution in time; returning the interchange heuristic's")
+            info = {"variables": len(y) + len(z), "status": "heuristic (CBC: no solution in time)", "open": n_open}
+            return start, _nearest_open(table, start), start_value, False, info
         if cap is None:
             raise
         raise ValidationError(
@@ -585,7 +681,7 @@ def choose(
             raise ValidationError(
                 f"fixed hub positions must be distinct and in 0..{table.n_hubs - 1}; got {fixed_pos.tolist()[:10]}"
             )
-    if capacity is not None and method in ("greedy", "swap"):
+    if capacity is not None and method in ("greedy", "swap", "p_median_swap"):
         raise ValidationError(
             f"capacity needs an exact model: method='exact', 'p_median' or 'p_center' (not {method!r})"
         )
@@ -601,6 +697,12 @@ def choose(
                 f"are only {table.n_hubs}: lower k or add candidates"
             )
         k = int(k)
+        if method == "p_median_swap":
+            chosen, value, swaps = p_median_swap(table, w, k=k, fixed=fixed_pos)
+            extra = {"swaps": swaps, "status": "heuristic"}
+            assignment = _nearest_open(table, chosen)
+            siting = _assigned(table, w, chosen, assignment, value, method, None, {**info, **extra}, fixed_pos)
+            return siting
         if method in ASSIGN_METHODS:
             chosen, assignment, value, optimal, extra = exact_assignment(
                 table, w, k=k, objective=method, fixed=fixed_pos, capacity=capacity, time_limit=time_limit
@@ -662,7 +764,7 @@ def _assigned(
     assignment: np.ndarray,
     value: float,
     method: str,
-    optimal: bool,
+    optimal: bool | None,
     info: dict[str, object],
     fixed: np.ndarray,
 ) -> Siting:

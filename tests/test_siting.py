@@ -90,6 +90,10 @@ def test_assignment_models_equal_brute_force(seed, objective, fixed):
     else:
         assert served_cost.max() == pytest.approx(value)
         assert cost[nearest, np.arange(len(w))].max() == pytest.approx(value)
+        return
+    heuristic = choose(table, w, k=2, method="p_median_swap", fixed=np.array(fixed, dtype=int))
+    assert value - 1e-9 <= heuristic.objective <= 1.05 * value and heuristic.optimal is None
+    assert heuristic.order[: len(fixed)].tolist() == list(fixed)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

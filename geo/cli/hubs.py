@@ -127,11 +127,12 @@ def _access(hubs, demand, kinds, radius, capacity, weight, pref_code, cost):  # 
 @click.option("--choose-radius", type=float, default=None, help="Radius for choosing (default: the first --radius).")
 @click.option(
     "--method",
-    type=click.Choice(["greedy", "swap", "exact", "p_median", "p_center"]),
+    type=click.Choice(["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"]),
     default="greedy",
     show_default=True,
     help="greedy/swap/exact: most demand within the radius; p_median: least total distance; p_center: least "
-    "worst distance (these two use --choose-radius only if given).",
+    "worst distance; p_median_swap: p-median by interchange heuristic, for large demand (the last three use "
+    "--choose-radius only if given).",
 )
 @click.option("--fixed", "fixed", multiple=True, help="Existing site (name or id) that stays open; repeat.")
 @click.option("--capacity", default=None, help="Candidate column with the demand each can serve (exact models).")
