@@ -645,7 +645,7 @@ def hub_coverage(
     name: str | None = None,
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
-    cost: Cost | None = None,
+    cost: Cost | str | Path | pd.DataFrame | None = None,
 ) -> CoverageResult:
     """Whom the hubs reach within ``radius_m``: in total, per hub (exclusive / shared), per area, and who not.
 
@@ -667,7 +667,9 @@ def hub_coverage(
         Metric CRS choice, as in :func:`buffer_hubs` (the extent of hubs and demand together is used).
     cost
         A hub × demand cost matrix (dense, inf = unreachable; or scipy sparse) replacing straight-line
-        distance, e.g. road travel times: see :func:`geo.coverage.coverage_from_cost_matrix`.
+        distance, e.g. road travel times: see :func:`geo.coverage.coverage_from_cost_matrix`; or an
+        origin–destination CSV / DataFrame (origin id, destination id, cost) read by
+        :func:`geo.read_cost_matrix`.
 
     Returns
     -------

@@ -15,6 +15,7 @@ import geo
 import geo.cli
 from geo.config import load_config
 from geo.crs import JAPAN_EQUAL_AREA
+from geo.demand import METHOD_AREA
 
 GEOD = Geod(ellps="GRS80")
 CENSUS = "census2020-preliminary-municipal-wards/census2020_preliminary_population.csv"
@@ -44,6 +45,12 @@ def michinoeki(shared_data):
     return geo.read_points(shared_data / "ksj-p35-2018-michinoeki-hokkaido/P35-18_01_michinoeki_hokkaido.geojson")
 
 
+@pytest.fixture(scope="module")
+def yamanashi_grid(shared_data):
+    areas = geo.read_boundaries(shared_data / YAMANASHI)
+    return areas, geo.grid_demand(areas, shared_data / CENSUS, column="pop_total")[0]
+
+
 def _centres(frame) -> np.ndarray:
     """Centroids of the pieces taken in equal-area metres, as lon/lat (independent of geo.hubs)."""
     return shapely.get_coordinates(frame.geometry.to_crs(JAPAN_EQUAL_AREA).centroid.to_crs(6668).to_numpy())
@@ -56,7 +63,7 @@ def test_grid_demand_keeps_every_municipal_total(grid, hokkaido, census):
     np.testing.assert_allclose(per_muni.reindex(expect.index).to_numpy(), expect.to_numpy(), rtol=1e-9)
     assert report.total == pytest.approx(5_228_885)  # 北海道, census 2020 preliminary
     assert report.missing_areas == ["01695", "01696", "01697", "01698", "01699", "01700"]  # no census count
-    assert (cells["demand_method"] == geo.demand.METHOD_AREA).all() and "area" in report.method
+    assert (cells["demand_method"] == METHOD_AREA).all() and "area" in report.method
     assert cells["mesh_code"].str.fullmatch(r"\d{8}").all() and report.pieces == len(cells)
     # each piece lies in its cell and its municipality, and carries the municipality's population × area share
     some = cells.iloc[::50]
@@ -83,7 +90,7 @@ def test_hokkaido_best_10_michinoeki_reach_parts_of_municipalities(michinoeki, g
     radius = 10_000.0
     best, report = geo.choose_hubs(michinoeki, cells, k=10, radius_m=radius, method="exact")
     assert report.optimal and len(best) == 10 and report.model == "max_cover"
-    assert report.demand_method == geo.demand.METHOD_AREA
+    assert report.demand_method == METHOD_AREA
     assert best.iloc[1]["道の駅名"] == "あさひかわ"
     # brute force: geodesic distance from each chosen station to each piece's centre
     hub_ll = shapely.get_coordinates(best.geometry.to_numpy())
@@ -174,7 +181,7 @@ def test_cost_matrix_csv_through_api_and_errors(tmp_path, michinoeki, grid):
         geo.read_cost_matrix(tmp_path / "bad.csv", hubs=near, demand=demand)
 
 
-def test_cli_grid_population_access_and_fixed(tmp_path, shared_data):
+def test_cli_grid_population_access_and_fixed(tmp_path, shared_data, yamanashi_grid):
     stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
     yamanashi = stations.cx[138.2:139.2, 35.2:35.95]
     pts = tmp_path / "stations.gpkg"
@@ -189,14 +196,13 @@ def test_cli_grid_population_access_and_fixed(tmp_path, shared_data):
     chosen = pd.read_csv(tmp_path / "out" / "hubs_chosen.csv", encoding="utf-8-sig")
     assert chosen["station_name"].iloc[0] == "韮崎" and chosen["fixed"].tolist() == [True, False, False, False]
     siting = pd.read_csv(tmp_path / "out" / "hubs_siting.csv", encoding="utf-8-sig")
-    assert siting["demand_method"].iloc[0] == geo.demand.METHOD_AREA
+    assert siting["demand_method"].iloc[0] == METHOD_AREA
     per_area = pd.read_csv(tmp_path / "out" / "hubs_access_2sfca_per_area.csv", encoding="utf-8-sig", dtype=str)
     assert len(per_area) == 27 and "score" in per_area
     layers = dict(pyogrio.list_layers(out).tolist())
     assert "access" in layers
     # the same through the API
-    areas = geo.read_boundaries(shared_data / YAMANASHI)
-    cells, _ = geo.grid_demand(areas, shared_data / CENSUS, column="pop_total")
+    _, cells = yamanashi_grid
     ours, rep = geo.choose_hubs(yamanashi, cells, k=3, radius_m=3000, method="exact", fixed=["韮崎"])
     assert chosen["station_name"].tolist() == ours["station_name"].tolist()
     assert siting["covered"].iloc[0] == pytest.approx(rep.covered)
@@ -214,10 +220,9 @@ def test_example_config_is_valid(shared_data):
     assert config.hubs.access == ["2sfca"]
 
 
-def test_config_grid_fixed_access_and_cost_matrix_reach_the_step(tmp_path, shared_data):
+def test_config_grid_fixed_access_and_cost_matrix_reach_the_step(tmp_path, shared_data, yamanashi_grid):
     """Every new [hubs] key changes what the run computes: grid demand, fixed, method, access, cost_matrix."""
-    areas = geo.read_boundaries(shared_data / YAMANASHI)
-    cells, _ = geo.grid_demand(areas, shared_data / CENSUS, column="pop_total")
+    areas, cells = yamanashi_grid
     stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
     near = geo.assign_points(stations.cx[138.2:139.2, 35.2:35.95], areas).dropna(subset=["muni_code"])
     # walking minutes at 80 m/min, straight line, within 40 minutes (an OD table as another tool would write)
