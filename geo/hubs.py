@@ -3,8 +3,8 @@
 A planner holds candidate sites (any point layer: 道の駅, schools, stations, offices) and asks whom each one
 reaches, who is left out, and which ``k`` of them together reach the most people. This module is the layer on
 GeoDataFrames; the arithmetic lives in :mod:`geo.coverage` (a sparse hub × demand cost table) and
-:mod:`geo.siting` (greedy and exact MCLP/LSCP), which never see a geometry — pass ``cost=`` (e.g. road
-travel minutes) to use another cost than straight-line distance.
+:mod:`geo.siting` (MCLP/LSCP, p-median, p-center, fixed sites, capacities), which never see a geometry —
+pass ``cost=`` (e.g. road travel minutes, or an origin–destination CSV) to use another cost than distance.
 
 Distances for coverage, siting and access are geodesic (GRS80) by default: pairs are searched by their
 straight 3-D distance between Earth-centred positions (a chord is never longer than the geodesic) and decided
@@ -89,7 +89,7 @@ def _hub_lonlat(hubs: Layer) -> np.ndarray:
 
 
 CELL_MAX_KM2 = 1.5
-"""Largest polygon (km²) accepted as demand and judged by its centre: a 1 km mesh cell is 0.8–1.1 km², half
+"""Largest polygon (km²) accepted as demand and judged by its centre: a 1 km mesh cell is 0.9–1.2 km², half
 and quarter cells and grid pieces (:func:`geo.grid_demand`) are smaller. A larger polygon (a municipality, a
 school district) would count all its people in or out at once, so it is refused."""
 
