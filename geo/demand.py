@@ -23,6 +23,7 @@ from geo._errors import ValidationError
 from geo.crs import JAPAN_EQUAL_AREA, JGD2011, require_crs
 
 METHOD_AREA = "municipal population spread over 1 km grid cells by area (areal weighting)"
+METHOD_PROXY = "municipal population spread over 1 km grid cells by {name} (dasymetric: proxy × area share of the cell)"
 _DLAT, _DLON = 1 / 120, 1 / 80  # 3rd-level mesh: 30" × 45"
 
 
@@ -114,6 +115,7 @@ def grid_demand(
     *,
     column: str | None = None,
     missing: str = "raise",
+    proxy: pd.Series | None = None,
 ) -> tuple[gpd.GeoDataFrame, GridDemandReport]:
     """Spread each area's population over the 1 km grid cells it overlaps, in proportion to the overlap area.
 
@@ -129,6 +131,11 @@ def grid_demand(
     missing
         ``"raise"`` (default): an area without a population value is an error listing them; ``"zero"``: they
         get 0 and are listed in the report (e.g. the six Northern Territories villages of 北海道).
+    proxy
+        A better guide than area, where one is given: a Series of values >= 0 indexed by 8-digit mesh code
+        (an older mesh census, building or address counts). Each piece then gets the municipality's population
+        in proportion to ``proxy[cell] × (piece area / cell area)`` (dasymetric mapping); a municipality whose
+        pieces have no proxy at all falls back to area, and its rows say so in ``demand_method``.
 
     Returns
     -------
@@ -199,10 +206,14 @@ def grid_demand(
     piece_area = metric.area.to_numpy()
     keep = piece_area > 0
     geoms, owner, cell, piece_area = geoms[keep], owner[keep], cell[keep], piece_area[keep]
-    area_total = np.bincount(owner, weights=piece_area, minlength=len(areas))
-    share = piece_area / area_total[owner]
-    pop = values.to_numpy(dtype=float)[owner] * share
     codes = _mesh_codes(cell[:, 0], cell[:, 1])
+    weight = piece_area
+    method = np.full(len(codes), METHOD_AREA, dtype=object)
+    if proxy is not None:
+        weight, method = _proxy_weights(proxy, codes, owner, piece_area, len(areas))
+    area_total = np.bincount(owner, weights=weight, minlength=len(areas))
+    share = weight / area_total[owner]
+    pop = values.to_numpy(dtype=float)[owner] * share
     munis = areas["muni_code"].astype(str).to_numpy()[owner]
     out = pd.DataFrame({"demand_id": codes + "_" + munis, "mesh_code": codes, "muni_code": munis})
     for extra in ("muni_name", "pref_code"):
@@ -211,10 +222,10 @@ def grid_demand(
     out["area_km2"] = piece_area / 1e6
     out["area_share"] = share
     out["population"] = pop
-    out["demand_method"] = METHOD_AREA
+    out["demand_method"] = method
     frame = gpd.GeoDataFrame(out, geometry=geoms, crs=JGD2011)
     report = GridDemandReport(
-        method=METHOD_AREA,
+        method="; ".join(sorted(set(method.tolist()))),
         column=column,
         areas=int((area_total > 0).sum()),
         cells=int(frame["mesh_code"].nunique()),
@@ -224,6 +235,30 @@ def grid_demand(
         unmatched_rows=unmatched.reset_index(drop=True),
     )
     return frame, report
+
+
+def _proxy_weights(
+    proxy: pd.Series, codes: np.ndarray, owner: np.ndarray, piece_area: np.ndarray, n_areas: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Piece weights proxy × (piece area / cell area); areas without any proxy keep area weights."""
+    values = pd.to_numeric(pd.Series(proxy), errors="coerce")
+    values.index = values.index.map(str)
+    if (values < 0).any():
+        raise ValidationError(f"proxy holds negative values (e.g. mesh {list(values.index[values < 0][:5])})")
+    unique = pd.unique(codes)
+    per_cell = pd.Series(_cell_area(unique), index=unique)
+    weight = values.reindex(codes).fillna(0.0).to_numpy() * piece_area / per_cell.reindex(codes).to_numpy()
+    has = np.bincount(owner, weights=weight, minlength=n_areas) > 0
+    name = str(proxy.name or "proxy")
+    method = np.where(has[owner], METHOD_PROXY.format(name=name), METHOD_AREA + " (no proxy here)").astype(object)
+    return np.where(has[owner], weight, piece_area), method
+
+
+def _cell_area(codes: np.ndarray) -> np.ndarray:
+    """Area (m², equal-area) of whole mesh cells."""
+    from geo.mesh import mesh_polygons
+
+    return mesh_polygons(codes).to_crs(JAPAN_EQUAL_AREA).area.to_numpy()
 
 
 def _cut(geom: shapely.Geometry, boxes: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
