@@ -208,6 +208,12 @@ def test_cli_grid_population_access_and_fixed(tmp_path, shared_data, yamanashi_g
     assert siting["covered"].iloc[0] == pytest.approx(rep.covered)
     bad = CliRunner().invoke(geo.cli.cli, ["hubs", str(pts), "--grid", "--radius", "1000", "-o", str(out)])
     assert bad.exit_code == 2 and "--population" in bad.output
+    mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
+    by_proxy = CliRunner().invoke(
+        geo.cli.cli, [*args[:-2], "--proxy", f"{mesh}:pop_2015", "-o", str(tmp_path / "proxy.gpkg")]
+    )
+    assert by_proxy.exit_code == 0, by_proxy.output
+    assert "dasymetric" in pd.read_csv(tmp_path / "proxy_siting.csv", encoding="utf-8-sig")["demand_method"].iloc[0]
     with pytest.raises(geo.ValidationError, match="'甲府' names 2 candidates"):  # 中央線 and 身延線
         geo.choose_hubs(yamanashi, cells, k=1, radius_m=3000, fixed=["甲府"])
 

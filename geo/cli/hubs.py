@@ -28,16 +28,33 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     return read_points(path)
 
 
-def _grid(areas, population: str):  # type: ignore[no-untyped-def]
-    """Grid demand from ``TABLE:COLUMN`` (the last ``:`` splits, so Windows drive letters survive)."""
-    from geo.demand import grid_demand
-
-    table, sep, column = population.rpartition(":")
+def _table_column(value: str, option: str) -> tuple[str, str]:
+    """``TABLE:COLUMN`` split at the last ``:`` (so Windows drive letters survive)."""
+    table, sep, column = value.rpartition(":")
     if not sep or not table or not column:
-        raise click.UsageError(f"--population must be TABLE:COLUMN, e.g. census.csv:pop_total; got {population!r}")
+        raise click.UsageError(f"{option} must be TABLE:COLUMN, e.g. census.csv:pop_total; got {value!r}")
     if not Path(table).exists():
-        raise click.UsageError(f"--population: no such table {table}")
-    demand, report = grid_demand(areas, table, column=column, missing="zero")
+        raise click.UsageError(f"{option}: no such table {table}")
+    return table, column
+
+
+def _grid(areas, population: str, proxy: str | None):  # type: ignore[no-untyped-def]
+    """Grid demand from ``--population TABLE:COLUMN``, spread by area or by ``--proxy MESH:COLUMN``."""
+    import pandas as pd
+
+    from geo.demand import grid_demand
+    from geo.mesh import read_mesh
+
+    table, column = _table_column(population, "--population")
+    weights = None
+    if proxy is not None:
+        mesh_path, proxy_column = _table_column(proxy, "--proxy")
+        mesh = read_mesh(mesh_path)
+        if proxy_column not in mesh.columns:
+            raise click.UsageError(f"--proxy: no column {proxy_column!r} in {mesh_path}")
+        values = pd.to_numeric(mesh[proxy_column], errors="coerce").fillna(0.0)
+        weights = pd.Series(values.to_numpy(), index=mesh["mesh_code"], name=proxy_column)
+    demand, report = grid_demand(areas, table, column=column, missing="zero", proxy=weights)
     click.echo(f"demand: {report}")
     if len(report.unmatched_rows):
         click.echo(f"  {len(report.unmatched_rows)} table rows match no area (totals, other prefectures): not spread")
@@ -102,6 +119,12 @@ def _access(hubs, demand, kinds, radius, capacity, weight, pref_code, cost):  # 
     help="With --grid: municipal population table (muni codes) and its column, e.g. census.csv:pop_total.",
 )
 @click.option(
+    "--proxy",
+    default=None,
+    metavar="MESH:COLUMN",
+    help="With --grid: spread by this mesh table's column (e.g. an older census mesh) instead of by area.",
+)
+@click.option(
     "--cost-matrix",
     "cost_matrix",
     type=click.Path(exists=True, dir_okay=False),
@@ -160,6 +183,7 @@ def hubs_command(
     output: str,
     grid: bool = False,
     population: str | None = None,
+    proxy: str | None = None,
     cost_matrix: str | None = None,
     fixed: tuple[str, ...] = (),
     capacity: str | None = None,
@@ -209,7 +233,7 @@ def hubs_command(
     hubs = read_points(candidates)
     areas = read_boundaries(areas_path) if areas_path else None
     path = mesh_path or demand_path
-    demand = _grid(areas, population) if grid else _read_demand(path, mesh=mesh_path is not None)  # type: ignore[arg-type]
+    demand = _grid(areas, population, proxy) if grid else _read_demand(path, mesh=mesh_path is not None)  # type: ignore[arg-type]
     radii = tuple(dict.fromkeys(radii))
     cost = None
     if cost_matrix is not None:
