@@ -522,6 +522,13 @@ def exact_assignment(
         cap = _capacities(capacity, table.n_hubs)
         _check_capacity(cap, w, k=k, fixed=fixed_pos)
     keep = active[table.demand]
+    if cap is None and len(fixed_pos):
+        # uncapacitated, each row is best served by its nearest open hub, never farther than its nearest fixed
+        # one: pairs beyond that cannot be in an optimal assignment (a sound and often large reduction)
+        is_fixed = np.isin(table.hub, fixed_pos)
+        nearest_fixed = np.full(table.n_demand, np.inf)
+        np.minimum.at(nearest_fixed, table.demand[is_fixed], table.cost[is_fixed])
+        keep &= table.cost <= nearest_fixed[table.demand]
     hub, dem, cost = table.hub[keep], table.demand[keep], table.cost[keep]
     if len(hub) > MAX_ASSIGN_PAIRS:
         raise ValidationError(
