@@ -124,8 +124,14 @@ class HubsSection:
     radii_m: list[float]
     weight: str = ""
     choose: int = 0
-    method: Literal["greedy", "exact"] = "greedy"
+    method: Literal["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"] = "greedy"
     name_column: str = ""
+    fixed: list[str] = field(default_factory=list)  # existing sites (names or ids) kept open; `choose` more
+    capacity: str = ""  # candidate column: demand each hub can serve (exact, p_median, p_center)
+    access: list[Literal["2sfca", "2sfca_gaussian", "cumulative"]] = field(default_factory=list)
+    cost_matrix: str = ""  # origin-destination CSV (origin id, destination id, cost); radii in its unit
+    population_table: str = ""  # demand = "grid": municipal population spread over the 1 km grid by area
+    population_column: str = ""
 
 
 @dataclass(frozen=True)
@@ -317,8 +323,23 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         h = config.hubs
         if h.candidates not in layers:
             problems.append(f"{lines.at(('hubs', 'candidates'))}: no [[points]] layer named {h.candidates!r}")
-        if h.demand not in layers | {"gaps"}:
-            problems.append(f"{lines.at(('hubs', 'demand'))}: {h.demand!r} is neither a [[points]] layer nor 'gaps'")
+        if h.demand not in layers | {"gaps", "grid"}:
+            problems.append(
+                f"{lines.at(('hubs', 'demand'))}: {h.demand!r} is neither a [[points]] layer, 'gaps' nor 'grid'"
+            )
+        if (h.demand == "grid") != bool(h.population_table):
+            problems.append(
+                f"{lines.at(('hubs', 'population_table'))}: demand = 'grid' and population_table go together "
+                "(the municipal table whose population is spread over the 1 km grid)"
+            )
+        if h.population_table:
+            problems += _missing_file(config, h.population_table, lines.at(("hubs", "population_table")))
+        if h.cost_matrix:
+            problems += _missing_file(config, h.cost_matrix, lines.at(("hubs", "cost_matrix")))
+        if h.fixed and not h.choose:
+            problems.append(
+                f"{lines.at(('hubs', 'fixed'))}: fixed sites need choose = N (the sites chosen beyond them)"
+            )
         if h.demand == "gaps" and not config.gaps:
             problems.append(f"{lines.at(('hubs', 'demand'))}: demand 'gaps' needs a [gaps] section")
         if not h.radii_m or any(r <= 0 for r in h.radii_m):

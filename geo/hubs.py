@@ -3,15 +3,22 @@
 A planner holds candidate sites (any point layer: 道の駅, schools, stations, offices) and asks whom each one
 reaches, who is left out, and which ``k`` of them together reach the most people. This module is the layer on
 GeoDataFrames; the arithmetic lives in :mod:`geo.coverage` (a sparse hub × demand cost table) and
-:mod:`geo.siting` (greedy and exact MCLP/LSCP), which never see a geometry — pass ``cost=`` (e.g. road
-travel minutes) to use another cost than straight-line distance.
+:mod:`geo.siting` (MCLP/LSCP, p-median, p-center, fixed sites, capacities), which never see a geometry —
+pass ``cost=`` (e.g. road travel minutes, or an origin–destination CSV) to use another cost than distance.
 
-Metric CRS (never degrees): the JGD2011 plane rectangular zone of the prefecture (``pref_code=``) or of the
-data when hubs and demand span at most 3° of longitude (:func:`geo.crs.metric_crs`); for wider extents each
-hub is measured in its own JGD2011 UTM zone (:func:`geo.crs.utm_epsg`), so a national layer has no edge where
+Distances for coverage, siting and access are geodesic (GRS80) by default: pairs are searched by their
+straight 3-D distance between Earth-centred positions (a chord is never longer than the geodesic) and decided
+near the radius by the geodesic itself, so no projection or zone edge enters (``metric_crs`` =
+``"geodesic (GRS80)"``). Given ``crs=`` or ``pref_code=``, distances are measured in that projection instead.
+
+Buffers are drawn in a metric CRS (never degrees): the JGD2011 plane rectangular zone of the prefecture
+(``pref_code=``) or of the data when hubs span at most 3° of longitude (:func:`geo.crs.metric_crs`); for wider
+extents each hub in its own JGD2011 UTM zone (:func:`geo.crs.utm_epsg`), so a national layer has no edge where
 buffers shrink (one national projection loses up to 4 % of a buffer's area at Nemuro or Okinawa). A buffer
-that crosses a zone or prefecture border is still drawn whole, in its hub's zone. Polygon demand (mesh cells)
-is placed at its centroid, as in :func:`geo.find_gaps`.
+that crosses a zone or prefecture border is still drawn whole, in its hub's zone. p-median and p-center
+without a radius measure all pairs in that metric CRS. Polygon demand up to a mesh cell's size (mesh cells,
+grid pieces) is placed at its centroid, as in :func:`geo.find_gaps`; larger polygons (municipalities) are
+refused: spread them over the grid with :func:`geo.grid_demand`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -30,10 +38,17 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo._errors import CRSError, ValidationError
-from geo.coverage import CoverageTable, _table, coverage_from_cost_matrix, coverage_table, summarise_coverage
+from geo.coverage import (
+    CoverageTable,
+    _pairs,
+    _table,
+    coverage_from_cost_matrix,
+    coverage_table,
+    summarise_coverage,
+)
 from geo.crs import JAPAN_EQUAL_AREA, JGD2011, area_km2, metric_crs, prefecture_crs, require_crs, utm_epsg
 from geo.gaps import weight_column
-from geo.siting import Siting, choose
+from geo.siting import COVER_METHODS, METHODS, Siting, choose
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +88,32 @@ def _hub_lonlat(hubs: Layer) -> np.ndarray:
     return shapely.get_coordinates(geoms.to_crs(JGD2011).to_numpy())
 
 
+CELL_MAX_KM2 = 1.5
+"""Largest polygon (km²) accepted as demand and judged by its centre: a 1 km mesh cell is 0.9–1.2 km², half
+and quarter cells and grid pieces (:func:`geo.grid_demand`) are smaller. A larger polygon (a municipality, a
+school district) would count all its people in or out at once, so it is refused."""
+
+
 def _demand_lonlat(demand: Layer) -> np.ndarray:
-    """Demand rows as lon/lat points; polygons (mesh cells) by their centroid taken in equal-area metres."""
+    """Demand rows as lon/lat points; cell-sized polygons (mesh cells) by their centroid in equal-area metres.
+
+    Raises ValidationError for polygons larger than :data:`CELL_MAX_KM2` (never collapsed to one point).
+    """
     geoms = _geoms(demand, "demand")
     arr = geoms.to_numpy()
     if (shapely.get_type_id(arr) == 0).all():
         return shapely.get_coordinates(geoms.to_crs(JGD2011).to_numpy())
     metric = geoms.to_crs(JAPAN_EQUAL_AREA).to_numpy()
+    big = shapely.area(metric) / 1e6 > CELL_MAX_KM2
+    if big.any():
+        raise ValidationError(
+            f"demand holds {int(big.sum())} polygons larger than {CELL_MAX_KM2} km² (index "
+            f"{list(geoms.index[big][:5])}, up to {shapely.area(metric).max() / 1e6:,.0f} km²): each would count "
+            "all its people as reached or not at once (its centre decides). Spread their population over the "
+            "1 km grid by area with geo.grid_demand(areas, population) (CLI: geo hubs --grid --population "
+            "TABLE:COLUMN), use mesh statistics (--mesh), or pass points (e.g. frame.representative_point()) "
+            "if one point per area is really meant"
+        )
     centres = np.where(shapely.get_type_id(metric) == 0, metric, shapely.centroid(metric))
     return shapely.get_coordinates(gpd.GeoSeries(centres, crs=JAPAN_EQUAL_AREA).to_crs(JGD2011).to_numpy())
 
@@ -194,8 +228,8 @@ def _projected_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float,
             & (demand_ll[:, 1] >= lo[1] - dlat)
             & (demand_ll[:, 1] <= hi[1] + dlat)
         )
-        t = coverage_table(_to_xy(hub_ll[hubs], int(epsg)), _to_xy(demand_ll[near], int(epsg)), radius_m)
-        parts.append((hubs[t.hub], near[t.demand], t.cost))
+        h, d, c = _pairs(_to_xy(hub_ll[hubs], int(epsg)), _to_xy(demand_ll[near], int(epsg)), radius_m)
+        parts.append((hubs[h], near[d], c))  # sorted once, after the zones are joined
     if not parts:  # no hubs: nothing is reached
         empty = np.empty(0, dtype=np.int64)
         return _table(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), radius_m)
@@ -420,17 +454,54 @@ def _names(hubs: Layer, name: str | None) -> pd.Series | None:
 
 
 def _table_from(
-    hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: _Plan | None, cost: Cost | None
+    hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float | None, plan: _Plan | None, cost: Cost | None
 ) -> CoverageTable:
     if cost is None:
         assert plan is not None
+        if radius_m is None:
+            return _full_table(hub_ll, demand_ll, plan)
         return _table_for(hub_ll, demand_ll, radius_m, plan)
     shape = cost.shape
     if tuple(shape) != (len(hub_ll), len(demand_ll)):
         raise ValidationError(
             f"cost matrix has shape {tuple(shape)}, expected (hubs, demand) = ({len(hub_ll)}, {len(demand_ll)})"
         )
-    return coverage_from_cost_matrix(cost, radius_m)
+    return coverage_from_cost_matrix(cost, np.inf if radius_m is None else radius_m)
+
+
+FULL_PAIRS_MAX = 30_000_000
+"""Most hub × demand pairs measured for a model without a reach (p-median, p-center): 30 M pairs take about
+0.5 GB; beyond that give ``radius_m`` as the longest cost a demand row may be assigned along."""
+
+
+def _full_table(hub_ll: np.ndarray, demand_ll: np.ndarray, plan: _Plan) -> CoverageTable:
+    """Every hub–demand pair with its straight-line distance in metres (in the plan's metric CRS)."""
+    from scipy.spatial.distance import cdist
+
+    n = len(hub_ll) * len(demand_ll)
+    if n > FULL_PAIRS_MAX:
+        raise ValidationError(
+            f"{len(hub_ll):,} hubs × {len(demand_ll):,} demand rows = {n:,} pairs is too many to measure all: "
+            "give radius_m= (the longest distance a demand row may be served along)"
+        )
+    hub_parts, dem_parts, cost_parts = [], [], []
+    for idx, group_crs in _groups(plan, len(hub_ll)):
+        dist = cdist(_to_xy(hub_ll[idx], group_crs), _to_xy(demand_ll, group_crs))
+        h, d = np.nonzero(np.ones_like(dist, dtype=bool))
+        hub_parts.append(idx[h])
+        dem_parts.append(d)
+        cost_parts.append(dist.ravel())
+    if not hub_parts:
+        empty = np.empty(0, dtype=np.int64)
+        return _table(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), np.inf)
+    return _table(
+        len(hub_ll),
+        len(demand_ll),
+        np.concatenate(hub_parts),
+        np.concatenate(dem_parts),
+        np.concatenate(cost_parts),
+        np.inf,
+    )
 
 
 OUTSIDE = "(none)"
@@ -487,28 +558,81 @@ class _Prepared:
     table: CoverageTable
     weights: np.ndarray
     column: str | None
-    radius: float
+    radius: float | None
     demand_ll: np.ndarray
     crs_label: str
+
+
+def _cost_input(cost: object, hubs: Layer, demand: Layer) -> tuple[Cost | None, str | None]:
+    """A cost given as a matrix, a :class:`~geo.costs.CostMatrix`, or an origin–destination CSV / DataFrame."""
+    from geo.costs import CostMatrix, read_cost_matrix
+
+    if cost is None:
+        return None, None
+    if isinstance(cost, (str, Path, pd.DataFrame)):
+        if not isinstance(hubs, pd.DataFrame) or not isinstance(demand, pd.DataFrame):
+            raise ValidationError("an origin–destination cost table needs hubs and demand as GeoDataFrames")
+        cost = read_cost_matrix(cost, hubs=hubs, demand=demand)
+    if isinstance(cost, CostMatrix):
+        return cost.matrix, f"cost matrix ({cost.unit}, {cost.source})"
+    return cost, "cost matrix"  # type: ignore[return-value]
 
 
 def _prepare(
     hubs: Layer,
     demand: Layer,
-    radius_m: float,
+    radius_m: float | None,
     weight: str | None,
     crs: object,
     pref_code: str | None,
-    cost: Cost | None,
+    cost: object,
 ) -> _Prepared:
-    radius = _radius(radius_m) if cost is None else float(radius_m)
+    matrix, cost_label = _cost_input(cost, hubs, demand)
+    radius = None if radius_m is None else _radius(radius_m) if matrix is None else float(radius_m)
     hub_ll = _hub_lonlat(hubs)
     demand_ll = _demand_lonlat(demand)
     w, column = _weights(demand, weight)
-    plan = _plan(hub_ll, demand_ll, crs, pref_code) if cost is None else None
-    table = _table_from(hub_ll, demand_ll, radius, plan, cost)
-    label = plan.label() if plan is not None else "cost matrix"
+    if matrix is None and radius is not None and crs is None and pref_code is None:
+        # the default: geodesic reach, searched in 3-D (no projection, no zones)
+        return _Prepared(_geodesic_table(hub_ll, demand_ll, radius), w, column, radius, demand_ll, GEODESIC)
+    plan = _plan(hub_ll, demand_ll, crs, pref_code) if matrix is None else None
+    table = _table_from(hub_ll, demand_ll, radius, plan, matrix)
+    label = plan.label() if plan is not None else str(cost_label)
     return _Prepared(table, w, column, radius, demand_ll, label)
+
+
+GEODESIC = "geodesic (GRS80)"
+"""``metric_crs`` of coverage measured without a projection (the default): see :func:`_geodesic_table`."""
+
+_GRS80_A, _GRS80_E2 = 6_378_137.0, 0.006694380022900787
+
+
+def _ecef(lonlat: np.ndarray) -> np.ndarray:
+    """Earth-centred x/y/z (metres) of points on the GRS80 ellipsoid (height 0)."""
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+    n = _GRS80_A / np.sqrt(1 - _GRS80_E2 * sin_lat**2)
+    return np.column_stack([n * cos_lat * np.cos(lon), n * cos_lat * np.sin(lon), n * (1 - _GRS80_E2) * sin_lat])
+
+
+def _geodesic_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float) -> CoverageTable:
+    """Pairs within ``radius_m`` along the ellipsoid, found by their straight 3-D (chord) distance.
+
+    A chord is never longer than the geodesic between its ends, so every pair within reach is among those
+    with chord <= radius; the chord falls short of the geodesic by about d³/(24 R²) (3 cm at 30 km, 8 m at
+    200 km), far inside the ±0.5 % band where the GRS80 geodesic itself decides. One k-d tree in 3-D needs
+    no projection and no zones, and measured here ran as fast as a bare numpy baseline (scripts/bench_hubs.py
+    --siting). Costs are the chord (within the figures above) or, near the radius, the exact geodesic.
+    """
+    hub, dem, cost = _pairs(_ecef(hub_ll), _ecef(demand_ll), radius_m)
+    edge = np.flatnonzero(cost > radius_m * (1 - _BAND))
+    if edge.size:
+        h, d = hub[edge], dem[edge]
+        cost = cost.copy()
+        cost[edge] = _GEOD.inv(hub_ll[h, 0], hub_ll[h, 1], demand_ll[d, 0], demand_ll[d, 1])[2]
+        keep = cost <= radius_m
+        hub, dem, cost = hub[keep], dem[keep], cost[keep]
+    return _table(len(hub_ll), len(demand_ll), hub, dem, cost, radius_m)
 
 
 def hub_coverage(
@@ -521,7 +645,7 @@ def hub_coverage(
     name: str | None = None,
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
-    cost: Cost | None = None,
+    cost: Cost | str | Path | pd.DataFrame | None = None,
 ) -> CoverageResult:
     """Whom the hubs reach within ``radius_m``: in total, per hub (exclusive / shared), per area, and who not.
 
@@ -543,7 +667,9 @@ def hub_coverage(
         Metric CRS choice, as in :func:`buffer_hubs` (the extent of hubs and demand together is used).
     cost
         A hub × demand cost matrix (dense, inf = unreachable; or scipy sparse) replacing straight-line
-        distance, e.g. road travel times: see :func:`geo.coverage.coverage_from_cost_matrix`.
+        distance, e.g. road travel times: see :func:`geo.coverage.coverage_from_cost_matrix`; or an
+        origin–destination CSV / DataFrame (origin id, destination id, cost) read by
+        :func:`geo.read_cost_matrix`.
 
     Returns
     -------
@@ -598,69 +724,334 @@ def hub_coverage(
 # ------------------------------------------------------------------------------------------ siting
 
 
+@dataclass(frozen=True)
+class SitingReport:
+    """How the hubs of :func:`choose_hubs` were chosen, and how they serve the demand.
+
+    Attributes
+    ----------
+    method, model
+        The method asked for and the model solved: ``"max_cover"`` (MCLP), ``"set_cover"`` (LSCP),
+        ``"p_median"`` or ``"p_center"``.
+    k, target_share
+        What was asked: ``k`` hubs beyond the fixed ones, or the fewest reaching ``target_share``.
+    fixed
+        Index labels of the hubs kept open (existing sites), in the order given.
+    radius_m
+        The reach (metres, or the cost matrix's unit); None for p-median/p-center over all pairs.
+    metric_crs
+        The CRS distances were measured in, or ``"cost matrix (…)"``.
+    weight, demand_method
+        The demand weight column, and how the demand was made (e.g. municipal population spread over the
+        1 km grid by area; ``"points"``; ``"mesh cells (centre)"``).
+    total, covered
+        Total demand weight; weight within reach of a chosen hub (MCLP/LSCP) or served (assignment models).
+    objective
+        Covered weight (MCLP/LSCP), Σ weight × cost (p-median) or the worst cost of a served row (p-center).
+    mean_cost, max_cost
+        Weighted mean and maximum cost from each served demand row to its hub.
+    optimal, status
+        Whether the solver proved optimality (None for heuristics) and its status text.
+    capacity
+        The hub capacity column, when capacities were used.
+    per_hub
+        One row per chosen hub (index = hub index label): ``name``, ``fixed``, ``load`` (demand weight served
+        by the hub: for coverage models, the demand it is the nearest chosen hub of), ``demand_rows``,
+        ``mean_cost``, ``max_cost`` and, with capacities, ``capacity`` and ``utilisation`` (load / capacity).
+    assignment
+        Per demand row (demand index): the index label of the hub serving it, missing when none does.
+    """
+
+    method: str
+    model: str
+    k: int | None
+    target_share: float | None
+    fixed: list[object]
+    radius_m: float | None
+    metric_crs: str
+    weight: str | None
+    demand_method: str
+    total: float
+    covered: float
+    objective: float
+    mean_cost: float
+    max_cost: float
+    optimal: bool | None
+    status: str
+    capacity: str | None
+    per_hub: pd.DataFrame = field(repr=False)
+    assignment: pd.Series = field(repr=False)
+
+    @property
+    def share(self) -> float:
+        """Covered (or served) share of the total demand, 0–1."""
+        return self.covered / self.total if self.total > 0 else float("nan")
+
+    def summary(self) -> dict[str, object]:
+        """One flat row of the figures (for a CSV)."""
+        return {
+            "method": self.method,
+            "model": self.model,
+            "k": self.k,
+            "fixed": len(self.fixed),
+            "hubs": len(self.per_hub),
+            "radius_m": self.radius_m,
+            "metric_crs": self.metric_crs,
+            "weight": self.weight or "count",
+            "demand_method": self.demand_method,
+            "total": self.total,
+            "covered": self.covered,
+            "share": self.share,
+            "objective": self.objective,
+            "mean_cost": self.mean_cost,
+            "max_cost": self.max_cost,
+            "optimal": self.optimal,
+            "capacity": self.capacity or "",
+        }
+
+    def __str__(self) -> str:
+        reach = f"within {self.radius_m:,.0f}" if self.radius_m is not None else "over all pairs"
+        fixed = f" ({len(self.fixed)} fixed)" if self.fixed else ""
+        return (
+            f"{self.model} ({self.method}, {reach}, {self.metric_crs}): {len(self.per_hub)} hubs{fixed} serve "
+            f"{self.covered:,.0f} of {self.total:,.0f} ({self.share:.1%}); mean cost {self.mean_cost:,.1f}, "
+            f"worst {self.max_cost:,.1f}; optimal={self.optimal}; demand: {self.demand_method}"
+        )
+
+
+_MODEL = {
+    "greedy": "max_cover",
+    "swap": "max_cover",
+    "exact": "max_cover",
+    "p_median": "p_median",
+    "p_median_swap": "p_median",
+}
+
+
+def demand_method(demand: Layer) -> str:
+    """How a demand layer was made, for reports: its ``demand_method`` column (grid demand), else its kind."""
+    if isinstance(demand, pd.DataFrame) and "demand_method" in demand.columns:
+        return "; ".join(sorted(map(str, demand["demand_method"].dropna().unique())))
+    kinds = shapely.get_type_id(demand.geometry.to_numpy())
+    if len(kinds) and (kinds == 0).all():
+        return "points"
+    return (
+        "mesh cells (by centre)" if isinstance(demand, pd.DataFrame) and "mesh_code" in demand else "cells (by centre)"
+    )
+
+
+def _resolve_fixed(hubs: Layer, fixed: Sequence[object] | None, name: str | None) -> np.ndarray:
+    """Positions of the fixed hubs, given as index labels or names (the ``name`` column or a name column)."""
+    if fixed is None or (isinstance(fixed, (str, int)) is False and len(fixed) == 0):
+        return np.zeros(0, dtype=np.int64)
+    items = [fixed] if isinstance(fixed, (str, int, np.integer)) else list(fixed)
+    labels = _names(hubs, name)
+    by_index = {str(v): i for i, v in enumerate(hubs.index)}
+    by_name: dict[str, list[int]] = {}
+    if labels is not None:
+        for i, v in enumerate(labels.astype(str)):
+            by_name.setdefault(v, []).append(i)
+    positions, problems = [], []
+    for item in items:
+        key = str(item)
+        if item in hubs.index and hubs.index.get_indexer([item])[0] >= 0:
+            positions.append(int(hubs.index.get_indexer([item])[0]))
+        elif key in by_index:
+            positions.append(by_index[key])
+        elif key in by_name and len(by_name[key]) == 1:
+            positions.append(by_name[key][0])
+        elif key in by_name:
+            problems.append(f"fixed site {item!r} names {len(by_name[key])} candidates: give their index labels")
+        else:
+            problems.append(f"fixed site {item!r} is not among the candidates")
+    if problems:
+        examples = list(labels.astype(str)[:5]) if labels is not None else list(hubs.index[:5])
+        raise ValidationError(
+            [
+                *problems,
+                f"fix: give candidates' index labels or names (e.g. {examples}); add missing sites to the "
+                "candidate layer first",
+            ]
+        )
+    if len(set(positions)) != len(positions):
+        raise ValidationError(f"fixed sites repeat a candidate: {items}")
+    return np.array(positions, dtype=np.int64)
+
+
+def _capacity_values(hubs: Layer, capacity: str | None) -> np.ndarray | None:
+    if capacity is None:
+        return None
+    if not isinstance(hubs, pd.DataFrame) or capacity not in hubs.columns:
+        columns = list(hubs.columns)[:20] if isinstance(hubs, pd.DataFrame) else []
+        raise ValidationError(f"capacity column {capacity!r} not found among the candidates' columns {columns}")
+    values = pd.to_numeric(hubs[capacity], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise ValidationError(
+            f"capacity column {capacity!r}: {bad.size} missing, negative or non-numeric values (index "
+            f"{list(hubs.index[bad[:10]])}): give every candidate the demand weight it can serve (0 for none)"
+        )
+    return values
+
+
+def _pair_costs(table: CoverageTable, hub: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Cost of given (hub, demand) pairs looked up in the table (sorted by hub, then demand)."""
+    keys = table.hub * max(table.n_demand, 1) + table.demand
+    want = hub * max(table.n_demand, 1) + demand
+    pos = np.searchsorted(keys, want)
+    return table.cost[np.minimum(pos, len(keys) - 1)] if len(keys) else np.zeros(len(want))
+
+
 def choose_hubs(
     hubs: Layer,
     demand: Layer,
     *,
     k: int | None = None,
-    radius_m: float,
+    radius_m: float | None = None,
     weight: str | None = None,
     method: str = "greedy",
     target_share: float | None = None,
+    fixed: Sequence[object] | None = None,
+    capacity: str | None = None,
+    name: str | None = None,
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
-    cost: Cost | None = None,
+    cost: Cost | str | Path | pd.DataFrame | None = None,
     time_limit: float | None = 60.0,
-) -> gpd.GeoDataFrame:
-    """Choose ``k`` hubs covering the most demand (MCLP), or the fewest reaching ``target_share`` (LSCP).
+) -> tuple[gpd.GeoDataFrame, SitingReport]:
+    """Choose hubs: the most demand within reach (MCLP), the fewest for a share (LSCP), p-median or p-center.
 
     Parameters
     ----------
-    hubs, demand, radius_m, weight, crs, pref_code, cost
-        As in :func:`hub_coverage`.
+    hubs, demand, weight, crs, pref_code
+        As in :func:`hub_coverage`. Polygon demand larger than a mesh cell is refused: spread it over the
+        grid with :func:`geo.grid_demand`.
     k
-        Number of hubs to choose. Fewer are returned when the remaining candidates add no demand.
+        Number of hubs to choose beyond the ``fixed`` ones. Must not exceed the candidates left.
+    radius_m
+        Reach in metres (or in the cost matrix's unit). Required by the coverage methods; optional for
+        ``"p_median"``/``"p_center"``, where it caps the cost a demand row may be served along (default: all
+        pairs, straight-line in the metric CRS).
     method
-        ``"greedy"`` (fast; lazy greedy), ``"swap"`` (greedy improved by exchanges; with ``k``) or ``"exact"``
-        (integer programme solved by CBC via PuLP).
+        ``"greedy"`` (fast; lazy greedy), ``"swap"`` (greedy improved by exchanges; with ``k``), ``"exact"``
+        (MCLP/LSCP integer programme, CBC via PuLP), ``"p_median"`` (least total weighted distance) or
+        ``"p_center"`` (least worst distance), both exact.
     target_share
         Instead of ``k``: the fewest hubs that together cover at least this share (0–1] of the demand.
+    fixed
+        Existing sites that stay open, as index labels or names of candidates; ``k`` more are chosen.
+    capacity
+        Column of ``hubs`` with the demand weight each can serve (same unit as ``weight``); with
+        ``"exact"``, ``"p_median"`` or ``"p_center"``. Each demand row is served whole by one hub.
+    name
+        Hub label column (default the first of :data:`NAME_COLUMNS`); also matches ``fixed`` names.
+    cost
+        A hub × demand cost matrix (dense, sparse), a :class:`geo.costs.CostMatrix`, or an origin–destination
+        CSV/DataFrame (origin id, destination id, cost) read with :func:`geo.read_cost_matrix`.
     time_limit
-        Seconds the exact solver may take; ``attrs["siting"]["optimal"]`` says whether optimality was proven.
+        Seconds the exact solver may take; ``report.optimal`` says whether optimality was proven.
 
     Returns
     -------
-    GeoDataFrame
-        The chosen hubs (copies of their rows, same CRS) in order of choice, with ``rank`` (1…), ``gain``
-        (demand each adds to those before it), ``cumulative`` and ``cumulative_share``. ``attrs["siting"]``
-        records method, radius, metric CRS, total demand and solver status.
+    (GeoDataFrame, SitingReport)
+        The chosen hubs (copies of their rows, same CRS): fixed first, then in order of choice, with ``rank``
+        (1…), ``fixed``, ``gain`` (coverage models: demand each adds to those before it; assignment models:
+        demand it serves), ``cumulative``, ``cumulative_share``, ``load`` (demand served, nearest chosen hub
+        within reach) and, with capacities, ``capacity`` and ``utilisation``. The report holds the model,
+        totals, costs, solver status, per-hub load and each demand row's hub.
+
+    Raises
+    ------
+    ValidationError
+        ``k`` larger than the candidates, fixed sites not among the candidates, capacities that cannot
+        serve the demand (by how much), a cost table whose ids match nothing, polygon demand, bad values.
 
     Examples
     --------
-    >>> best = choose_hubs(stations, cells, k=5, radius_m=1000)                      # doctest: +SKIP
-    >>> best[["station_name", "gain", "cumulative_share"]]                           # doctest: +SKIP
+    >>> best, report = choose_hubs(stations, cells, k=5, radius_m=1000)                 # doctest: +SKIP
+    >>> best[["station_name", "gain", "cumulative_share"]]                             # doctest: +SKIP
+    >>> best, report = choose_hubs(michinoeki, grid, k=3, method="p_median", fixed=["三笠"])  # doctest: +SKIP
     """
+    if method not in METHODS:
+        raise ValidationError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
+    if method in COVER_METHODS and radius_m is None:
+        raise ValidationError(f"method={method!r} needs radius_m= (the reach in metres, or in the cost's unit)")
+    fixed_pos = _resolve_fixed(hubs, fixed, name)
+    cap = _capacity_values(hubs, capacity)
     p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
-    siting: Siting = choose(p.table, p.weights, k=k, target_share=target_share, method=method, time_limit=time_limit)
-    out = hubs.iloc[siting.order].copy()
+    siting: Siting = choose(
+        p.table,
+        p.weights,
+        k=k,
+        target_share=target_share,
+        method=method,
+        time_limit=time_limit,
+        fixed=fixed_pos,
+        capacity=cap,
+    )
+    model = "set_cover" if target_share is not None else _MODEL.get(method, method)
+    assignment = siting.assignment if siting.assignment is not None else np.full(len(p.weights), -1)
+    served = assignment >= 0
+    w = p.weights
+    pair_cost = np.full(len(w), np.nan)
+    pair_cost[served] = _pair_costs(p.table, assignment[served], np.flatnonzero(served))
+    load = np.bincount(assignment[served], weights=w[served], minlength=p.table.n_hubs)
+    rows = np.bincount(assignment[served], minlength=p.table.n_hubs)
+    cost_w = np.bincount(assignment[served], weights=(w * np.nan_to_num(pair_cost))[served], minlength=p.table.n_hubs)
+    worst = np.zeros(p.table.n_hubs)
+    np.maximum.at(worst, assignment[served], np.nan_to_num(pair_cost[served]))
+    order = siting.order
+    out = hubs.iloc[order].copy()
     if isinstance(out, gpd.GeoSeries):
         out = gpd.GeoDataFrame(geometry=out)
+    is_fixed = np.isin(order, fixed_pos)
     out["rank"] = np.arange(1, len(out) + 1)
+    out["fixed"] = is_fixed
     out["gain"] = siting.gain
     out["cumulative"] = siting.cumulative
     out["cumulative_share"] = siting.cumulative / siting.total if siting.total > 0 else np.nan
-    out.attrs["siting"] = {
-        "method": method,
-        "k": k,
-        "target_share": target_share,
-        "radius_m": p.radius,
-        "metric_crs": p.crs_label,
-        "weight": p.column,
-        "total": siting.total,
-        "covered": siting.covered,
-        "optimal": siting.optimal,
-        **siting.info,
-    }
-    if k is not None and len(out) < k:
+    out["load"] = load[order]
+    per_hub = pd.DataFrame(
+        {"fixed": is_fixed, "load": load[order], "demand_rows": rows[order]}, index=hubs.index[order]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_hub["mean_cost"] = np.where(load[order] > 0, cost_w[order] / load[order], np.nan)
+        per_hub["max_cost"] = np.where(rows[order] > 0, worst[order], np.nan)
+        if cap is not None:
+            out["capacity"] = cap[order]
+            out["utilisation"] = np.where(cap[order] > 0, load[order] / cap[order], np.nan)
+            per_hub["capacity"] = cap[order]
+            per_hub["utilisation"] = out["utilisation"].to_numpy()
+    labels = _names(hubs, name)
+    if labels is not None:
+        per_hub.insert(0, "name", labels.to_numpy()[order])
+    hub_labels = np.asarray(hubs.index, dtype=object)
+    served_w = float(w[served].sum())
+    covered = siting.covered if model in ("max_cover", "set_cover") else served_w
+    report = SitingReport(
+        method=method,
+        model=model,
+        k=k,
+        target_share=target_share,
+        fixed=[hubs.index[i] for i in fixed_pos],
+        radius_m=p.radius,
+        metric_crs=p.crs_label,
+        weight=p.column,
+        demand_method=demand_method(demand),
+        total=siting.total,
+        covered=covered,
+        objective=float(siting.objective if siting.objective is not None else covered),
+        mean_cost=float(np.nansum(w * pair_cost) / served_w) if served_w > 0 else float("nan"),
+        max_cost=float(np.nanmax(pair_cost[served & (w > 0)])) if (served & (w > 0)).any() else float("nan"),
+        optimal=siting.optimal,
+        status=str(siting.info.get("status", "heuristic" if siting.optimal is None else "")),
+        capacity=capacity,
+        per_hub=per_hub,
+        assignment=pd.Series(
+            np.where(served, hub_labels[np.maximum(assignment, 0)], None), index=demand.index, name="hub"
+        ),
+    )
+    if k is not None and model == "max_cover" and len(out) < k + len(fixed_pos):
         log.warning("only %d of k=%d hubs chosen: the other candidates reach no further demand", len(out), k)
-    return out
+    log.info("%s", report)
+    return out, report

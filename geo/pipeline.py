@@ -386,14 +386,14 @@ def _service_columns(config: RunConfig) -> set[str]:
 
 def _service_gaps(state: _State) -> None:
     """Timetable gaps: several definitions by time window (geo.service_gaps), grades, per-area gap shares."""
-    from geo.service_gaps import grid_demand, service_gaps
+    from geo.service_gaps import gap_grid, service_gaps
 
     g = state.config.gaps
     assert g is not None
     if g.demand == "grid":
         if g.spread_population and g.spread_population not in state.areas.columns:
             raise ValidationError(f"[gaps] spread_population: the areas have no column {g.spread_population!r}")
-        demand, note = grid_demand(state.areas, population=g.spread_population or None)
+        demand, note = gap_grid(state.areas, population=g.spread_population or None)
         weight = "population" if g.spread_population else None
     else:
         demand, note, weight = state.points[g.demand], f"[[points]] {g.demand}", g.weight or None
@@ -436,15 +436,24 @@ def _hubs(state: _State) -> None:
 
     h = state.config.hubs
     assert h is not None
-    demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
+    if h.demand == "grid":  # municipal population spread over the 1 km grid by area, said in every output
+        from geo.demand import grid_demand
+
+        table = _fetched(resolve_input(state.config, h.population_table))
+        demand, grid_report = grid_demand(state.areas, table, column=h.population_column or None, missing="zero")
+        state.analyses["grid_demand"] = str(grid_report)
+    else:
+        demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
+    cost = _fetched(resolve_input(state.config, h.cost_matrix)) if h.cost_matrix else None
     result = steps.hubs(
         state.points[h.candidates], demand, radii_m=h.radii_m, weight=h.weight or None, areas=state.areas,
-        choose=h.choose or None, method=h.method, name_column=h.name_column or None,
-        pref_code=state.selection.pref_code,
+        choose=h.choose or None, method=h.method, fixed=h.fixed, capacity=h.capacity or None, cost=cost,
+        access=h.access, name_column=h.name_column or None, pref_code=state.selection.pref_code,
     )  # fmt: skip
     state.layers["hubs"] = result.candidates
-    state.layers["buffers"] = result.buffers
-    state.crs_used["buffers"] = str(result.buffers["metric_crs"].iloc[0]) if "metric_crs" in result.buffers else ""
+    if result.buffers is not None:
+        state.layers["buffers"] = result.buffers
+        state.crs_used["buffers"] = str(result.buffers["metric_crs"].iloc[0]) if len(result.buffers) else ""
     state.tables_out["coverage"] = result.coverage
     for tag, table in result.per_hub.items():
         state.tables_out[f"coverage_per_hub_{tag}"] = table
@@ -454,7 +463,13 @@ def _hubs(state: _State) -> None:
         state.layers[f"uncovered_{tag}"] = layer
     if result.chosen is not None:
         state.layers["chosen_hubs"] = result.chosen
-        state.layers["chosen_buffers"] = result.chosen_buffers
+        if result.chosen_buffers is not None:
+            state.layers["chosen_buffers"] = result.chosen_buffers
+        state.tables_out["chosen_per_hub"] = result.siting.per_hub.rename_axis("hub_index").reset_index()
+    if result.access is not None:
+        state.layers["access"] = result.access
+        for kind, table in result.access_per_area.items():
+            state.tables_out[f"access_{kind}_per_area"] = table
     state.analyses["hubs"] = result.report.to_dict()
 
 
@@ -579,7 +594,7 @@ def _map_layers(state: _State, name: str) -> list[Any]:
 
         label = next((c for c in NAME_COLUMNS if c in chosen.columns), None)  # the chosen sites are named
         return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）", label_column=label)]
-    if name == "buffers" and chosen is not None:
+    if name == "buffers" and chosen is not None and "chosen_buffers" in state.layers:
         return [replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")]
     data = {
         "hubs": state.points.get(state.config.hubs.candidates) if state.config.hubs else None,

@@ -37,7 +37,7 @@ from geo.timetable import Feed, parse_windows, read_feed, resolve_service_date, 
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ServiceGaps", "grid_demand", "service_gaps"]
+__all__ = ["ServiceGaps", "gap_grid", "service_gaps"]
 
 DefinitionLike = str | Path | GapDefinition
 
@@ -128,26 +128,33 @@ def _untimed(stops: Any) -> dict[str, gpd.GeoSeries]:
     return out
 
 
-def grid_demand(areas: gpd.GeoDataFrame, *, population: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
-    """1 km mesh cells (JIS X 0410 3rd level) whose centre lies in the areas, as demand.
+def gap_grid(areas: gpd.GeoDataFrame, *, population: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
+    """Demand for timetable gaps where no population mesh exists: the 1 km grid of the areas.
 
     Parameters
     ----------
     areas : GeoDataFrame
         Municipalities (canonical schema, EPSG:6668).
     population : str, optional
-        A population column of ``areas``: each area's population is spread over its cells in proportion to
-        cell area (so the cells of an area sum to its population). None: unweighted cells (each counts 1).
+        A population column of ``areas``, spread over the grid pieces of each area by area with
+        :func:`geo.grid_demand` (the one spreading rule, shared with hub siting). None: the unweighted cells
+        whose centre lies in the areas (each counts 1).
 
     Returns
     -------
     (GeoDataFrame, str)
-        Cells with ``mesh_code``, ``muni_code`` and, when spread, ``population``; and a note saying which kind
-        of demand it is (for outputs).
+        Cells (or pieces) with ``mesh_code``, ``muni_code`` and, when spread, ``population``; and a note saying
+        which kind of demand it is (for outputs).
     """
+    from geo.demand import grid_demand
     from geo.mesh import mesh_codes_covering, mesh_polygons
 
     require_crs(areas, "areas")
+    if population is not None:
+        if population not in areas.columns:
+            raise ValidationError(f"areas have no column {population!r}; columns: {list(areas.columns)}")
+        cells, report = grid_demand(areas, None, column=population)
+        return cells, f"municipal population ({population}) spread over the 1 km grid by area ({report})"
     rows = []
     for i, geom in enumerate(areas.to_crs(6668).geometry):
         rows += [(c, i) for c in mesh_codes_covering(geom)]
@@ -158,17 +165,7 @@ def grid_demand(areas: gpd.GeoDataFrame, *, population: str | None = None) -> tu
     cells = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=6668)
     if "muni_code" in areas.columns:
         cells["muni_code"] = areas["muni_code"].to_numpy()[owner]
-    if population is None:
-        return cells, "unweighted 1 km grid (each cell counts 1; no population mesh for this area)"
-    if population not in areas.columns:
-        raise ValidationError(f"areas have no column {population!r}; columns: {list(areas.columns)}")
-    pop = pd.to_numeric(areas[population], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(pop).all():
-        raise ValidationError(f"areas column {population!r} has missing or non-numeric values")
-    area = to_metric(cells.geometry, metric_crs(cells)).area.to_numpy()
-    total = np.bincount(owner, weights=area, minlength=len(areas))
-    cells["population"] = pop[owner] * area / total[owner]
-    return cells, f"municipal population ({population}) spread over the 1 km grid by cell area"
+    return cells, "unweighted 1 km grid (each cell counts 1; no population mesh for this area)"
 
 
 def _qualifies(deps: pd.DataFrame, d: GapDefinition) -> np.ndarray:
@@ -235,7 +232,7 @@ def service_gaps(
     crs, pref_code
         Metric CRS for distances (default the plane rectangular zone of ``pref_code`` or of the data).
     demand_note : str
-        What the demand is (e.g. from :func:`grid_demand`), carried into ``info``.
+        What the demand is (e.g. from :func:`gap_grid`), carried into ``info``.
 
     Returns
     -------
@@ -249,7 +246,7 @@ def service_gaps(
 
     Examples
     --------
-    >>> cells, note = grid_demand(areas[areas.muni_code == "21206"])          # doctest: +SKIP
+    >>> cells, note = gap_grid(areas[areas.muni_code == "21206"])          # doctest: +SKIP
     >>> result = service_gaps(cells, definition=["handbook-urban", "frequency-30"],
     ...                       feed="nakatsugawa_GTFS.zip", stops={"station": stations}, date="2020-11-10")  # doctest: +SKIP
     >>> result.totals                                                          # doctest: +SKIP

@@ -334,29 +334,44 @@ class HubsResult:
     ----------
     candidates : GeoDataFrame
         The candidates with ``covered_<R>m``, ``exclusive_<R>m`` and ``shared_<R>m`` per radius.
-    buffers : GeoDataFrame
-        One ring per candidate and radius (EPSG:6668; ``metric_crs`` column).
+    buffers : GeoDataFrame or None
+        One ring per candidate and radius (EPSG:6668; ``metric_crs`` column); None with a cost matrix (its radii
+        are minutes or yen, not metres).
     coverage : DataFrame
-        One row per radius: ``radius_m``, ``total``, ``covered``, ``share_pct``.
+        One row per radius: ``radius_m``, ``total``, ``covered``, ``share_pct``, ``metric_crs``.
     per_hub, per_area : dict of DataFrame
         Per radius tag (``"1000m"``); ``per_area`` only when areas are known.
     uncovered : dict of GeoDataFrame
         Demand rows no candidate reaches, per radius tag.
     chosen : GeoDataFrame or None
-        With siting: chosen candidates in order (``rank``, ``gain``, ``cumulative``, ``cumulative_share``).
+        With siting: chosen candidates, fixed ones first (``rank``, ``fixed``, ``gain``, ``cumulative``,
+        ``cumulative_share``, ``load`` and with capacities ``capacity``, ``utilisation``).
     chosen_buffers : GeoDataFrame or None
+    siting : geo.siting.SitingReport or None
+        Model, totals, costs, optimality, per-hub load against capacity.
+    access : GeoDataFrame or None
+        The demand rows with one score column per access measure asked for.
+    access_per_area : dict of DataFrame
+        Measure → per-area summary (when the demand carries ``muni_code``).
     report : Report
     """
 
     candidates: gpd.GeoDataFrame
-    buffers: gpd.GeoDataFrame
+    buffers: gpd.GeoDataFrame | None
     coverage: pd.DataFrame
     per_hub: dict[str, pd.DataFrame]
     per_area: dict[str, pd.DataFrame]
     uncovered: dict[str, gpd.GeoDataFrame]
     chosen: gpd.GeoDataFrame | None
     chosen_buffers: gpd.GeoDataFrame | None
+    siting: Any
+    access: gpd.GeoDataFrame | None
+    access_per_area: dict[str, pd.DataFrame]
     report: Report
+
+
+COVERAGE_METHODS = ("greedy", "swap", "exact")
+ACCESS_MEASURES = ("2sfca", "2sfca_gaussian", "cumulative")
 
 
 def hubs(
@@ -370,10 +385,14 @@ def hubs(
     target_share: float | None = None,
     choose_radius_m: float | None = None,
     method: str = "greedy",
+    fixed: Sequence[object] = (),
+    capacity: str | None = None,
+    cost: Any = None,
+    access: Sequence[str] = (),
     name_column: str | None = None,
     pref_code: str | None = None,
 ) -> HubsResult:
-    """Catchment rings, demand coverage per radius and (optionally) siting of service-hub candidates.
+    """Catchment rings, demand coverage per radius, siting and access of service-hub candidates.
 
     Parameters
     ----------
@@ -382,36 +401,58 @@ def hubs(
     demand
         Demand points or cells (cells judged by their centre) with an optional weight column.
     radii_m
-        Ring radii in metres; coverage is computed for each.
+        Ring radii in metres (or in the cost matrix's unit); coverage is computed for each.
     weight
         Demand weight column (default population-like, else counts).
     areas
         Areas to total coverage per area (optional).
     choose, target_share
-        Siting: choose this many candidates, or the fewest reaching this share (0–1] of the demand.
+        Siting: choose this many candidates (beyond ``fixed``), or the fewest reaching this share (0–1].
     choose_radius_m
-        Radius for siting (default: the largest radius).
+        Reach for siting: default the largest radius for the coverage methods, none for p-median/p-center.
     method
-        ``"greedy"``, ``"swap"`` or ``"exact"`` (:func:`geo.choose_hubs`).
+        ``"greedy"``, ``"swap"``, ``"exact"`` (MCLP/LSCP), ``"p_median"``, ``"p_center"``, ``"p_median_swap"``
+        (:func:`geo.choose_hubs`).
+    fixed
+        Existing sites (names or ids) that stay open.
+    capacity
+        Candidate column with the demand each can serve (exact models; supply in 2SFCA).
+    cost
+        A cost matrix or origin–destination table (:func:`geo.read_cost_matrix`) instead of straight lines.
+    access
+        Access measures per demand row at the smallest radius: ``"2sfca"``, ``"2sfca_gaussian"``, ``"cumulative"``.
     name_column
         Candidate label column shown in tables and on maps.
     pref_code
-        Prefecture whose plane rectangular zone measures distances.
+        Prefecture whose plane rectangular zone measures distances (default geodesic).
+
+    Raises
+    ------
+    ValidationError
+        Bad radii, unknown columns or measures, and everything :func:`geo.choose_hubs` refuses.
     """
     from geo.hubs import buffer_hubs, choose_hubs, hub_coverage
 
     radii = [float(r) for r in dict.fromkeys(radii_m)]
     if not radii or any(r <= 0 for r in radii):
-        raise ValidationError(f"radii_m: give one or more radii in metres, each > 0 (got {list(radii_m)})")
-    if name_column and name_column not in candidates.columns:
-        raise ValidationError(
-            f"name column {name_column!r} is not a column of the candidates; columns: {list(candidates.columns)[:20]}"
-        )
+        raise ValidationError(f"radii_m: give one or more radii, each > 0 (got {list(radii_m)})")
+    for column, what in ((name_column, "name column"), (capacity, "capacity column")):
+        if column and column not in candidates.columns:
+            raise ValidationError(
+                f"{what} {column!r} is not a column of the candidates; columns: {list(candidates.columns)[:20]}"
+            )
+    unknown = sorted(set(access) - set(ACCESS_MEASURES))
+    if unknown:
+        raise ValidationError(f"access measures {unknown} are unknown; use {', '.join(ACCESS_MEASURES)}")
+    if cost is not None and not hasattr(cost, "pairs"):
+        from geo.costs import read_cost_matrix
+
+        cost = read_cost_matrix(cost, hubs=candidates, demand=demand)
     layer = candidates.copy()
     rows, per_hub, per_area, uncovered = [], {}, {}, {}
     for r in radii:
         res = hub_coverage(candidates, demand, radius_m=r, weight=weight, areas=areas, name=name_column or None,
-                           pref_code=pref_code)  # fmt: skip
+                           pref_code=pref_code, cost=cost)  # fmt: skip
         tag = f"{r:g}m"
         for col in ("covered", "exclusive", "shared"):
             layer[f"{col}_{tag}"] = res.per_hub[col].to_numpy()
@@ -421,24 +462,38 @@ def hubs(
         if res.per_area is not None:
             per_area[tag] = res.per_area
         uncovered[tag] = res.uncovered
-    buffers = buffer_hubs(candidates, radii, pref_code=pref_code)
-    chosen = chosen_buffers = None
+    # rings in metres mean nothing for a cost in minutes
+    buffers = buffer_hubs(candidates, radii, pref_code=pref_code) if cost is None else None
+    chosen = chosen_buffers = siting = None
     figures: dict[str, Any] = {"candidates": len(candidates), "demand_rows": len(demand), "radii_m": radii,
                                "coverage": rows}  # fmt: skip
     if choose or target_share:
-        radius = float(choose_radius_m or max(radii))
-        chosen = choose_hubs(candidates, demand, k=choose or None, target_share=target_share, radius_m=radius,
-                             weight=weight, method=method, pref_code=pref_code)  # fmt: skip
-        chosen_buffers = buffer_hubs(chosen, radii, pref_code=pref_code)
-        label = name_column or next((c for c in ("station_name", "name", "道の駅名", "P35_006") if c in chosen.columns),
-                                    None)  # fmt: skip
-        figures["siting"] = {
-            "method": method,
-            "radius_m": radius,
-            "chosen": [str(v) for v in (chosen[label] if label else chosen.index)],
-            "covered": float(chosen["cumulative"].iloc[-1]) if len(chosen) else 0.0,
-            "share_pct": float(chosen["cumulative_share"].iloc[-1]) * 100 if len(chosen) else 0.0,
-        }
-    coverage = pd.DataFrame(rows)
-    return HubsResult(layer, buffers, coverage, per_hub, per_area, uncovered, chosen, chosen_buffers,
-                      Report("hubs", figures))  # fmt: skip
+        radius = choose_radius_m or (max(radii) if method in COVERAGE_METHODS else None)
+        chosen, siting = choose_hubs(
+            candidates, demand, k=choose or None, target_share=target_share, radius_m=radius, weight=weight,
+            method=method, pref_code=pref_code, fixed=list(fixed) or None, capacity=capacity or None,
+            name=name_column or None, cost=cost,
+        )  # fmt: skip
+        chosen_buffers = buffer_hubs(chosen, radii, pref_code=pref_code) if cost is None else None
+        figures["siting"] = siting.summary()
+    scores = None
+    access_per_area: dict[str, pd.DataFrame] = {}
+    if access:
+        from geo.access import access_2sfca, access_by_area, cumulative_opportunities
+
+        scores = demand.copy()
+        radius = min(radii)
+        for kind in access:
+            if kind == "cumulative":
+                score = cumulative_opportunities(candidates, demand, radius_m=radius, capacity=capacity or None,
+                                                 pref_code=pref_code, cost=cost)  # fmt: skip
+            else:
+                score = access_2sfca(candidates, demand, radius_m=radius, capacity=capacity or None, weight=weight,
+                                     decay="gaussian" if kind == "2sfca_gaussian" else None, pref_code=pref_code,
+                                     cost=cost)  # fmt: skip
+            scores[score.name] = score.to_numpy()
+            if "muni_code" in demand.columns:
+                access_per_area[kind] = access_by_area(demand, score, weight=weight)
+        figures["access"] = {"measures": list(access), "radius": radius}
+    return HubsResult(layer, buffers, pd.DataFrame(rows), per_hub, per_area, uncovered, chosen, chosen_buffers,
+                      siting, scores, access_per_area, Report("hubs", figures))  # fmt: skip

@@ -64,11 +64,10 @@ def _name(value: object) -> str:
     return "(outside every municipal polygon)" if pd.isna(value) else str(value)
 
 
-def _print_choice(label: str, chosen: gpd.GeoDataFrame, name: str, seconds: float) -> None:
-    info = chosen.attrs["siting"]
+def _print_choice(label: str, chosen: gpd.GeoDataFrame, report: geo.SitingReport, name: str, seconds: float) -> None:
     print(
-        f"   {label}: {len(chosen)} sites, {info['covered']:,.0f} of {info['total']:,.0f} "
-        f"({info['covered'] / info['total']:.1%}); optimal={info['optimal']}; {seconds:.2f} s"
+        f"   {label}: {len(chosen)} sites, {report.covered:,.0f} of {report.total:,.0f} "
+        f"({report.share:.1%}); optimal={report.optimal}; {seconds:.2f} s"
     )
     for _, row in chosen.iterrows():
         print(
@@ -83,9 +82,9 @@ def siting(
     results = {}
     for method in ("greedy", "swap", "exact"):
         start = time.perf_counter()
-        chosen = geo.choose_hubs(candidates, demand, k=k, radius_m=radius, weight="pop_2020", method=method)
-        _print_choice(f"choose {k} ({method})", chosen, name, time.perf_counter() - start)
-        results[method] = chosen.attrs["siting"]["covered"]
+        chosen, report = geo.choose_hubs(candidates, demand, k=k, radius_m=radius, weight="pop_2020", method=method)
+        _print_choice(f"choose {k} ({method})", chosen, report, name, time.perf_counter() - start)
+        results[method] = report.covered
     print(
         f"   greedy reaches {results['greedy'] / results['exact']:.2%} of the exact optimum, "
         f"greedy + swaps {results['swap'] / results['exact']:.2%}"
@@ -95,13 +94,13 @@ def siting(
     share = target * reach
     for method in ("greedy", "exact"):
         start = time.perf_counter()
-        chosen = geo.choose_hubs(
+        chosen, report = geo.choose_hubs(
             candidates, demand, target_share=share, radius_m=radius, weight="pop_2020", method=method
         )
         print(
             f"   fewest sites for {target:.0%} of the {reach:.1%} all {len(candidates)} candidates reach "
             f"({method}): {len(chosen)} sites, {chosen['cumulative_share'].iloc[-1]:.1%} of all demand; "
-            f"optimal={chosen.attrs['siting']['optimal']}; {time.perf_counter() - start:.2f} s"
+            f"optimal={report.optimal}; {time.perf_counter() - start:.2f} s"
         )
 
 

@@ -77,6 +77,12 @@ VARIANTS: dict[str, Any] = {
     "hubs.choose": 1,
     "hubs.method": "exact",
     "hubs.name_column": "mesh_code",
+    "hubs.fixed": ["52386339"],
+    "hubs.capacity": "households_2020",
+    "hubs.access": ["2sfca"],
+    "hubs.cost_matrix": "OD",
+    "hubs.population_table": "TABLE",
+    "hubs.population_column": "b",
     "regions.presets": ["REGIONS2"],
     "regions.sum_columns": ["a", "b"],
     "regions.rates": {"r": ["a", "b"]},
@@ -107,7 +113,15 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "indicators.code_column": {"indicators.table": "TABLE_CODE"},
     "indicators.table": {},
     "points.name": {"hubs.candidates": "pts2"},
-    "points.kind": {"hubs.candidates": "stations"},  # kind "mesh": read as cells by read_mesh, no longer hub points
+    "points.kind": {"hubs.candidates": "stations"},
+    "hubs.fixed": {"hubs.choose": 1, "hubs.name_column": "mesh_code"},
+    "hubs.capacity": {"hubs.choose": 1, "hubs.method": "exact"},
+    "hubs.population_table": {"hubs.demand": "grid", "hubs.population_column": "a", "hubs.weight": ""},
+    "hubs.population_column": {
+        "hubs.demand": "grid",
+        "hubs.population_table": "TABLE",
+        "hubs.weight": "",
+    },  # kind "mesh": read as cells by read_mesh, no longer hub points
     "derived.name": {"maps.column": "ratio2"},
     "gaps.demand": {"gaps.weight": ""},
     "derived.kind": {"derived.columns": ["a", "b"]},
@@ -198,7 +212,7 @@ RECORDED = [
     ("geo.regions", "read_regions"), ("geo.regions", "dissolve_regions"), ("geo.maps", "choropleth"),
     ("geo.maps.choropleth.ChoroplethMap", "save"), ("geo.store", "write_layers"), ("geo.store", "write_csv"),
     ("geo.store", "staging_dir"), ("geo.pipeline", "_manifest"), ("geo.good_practices", "read_good_practices"),
-    ("geo.service_gaps", "service_gaps"), ("geo.service_gaps", "grid_demand"),
+    ("geo.service_gaps", "service_gaps"), ("geo.service_gaps", "gap_grid"), ("geo.demand", "grid_demand"),
 ]  # fmt: skip
 
 
@@ -264,10 +278,14 @@ def files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[s
     points = points.assign(lat_c=points["lat_center"], lon_c=points["lon_center"])
     points.to_csv(root / "mesh_points.csv", index=False)
     points.iloc[::2].to_csv(root / "mesh_points2.csv", index=False)
+    od = [
+        (h, d, abs(i - j) * 100.0) for i, h in enumerate(points["mesh_code"]) for j, d in enumerate(mesh["mesh_code"])
+    ]
+    pd.DataFrame(od, columns=["origin", "destination", "minutes"]).to_csv(root / "od.csv", index=False)
     return {"TABLE": str(root / "table.csv"), "TABLE2": str(root / "table2.csv"), "TABLE_CODE": str(root / "table_code.csv"),
             "TABLE_CP932": str(root / "table_cp932.csv"), "TABLE.xlsx": str(root / "table.xlsx"), "MESH": str(root / "mesh.csv"),
             "MESH2": str(root / "mesh2.csv"), "MESH_POINTS": str(root / "mesh_points.csv"),
-            "MESH_POINTS2": str(root / "mesh_points2.csv"),
+            "MESH_POINTS2": str(root / "mesh_points2.csv"), "OD": str(root / "od.csv"),
             "REGIONS": str(root / "regions.csv"), "REGIONS2": str(root / "regions2.csv")}  # fmt: skip
 
 

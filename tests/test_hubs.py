@@ -150,7 +150,7 @@ def test_bad_inputs_raise_clear_errors(cells, stations):
         geo.hub_coverage(cells.head(3), cells, radius_m=1000)
     with pytest.raises(geo.ValidationError, match="exactly one of k"):
         geo.choose_hubs(stations, cells, k=3, target_share=0.5, radius_m=1000)
-    with pytest.raises(geo.ValidationError, match="not one of 'greedy', 'swap', 'exact'"):
+    with pytest.raises(geo.ValidationError, match="not one of 'greedy', 'swap', 'exact', 'p_median', 'p_center'"):
         geo.choose_hubs(stations, cells, k=3, radius_m=1000, method="best")
     bad = cells.copy()
     bad.loc[bad.index[:2], "pop_2020"] = np.nan
@@ -226,7 +226,9 @@ def test_yamanashi_coverage_equals_geodesic_brute_force(cells, stations, radius)
     np.testing.assert_allclose(res.per_hub["covered"].to_numpy(), within @ w)
     np.testing.assert_allclose(res.per_hub["exclusive"].to_numpy(), (within & (n_cov == 1)) @ w)
     assert res.uncovered.index.equals(cells.index[n_cov == 0]) and res.uncovered.crs == cells.crs
-    assert res.metric_crs == "EPSG:6676"
+    assert res.metric_crs == "geodesic (GRS80)"  # the default: no projection, 3-D search + geodesic edge
+    pinned = geo.hub_coverage(stations, cells, radius_m=radius, weight="pop_2020", pref_code="19")
+    assert pinned.metric_crs == "EPSG:6676" and pinned.covered == res.covered  # plane rectangular zone VIII
     pairs = list(zip(res.table.hub.tolist(), res.table.demand.tolist(), strict=True))
     assert pairs == [tuple(p) for p in np.argwhere(within).tolist()]
     np.testing.assert_allclose(res.table.cost, dist[within], rtol=2e-4, atol=0.25)  # scale error + cell centre
@@ -272,8 +274,10 @@ def test_cost_matrix_through_the_api_equals_straight_line(cells, stations):
 
 def test_hokkaido_per_hub_utm_zones_equal_geodesic(michinoeki, hokkaido_demand):
     # 道の駅 from 139.9°E to 145.4°E: too wide for one zone, so each hub is measured in its own UTM zone
-    res = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000)
+    res = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000, crs="utm")
     assert res.metric_crs == "UTM per hub (EPSG:6691, EPSG:6692)"
+    default = geo.hub_coverage(michinoeki, hokkaido_demand, radius_m=20_000)
+    assert default.metric_crs == "geodesic (GRS80)" and default.covered == res.covered
     _, within = _geodesic_covered(_ll(michinoeki), _ll(hokkaido_demand), 20_000)
     np.testing.assert_array_equal(res.n_hubs_reaching.to_numpy(), within.sum(axis=0))
     w = hokkaido_demand["population"].to_numpy(float)
@@ -286,19 +290,20 @@ def test_hokkaido_per_hub_utm_zones_equal_geodesic(michinoeki, hokkaido_demand):
 
 
 def _check_greedy_vs_exact(hubs, demand, *, k, radius_m, weight=None):
-    greedy = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="greedy")
-    exact = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="exact")
-    assert exact.attrs["siting"]["optimal"] is True
-    swap = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="swap")
-    g, e = greedy.attrs["siting"]["covered"], exact.attrs["siting"]["covered"]
+    greedy, g_rep = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="greedy")
+    exact, e_rep = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="exact")
+    assert e_rep.optimal is True
+    swap, s_rep = geo.choose_hubs(hubs, demand, k=k, radius_m=radius_m, weight=weight, method="swap")
+    g, e = g_rep.covered, e_rep.covered
     assert g <= e + 1e-6 and g >= 0.95 * e, (g, e)
-    assert g - 1e-6 <= swap.attrs["siting"]["covered"] <= e + 1e-6 and len(swap) == len(exact)
-    for chosen in (greedy, swap, exact):
+    assert g - 1e-6 <= s_rep.covered <= e + 1e-6 and len(swap) == len(exact)
+    for chosen, rep in ((greedy, g_rep), (swap, s_rep), (exact, e_rep)):
         # independent check: the chosen hubs' own coverage equals the sum of the reported gains
         again = geo.hub_coverage(hubs.loc[chosen.index], demand, radius_m=radius_m, weight=weight)
         assert again.covered == pytest.approx(chosen["gain"].sum())
         assert (np.diff(chosen["gain"].to_numpy()) <= 1e-9).all()  # in order of decreasing marginal gain
-        assert chosen["cumulative"].iloc[-1] == pytest.approx(chosen.attrs["siting"]["covered"])
+        assert chosen["cumulative"].iloc[-1] == pytest.approx(rep.covered)
+        assert chosen["load"].sum() == pytest.approx(rep.covered)  # each covered row served by one hub
     return g, e
 
 
@@ -322,14 +327,14 @@ def test_siting_hokkaido_michinoeki(michinoeki, hokkaido_demand):
 
 def test_set_covering_is_minimal(cells, stations):
     target = 0.5
-    exact = geo.choose_hubs(stations, cells, target_share=target, radius_m=5000, method="exact")
-    greedy = geo.choose_hubs(stations, cells, target_share=target, radius_m=5000, method="greedy")
+    exact, e_rep = geo.choose_hubs(stations, cells, target_share=target, radius_m=5000, method="exact")
+    greedy, _ = geo.choose_hubs(stations, cells, target_share=target, radius_m=5000, method="greedy")
     n = len(exact)
     assert exact["cumulative_share"].iloc[-1] >= target and greedy["cumulative_share"].iloc[-1] >= target
     assert n <= len(greedy)
     # minimal: the best n - 1 hubs (exact MCLP) stay below the target
-    best_fewer = geo.choose_hubs(stations, cells, k=n - 1, radius_m=5000, method="exact")
-    assert best_fewer.attrs["siting"]["covered"] < target * exact.attrs["siting"]["total"]
+    _, fewer = geo.choose_hubs(stations, cells, k=n - 1, radius_m=5000, method="exact")
+    assert fewer.covered < target * e_rep.total
 
 
 # ------------------------------------------------------------------------------------------ CLI
@@ -362,7 +367,7 @@ def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
     summary = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
     expect = geo.hub_coverage(stations, cells, radius_m=5000)
     row = summary.set_index("radius_m").loc[5000.0]
-    assert row["covered"] == expect.covered and row["metric_crs"] == "EPSG:6676"
+    assert row["covered"] == expect.covered and row["metric_crs"] == "geodesic (GRS80)"
     chosen = pd.read_csv(tmp_path / "out" / "hubs_chosen.csv", encoding="utf-8-sig")
     assert len(chosen) == 3 and chosen["rank"].tolist() == [1, 2, 3]
     assert not list((tmp_path / "out").glob(".*tmp*"))
@@ -386,7 +391,7 @@ def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
     result = CliRunner().invoke(geo.cli.cli, args)
     assert result.exit_code == 0, result.output
     chosen = pd.read_csv(tmp_path / "gap_hubs_chosen.csv", encoding="utf-8-sig")
-    expect = geo.choose_hubs(stations, gaps, target_share=0.5, radius_m=5000, weight="population")
+    expect, _ = geo.choose_hubs(stations, gaps, target_share=0.5, radius_m=5000, weight="population")
     assert chosen["station_code"].astype(str).str.zfill(6).tolist() == expect["station_code"].tolist()
     assert chosen["cumulative_share"].iloc[-1] >= 0.5
     bad = CliRunner().invoke(geo.cli.cli, ["hubs", str(points), "--radius", "1000", "-o", str(out)])

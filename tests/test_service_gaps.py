@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 import geo
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
-from geo.service_gaps import ServiceGaps, grid_demand, service_gaps
+from geo.service_gaps import ServiceGaps, gap_grid, service_gaps
 from geo.timetable import read_feed, stop_departures
 
 FOUR = ["mlit-hojokin-1km", "handbook-urban", "handbook-rural", "plateau-toshi-kozo"]
@@ -30,7 +30,7 @@ def nakatsugawa(shared_data):
     areas = areas[areas["muni_code"] == "21206"].reset_index(drop=True)
     stations = geo.read_points(shared_data / STATIONS)
     feed = read_feed(shared_data / NAKA)
-    cells, note = grid_demand(areas)
+    cells, note = gap_grid(areas)
     result = service_gaps(
         cells, definition=[*FOUR, "frequency-30"], feed=feed, stops={"station": stations}, date="2020-11-10",
         areas=areas, demand_note=note,

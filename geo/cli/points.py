@@ -340,7 +340,7 @@ def _timetable_gaps(
     from geo._io import write_text_atomic
     from geo.mesh import read_mesh
     from geo.points import read_points, write_table
-    from geo.service_gaps import grid_demand, service_gaps
+    from geo.service_gaps import gap_grid, service_gaps
 
     if mesh_path:
         demand, note = read_mesh(mesh_path, population=weight), "population mesh (census)"
@@ -354,7 +354,7 @@ def _timetable_gaps(
             if unmatched:
                 raise click.UsageError(f"{unmatched} areas have no population in {spread_population}: {report}")
             spread = "population"
-        demand, note = grid_demand(frame, population=spread)
+        demand, note = gap_grid(frame, population=spread)
     untimed = {}
     if stations:
         untimed["station"] = pd.concat([read_points(p) for p in stations], ignore_index=True)
