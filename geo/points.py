@@ -30,7 +30,15 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
-from geo.crs import JGD2011, area_km2, require_crs
+from geo.crs import (
+    JGD2011,
+    area_km2,
+    assume_lonlat_crs,
+    in_japan,
+    is_plane_rectangular,
+    require_crs,
+    to_jgd2011_xy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +197,38 @@ def _find_columns(columns: Sequence[str], lat: str | None, lon: str | None, path
     return found_lat, found_lon
 
 
+_SURVEY_NORTH = ("X", "座標X", "X座標", "X(m)", "座標X(m)", "X座標(m)")
+_SURVEY_EAST = ("Y", "座標Y", "Y座標", "Y(m)", "座標Y(m)", "Y座標(m)")
+
+
+def survey_columns(columns: Sequence[str], crs: CRS | str | int | None) -> tuple[str, str] | None:
+    """``(northing, easting)`` columns of a table in a Japan Plane Rectangular CS, or None.
+
+    In Japanese survey coordinates X is the northing and Y the easting (the reverse of GIS x/y): a table with
+    upper-case ``X``/``Y`` or ``座標X``/``座標Y`` (``X座標``…, full width too) columns in EPSG:6669–6687 (JGD2011),
+    2443–2461 (JGD2000) or 30161–30179 (Tokyo) puts X in the northing. Lower-case ``x``/``y`` stay the GIS
+    convention (x = easting). Near a zone's origin both readings fall in Japan, so the names decide; elsewhere
+    the swap check of :func:`read_points` catches a wrong reading. Any reader of coordinate tables calls this
+    before its lat/lon lookup.
+
+    Examples
+    --------
+    >>> survey_columns(["名称", "X", "Y"], "EPSG:6676")
+    ('X', 'Y')
+    >>> survey_columns(["名称", "X", "Y"], "EPSG:4326") is None
+    True
+    """
+    if not is_plane_rectangular(crs):
+        return None
+    normal = {unicodedata.normalize("NFKC", str(c)).strip().replace(" ", ""): c for c in columns}
+    north = next((normal[n] for n in _SURVEY_NORTH if n in normal), None)
+    east = next((normal[n] for n in _SURVEY_EAST if n in normal), None)
+    if north is None or east is None:
+        return None
+    log.info("plane rectangular coordinates: %s is the northing (X), %s the easting (Y)", north, east)
+    return north, east
+
+
 _LAT_PREFIXES = ("緯度", "lat")
 _LON_PREFIXES = ("経度", "lon", "lng")
 _CENTRE_WORDS = ("center", "centre", "中心")
@@ -213,8 +253,9 @@ def _from_table(
     default_crs: CRS = JGD2011,
     first_row: int = 2,
 ) -> gpd.GeoDataFrame:
-    lat_col, lon_col = _find_columns(list(table.columns), lat, lon, Path(path))
     source_crs = CRS.from_user_input(crs) if crs is not None else default_crs
+    survey = survey_columns(list(table.columns), source_crs) if lat is None and lon is None else None
+    lat_col, lon_col = survey or _find_columns(list(table.columns), lat, lon, Path(path))
     y_raw, x_raw = table[lat_col], table[lon_col]
     y, y_problem = _parse_numbers(y_raw)
     x, x_problem = _parse_numbers(x_raw)
@@ -240,15 +281,10 @@ def _from_table(
             ),
         )
     ok = np.isfinite(x) & np.isfinite(y)
-    if source_crs.is_geographic:
-        lon_deg, lat_deg = x, y
-    else:
-        lon_deg, lat_deg = np.full(len(x), np.nan), np.full(len(y), np.nan)
-        if ok.any():
-            from pyproj import Transformer
-
-            tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
-            lon_deg[ok], lat_deg[ok] = tr.transform(x[ok], y[ok])
+    # every datum and projection goes through the one datum-aware path (Tokyo datum is 455 m off otherwise)
+    lon_deg, lat_deg, shift = to_jgd2011_xy(np.where(ok, x, np.nan), np.where(ok, y, np.nan), source_crs)
+    if shift.operation != "none":
+        log.info("%s: %s", path, shift)
     _check_location(lon_deg, lat_deg, ok, x, y, rows, lat_col, lon_col, source_crs, add)
     messages = _summarise(problems, len(table), lat_col, lon_col)
     keep = _rows_to_keep(problems, len(table), messages, on_invalid=on_invalid, path=path)
@@ -262,6 +298,7 @@ def _from_table(
         "lat_column": lat_col,
         "lon_column": lon_col,
         "crs_in": source_crs.to_string(),
+        "datum": str(shift),
         "rows_read": len(table),
         "rows": len(frame),
         "dropped": [] if keep.all() else messages,
@@ -279,8 +316,7 @@ def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (lon >= JAPAN_BOUNDS[0]) & (lon <= JAPAN_BOUNDS[2]) & (lat >= JAPAN_BOUNDS[1]) & (lat <= JAPAN_BOUNDS[3])
+    return in_japan(lon, lat)  # Japan's buffered land (geo.crs), not a bounding box: Seoul is refused
 
 
 def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add) -> None:  # type: ignore[no-untyped-def]
@@ -327,8 +363,8 @@ def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add)
         "outside",
         outside & ~zero,
         lambda i: (
-            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) is outside Japan "
-            f"(lat {JAPAN_BOUNDS[1]:g}–{JAPAN_BOUNDS[3]:g}°N, lon {JAPAN_BOUNDS[0]:g}–{JAPAN_BOUNDS[2]:g}°E"
+            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) is outside Japan (not on its land or within 10 km "
+            "of its coast"
             + ("" if source_crs.is_geographic else f" after converting from {source_crs.name}")
             + ") — check the value or the CRS"
         ),
@@ -418,8 +454,9 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
         raw = pyogrio.read_dataframe(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
-    if raw.crs is None:
-        raw = raw.set_crs(crs if crs is not None else JGD2011)
+    notice = None
+    if raw.crs is None:  # a .shp without .prj: lon/lat-looking coordinates only, with a notice; else refused
+        raw, notice = assume_lonlat_crs(raw, crs=crs, source=path)
     geoms = raw.geometry.to_numpy()
     problems: dict[str, list[tuple[int, str]]] = {}
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -452,13 +489,7 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
     y = np.full(len(geoms), np.nan)
     x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
     src = CRS.from_user_input(raw.crs)
-    if not src.is_geographic:
-        from pyproj import Transformer
-
-        lon, lat = Transformer.from_crs(src, JGD2011, always_xy=True).transform(x, y)
-        lon, lat = np.asarray(lon), np.asarray(lat)
-    else:
-        lon, lat = x, y
+    lon, lat, shift = to_jgd2011_xy(x, y, src)
     rows = np.arange(len(geoms)) + 1
 
     def add(kind: str, mask: np.ndarray, message) -> None:  # type: ignore[no-untyped-def]
@@ -473,6 +504,8 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
     frame.attrs["points"] = {
         "file": str(path),
         "crs_in": src.to_string(),
+        "datum": str(shift),
+        "crs_notice": notice,
         "rows_read": len(raw),
         "rows": len(frame),
         "dropped": [] if keep.all() else messages,

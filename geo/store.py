@@ -188,6 +188,7 @@ def write_csv(
             table = table.assign(**{name: wkt})
         else:
             table = table.drop(columns=[name])
+    table = protect_formulas(table)
     text = table.to_csv(
         index=False,
         lineterminator="\n",
@@ -199,6 +200,34 @@ def write_csv(
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(text.encode(CSV_ENCODING))
     return target
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def protect_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot run as spreadsheet formulas (CSV injection, OWASP).
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``, which
+    Excel and LibreOffice show as text and do not evaluate; numbers (``-12.5``) and number columns are left
+    alone. Used by every CSV writer (:func:`write_csv`, :func:`geo.points.write_table`).
+
+    Examples
+    --------
+    >>> protect_formulas(pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "-", "甲府市", "-3"]}))["name"].tolist()
+    ['\'=HYPERLINK("x")', "'-", '甲府市', '-3']
+    """
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.map(lambda v: v if isinstance(v, str) else None)
+        risky = text.map(lambda v: v is not None and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(v))
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, "'" + text.where(risky, ""))
+    return out
 
 
 @contextlib.contextmanager
