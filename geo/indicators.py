@@ -147,7 +147,7 @@ def read_indicators(
 
     key = "pref_code" if level == "prefecture" else "muni_code"
     columns = {key: codes.astype("string"), "source_row": lines}
-    spelled = grid[code_name].map(_tables.clean)
+    spelled = grid[code_name].map(_tables.clean).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     if (~spelled.str.fullmatch(r"R?\d{1,6}|-?")).mean() > 0.5:  # names stood for codes: keep them as written
         columns[code_name if code_name not in (key, "source_row") else f"{code_name}_original"] = grid[code_name]
         if level == "prefecture":
@@ -197,7 +197,7 @@ def _normalise_codes(
     prefs: pd.Series | None,
 ) -> tuple[str, pd.Series, list[str]]:  # fmt: skip
     """Codes → 5-digit municipal or 2-digit prefecture codes; decide the table's level; list problems."""
-    text = values.map(_tables.clean)
+    text = values.map(_tables.clean).str.replace(r"^(\d{1,6})\.0+$", r"\1", regex=True)  # 1100.0 → 1100
     if text.str.fullmatch(r"R\d{5}").mean() > 0.5:  # SSDSE writes region codes as R01100
         text = text.str.replace(r"^R(?=\d{5}$)", "", regex=True)
 
@@ -214,6 +214,7 @@ def _normalise_codes(
            | text.isin({"00000", "000000", "000001"}))
     ) | text.str.fullmatch(r"全国|合計|総数|総計|計")  # fmt: skip
     problems: list[str] = []
+    repairs: list[str] = []
     codes = pd.Series(pd.NA, index=values.index, dtype="object")
     todo = ~total
     digits = text[todo].str.fullmatch(r"\d{1,6}")
@@ -229,9 +230,13 @@ def _normalise_codes(
         as_names = todo & ~text.str.fullmatch(r"\d{1,6}")
         source = text.where(~as_names, values.astype(str).str.strip())
         result = normalize_muni_codes(
-            source[todo], prefs=pref_label[todo].where(pref_label[todo] != "") if prefs is not None else None
+            source[todo],
+            prefs=pref_label[todo].where(pref_label[todo] != "") if prefs is not None else None,
+            names=label[todo].where(label[todo] != "") if names is not None and not as_names.all() else None,
         )
         codes[todo] = result["code"].astype(object)
+        for i in result.index[result["note"].notna()]:
+            repairs.append(f"{raw.where(int(lines[i]), column)}: {result.at[i, 'note']}")
         for i in result.index[result["problem"].notna()]:
             value = values[i]
             if text[i] == "":
@@ -251,6 +256,8 @@ def _normalise_codes(
             f"{raw.path.name}: rows {rows}, column {column!r}: the code {code} appears {len(group)} times; "
             "keep one row per code (a table of several years belongs in columns, not rows)"
         )
+    for message in repairs:  # fixed with a notice: the user sees every repaired code
+        log.warning("%s", message)
     return level, codes, problems
 
 
