@@ -30,6 +30,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
+from geo.store import protect_formulas
 from geo.crs import (
     JGD2011,
     area_km2,
@@ -783,5 +784,5 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
                     table[frame.geometry.name] = shapely.to_wkt(geoms, rounding_precision=7)
                 else:  # polygons make unreadable CSV cells: the GeoPackage carries them
                     table = table.drop(columns=frame.geometry.name)
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            protect_formulas(table).to_csv(tmp, index=False, encoding="utf-8-sig")
     return path

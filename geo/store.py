@@ -223,10 +223,11 @@ def protect_formulas(table: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
-        text = values.map(lambda v: v if isinstance(v, str) else None)
-        risky = text.map(lambda v: v is not None and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(v))
+        risky = values.map(
+            lambda v: isinstance(v, str) and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(v)
+        ).astype(bool)
         if risky.any():
-            out[column] = values.astype(object).where(~risky, "'" + text.where(risky, ""))
+            out[column] = [("'" + v) if r else v for v, r in zip(values.astype(object), risky, strict=True)]
     return out
 
 
