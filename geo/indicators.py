@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from geo import _tables
-from geo.demand import check_counts
 from geo._errors import ValidationError
 from geo.codes import (
     DESIGNATED_CITIES,
@@ -38,6 +37,7 @@ from geo.codes import (
     normalize_muni_codes,
     normalize_pref_code,
 )
+from geo.demand import check_counts
 
 log = logging.getLogger(__name__)
 

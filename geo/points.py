@@ -30,7 +30,6 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
-from geo.store import protect_formulas
 from geo.crs import (
     JGD2011,
     area_km2,
@@ -40,6 +39,7 @@ from geo.crs import (
     require_crs,
     to_jgd2011_xy,
 )
+from geo.store import protect_formulas
 
 log = logging.getLogger(__name__)
 
