@@ -107,7 +107,7 @@ def sniff_delimiter(text: str) -> str:
 
     Examples
     --------
-    >>> sniff_delimiter("code;name;pop\n19201;甲府市;189591,5\n"), sniff_delimiter('a,b\n1,"2,5"\n')
+    >>> sniff_delimiter("code;name;pop\\n19201;甲府市;189591,5"), sniff_delimiter('a,b\\n1,"2,5"')
     (';', ',')
     """
     head = text[:20_000].splitlines()[:30]

@@ -70,6 +70,7 @@ def read_points(
     encoding: str | None = None,
     layer: str | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
+    gtfs_stops: Literal["boarding", "all"] = "boarding",
 ) -> gpd.GeoDataFrame:
     """Read a point layer into EPSG:6668, validating every coordinate.
 
@@ -95,6 +96,10 @@ def read_points(
     on_invalid
         ``"raise"`` (default): any bad row raises one ValidationError listing them all. ``"drop"``: bad rows are
         left out, logged as a warning and listed in ``attrs["points"]["dropped"]``.
+    gtfs_stops
+        For a GTFS feed: ``"boarding"`` (default) returns one row per place to board
+        (:func:`gtfs_boarding_stops`: stations fold their platforms, entrances/nodes/boarding areas are left
+        out), which is what counts and supply use; ``"all"`` returns every ``stops.txt`` row with its ``kind``.
 
     Returns
     -------
@@ -119,10 +124,17 @@ def read_points(
         raise FileNotFoundError(f"{path}: no such point file")
     if on_invalid not in ("raise", "drop"):
         raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
+    if gtfs_stops not in ("boarding", "all"):
+        raise ValidationError(f"gtfs_stops={gtfs_stops!r} is not one of 'boarding', 'all'")
     gtfs = _gtfs_stops_source(path)
     if gtfs is not None:
         table, label = gtfs
-        return _from_gtfs(table, label, crs=crs, on_invalid=on_invalid)
+        every = _from_gtfs(table, label, crs=crs, on_invalid=on_invalid)
+        if gtfs_stops == "all":
+            return every
+        boarding = gtfs_boarding_stops(every)
+        boarding.attrs["points"] = every.attrs["points"] | {"boarding_places": len(boarding), "stops_rows": len(every)}
+        return boarding
     if path.suffix.lower() in _VECTOR_SUFFIXES:
         return _from_vector(path, crs=crs, layer=layer, on_invalid=on_invalid)
     table = _read_text_table(path.read_bytes(), path, encoding=encoding)
@@ -448,6 +460,59 @@ def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, 
     frame["kind"] = frame["location_type"].map(GTFS_KINDS)
     frame.attrs["points"] |= {"gtfs": True, "without_coordinates": int(no_coords.sum())}
     return frame
+
+
+def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.DataFrame:
+    """The places where riders board, from GTFS ``stops.txt`` rows: the one ``location_type`` rule.
+
+    * ``location_type`` 0 or empty: a stop or platform, where riders board;
+    * 1, a station: not itself boarded, but with ``fold_stations`` (default) a station and its child platforms
+      (rows whose ``parent_station`` is the station) count as ONE place, at the station's coordinates, with
+      ``n_platforms`` = number of children; without it only the platforms count;
+    * 2 (entrance/exit), 3 (generic node), 4 (boarding area): never stops, never supply.
+
+    Parameters
+    ----------
+    stops
+        ``stops.txt`` as a table or GeoDataFrame with ``stop_id``, ``location_type`` (int or text; missing =
+        0) and optionally ``parent_station``. Not modified.
+    fold_stations
+        Fold platforms into their station (count places), or keep the platforms (exact boarding points).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame (same type as ``stops``)
+        The boarding rows in input order, with ``n_platforms`` (int; 1 for a standalone stop).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"stop_id": ["S", "S_1", "S_2", "E", "B"], "location_type": ["1", "0", "0", "2", ""],
+    ...                   "parent_station": ["", "S", "S", "S", ""]})
+    >>> gtfs_boarding_stops(t)[["stop_id", "n_platforms"]].values.tolist()
+    [['S', 2], ['B', 1]]
+    >>> gtfs_boarding_stops(t, fold_stations=False)["stop_id"].tolist()
+    ['S_1', 'S_2', 'B']
+    """
+    kind = stops["location_type"] if "location_type" in stops.columns else pd.Series(0, index=stops.index)
+    code = pd.to_numeric(kind.astype("string").str.strip().replace("", "0"), errors="coerce").fillna(0).astype(int)
+    parent = (
+        stops["parent_station"].astype("string").fillna("").str.strip()
+        if "parent_station" in stops.columns
+        else pd.Series("", index=stops.index, dtype="string")
+    )
+    ids = stops["stop_id"].astype("string").str.strip()
+    stations = set(ids[code == 1])
+    platform = code == 0
+    if not fold_stations:
+        out = stops.loc[platform].copy()
+        out["n_platforms"] = 1
+        return out
+    child = platform & parent.isin(stations)
+    children = parent[child].value_counts()
+    keep = (code == 1) | (platform & ~child)
+    out = stops.loc[keep].copy()
+    out["n_platforms"] = ids[keep].map(children).fillna(1).astype(int).where(code[keep] == 1, 1).to_numpy()
+    return out
 
 
 def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str) -> gpd.GeoDataFrame:

@@ -215,8 +215,8 @@ def protect_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> protect_formulas(pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "-", "甲府市", "-3"]}))["name"].tolist()
-    ['\'=HYPERLINK("x")', "'-", '甲府市', '-3']
+    >>> protect_formulas(pd.DataFrame({"name": ["=1+2", "-", "甲府市", "-3"]}))["name"].tolist()
+    ["'=1+2", "'-", '甲府市', '-3']
     """
     out = table.copy()
     for column in out.columns:
