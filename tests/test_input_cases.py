@@ -460,7 +460,7 @@ def test_shapefile_without_prj(tmp_path: Path, stations: pd.DataFrame, caplog: p
     assert any("no CRS" in r.getMessage() for r in caplog.records)
     np.testing.assert_allclose(back.geometry.x, sample["lon"].astype(float))
     metres = _shapefile_without_prj(pts.set_crs(6668).to_crs(6676), tmp_path / "metres.shp", 6676)
-    with pytest.raises(ValidationError, match="no CRS.*crs='EPSG:66xx'"):
+    with pytest.raises(ValidationError, match=r"no CRS.*crs='EPSG:66xx'"):
         geo.read_points(metres)
 
 
