@@ -30,6 +30,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
+from geo._tables import sniff_delimiter
 from geo.crs import (
     JGD2011,
     area_km2,
@@ -84,11 +85,15 @@ def read_points(
         ``lat``/``lon`` (or ``lng``), ``latitude``/``longitude``, ``stop_lat``/``stop_lon``, ``y``/``x``.
     crs
         The CRS of the CSV coordinates (or of a vector file without one). Default: JGD2011 longitude/latitude
-        (EPSG:6668); GTFS feeds default to WGS84 (EPSG:4326) as the GTFS reference says. Give a projected CRS,
-        e.g. ``"EPSG:6677"`` (plane rectangular zone IX), when the columns hold metres; then ``lon`` is the
-        easting and ``lat`` the northing. Japanese survey coordinates name the northing X: pass
-        ``lat="X", lon="Y"`` for such files (a swap is detected in UTM, but near a plane rectangular zone's
-        origin both readings fall in Japan, so only the column names can tell).
+        (EPSG:6668); GTFS feeds default to WGS84 (EPSG:4326) as the GTFS reference says. Any other datum
+        (Tokyo EPSG:4301, JGD2000 EPSG:4612, WGS 84) is transformed, not relabelled
+        (:func:`geo.crs.jgd2011_transformer`; the operation and its accuracy are in ``attrs["points"]["datum"]``).
+        Give a projected CRS, e.g. ``"EPSG:6677"`` (plane rectangular zone IX), when the columns hold metres;
+        then ``lon`` is the easting and ``lat`` the northing. In a Japan Plane Rectangular CS, columns named
+        ``X``/``Y`` or ``座標X``/``座標Y`` follow the survey convention: X is the northing
+        (:func:`survey_columns`); a reading that lands outside Japan the other way round is refused as swapped.
+        A vector file without a CRS (a ``.shp`` without ``.prj``) is accepted only when its coordinates look
+        like lon/lat in Japan (taken as EPSG:6668 with a warning), else refused.
     encoding
         Text encoding of a CSV; by default UTF-8 (with or without BOM), else CP932 (Shift_JIS).
     layer
@@ -178,12 +183,16 @@ def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.Data
             f"cannot decode as {' or '.join(encodings)}; pass encoding= (e.g. 'cp932' for Shift_JIS files)",
             source=path,
         )
-    header = text.split("\n", 1)[0]
-    sep = "\t" if header.count("\t") > header.count(",") else ","
+    if not text.strip():
+        raise ValidationError("the file is empty: it has no header and no rows", source=path)
+    sep = sniff_delimiter(text)  # the one delimiter sniffer of every table reader (, ; tab |)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise ValidationError(f"not a readable CSV table: {exc}", source=path) from None
+    if table.empty:
+        raise ValidationError("the table has no rows: only the header (row 1)", source=path)
+    return table
 
 
 def _normal(name: str) -> str:
@@ -322,6 +331,7 @@ def _from_table(
 def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Floats, and per row '' (fine), 'empty' or 'number' (not parseable)."""
     text = raw.astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    text = text.str.replace(r"^([+-]?\d+),(\d+)$", r"\1.\2", regex=True)  # decimal comma: 35,6639 (; files)
     empty = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-"]).to_numpy()
     values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
     problem = np.where(empty, "empty", np.where(np.isnan(values), "number", ""))

@@ -245,6 +245,18 @@ def test_semicolon_file_with_decimal_commas(tmp_path: Path, shared_data: Path) -
     assert geo.read_indicators(tsv)["pop_2020"].tolist() == ssdse["pop_2020"].astype(int).tolist()
 
 
+def test_point_table_with_semicolons_and_decimal_commas(tmp_path: Path, stations: pd.DataFrame) -> None:
+    """Own case: real stations exported with ``;`` and decimal commas land where the original ones do."""
+    sample = stations.head(40)
+    path = tmp_path / "stations_eu.csv"
+    sample.assign(lat=sample["lat"].str.replace(".", ","), lon=sample["lon"].str.replace(".", ",")).to_csv(
+        path, index=False, sep=";"
+    )
+    pts = geo.read_points(path)
+    np.testing.assert_allclose(pts.geometry.x, sample["lon"].astype(float))
+    np.testing.assert_allclose(pts.geometry.y, sample["lat"].astype(float))
+
+
 def test_merged_header_made_with_openpyxl(tmp_path: Path, shared_data: Path) -> None:
     """Own case: real SSDSE rows under a merged two-row header (世帯 over 一般/単独)."""
     ssdse = pd.read_csv(shared_data / SSDSE, dtype=str).head(20)

@@ -58,6 +58,7 @@ def _join_population(areas, table_path: str, column: str, code_column: str | Non
 
     from geo._errors import ValidationError
     from geo.codes import normalize_muni_codes
+    from geo.demand import check_counts
     from geo.points import _read_text_table
 
     path = Path(table_path)
@@ -73,6 +74,11 @@ def _join_population(areas, table_path: str, column: str, code_column: str | Non
         )
     codes = normalize_muni_codes(table[code_column])
     values = pd.to_numeric(table[column].str.replace(",", ""), errors="coerce")
+    negative = check_counts(
+        values, column, where=lambda i: f"{path.name}: row {int(i) + 2}, column {column}", force=True
+    )
+    if negative:  # the one demand-validity rule (geo.demand): a negative population is refused
+        raise ValidationError(negative, source=path)
     lookup = pd.Series(values.to_numpy(), index=codes["code"].to_numpy())
     lookup = lookup[lookup.index.notna() & ~lookup.index.duplicated()]
     out = areas.copy()
