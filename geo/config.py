@@ -91,6 +91,8 @@ class PointLayer:
     lon: str = ""
     kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = "other"  # mesh: JIS X 0410 cells
     filter_prefectures: bool = True
+    mesh_level: Literal["", "quarter", "100m"] = ""  # kind="mesh": what 10-digit codes are (geo.mesh.read_mesh level)
+    mesh_overlaps: Literal["raise", "finest"] = "raise"  # kind="mesh": a cell listed with its own children
 
 
 @dataclass(frozen=True)

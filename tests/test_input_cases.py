@@ -524,3 +524,40 @@ def test_cases_readme_lists_every_file(cases: Path) -> None:
         "excel_merged_two_row_header.xlsx", "estat_markers.csv",
     }  # fmt: skip
     assert {p.name for p in cases.iterdir() if p.name != "README.md"} <= tested
+
+
+# ================================================================================ CLI and config wiring
+
+
+def test_cli_gaps_mesh_level_and_overlaps(tmp_path: Path, shared_data: Path) -> None:
+    """``geo gaps --mesh-level`` settles ambiguous 10-digit codes; without it the CLI refuses with that advice."""
+    from click.testing import CliRunner
+
+    import geo.cli
+
+    table = pd.read_csv(shared_data / MESH, dtype=str).head(30)
+    quarter = tmp_path / "quarter.csv"
+    pd.DataFrame({"mesh_code": table["mesh_code"] + "11", "population": 10}).to_csv(quarter, index=False)
+    args = ["gaps", "--mesh", str(quarter), "--stations", str(shared_data / STATIONS),
+            "--areas", str(shared_data / YAMANASHI_N03), "-o", str(tmp_path)]  # fmt: skip
+    refused = CliRunner().invoke(geo.cli.cli, args)
+    assert isinstance(refused.exception, ValidationError) and "--mesh-level" in str(refused.exception)
+    done = CliRunner().invoke(geo.cli.cli, [*args, "--mesh-level", "quarter"])
+    assert done.exit_code == 0, done.output
+
+
+def test_config_mesh_keys_are_read(tmp_path: Path, shared_data: Path) -> None:
+    mesh = tmp_path / "quarter.csv"
+    mesh.write_text("mesh_code,population\n5338461111,1\n", encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        '[run]\nname = "t"\n[area]\nboundaries = "n03-2021-s0010"\nprefectures = ["山梨県"]\n'
+        '[[points]]\nname = "cells"\npath = "quarter.csv"\nkind = "mesh"\nmesh_level = "quarter"\n'
+        'mesh_overlaps = "finest"\n',
+        encoding="utf-8",
+    )
+    spec = load_config(config).points[0]
+    assert (spec.mesh_level, spec.mesh_overlaps) == ("quarter", "finest")
+    config.write_text(config.read_text(encoding="utf-8").replace('"quarter"', '"250m"'), encoding="utf-8")
+    with pytest.raises(ValidationError, match="mesh_level"):
+        load_config(config)

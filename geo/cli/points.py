@@ -199,10 +199,15 @@ def points_command(
     help="Count demand just outside the (simplified) boundaries in the nearest area within this distance (m).",
 )
 @click.option("--prefix", default="gaps", show_default=True, help="Output file name prefix.")
+@click.option("--mesh-level", type=click.Choice(["quarter", "100m"]), default=None,
+              help="What 10-digit mesh codes are: quarter (250 m) or 100m cells (asked when ambiguous).")  # fmt: skip
+@click.option("--mesh-overlaps", type=click.Choice(["raise", "finest"]), default="raise", show_default=True,
+              help="A mesh cell listed with its own children: refuse, or keep the children (finest).")  # fmt: skip
 def gaps_command(
     output_dir: str, areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...],
     mesh_path: str | None, demand_path: str | None, grid: bool, weight: str | None, stations: tuple[str, ...],
     bus_stops: tuple[str, ...], station_m: float, bus_m: float, snap_m: float | None, prefix: str,
+    mesh_level: str | None = None, mesh_overlaps: str = "raise",
 ) -> None:  # fmt: skip
     """Find demand beyond walking distance of every station and bus stop (交通空白), per municipality.
 
@@ -232,7 +237,7 @@ def gaps_command(
         raise click.UsageError("give at least one --stations or --bus-stops file")
     frame = _read_areas(areas, level, prefectures, municipalities)
     if mesh_path:
-        demand = read_mesh(mesh_path, population=weight)
+        demand = read_mesh(mesh_path, population=weight, level=mesh_level, overlaps=mesh_overlaps)  # type: ignore[arg-type]
     elif demand_path:
         demand = read_points(demand_path)
     else:
