@@ -402,8 +402,30 @@ def in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     with np.errstate(invalid="ignore"):
-        box = (lon >= JAPAN_BBOX[0]) & (lon <= JAPAN_BBOX[2]) & (lat >= JAPAN_BBOX[1]) & (lat <= JAPAN_BBOX[3])
+        box = (lon >= JAPAN_BBOX[0]) & (lon < JAPAN_BBOX[2]) & (lat >= JAPAN_BBOX[1]) & (lat < JAPAN_BBOX[3])
     out = np.zeros(lon.shape, dtype=bool)
-    if box.any():
-        out[box] = shapely.intersects_xy(japan_land(), lon[box], lat[box])
+    idx = np.flatnonzero(box)
+    if len(idx) == 0:
+        return out
+    # a 0.1° lookup grid settles points away from the coast; only cells on the land's edge take the exact test
+    inside, edge, step = _land_grid()
+    row = ((lat[idx] - JAPAN_BBOX[1]) / step).astype(np.int64)
+    col = ((lon[idx] - JAPAN_BBOX[0]) / step).astype(np.int64)
+    row, col = np.minimum(row, inside.shape[0] - 1), np.minimum(col, inside.shape[1] - 1)
+    out[idx] = inside[row, col]
+    exact = idx[edge[row, col]]
+    if len(exact):
+        out[exact] = shapely.intersects_xy(japan_land(), lon[exact], lat[exact])
     return out
+
+
+@cache
+def _land_grid() -> tuple[np.ndarray, np.ndarray, float]:
+    """(inside, edge, step) of ``geo/data/japan_land_grid.npz``, built with the land by the same script."""
+    from importlib import resources
+
+    with resources.files("geo").joinpath("data/japan_land_grid.npz").open("rb") as fh, np.load(fh) as data:
+        ny, nx = (int(v) for v in data["shape"])
+        inside = np.unpackbits(data["inside"])[: ny * nx].reshape(ny, nx).astype(bool)
+        edge = np.unpackbits(data["edge"])[: ny * nx].reshape(ny, nx).astype(bool)
+        return inside, edge, float(data["step"])

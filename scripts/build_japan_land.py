@@ -15,15 +15,19 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
-from geo.crs import JAPAN_EQUAL_AREA, JGD2011
+from geo.crs import JAPAN_BBOX, JAPAN_EQUAL_AREA, JGD2011
 
 BUFFER_M = 10_000.0
 SIMPLIFY_M = 1_000.0
 REMOTE_ISLANDS = {"沖ノ鳥島": (136.0817, 20.4256)}
 """Islands too small to survive the 1 % simplification (lon, lat), added as buffered points."""
 OUT = Path(__file__).resolve().parents[1] / "geo" / "data" / "japan_land.wkb"
+GRID_OUT = OUT.with_name("japan_land_grid.npz")
+GRID_STEP = 0.1
+"""Degrees: cells of the lookup grid that lets :func:`geo.crs.in_japan` skip the exact test away from coasts."""
 
 
 def build(path: Path) -> shapely.Geometry:
@@ -36,13 +40,27 @@ def build(path: Path) -> shapely.Geometry:
     return gpd.GeoSeries([land], crs=JAPAN_EQUAL_AREA).to_crs(JGD2011).iloc[0]
 
 
+def grid(land: shapely.Geometry) -> dict[str, np.ndarray]:
+    """Cells of :data:`GRID_STEP` over :data:`geo.crs.JAPAN_BBOX`: wholly inside the land, or touching its edge."""
+    x0, y0, x1, y1 = JAPAN_BBOX
+    nx, ny = int(np.ceil((x1 - x0) / GRID_STEP)), int(np.ceil((y1 - y0) / GRID_STEP))
+    cx, cy = np.meshgrid(x0 + np.arange(nx) * GRID_STEP, y0 + np.arange(ny) * GRID_STEP)
+    boxes = shapely.box(cx.ravel(), cy.ravel(), cx.ravel() + GRID_STEP, cy.ravel() + GRID_STEP)
+    inside = shapely.contains_properly(land, boxes)
+    edge = shapely.intersects(land, boxes) & ~inside
+    return {"inside": np.packbits(inside), "edge": np.packbits(edge), "shape": np.array([ny, nx]),
+            "step": np.array(GRID_STEP)}  # fmt: skip
+
+
 def main() -> None:
     mirror = os.environ.get("GEO_DATA_MIRROR")
     if not mirror:
         sys.exit("set GEO_DATA_MIRROR to the local mirror of the pinned sources")
     land = build(Path(mirror) / "japan-topography-n03-2021" / "topojson" / "s0010" / "prefectures.json")
-    OUT.write_bytes(shapely.to_wkb(shapely.set_precision(land, 1e-4)))
-    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {shapely.get_num_geometries(land)} parts)")
+    land = shapely.set_precision(land, 1e-4)
+    OUT.write_bytes(shapely.to_wkb(land))
+    np.savez_compressed(GRID_OUT, **grid(land))
+    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {shapely.get_num_geometries(land)} parts) and {GRID_OUT}")
 
 
 if __name__ == "__main__":
