@@ -226,10 +226,23 @@ def normalize_muni_codes(
     digits = digits[digits.str.fullmatch(r"\d{5,6}")]
     # a column of 6-digit codes (with check digit) read as integers: Hokkaido…Fukushima lost their leading 0
     six_digit_column = len(digits) > 0 and (digits.str.len() == 6).mean() >= 0.5
+    five = digits[digits.str.len() == 5]
+    if len(five) and not six_digit_column:  # all Hokkaido…Fukushima: every code lost its 0, none is a known code
+        six_digit_column = bool(five.map(_lost_zero_only).mean() >= 0.8)
     for (v, p, n), idx in keys.groupby(["v", "p", "n"], dropna=False, sort=False).groups.items():
         try:
-            code = normalize_muni_code(v, pref=p if _looks_like_pref(p) else None)
-            code, note = cross_check_code(code, v, pref=p, name=n, six_digit_column=six_digit_column)
+            try:
+                code = normalize_muni_code(v, pref=p if _looks_like_pref(p) else None)
+            except ValidationError:
+                # 52019 is no code at all (prefecture 52), but 052019 is 05201 with its check digit
+                text = "" if _is_missing(v) else _clean(v)
+                if not (len(text) == 5 and text.isdigit() and _lost_zero_only(text)):
+                    raise
+                code, note = cross_check_code(text, v, pref=p, name=n, six_digit_column=six_digit_column)
+                if code == text:
+                    raise
+            else:
+                code, note = cross_check_code(code, v, pref=p, name=n, six_digit_column=six_digit_column)
             out.loc[idx, "code"] = code
             if note:
                 out.loc[idx, "note"] = note
@@ -246,6 +259,12 @@ def _known_codes() -> frozenset[str]:
 @cache
 def _muni_name_of() -> dict[str, str]:
     return dict(zip(muni_table()["muni_code"], muni_table()["muni_name"], strict=True)) | DESIGNATED_CITIES
+
+
+def _lost_zero_only(text: str) -> bool:
+    """A 5-digit value that is no known code but, with a leading 0, a 6-digit code with a valid check digit."""
+    candidate = "0" + text[:4]
+    return text not in _known_codes() and candidate in _known_codes() and check_digit(candidate) == int(text[4])
 
 
 def _looks_like_pref(value: object) -> bool:
@@ -315,7 +334,10 @@ def cross_check_code(
         why = f"{text!r} is the 6-digit code 0{text} (check digit {text[4]} valid) without its leading zero"
         if verdict is False and agrees(repair):
             return repair, f"{why}: restored {repair} (the row's prefecture/name agree)"
-        if verdict is None and (code not in known or six_digit_column) and agrees(repair) is not False:
+        # without a disagreeing name, repair only where the whole column is 6-digit codes, or where the row's own
+        # name/prefecture confirm it: an unknown 5-digit code may be a former or newer code, never another town
+        confirmed = agrees(repair)
+        if verdict is None and ((six_digit_column and confirmed is not False) or (code not in known and confirmed)):
             return repair, f"{why}: restored {repair}"
     if verdict is False:
         table = muni_table()

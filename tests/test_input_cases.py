@@ -183,6 +183,12 @@ def test_six_digit_codes_read_as_integers_are_restored(tmp_path: Path, shared_da
                   "人口": rows["pop_2020"]}).to_csv(path, index=False)  # fmt: skip
     table = geo.read_indicators(path)
     assert table["muni_code"].tolist() == rows["code"].tolist()
+    # without names: a whole column of 北海道…福島 codes that all lost their 0 (05201 → 52019: "prefecture 52")
+    north = ssdse[ssdse["code"].str[:2] < "08"]
+    bare = tmp_path / "bare.csv"
+    pd.DataFrame({"団体コード": (north["code"] + north["code"].map(lambda c: str(check_digit(c)))).astype(int),
+                  "人口": north["pop_2020"]}).to_csv(bare, index=False)  # fmt: skip
+    assert geo.read_indicators(bare)["muni_code"].tolist() == north["code"].tolist()
 
 
 def test_code_that_disagrees_with_its_name_is_refused(tmp_path: Path, shared_data: Path) -> None:
