@@ -366,10 +366,15 @@ def repair_problems(areas: gpd.GeoDataFrame, before: np.ndarray, rows: np.ndarra
     if len(rows) == 0:
         return []
     crs = areas.crs or JGD2011
-    after_all = gpd.GeoSeries(areas.geometry.to_numpy(), crs=crs).to_crs(JAPAN_EQUAL_AREA).to_numpy()
+    geoms = areas.geometry.to_numpy()
+    # only the repaired areas and their neighbours are projected (the whole national file would cost more)
+    pairs = shapely.STRtree(geoms).query(geoms[rows], predicate="intersects")
+    involved = np.unique(np.concatenate([rows, pairs[1]]))
+    metric = dict(
+        zip(involved, gpd.GeoSeries(geoms[involved], crs=crs).to_crs(JAPAN_EQUAL_AREA).to_numpy(), strict=True)
+    )
     old = gpd.GeoSeries(before, crs=crs).to_crs(JAPAN_EQUAL_AREA).area.to_numpy()
-    new = shapely.area(after_all[rows])
-    tree = shapely.STRtree(after_all)
+    new = np.array([shapely.area(metric[row]) for row in rows])
     out = []
     for k, row in enumerate(rows):
         label = _label(areas.iloc[row])
@@ -379,10 +384,10 @@ def repair_problems(areas: gpd.GeoDataFrame, before: np.ndarray, rows: np.ndarra
                 f"{label}: repairing its invalid geometry changed its area from {old[k] / 1e6:.3f} to "
                 f"{new[k] / 1e6:.3f} km²; check the source geometry"
             )
-        for other in tree.query(after_all[row], predicate="intersects"):
+        for other in pairs[1][pairs[0] == k]:
             if other == row:
                 continue
-            shared = shapely.area(shapely.intersection(after_all[row], after_all[other]))
+            shared = shapely.area(shapely.intersection(metric[row], metric[other]))
             if shared > REPAIR_AREA_TOLERANCE * max(new[k], 1.0):
                 out.append(
                     f"{label}: after repair it overlaps {_label(areas.iloc[other])} by {shared / 1e6:.3f} km²; "

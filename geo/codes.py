@@ -17,6 +17,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
@@ -221,7 +222,8 @@ def normalize_muni_codes(
         {"v": values, "p": prefs if prefs is not None else None, "n": names if names is not None else None},
         index=values.index,
     )
-    out = pd.DataFrame({"code": pd.NA, "problem": pd.NA, "note": pd.NA}, index=values.index, dtype="string")
+    n_rows = len(values)
+    codes, problems, notes = (np.full(n_rows, None, dtype=object) for _ in range(3))
     digits = values.map(lambda v: "" if _is_missing(v) else _clean(v))
     digits = digits[digits.str.fullmatch(r"\d{5,6}")]
     # a column of 6-digit codes (with check digit) read as integers: Hokkaido…Fukushima lost their leading 0
@@ -229,7 +231,9 @@ def normalize_muni_codes(
     five = digits[digits.str.len() == 5]
     if len(five) and not six_digit_column:  # all Hokkaido…Fukushima: every code lost its 0, none is a known code
         six_digit_column = bool(five.map(_lost_zero_only).mean() >= 0.8)
-    for (v, p, n), idx in keys.groupby(["v", "p", "n"], dropna=False, sort=False).groups.items():
+    # one call per distinct (value, prefecture, name); results are filled in by position (setting cells of a
+    # pandas frame one group at a time costs more than the whole N03 read)
+    for (v, p, n), idx in keys.groupby(["v", "p", "n"], dropna=False, sort=False).indices.items():
         try:
             try:
                 code = normalize_muni_code(v, pref=p if _looks_like_pref(p) else None)
@@ -243,12 +247,12 @@ def normalize_muni_codes(
                     raise
             else:
                 code, note = cross_check_code(code, v, pref=p, name=n, six_digit_column=six_digit_column)
-            out.loc[idx, "code"] = code
+            codes[idx] = code
             if note:
-                out.loc[idx, "note"] = note
+                notes[idx] = note
         except ValidationError as exc:
-            out.loc[idx, "problem"] = str(exc)
-    return out
+            problems[idx] = str(exc)
+    return pd.DataFrame({"code": codes, "problem": problems, "note": notes}, index=values.index, dtype="string")
 
 
 @cache
@@ -268,13 +272,24 @@ def _lost_zero_only(text: str) -> bool:
 
 
 def _looks_like_pref(value: object) -> bool:
-    if _is_missing(value) or _clean(value) == "":
-        return False
+    return _pref_or_none(value) is not None
+
+
+def _pref_or_none(value: object) -> str | None:
+    """The prefecture code of ``value``, or None when it is missing or not a prefecture (cached by text)."""
+    if _is_missing(value):
+        return None
+    return _pref_of_text(str(value))
+
+
+@cache
+def _pref_of_text(text: str) -> str | None:
+    if _clean(text) == "":
+        return None
     try:
-        normalize_pref_code(value)
+        return normalize_pref_code(text)
     except ValidationError:
-        return False
-    return True
+        return None
 
 
 def _name_agrees(code: str, name: object) -> bool | None:
@@ -321,8 +336,9 @@ def cross_check_code(
 
     def agrees(candidate: str) -> bool | None:
         votes = []
-        if _looks_like_pref(pref):
-            votes.append(normalize_pref_code(pref) == candidate[:2])
+        pref_code = _pref_or_none(pref)
+        if pref_code is not None:
+            votes.append(pref_code == candidate[:2])
         name_vote = _name_agrees(candidate, name)
         if name_vote is not None:
             votes.append(name_vote)
