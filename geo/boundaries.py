@@ -214,10 +214,11 @@ def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, leve
     """Map N03 (or already canonical) attributes to the canonical columns, checking every row."""
     info = {"rows": len(raw), "encoding": raw.attrs.get("encoding"), "unassigned": 0}
     columns = set(raw.columns)
-    if raw.crs is None and ".shp" in str(raw.attrs.get("target", path)).lower():
-        raw, _notice = assume_lonlat_crs(raw, source=path)  # a .shp without .prj: lon/lat only, with a notice
+    if raw.crs is None and not _is_topojson(raw.attrs.get("target", str(path))):
+        # a .shp without .prj, a GeoPackage without SRS: lon/lat-looking only, with a warning; else refused
+        raw, _notice = assume_lonlat_crs(raw, source=path)
     if raw.crs is None:
-        # SmartNews TopoJSON/GeoJSON carry no CRS member; N03 is JGD2011 longitude/latitude.
+        # TopoJSON has no CRS member by design (SmartNews N03 files); N03 is JGD2011 longitude/latitude.
         lon = raw.geometry.bounds
         if not (lon["minx"].min() >= 120 and lon["maxx"].max() <= 155 and lon["miny"].min() >= 20):
             raise ValidationError(
@@ -249,6 +250,16 @@ def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, leve
     check_polygons(frame, source=path)
     info["unassigned"] = int(frame["muni_code"].isna().sum())
     return frame, info
+
+
+def _is_topojson(target: str) -> bool:
+    """True for a TopoJSON file (a format without a CRS member), by its first bytes."""
+    path = Path(target)
+    if not path.is_file() or path.suffix.lower() not in (".json", ".topojson"):
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return b'"Topology"' in head
 
 
 def _from_canonical(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import _tables
 from geo._errors import ValidationError
 from geo.crs import JGD2011
 from geo.demand import check_counts
@@ -354,9 +355,12 @@ def read_mesh(
             raise ValidationError(
                 f"population column {pop_col!r} not found; columns are {list(table.columns)}", source=path
             )
-        values = pd.to_numeric(table[pop_col].replace({"": None, "-": None, "*": None}), errors="coerce")
-        bad = values.isna() & table[pop_col].notna() & (table[pop_col].astype(str).str.strip() != "")
-        bad &= ~table[pop_col].astype(str).str.strip().isin(["-", "*"])
+        cells = table[pop_col].astype(str).str.strip()
+        # e-Stat markers as in every table (geo._tables): "-" 該当なし is 0, "*"/"x"/"…" 秘匿 is missing
+        suppressed = cells.isin(_tables.SUPPRESSED_MARKERS)
+        numbers = cells.str.replace(",", "", regex=False).where(~cells.isin(_tables.ZERO_MARKERS), "0")
+        values = pd.to_numeric(numbers.where(~suppressed & (cells != ""), None), errors="coerce")
+        bad = values.isna() & ~suppressed & (cells != "")
         if bad.any():
             rows = (np.flatnonzero(bad.to_numpy()) + first_row)[:_MAX_LISTED]
             raise ValidationError(
@@ -369,6 +373,8 @@ def read_mesh(
         if negative:
             raise ValidationError(negative, source=path)
         out["population"] = values.astype(float)
+        if suppressed.any():
+            out["population_秘匿"] = suppressed.to_numpy()
     if centroids:
         geometry = shapely.points((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
     else:

@@ -40,6 +40,7 @@ from geo.crs import (
     require_crs,
     to_jgd2011_xy,
 )
+from geo.demand import is_count_column
 from geo.store import protect_formulas
 
 log = logging.getLogger(__name__)
@@ -308,6 +309,7 @@ def _from_table(
     if shift.operation != "none":
         log.info("%s: %s", path, shift)
     _check_location(lon_deg, lat_deg, ok, x, y, rows, lat_col, lon_col, source_crs, add)
+    _check_population(table, rows, add)
     messages = _summarise(problems, len(table), lat_col, lon_col)
     keep = _rows_to_keep(problems, len(table), messages, on_invalid=on_invalid, path=path)
     out = table.loc[keep].copy()
@@ -326,6 +328,26 @@ def _from_table(
         "dropped": [] if keep.all() else messages,
     }
     return frame
+
+
+def _check_population(table: pd.DataFrame, rows: np.ndarray, add) -> None:  # type: ignore[no-untyped-def]
+    """Demand points carry their people in a population column: negative counts are refused (geo.demand)."""
+    for column in table.columns:
+        if not is_count_column(column):
+            continue
+        values, _ = _parse_numbers(table[column])
+        if np.isnan(values).all():
+            continue
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        add(
+            "count",
+            negative,
+            lambda i, c=column, v=values: (
+                f"row {rows[i]}, column {c}: {v[i]:g} is not a possible count (people cannot be negative) — "
+                "correct the cell, or leave it empty if unknown"
+            ),
+        )
 
 
 def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -343,6 +343,17 @@ def test_real_mesh_file_cut_short_or_negative(tmp_path: Path, shared_data: Path)
         read_mesh(bad)
 
 
+def test_demand_points_with_a_negative_population(tmp_path: Path, shared_data: Path) -> None:
+    """Own case: real mesh centres as demand points (``geo gaps --demand``), one population made negative."""
+    table = pd.read_csv(shared_data / MESH, dtype=str).head(50)
+    points = table[["mesh_code", "lat_center", "lon_center", "pop_2020"]].rename(columns={"pop_2020": "population"})
+    points.loc[7, "population"] = "-120"
+    path = tmp_path / "demand.csv"
+    points.to_csv(path, index=False)
+    with pytest.raises(ValidationError, match=r"row 9, column population: -120 is not a possible count"):
+        geo.read_points(path)
+
+
 def test_real_mesh_codes_with_separators_and_ambiguous_ten_digits(tmp_path: Path, shared_data: Path) -> None:
     table = pd.read_csv(shared_data / MESH, dtype=str).head(200)
     dashed = table.assign(mesh_code=table["mesh_code"].map(lambda c: f"{c[:4]}-{c[4:6]}-{c[6:]}"))
@@ -489,6 +500,19 @@ def test_shapefile_without_prj(tmp_path: Path, stations: pd.DataFrame, caplog: p
     metres = _shapefile_without_prj(pts.set_crs(6668).to_crs(6676), tmp_path / "metres.shp", 6676)
     with pytest.raises(ValidationError, match=r"no CRS.*crs='EPSG:66xx'"):
         geo.read_points(metres)
+
+
+def test_boundary_geopackage_without_srs_is_taken_as_lonlat_with_a_warning(
+    tmp_path: Path, yamanashi: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "nosrs.gpkg"
+    with warnings.catch_warnings():  # making the bad input: pyogrio warns that the file will have no CRS
+        warnings.simplefilter("ignore", UserWarning)
+        pyogrio.write_dataframe(yamanashi.set_crs(None, allow_override=True), path)
+    with caplog.at_level(logging.WARNING):
+        back = geo.read_boundaries(path)
+    assert any("no CRS" in r.getMessage() for r in caplog.records)
+    assert back.crs.to_epsg() == 6668 and back["muni_code"].tolist() == yamanashi["muni_code"].tolist()
 
 
 def test_boundary_shapefile_without_prj_in_metres_is_refused(tmp_path: Path, yamanashi: gpd.GeoDataFrame) -> None:
