@@ -485,7 +485,12 @@ def type_column(values: pd.Series, name: str, raw: RawTable, lines: pd.Series) -
     parsed = values.map(lambda v: None if v in MISSING_MARKERS else parse_number(v, decimal_comma=decimal_comma))
     present = ~marker
     none = pd.Series(False, index=values.index)
-    if is_text_column(name) or present.sum() == 0 or parsed[present].notna().mean() < 0.5:
+    only_markers = present.sum() == 0 and bool((zero | suppressed).any())  # a column of "-" and "x": numbers
+    if (
+        is_text_column(name)
+        or (present.sum() == 0 and not only_markers)
+        or (present.sum() > 0 and parsed[present].notna().mean() < 0.5)
+    ):
         return TypedColumn(values.where(values != "", None), [], 0, none)
     bad = present & parsed.isna()
     problems = [

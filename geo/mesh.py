@@ -339,8 +339,9 @@ def read_mesh(
         )
     if overlaps not in ("raise", "finest"):
         raise ValidationError(f"overlaps={overlaps!r} is not one of 'raise', 'finest'")
-    text = normalize_mesh_codes(table[column], level=level, source=path, column=column, first_row=first_row)
-    tenths = ten_digit_kind(text, level=level, source=path) == "100m"
+    kind = ten_digit_kind(_as_code_strings(table[column]), level=level, source=path)
+    text = normalize_mesh_codes(table[column], level=kind, source=path, column=column, first_row=first_row)
+    tenths = kind == "100m"
     keep, dropped = _overlapping_cells(text, path=path, column=column, first_row=first_row, overlaps=overlaps)
     if dropped:
         table = table.loc[keep].reset_index(drop=True)

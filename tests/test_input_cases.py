@@ -237,6 +237,25 @@ def test_case_estat_markers(cases: Path, yamanashi: gpd.GeoDataFrame) -> None:
     assert joined.loc[suppressed_mask(joined, col), col].isna().all()  # 秘匿 cells hold no made-up value
 
 
+def test_real_table_with_estat_markers(tmp_path: Path, shared_data: Path, yamanashi: gpd.GeoDataFrame) -> None:
+    """Own case: real 山梨 SSDSE rows with e-Stat markers put in: 秘匿 counted apart, '-' is 0, blanks missing."""
+    ssdse = pd.read_csv(shared_data / SSDSE, dtype=str)
+    rows = ssdse[ssdse["code"].str.startswith("19")][["code", "municipality", "foreign_pop_2020", "households_2020"]]
+    rows = rows.reset_index(drop=True)
+    rows.loc[[0, 3, 5], "foreign_pop_2020"] = ["X", "*", "***"]
+    rows.loc[1, "foreign_pop_2020"] = "-"
+    rows.loc[2, "foreign_pop_2020"] = ""
+    rows["households_2020"] = "-"  # a column of markers only is still a number column
+    path = tmp_path / "markers.csv"
+    rows.to_csv(path, index=False)
+    table = geo.read_indicators(path)
+    assert suppressed_mask(table, "foreign_pop_2020").tolist()[:6] == [True, False, False, True, False, True]
+    assert table["foreign_pop_2020"][1] == 0 and pd.isna(table["foreign_pop_2020"][2])
+    assert (table["households_2020"] == 0).all()
+    _, report = geo.join_indicators(yamanashi, table)
+    assert report.suppressed == {"foreign_pop_2020": 3} and report.to_dict()["suppressed"] == {"foreign_pop_2020": 3}
+
+
 def test_semicolon_file_with_decimal_commas(tmp_path: Path, shared_data: Path) -> None:
     """Own case: real SSDSE areas exported the European way (``;`` separator, ``,`` decimal point)."""
     ssdse = pd.read_csv(shared_data / SSDSE, dtype=str).head(40)
