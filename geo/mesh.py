@@ -448,14 +448,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
             raw = zf.read(members[0])
     else:
         raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError("the file is neither UTF-8 nor CP932 text", source=path)
+    text, _ = _tables.decode(raw, path, encoding=None)  # the one decoder: UTF-8 (BOM optional), UTF-16, CP932
     if not text.strip():
         raise ValidationError("the file is empty: it has no header and no rows", source=path)
     _check_complete_rows(text, path)

@@ -30,7 +30,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
-from geo._tables import sniff_delimiter
+from geo._tables import decode, sniff_delimiter
 from geo.crs import (
     JGD2011,
     area_km2,
@@ -172,18 +172,8 @@ def _gtfs_stops_source(path: Path) -> tuple[pd.DataFrame, str] | None:
 
 
 def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.DataFrame:
-    encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
-    for enc in encodings:
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(
-            f"cannot decode as {' or '.join(encodings)}; pass encoding= (e.g. 'cp932' for Shift_JIS files)",
-            source=path,
-        )
+    # the one decoder of every table reader: the given encoding, else UTF-8 (BOM optional), UTF-16, CP932
+    text, _ = decode(raw, path, encoding=encoding)
     if not text.strip():
         raise ValidationError("the file is empty: it has no header and no rows", source=path)
     sep = sniff_delimiter(text)  # the one delimiter sniffer of every table reader (, ; tab |)
