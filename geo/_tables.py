@@ -24,13 +24,20 @@ ENCODINGS = ("utf-8-sig", "cp932")
 MISSING_MARKERS = frozenset(
     {"", "-", "−", "－", "―", "‐", "…", "...", "・・・", "x", "X", "*", "***", "NA", "N/A", "nan"}
 )
-"""Cells meaning "no value" in Japanese official tables (e-Stat: "-" none, "…" not available, "x" secret)."""
+"""Cells that are not numbers in Japanese official tables; see :data:`ZERO_MARKERS` and :data:`SUPPRESSED_MARKERS`."""
+
+ZERO_MARKERS = frozenset({"-", "−", "－", "―", "‐"})
+"""e-Stat 「-」 該当数字なし: nothing to count, i.e. 0 (総務省統計局, 統計表の記号)."""
+
+SUPPRESSED_MARKERS = frozenset({"x", "X", "…", "...", "・・・", "*", "***"})
+"""e-Stat 「x」 秘匿 (and 「…」, 「*」, 「***」 used alike): a value exists but is withheld. Read as missing (NaN)
+and flagged, so joins count them apart and maps draw them as 秘匿, not データなし."""
 
 _CODE_HEADER = re.compile(r"コード|code|団体|jis|n03_007|標準地域", re.IGNORECASE)
 _NAME_HEADER = re.compile(r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE)
 _PREF_HEADER = re.compile(r"都道府県|prefecture|^pref$|pref_name|県名", re.IGNORECASE)
-_CODE_VALUE = re.compile(r"^R?\d{5,6}$")
-_SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}$")
+_CODE_VALUE = re.compile(r"^R?\d{5,6}(\.0+)?$")  # 1100.0: a code column read as floats by another tool
+_SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}(\.0+)?$")
 _ITEM_CODE = re.compile(r"^[A-Z]{1,2}\d{3,}$")
 _YEAR = re.compile(r"^(19|20)\d{2}(年度?)?$")
 _UNITS = frozenset({"人", "世帯", "円", "千円", "百万円", "％", "%", "ha", "km2", "km²", "件", "所", "戸", "床"})
@@ -49,6 +56,8 @@ class RawTable:
     encoding: str | None
     sheet: str | None = None
     notes: list[tuple[int, str]] = field(default_factory=list)
+    delimiter: str | None = None
+    decimal_comma: bool = False
 
     def where(self, line: int, column: str | None = None) -> str:
         sheet = f", sheet {self.sheet!r}" if self.sheet else ""
@@ -71,7 +80,9 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | int | None
     if sheet is not None:
         raise ValidationError(f"sheet={sheet!r} only applies to Excel files; {path.name} is read as text", source=path)
     text, used = decode(path.read_bytes(), path, encoding=encoding)
-    delimiter = "\t" if suffix == ".tsv" or _looks_tab_separated(text) else ","
+    if not text.strip():
+        raise ValidationError("the file is empty: it has no header and no rows", source=path)
+    delimiter = "\t" if suffix == ".tsv" else sniff_delimiter(text)
     rows: list[list[str]] = []
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -87,7 +98,50 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | int | None
             f"row {reader.line_num}: {exc} (an unclosed quote?); fix the quoting or save it as CSV again",
             source=path,
         ) from None
-    return RawTable(path, rows, lines, used)
+    return RawTable(path, rows, lines, used, delimiter=delimiter, decimal_comma=_decimal_comma(rows, delimiter))
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a text table: ``,``, ``;``, tab or ``|``, whichever splits the first lines most
+    consistently into the most fields (quoted cells such as ``"189,591"`` are respected).
+
+    Examples
+    --------
+    >>> sniff_delimiter("code;name;pop\\n19201;甲府市;189591,5"), sniff_delimiter('a,b\\n1,"2,5"')
+    (';', ',')
+    """
+    head = text[:20_000].splitlines()[:30]
+    best, best_score = ",", (-1, 0)
+    for candidate in (",", ";", "\t", "|"):
+        try:
+            counts = [len(r) for r in csv.reader(head, delimiter=candidate) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        score = (sum(c == mode for c in counts), mode)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _decimal_comma(rows: list[list[str]], delimiter: str) -> bool:
+    """True when a non-comma-separated file writes decimals with a comma (``12,5``; ``1.234,5``)."""
+    if delimiter == ",":
+        return False
+    cells = [clean(c) for r in rows[:500] for c in r if "," in c]
+    if not cells:
+        return False
+    decimal = sum(bool(_DECIMAL_COMMA.match(c)) and not _THOUSANDS_COMMA.match(c) for c in cells)
+    thousands = sum(bool(_THOUSANDS_COMMA.match(c)) for c in cells)
+    return decimal > 0 and decimal >= thousands
 
 
 def decode(data: bytes, path: Path, *, encoding: str | None) -> tuple[str, str]:
@@ -128,11 +182,6 @@ def decode(data: bytes, path: Path, *, encoding: str | None) -> tuple[str, str]:
 
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
-
-
-def _looks_tab_separated(text: str) -> bool:
-    head = text[:4000].splitlines()[:10]
-    return sum(line.count("\t") for line in head) > sum(line.count(",") for line in head)
 
 
 def _cell_text(value: object) -> str:
@@ -239,7 +288,16 @@ def find_header(raw: RawTable, *, code_column: str | None) -> Header:
         )
     # a title is a lone cell in the first column; group rows (令和3年 over a column) belong to the header
     block = [i for i in range(label_row + 1) if any(rows[i][1:]) or i == label_row]
-    names, pieces = _column_names(rows, block, width)
+    # a two-row header with merged cells (人口 over 総数/男/女, 地域コード spanning both rows): the rows under
+    # the label row with no code and only text belong to the header too
+    below = []
+    while label_row + 1 < min(len(rows), scan) and _continues_header(rows[label_row + 1], code_index):
+        label_row += 1
+        below.append(label_row)
+    names, pieces = _column_names(rows, block + below, width)
+    if below:
+        names = _merged_names(rows, block[-1], below, width, names)
+        pieces = {n: pieces[old] for n, old in zip(names, pieces, strict=True)}
     item_codes, years = {}, {}
     for i in block:
         cells = [clean(c) for c in rows[i]]
@@ -249,6 +307,38 @@ def find_header(raw: RawTable, *, code_column: str | None) -> Header:
         elif sum(bool(_YEAR.match(c)) for c in filled) > len(filled) / 2:
             years = {n: c for n, c in zip(names, cells, strict=True) if _YEAR.match(c)}
     return Header(label_row + 1, names, pieces, code_index, item_codes, years)
+
+
+def _continues_header(row: list[str], code_index: int) -> bool:
+    """A row under the header that is more header: no code, two or more cells, none a number or a note."""
+    if clean(row[code_index]):
+        return False
+    cells = [clean(c) for c in row if c.strip()]
+    return len(cells) >= 2 and all(
+        parse_number(c) is None and c not in MISSING_MARKERS and len(c) <= 20 and not c.startswith(("注", "資料"))
+        for c in cells
+    )
+
+
+def _merged_names(rows: list[list[str]], top: int, below: list[int], width: int, names: list[str]) -> list[str]:
+    """Names of a merged two-row header: the upper label (carried across its merged span) joined to the lower,
+    e.g. 人口（人）_総数, 人口（人）_男; a column labelled only once (地域コード over an empty cell) keeps its label."""
+    carried, last = [], ""
+    for c in rows[top]:
+        last = c or last
+        carried.append(last)
+    out = []
+    for j in range(width):
+        lower = [rows[i][j] for i in below if rows[i][j]]
+        upper = carried[j] if lower else rows[top][j]
+        parts = [p for p in (upper, *lower) if p]
+        out.append("_".join(dict.fromkeys(parts)) or names[j])
+    seen: dict[str, int] = {}
+    final = []
+    for n in out:
+        seen[n] = seen.get(n, 0) + 1
+        final.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return final
 
 
 def _find_named_column(raw: RawTable, code_column: str, scan: int) -> tuple[int, int]:
@@ -350,9 +440,14 @@ def _column_names(rows: list[list[str]], block: list[int], width: int) -> tuple[
 # ---------------------------------------------------------------------------------------------- numbers
 
 
-def parse_number(text: str) -> float | None:
-    """A number as written in Japanese tables: full-width, thousands commas, △/▲ for minus, trailing %."""
-    t = clean(text).replace(",", "")
+def parse_number(text: str, *, decimal_comma: bool = False) -> float | None:
+    """A number as written in Japanese tables: full-width, thousands commas, △/▲ for minus, trailing %.
+
+    ``decimal_comma``: the file writes ``1.234,5`` (a ``;``-separated European export): ``.`` groups, ``,`` is
+    the decimal point.
+    """
+    t = clean(text)
+    t = t.replace(".", "").replace(",", ".") if decimal_comma else t.replace(",", "")
     if t.startswith(("△", "▲")):
         t = "-" + t[1:]
     if t.endswith("%"):
@@ -365,27 +460,50 @@ def is_text_column(name: str) -> bool:
     return bool(_CODE_HEADER.search(name))
 
 
-def type_column(values: pd.Series, name: str, raw: RawTable, lines: pd.Series) -> tuple[pd.Series, list[str], int]:
+@dataclass
+class TypedColumn:
+    """A table column after typing: values, problems (file row and column each), and its marker cells."""
+
+    values: pd.Series
+    problems: list[str]
+    n_markers: int
+    suppressed: pd.Series  # bool, True where the cell was a 秘匿 marker (x, …, *, ***): value NaN
+    zeros: int = 0  # cells written "-" (該当なし) and read as 0
+
+
+def type_column(values: pd.Series, name: str, raw: RawTable, lines: pd.Series) -> TypedColumn:
     """Turn a column of text cells into numbers when most cells are numbers.
 
-    Returns the typed column, the problems (non-numbers in a numeric column, each with file row and column)
-    and the count of missing-value markers. A column that is mostly text is returned unchanged.
+    e-Stat markers are read by their meaning: ``-`` (該当数字なし) is 0; ``x``/``X``/``…``/``*``/``***`` (秘匿)
+    are missing values flagged in :attr:`TypedColumn.suppressed`; blanks are missing. Non-numbers in a numeric
+    column are problems, each naming the file row and column. A column that is mostly text is returned unchanged.
     """
     marker = values.isin(MISSING_MARKERS)
-    parsed = values.map(lambda v: None if v in MISSING_MARKERS else parse_number(v))
+    zero = values.isin(ZERO_MARKERS)
+    suppressed = values.isin(SUPPRESSED_MARKERS)
+    decimal_comma = raw.decimal_comma
+    parsed = values.map(lambda v: None if v in MISSING_MARKERS else parse_number(v, decimal_comma=decimal_comma))
     present = ~marker
-    if is_text_column(name) or present.sum() == 0 or parsed[present].notna().mean() < 0.5:
-        return values.where(values != "", None), [], 0
+    none = pd.Series(False, index=values.index)
+    only_markers = present.sum() == 0 and bool((zero | suppressed).any())  # a column of "-" and "x": numbers
+    if (
+        is_text_column(name)
+        or (present.sum() == 0 and not only_markers)
+        or (present.sum() > 0 and parsed[present].notna().mean() < 0.5)
+    ):
+        return TypedColumn(values.where(values != "", None), [], 0, none)
     bad = present & parsed.isna()
     problems = [
         f"{raw.where(int(lines[i]), name)}: {values[i]!r} is not a number; write a number, or leave the cell "
-        "empty (or '-') for no value"
+        "empty for no value ('-' means 0, 'x' a suppressed value)"
         for i in values.index[bad][:20]
     ]
     if bad.sum() > 20:
         problems.append(f"... and {int(bad.sum()) - 20} more non-numbers in column {name!r}")
     numbers = pd.to_numeric(parsed, errors="coerce").astype("float64")
+    numbers[zero] = 0.0
     whole = numbers.dropna()
+    n_markers = int((marker & ~zero).sum())
     if len(whole) and (whole == whole.round()).all() and whole.abs().max() < 2**53:
-        return numbers.astype("Int64"), problems, int(marker.sum())
-    return numbers, problems, int(marker.sum())
+        numbers = numbers.astype("Int64")
+    return TypedColumn(numbers, problems, n_markers, suppressed, int(zero.sum()))

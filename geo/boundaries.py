@@ -30,8 +30,15 @@ import pyogrio
 import shapely
 
 from geo._errors import ValidationError
-from geo.codes import DESIGNATED_CITIES, PREFECTURES, city_of, is_ward, normalize_pref_code
-from geo.crs import JGD2011, to_metric
+from geo.codes import (
+    DESIGNATED_CITIES,
+    PREFECTURES,
+    city_of,
+    is_ward,
+    normalize_muni_codes,
+    normalize_pref_code,
+)
+from geo.crs import JGD2011, assume_lonlat_crs, frame_to_jgd2011, to_metric
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +186,13 @@ def _read_file(path: Path, *, encoding: str | None) -> gpd.GeoDataFrame:
         layers = pyogrio.list_layers(target)
         layer = _pick_layer(target, [str(name) for name, _ in layers])
         if target.lower().endswith(".shp") and encoding is None:
-            return _read_shapefile(target, layer)
-        frame = pyogrio.read_dataframe(target, layer=layer, encoding=encoding)
+            frame = _read_shapefile(target, layer)
+        else:
+            frame = pyogrio.read_dataframe(target, layer=layer, encoding=encoding)
+            frame.attrs["encoding"] = encoding or "utf-8"
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise ValidationError(f"cannot read as a boundary file: {exc}", source=path) from None
-    frame.attrs["encoding"] = encoding or "utf-8"
+    frame.attrs["target"] = target
     return frame
 
 
@@ -224,8 +233,11 @@ def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, leve
     """Map N03 (or already canonical) attributes to the canonical columns, checking every row."""
     info = {"rows": len(raw), "encoding": raw.attrs.get("encoding"), "unassigned": 0}
     columns = set(raw.columns)
+    if raw.crs is None and not _is_topojson(raw.attrs.get("target", str(path))):
+        # a .shp without .prj, a GeoPackage without SRS: lon/lat-looking only, with a warning; else refused
+        raw, _notice = assume_lonlat_crs(raw, source=path)
     if raw.crs is None:
-        # SmartNews TopoJSON/GeoJSON carry no CRS member; N03 is JGD2011 longitude/latitude.
+        # TopoJSON has no CRS member by design (SmartNews N03 files); N03 is JGD2011 longitude/latitude.
         lon = raw.geometry.bounds
         if not (lon["minx"].min() >= 120 and lon["maxx"].max() <= 155 and lon["miny"].min() >= 20):
             raise ValidationError(
@@ -235,9 +247,10 @@ def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, leve
             )
         raw = raw.set_crs(JGD2011)
     elif not raw.crs.equals(JGD2011):
-        raw = raw.to_crs(JGD2011)
+        raw, shift = frame_to_jgd2011(raw)  # datum-aware (Tokyo datum, JGD2000, WGS 84), recorded
+        log.info("%s: %s", path, shift)
     if {"pref_code", "muni_code", "muni_name"} <= columns:
-        frame = _from_canonical(raw)
+        frame = _from_canonical(raw, path)
     elif columns >= _N03_REQUIRED:
         frame = _from_n03(raw, path)
     elif "N03_001" in columns and level == "prefecture":  # a prefectures-only file (N03_001 and geometry)
@@ -253,14 +266,61 @@ def _canonical(raw: gpd.GeoDataFrame, path: Path, keep: set[str] | None, *, leve
         )
     if keep is not None:
         frame = frame[frame["pref_code"].isin(keep)]
+    check_polygons(frame, source=path)
     info["unassigned"] = int(frame["muni_code"].isna().sum())
     return frame, info
 
 
-def _from_canonical(raw: gpd.GeoDataFrame) -> pd.DataFrame:
+def _is_topojson(target: str) -> bool:
+    """True for a TopoJSON file (a format without a CRS member), by its first bytes."""
+    path = Path(target)
+    if not path.is_file() or path.suffix.lower() not in (".json", ".topojson"):
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return b'"Topology"' in head
+
+
+def _from_canonical(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
     frame = raw[CANONICAL].copy()
-    frame["pref_code"] = frame["pref_code"].map(normalize_pref_code)
+    problems = []
+    pref = []
+    for row, value in enumerate(frame["pref_code"]):
+        try:
+            pref.append(normalize_pref_code(value))
+        except ValidationError as exc:
+            problems.append(f"feature {row + 1}, column pref_code: {exc}")
+            pref.append(None)
+    frame["pref_code"] = pref
+    code, code_problems = _codes(frame["muni_code"], "muni_code", prefs=frame["pref_code"], names=frame["muni_name"])
+    frame["muni_code"] = code.astype(object).where(code.notna(), None)
+    if problems or code_problems:
+        raise ValidationError(problems + code_problems, source=path)
     return frame
+
+
+def _codes(
+    values: pd.Series, column: str, *, prefs: pd.Series | None = None, names: pd.Series | None = None
+) -> tuple[pd.Series, list[str]]:
+    """Municipal codes through the one code normaliser (ints, floats such as 1202.0, 6 digits, full width);
+    a missing code stays missing (所属未定地). Returns the codes and the problems, each naming the feature."""
+    present = values.notna() & (values.astype("string").str.strip() != "")
+    codes = pd.Series(pd.NA, index=values.index, dtype="string")
+    if not present.any():
+        return codes, []
+    result = normalize_muni_codes(
+        values[present],
+        prefs=prefs[present] if prefs is not None else None,
+        names=names[present] if names is not None else None,
+    )
+    codes[present] = result["code"]
+    problems = [
+        f"feature {values.index.get_loc(i) + 1}, column {column}: {result.at[i, 'problem']}"
+        for i in result.index[result["problem"].notna()][:10]
+    ]
+    for i in result.index[result["note"].notna()]:
+        log.warning("feature %d, column %s: %s", values.index.get_loc(i) + 1, column, result.at[i, "note"])
+    return codes, problems
 
 
 def _from_n03(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
@@ -269,11 +329,8 @@ def _from_n03(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
     pref_code = pref_name.map({v: k for k, v in PREFECTURES.items()})
     for row in np.flatnonzero(pref_code.isna().to_numpy())[:5]:
         problems.append(f"row {row + 1}, column N03_001: {pref_name.iloc[row]!r} is not a prefecture name")
-    code = raw["N03_007"].astype("string").str.strip().str.zfill(5)
-    code = code.where(code.str.fullmatch(r"\d{5}", na=False))
-    bad = raw["N03_007"].notna() & code.isna()
-    for row in np.flatnonzero(bad.to_numpy())[:5]:
-        problems.append(f"row {row + 1}, column N03_007: {raw['N03_007'].iloc[row]!r} is not a 5-digit code")
+    code, code_problems = _codes(raw["N03_007"], "N03_007", prefs=pref_code.where(pref_code.notna(), None))
+    problems += code_problems
     if problems:
         raise ValidationError(problems, source=path)
     name = _muni_names(raw, code)
@@ -317,7 +374,102 @@ def _repair(areas: gpd.GeoDataFrame) -> int:
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         areas.loc[invalid, "geometry"] = [_polygonal(g) for g in fixed]
         log.info("repaired %d invalid boundary geometries (self-intersecting rings)", int(invalid.sum()))
+        for message in repair_problems(areas, geoms[invalid], np.flatnonzero(invalid)):
+            log.warning("%s", message)
     return int(invalid.sum())
+
+
+REPAIR_AREA_TOLERANCE = 0.001
+"""A repair that changes an area by more than this share (0.1 %), or makes it overlap a neighbour by more than
+this share of its area, is reported at warning level with the area's name."""
+
+
+def repair_problems(areas: gpd.GeoDataFrame, before: np.ndarray, rows: np.ndarray) -> list[str]:
+    """Messages for repaired rows (positions ``rows`` of ``areas``, original geometries ``before``) whose repair
+    changed the area beyond :data:`REPAIR_AREA_TOLERANCE` or made them overlap a neighbour.
+
+    Areas are compared in the Japan equal-area projection. ``before`` is the invalid input as GEOS measures it
+    (the signed shoelace sum over its rings), so a bow-tie ring whose halves cancel shows as a large change.
+    """
+    from geo.crs import JAPAN_EQUAL_AREA
+
+    if len(rows) == 0:
+        return []
+    crs = areas.crs or JGD2011
+    geoms = areas.geometry.to_numpy()
+    # only the repaired areas and their neighbours are projected (the whole national file would cost more)
+    pairs = shapely.STRtree(geoms).query(geoms[rows], predicate="intersects")
+    involved = np.unique(np.concatenate([rows, pairs[1]]))
+    metric = dict(
+        zip(involved, gpd.GeoSeries(geoms[involved], crs=crs).to_crs(JAPAN_EQUAL_AREA).to_numpy(), strict=True)
+    )
+    old = gpd.GeoSeries(before, crs=crs).to_crs(JAPAN_EQUAL_AREA).area.to_numpy()
+    new = np.array([shapely.area(metric[row]) for row in rows])
+    out = []
+    for k, row in enumerate(rows):
+        label = _label(areas.iloc[row])
+        base = max(abs(old[k]), new[k], 1.0)
+        if abs(new[k] - old[k]) / base > REPAIR_AREA_TOLERANCE:
+            out.append(
+                f"{label}: repairing its invalid geometry changed its area from {old[k] / 1e6:.3f} to "
+                f"{new[k] / 1e6:.3f} km²; check the source geometry"
+            )
+        for other in pairs[1][pairs[0] == k]:
+            if other == row:
+                continue
+            shared = shapely.area(shapely.intersection(metric[row], metric[other]))
+            if shared > REPAIR_AREA_TOLERANCE * max(new[k], 1.0):
+                out.append(
+                    f"{label}: after repair it overlaps {_label(areas.iloc[other])} by {shared / 1e6:.3f} km²; "
+                    "check the source geometry"
+                )
+    return out
+
+
+def _label(row: pd.Series) -> str:
+    name = row.get("muni_name") or row.get("pref_name") or "?"
+    code = row.get("muni_code") or row.get("pref_code") or ""
+    return f"{name} ({code})" if code else str(name)
+
+
+def check_polygons(frame: pd.DataFrame | gpd.GeoDataFrame, *, source: object = None) -> None:
+    """Refuse boundary rows whose geometry is missing, empty or not a (Multi)Polygon, naming each feature.
+
+    The one geometry check of every boundary reader: a null geometry or a stray point/line in an area file is
+    a clear error listing ``feature N (name, code): …`` and the fix, never a traceback or a silent drop.
+
+    Raises
+    ------
+    ValidationError
+        Listing up to 10 bad features (1-based feature numbers in the file).
+    """
+    geoms = frame["geometry"].to_numpy() if "geometry" in frame.columns else frame.geometry.to_numpy()
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    wrong = ~missing & ~empty & ~np.isin(types, [3, 6])  # 3 Polygon, 6 MultiPolygon
+    bad = np.flatnonzero(missing | empty | wrong)
+    if len(bad) == 0:
+        return
+    problems = []
+    for pos in bad[:10]:
+        row = frame.iloc[pos]
+        if missing[pos]:
+            what = "has no geometry (null)"
+        elif empty[pos]:
+            what = "has an empty geometry"
+        else:
+            what = f"is a {geoms[pos].geom_type}, not a Polygon/MultiPolygon"
+        index = frame.index[pos]
+        number = int(index) + 1 if isinstance(index, (int, np.integer)) else int(pos) + 1
+        problems.append(f"feature {number} {_label(row)} {what}")
+    if len(bad) > 10:
+        problems.append(f"... and {len(bad) - 10} more features like these")
+    problems.append(
+        "fix: boundary files hold polygons only — remove or redraw these features (QGIS: ジオメトリの修正 / "
+        "select by expression is_empty_or_null($geometry)), or export the polygon layer alone"
+    )
+    raise ValidationError(problems, source=source)
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

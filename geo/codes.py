@@ -21,6 +21,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
@@ -193,20 +194,182 @@ def normalize_muni_code(value: object, *, pref: object = None) -> str:
     raise ValidationError(f"{value!r} is ambiguous: {options}; give the prefecture too")
 
 
-def normalize_muni_codes(values: pd.Series, *, prefs: pd.Series | None = None) -> pd.DataFrame:
-    """Vectorised :func:`normalize_muni_code` for a table column.
+def normalize_muni_codes(
+    values: pd.Series, *, prefs: pd.Series | None = None, names: pd.Series | None = None
+) -> pd.DataFrame:
+    """Normalise a whole code column: the one code normaliser every reader uses (tables, N03, GeoPackages).
 
-    Returns a frame on the same index with ``code`` (normalised string or ``<NA>``) and ``problem``
-    (why a value could not be normalised, or ``<NA>``): the caller reports those rows with their file row.
+    Parameters
+    ----------
+    values
+        Codes as read: str, int (``1101``), float (``1100.0``, NaN), full-width digits, 6 digits with check
+        digit, or names.
+    prefs, names
+        The row's own prefecture and municipality name, when the source carries them: each code is
+        cross-checked against them (:func:`cross_check_code`). A disagreeing code is repaired only when the
+        repair is unambiguous (a 6-digit code that lost its leading zero, valid check digit, name agrees);
+        otherwise the row gets a problem — never another town's code.
+
+    Returns
+    -------
+    DataFrame
+        On the same index: ``code`` (5-digit string or ``<NA>``), ``problem`` (why the value was refused, or
+        ``<NA>``) and ``note`` (what was repaired, or ``<NA>``). The caller reports problems with its file row.
+
+    Examples
+    --------
+    >>> out = normalize_muni_codes(pd.Series([12106]), prefs=pd.Series(["北海道"]), names=pd.Series(["岩見沢市"]))
+    >>> out.at[0, "code"]
+    '01210'
     """
-    keys = pd.DataFrame({"v": values, "p": prefs if prefs is not None else None}, index=values.index)
-    out = pd.DataFrame({"code": pd.NA, "problem": pd.NA}, index=values.index, dtype="string")
-    for (v, p), idx in keys.groupby(["v", "p"], dropna=False, sort=False).groups.items():
+    keys = pd.DataFrame(
+        {"v": values, "p": prefs if prefs is not None else None, "n": names if names is not None else None},
+        index=values.index,
+    )
+    n_rows = len(values)
+    codes, problems, notes = (np.full(n_rows, None, dtype=object) for _ in range(3))
+    digits = values.map(lambda v: "" if _is_missing(v) else _clean(v))
+    digits = digits[digits.str.fullmatch(r"\d{5,6}")]
+    # a column of 6-digit codes (with check digit) read as integers: Hokkaido…Fukushima lost their leading 0
+    six_digit_column = len(digits) > 0 and (digits.str.len() == 6).mean() >= 0.5
+    five = digits[digits.str.len() == 5]
+    if len(five) and not six_digit_column:  # all Hokkaido…Fukushima: every code lost its 0, none is a known code
+        six_digit_column = bool(five.map(_lost_zero_only).mean() >= 0.8)
+    # one call per distinct (value, prefecture, name); results are filled in by position (setting cells of a
+    # pandas frame one group at a time costs more than the whole N03 read)
+    for (v, p, n), idx in keys.groupby(["v", "p", "n"], dropna=False, sort=False).indices.items():
         try:
-            out.loc[idx, "code"] = normalize_muni_code(v, pref=p)
+            try:
+                code = normalize_muni_code(v, pref=p if _looks_like_pref(p) else None)
+            except ValidationError:
+                # 52019 is no code at all (prefecture 52), but 052019 is 05201 with its check digit
+                text = "" if _is_missing(v) else _clean(v)
+                if not (len(text) == 5 and text.isdigit() and _lost_zero_only(text)):
+                    raise
+                code, note = cross_check_code(text, v, pref=p, name=n, six_digit_column=six_digit_column)
+                if code == text:
+                    raise
+            else:
+                code, note = cross_check_code(code, v, pref=p, name=n, six_digit_column=six_digit_column)
+            codes[idx] = code
+            if note:
+                notes[idx] = note
         except ValidationError as exc:
-            out.loc[idx, "problem"] = str(exc)
-    return out
+            problems[idx] = str(exc)
+    return pd.DataFrame({"code": codes, "problem": problems, "note": notes}, index=values.index, dtype="string")
+
+
+@cache
+def _known_codes() -> frozenset[str]:
+    return frozenset(muni_table()["muni_code"]) | frozenset(DESIGNATED_CITIES)
+
+
+@cache
+def _muni_name_of() -> dict[str, str]:
+    return dict(zip(muni_table()["muni_code"], muni_table()["muni_name"], strict=True)) | DESIGNATED_CITIES
+
+
+def _lost_zero_only(text: str) -> bool:
+    """A 5-digit value that is no known code but, with a leading 0, a 6-digit code with a valid check digit."""
+    candidate = "0" + text[:4]
+    return text not in _known_codes() and candidate in _known_codes() and check_digit(candidate) == int(text[4])
+
+
+def _looks_like_pref(value: object) -> bool:
+    return _pref_or_none(value) is not None
+
+
+def _pref_or_none(value: object) -> str | None:
+    """The prefecture code of ``value``, or None when it is missing or not a prefecture (cached by text)."""
+    if _is_missing(value):
+        return None
+    return _pref_of_text(str(value))
+
+
+@cache
+def _pref_of_text(text: str) -> str | None:
+    if _clean(text) == "":
+        return None
+    try:
+        return normalize_pref_code(text)
+    except ValidationError:
+        return None
+
+
+def _name_agrees(code: str, name: object) -> bool | None:
+    """Whether ``name`` names ``code`` (True/False), or None when the name is not one we know (cannot tell)."""
+    if _is_missing(name):
+        return None
+    text = _clean(name)
+    if not text:
+        return None
+    known = _names().get(text)
+    if known is not None:
+        return code in {c for c, _ in known}
+    own_name = _muni_name_of().get(code)
+    if own_name and (text.endswith(own_name) or (own_name.endswith(text) and text.endswith("区"))):
+        return True
+    return None
+
+
+def cross_check_code(
+    code: str, original: object, *, pref: object = None, name: object = None, six_digit_column: bool = False
+) -> tuple[str, str | None]:
+    """Check a normalised code against the row's own prefecture and name; repair only when unambiguous.
+
+    Returns
+    -------
+    (code, note)
+        The code (possibly repaired) and a note saying what was repaired (None when nothing was).
+
+    Raises
+    ------
+    ValidationError
+        The code names another municipality than the row's prefecture/name and no unambiguous repair exists.
+
+    Examples
+    --------
+    >>> cross_check_code("12106", 12106, pref="北海道", name="岩見沢市")[0]     # 012106 lost its leading 0
+    '01210'
+    """
+    text = _clean(original) if not _is_missing(original) else ""
+    lost_zero = None
+    if len(text) == 5 and text.isdigit() and check_digit("0" + text[:4]) == int(text[4]):
+        lost_zero = "0" + text[:4]  # the 6-digit code 0ddddc read as a number
+    known = _known_codes()
+
+    def agrees(candidate: str) -> bool | None:
+        votes = []
+        pref_code = _pref_or_none(pref)
+        if pref_code is not None:
+            votes.append(pref_code == candidate[:2])
+        name_vote = _name_agrees(candidate, name)
+        if name_vote is not None:
+            votes.append(name_vote)
+        return None if not votes else all(votes)
+
+    verdict = agrees(code) if code in known else None
+    repair = lost_zero if lost_zero in known else None
+    if repair is not None and repair != code:
+        why = f"{text!r} is the 6-digit code 0{text} (check digit {text[4]} valid) without its leading zero"
+        if verdict is False and agrees(repair):
+            return repair, f"{why}: restored {repair} (the row's prefecture/name agree)"
+        # without a disagreeing name, repair only where the whole column is 6-digit codes, or where the row's own
+        # name/prefecture confirm it: an unknown 5-digit code may be a former or newer code, never another town
+        confirmed = agrees(repair)
+        if verdict is None and ((six_digit_column and confirmed is not False) or (code not in known and confirmed)):
+            return repair, f"{why}: restored {repair}"
+    if verdict is False:
+        table = muni_table()
+        row = table.loc[table["muni_code"] == code]
+        is_name = f"{row['pref_name'].iloc[0]}{row['muni_name'].iloc[0]}" if len(row) else code
+        said = "".join(str(v) for v in (pref, name) if not _is_missing(v) and str(v).strip())
+        hint = f"; if it lost a leading zero, the code is {lost_zero}" if lost_zero and lost_zero in known else ""
+        raise ValidationError(
+            f"the code {code} is {is_name} but the row says {said}: the code and the name disagree, so the row is "
+            f"not joined{hint}; correct the code (or the name)"
+        )
+    return code, None
 
 
 def city_of(muni_code: str, *, as_of: DateLike | None = None) -> str:

@@ -95,6 +95,8 @@ class PointLayer:
     kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = "other"  # mesh: JIS X 0410 cells
     filter_prefectures: bool = True
     credit: str = ""  # credit line of a user point file (pinned sources carry their own)
+    mesh_level: Literal["", "quarter", "100m"] = ""  # kind="mesh": what 10-digit codes are (geo.mesh.read_mesh level)
+    mesh_overlaps: Literal["raise", "finest"] = "raise"  # kind="mesh": a cell listed with its own children
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def load_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad, Excel) is not part of the TOML
+    text = _read_utf8(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -223,6 +225,25 @@ def load_config(path: str | Path) -> RunConfig:
     if problems:
         raise ValidationError(problems, source=path)
     return config
+
+
+def _read_utf8(path: Path) -> str:
+    """The config text; TOML is UTF-8 by definition, so a Shift_JIS file is refused with the fix, not a traceback."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        try:
+            data.decode("cp932")
+            found = "it reads as Shift_JIS (CP932)"
+        except UnicodeDecodeError:
+            found = "nor is it Shift_JIS (CP932)"
+        raise ValidationError(
+            f"line {line}: the file is not UTF-8 ({found}); TOML config files must be UTF-8 — save it as UTF-8 "
+            "(メモ帳: 名前を付けて保存 → 文字コード UTF-8; or `iconv -f cp932 -t utf-8 in.toml > out.toml`)",
+            source=path,
+        ) from None
 
 
 class _LineFinder:

@@ -14,11 +14,14 @@ Nothing in the toolkit buffers or measures in degrees: :func:`to_metric` refuses
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
+import shapely
+from pyproj import CRS, Transformer
 
 from geo._errors import CRSError
 
@@ -145,3 +148,284 @@ def area_km2(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     require_crs(frame, "layer")
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     return geoms.to_crs(JAPAN_EQUAL_AREA).area.to_numpy() / 1e6
+
+
+# ------------------------------------------------------------------------------------ datums (input edge)
+
+PLANE_RECTANGULAR_EPSG = frozenset(range(6669, 6688)) | frozenset(range(2443, 2462)) | frozenset(range(30161, 30180))
+"""Japan Plane Rectangular CS I–XIX on JGD2011 (6669–6687), JGD2000 (2443–2461) and Tokyo (30161–30179):
+X is the northing and Y the easting (国土地理院, 平面直角座標系)."""
+
+_TOKYO_TO_WGS84 = "Tokyo to WGS 84 (108)"
+# EPSG:15484, geocentric translation fitted to all of Japan; EPSG states 9 m accuracy. Used when PROJ lacks the
+# tky2jgd.gsb grid (the usual offline install): the ballpark alternative PROJ falls back to is ~455 m off.
+
+
+@dataclass(frozen=True)
+class DatumShift:
+    """Which transformation brought coordinates into JGD2011 (EPSG:6668), and how accurate it is.
+
+    Attributes
+    ----------
+    source
+        The input CRS, e.g. ``"EPSG:4301 (Tokyo)"``.
+    operation
+        PROJ's description of the operation(s) used; ``"none"`` when the input already was JGD2011.
+    accuracy_m
+        Stated accuracy in metres (EPSG), or None when PROJ does not know it.
+    grid_based
+        True when a correction grid (e.g. ``tky2jgd.gsb``) was applied.
+    note
+        What was missing and what it costs, e.g. a grid PROJ does not have installed.
+    """
+
+    source: str
+    operation: str
+    accuracy_m: float | None
+    grid_based: bool
+    note: str = ""
+
+    def __str__(self) -> str:
+        acc = f"±{self.accuracy_m:g} m" if self.accuracy_m is not None else "accuracy unknown"
+        grid = "grid-based" if self.grid_based else "no grid"
+        return f"{self.source} → EPSG:6668: {self.operation} ({acc}, {grid})" + (f"; {self.note}" if self.note else "")
+
+
+def _label(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def is_plane_rectangular(crs: CRS | str | int | None) -> bool:
+    """True for a Japan Plane Rectangular CS (any datum), where survey X is north and Y is east."""
+    if crs is None:
+        return False
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    return (epsg in PLANE_RECTANGULAR_EPSG) or ("Japan Plane Rectangular" in crs.name)
+
+
+def jgd2011_transformer(source: CRS | str | int) -> tuple[Transformer | None, DatumShift]:
+    """The transformer from ``source`` to JGD2011 lon/lat (EPSG:6668), and a record of what it does.
+
+    The one place every reader converts coordinates (points, boundaries, …): geographic CRSs on another datum
+    (Tokyo EPSG:4301, JGD2000 EPSG:4612, WGS 84 EPSG:4326) are transformed, not just relabelled. PROJ's best
+    operation is used when its grid is installed; for the Tokyo datum without ``tky2jgd.gsb`` (PROJ would
+    fall back to a "ballpark" no-op, ~455 m off) EPSG's Japan-wide translation *Tokyo to WGS 84 (108)*
+    (stated accuracy 9 m) is used, then WGS 84 ≈ JGD2011 (1 m).
+
+    Returns
+    -------
+    (Transformer or None, DatumShift)
+        None when ``source`` already is EPSG:6668. The transformer takes ``(x=lon|easting, y=lat|northing)``.
+
+    Examples
+    --------
+    >>> tr, shift = jgd2011_transformer("EPSG:4301")
+    >>> [round(v, 5) for v in tr.transform(138.5718913, 35.6639157)]   # 甲府駅 in Tokyo datum
+    [138.56876, 35.66712]
+    """
+    import warnings
+
+    from pyproj.transformer import TransformerGroup
+
+    src = CRS.from_user_input(source)
+    if src.equals(JGD2011):
+        return None, DatumShift(_label(src), "none", 0.0, False)
+    with warnings.catch_warnings():  # pyproj warns when the best operation's grid is missing: we say so below
+        warnings.simplefilter("ignore", UserWarning)
+        group = TransformerGroup(src, JGD2011, always_xy=True)
+    missing = sorted({g.short_name for op in group.unavailable_operations for g in op.grids if not g.available})
+    best = group.transformers[0] if group.transformers else None
+    geodetic = src.geodetic_crs
+    tokyo = geodetic is not None and geodetic.to_epsg() == 4301
+    ballpark = best is None or "ballpark" in best.description.lower()
+    if tokyo and (ballpark or not group.best_available):
+        return _tokyo_fallback(src, missing)
+    if best is None:
+        raise CRSError(f"PROJ knows no transformation from {_label(src)} to JGD2011 (EPSG:6668)")
+    grid = any(step in best.definition for step in ("hgridshift", "gridshift", "deformation"))
+    note = ""
+    if missing:
+        note = f"the more accurate grid(s) {', '.join(missing)} are not installed for PROJ"
+    accuracy = best.accuracy if best.accuracy is not None and best.accuracy >= 0 else None
+    if ballpark:
+        note = (note + "; " if note else "") + "PROJ only has a ballpark (datum ignored) operation"
+    return best, DatumShift(_label(src), best.description, accuracy, grid, note)
+
+
+def _tokyo_fallback(src: CRS, missing: list[str]) -> tuple[Transformer, DatumShift]:
+    import warnings
+
+    from pyproj.transformer import TransformerGroup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        helmert = next(
+            t for t in TransformerGroup(4301, 4326, always_xy=True).transformers if _TOKYO_TO_WGS84 in t.description
+        )
+    # the step pipeline: source → Tokyo lon/lat → WGS 84 (Helmert) → JGD2011 (no-op at 1 m)
+    parts = []
+    if not src.equals(CRS.from_epsg(4301)):
+        parts.append(Transformer.from_crs(src, CRS.from_epsg(4301), always_xy=True).definition)
+    parts.append(helmert.definition)
+    parts.append(Transformer.from_crs(CRS.from_epsg(4326), JGD2011, always_xy=True).definition)
+    steps = " ".join(f"+step {_steps(p)}" if not p.startswith("proj=pipeline") else _steps(p) for p in parts)
+    transformer = Transformer.from_pipeline(f"+proj=pipeline {steps}")
+    note = (
+        f"grid {', '.join(missing) or 'tky2jgd.gsb'} not installed for PROJ: used EPSG's Japan-wide translation "
+        "instead of the grid (install the grid with `projsync --file tky2jgd.gsb` for ±0.2 m)"
+    )
+    return transformer, DatumShift(_label(src), f"{_TOKYO_TO_WGS84} + WGS 84 → JGD2011", 10.0, False, note)
+
+
+def _steps(definition: str) -> str:
+    """A PROJ definition as pipeline steps: a pipeline's own steps, or the single operation as one step."""
+    text = " ".join(w if w.startswith("+") else f"+{w}" for w in definition.split())
+    if text.startswith("+proj=pipeline"):
+        return text[len("+proj=pipeline") :].strip()
+    return text
+
+
+def to_jgd2011_xy(x: np.ndarray, y: np.ndarray, source: CRS | str | int) -> tuple[np.ndarray, np.ndarray, DatumShift]:
+    """Coordinates in ``source`` (x = lon or easting, y = lat or northing) → JGD2011 lon/lat arrays, and the record.
+
+    Non-finite input stays NaN. See :func:`jgd2011_transformer` for the choice of operation.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    transformer, shift = jgd2011_transformer(source)
+    if transformer is None:
+        return x.copy(), y.copy(), shift
+    lon, lat = np.full(len(x), np.nan), np.full(len(y), np.nan)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.any():
+        a, b = transformer.transform(x[ok], y[ok], errcheck=False)
+        lon[ok], lat[ok] = a, b
+    return lon, lat, shift
+
+
+def frame_to_jgd2011(frame: Frame) -> tuple[Frame, DatumShift]:
+    """A frame with a CRS converted to EPSG:6668 through :func:`jgd2011_transformer` (the datum-aware path).
+
+    Raises
+    ------
+    CRSError
+        When ``frame`` has no CRS (use :func:`assume_lonlat_crs` first).
+    """
+    src = require_crs(frame, "layer")
+    transformer, shift = jgd2011_transformer(src)
+    if transformer is None:
+        return frame.copy(), shift
+    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    moved = shapely.transform(
+        geoms.to_numpy(),
+        lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)),
+    )
+    out = frame.copy()
+    if isinstance(out, gpd.GeoDataFrame):
+        out = out.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=JGD2011), crs=JGD2011)
+        return out.set_crs(JGD2011, allow_override=True), shift
+    return gpd.GeoSeries(moved, index=frame.index, crs=JGD2011), shift
+
+
+def assume_lonlat_crs(
+    frame: Frame, *, crs: CRS | str | int | None = None, source: object = None
+) -> tuple[Frame, str | None]:
+    """Give a layer read without a CRS (a ``.shp`` without ``.prj``) one, or refuse it.
+
+    ``crs`` given: it is set. Otherwise the layer is accepted only when every coordinate looks like
+    longitude/latitude in Japan (lon 120–155, lat 20–47) and is then taken as JGD2011 (EPSG:6668), with a
+    notice (returned, and logged at warning level); other coordinates (metres of a plane rectangular zone…)
+    are refused with the fix.
+
+    Returns
+    -------
+    (frame, notice or None)
+
+    Raises
+    ------
+    ValidationError
+        When the coordinates are not lon/lat-looking and no ``crs`` is given.
+    """
+    from geo._errors import ValidationError
+
+    if frame.crs is not None:
+        return frame, None
+    if crs is not None:
+        return frame.set_crs(CRS.from_user_input(crs)), None
+    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms.to_numpy())
+    if np.isfinite([minx, miny]).all() and minx >= 120 and maxx <= 155 and miny >= 20 and maxy <= 47:
+        notice = (
+            f"{source}: the layer has no CRS (a .shp without .prj?); its coordinates look like longitude/latitude "
+            "in Japan, so they are taken as JGD2011 (EPSG:6668) — pass crs=... or add the .prj if they are not"
+        )
+        log.warning(notice)
+        return frame.set_crs(JGD2011), notice
+    raise ValidationError(
+        f"the layer has no CRS (a .shp without .prj?) and its coordinates ({minx:.6g}, {miny:.6g}) … "
+        f"({maxx:.6g}, {maxy:.6g}) are not longitude/latitude in Japan; pass crs='EPSG:66xx' (the plane "
+        "rectangular zone the data was surveyed in) or save the layer with its CRS (.prj)",
+        source=source,
+    )
+
+
+# ----------------------------------------------------------------------------------------- Japan's land
+
+JAPAN_BBOX = (122.0, 20.0, 154.5, 46.0)
+"""(lon_min, lat_min, lon_max, lat_max): a quick first filter before the land test."""
+
+
+@cache
+def japan_land() -> shapely.Geometry:
+    """Japan's land buffered by 10 km (EPSG:6668 lon/lat), built from N03 by ``scripts/build_japan_land.py``.
+
+    The buffer keeps coastal stops, ports and piers; Seoul, Busan, Vladivostok and Taipei lie outside. The
+    returned geometry is shared and prepared: do not modify it.
+    """
+    from importlib import resources
+
+    land = shapely.from_wkb(resources.files("geo").joinpath("data/japan_land.wkb").read_bytes())
+    shapely.prepare(land)
+    return land
+
+
+def in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """True where (lon, lat) in JGD2011 degrees lies on Japan's land or within 10 km of its coast.
+
+    The one "is it in Japan?" check every reader uses (a bounding box lets Seoul and Busan through).
+
+    Examples
+    --------
+    >>> in_japan(np.array([138.5688, 126.978]), np.array([35.667, 37.5665])).tolist()   # 甲府駅, Seoul
+    [True, False]
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    with np.errstate(invalid="ignore"):
+        box = (lon >= JAPAN_BBOX[0]) & (lon < JAPAN_BBOX[2]) & (lat >= JAPAN_BBOX[1]) & (lat < JAPAN_BBOX[3])
+    out = np.zeros(lon.shape, dtype=bool)
+    idx = np.flatnonzero(box)
+    if len(idx) == 0:
+        return out
+    # a 0.1° lookup grid settles points away from the coast; only cells on the land's edge take the exact test
+    inside, edge, step = _land_grid()
+    row = ((lat[idx] - JAPAN_BBOX[1]) / step).astype(np.int64)
+    col = ((lon[idx] - JAPAN_BBOX[0]) / step).astype(np.int64)
+    row, col = np.minimum(row, inside.shape[0] - 1), np.minimum(col, inside.shape[1] - 1)
+    out[idx] = inside[row, col]
+    exact = idx[edge[row, col]]
+    if len(exact):
+        out[exact] = shapely.intersects_xy(japan_land(), lon[exact], lat[exact])
+    return out
+
+
+@cache
+def _land_grid() -> tuple[np.ndarray, np.ndarray, float]:
+    """(inside, edge, step) of ``geo/data/japan_land_grid.npz``, built with the land by the same script."""
+    from importlib import resources
+
+    with resources.files("geo").joinpath("data/japan_land_grid.npz").open("rb") as fh, np.load(fh) as data:
+        ny, nx = (int(v) for v in data["shape"])
+        inside = np.unpackbits(data["inside"])[: ny * nx].reshape(ny, nx).astype(bool)
+        edge = np.unpackbits(data["edge"])[: ny * nx].reshape(ny, nx).astype(bool)
+        return inside, edge, float(data["step"])

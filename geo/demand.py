@@ -1,16 +1,25 @@
-"""Demand without a mesh: a municipal population spread over the 1 km grid cells of each municipality.
+"""Demand: the checks every reader applies to counts of people, and demand without a mesh.
 
-Where no mesh statistics are at hand (or only a municipal table is), a municipality must not stand for one
-point: its centre would make a hub reach all of its people or none (道の駅あさひかわ "reaching" all 329,306
-people of 旭川市). :func:`grid_demand` cuts each municipality into the JIS X 0410 3rd-level (1 km) cells it
-overlaps and gives every piece the municipality's population in proportion to the piece's area (areal
-weighting, the "simple areal interpolation" of tobler's ``area_interpolate`` for an extensive variable). Each
-row says so in ``demand_method``; population in a municipality is assumed uniform over its land, which
-overstates people in mountains and forests: use real mesh statistics (:func:`geo.read_mesh`) where they exist.
+**Validity.** A population can be 0 or missing, never negative: a negative cell (a typo, a sign from a change
+column pasted over) silently lowers every sum built on it. :func:`check_counts` names each such cell (file, row,
+column); readers collect its messages with their own problems and raise one :class:`~geo.ValidationError`.
+Columns are recognised by name (:func:`is_count_column`): 人口, 人数, 世帯, population, pop…, households — but
+not changes or rates (増減, 率, change, rate, net …), which may be negative.
+
+**Demand without a mesh.** Where no mesh statistics are at hand (or only a municipal table is), a municipality
+must not stand for one point: its centre would make a hub reach all of its people or none (道の駅あさひかわ
+"reaching" all 329,306 people of 旭川市). :func:`grid_demand` cuts each municipality into the JIS X 0410
+3rd-level (1 km) cells it overlaps and gives every piece the municipality's population in proportion to the
+piece's area (areal weighting, the "simple areal interpolation" of tobler's ``area_interpolate`` for an
+extensive variable). Each row says so in ``demand_method``; population in a municipality is assumed uniform
+over its land, which overstates people in mountains and forests: use real mesh statistics
+(:func:`geo.read_mesh`) where they exist.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +30,62 @@ import shapely
 
 from geo._errors import ValidationError
 from geo.crs import JAPAN_EQUAL_AREA, JGD2011, require_crs
+
+_COUNT_NAME = re.compile(
+    r"人口|人数|世帯数|世帯|就業者|従業者|児童数|生徒数|population|^pop|[_\s]pop|households?|persons?", re.IGNORECASE
+)
+_SIGNED_NAME = re.compile(
+    r"増減|増加|減少|変化|差|超過|社会増|自然増|率|割合|比|密度|指数|change|diff|delta|net|rate|ratio|share|"
+    r"density|index|growth|per_|_per|%|％",
+    re.IGNORECASE,
+)
+_MAX_LISTED = 10
+
+
+def is_count_column(name: object) -> bool:
+    """True for a column that counts people or households by its name (negative values are impossible).
+
+    Examples
+    --------
+    >>> is_count_column("pop_2020"), is_count_column("総人口"), is_count_column("人口増減率"), is_count_column("net_pop")
+    (True, True, False, False)
+    """
+    text = str(name)
+    return bool(_COUNT_NAME.search(text)) and not _SIGNED_NAME.search(text)
+
+
+def check_counts(values: pd.Series, column: str, *, where: Callable[[object], str], force: bool = False) -> list[str]:
+    """Problems for negative or non-finite numbers in a count column (none for other columns unless ``force``).
+
+    Parameters
+    ----------
+    values
+        The column, numeric (text columns are not checked: their non-numbers are reported by the reader).
+    column
+        Its name: only count columns (:func:`is_count_column`) are checked, unless ``force``.
+    where
+        Index label → ``"file: row N, column C"``, the reader's own way of naming a cell.
+    force
+        Check whatever the name (the column a caller declared as population or weight).
+
+    Returns
+    -------
+    list of str
+        One message per bad cell (at most 10, then a count), each naming where it is and the fix.
+    """
+    if not (force or is_count_column(column)) or not pd.api.types.is_numeric_dtype(values):
+        return []
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = numbers.notna() & ((numbers < 0) | ~np.isfinite(numbers))
+    problems = [
+        f"{where(i)}: {numbers[i]:g} is not a possible count (people or households cannot be negative); "
+        "correct the cell, or leave it empty if unknown"
+        for i in numbers.index[bad][:_MAX_LISTED]
+    ]
+    if bad.sum() > _MAX_LISTED:
+        problems.append(f"... and {int(bad.sum()) - _MAX_LISTED} more impossible counts in column {column!r}")
+    return problems
+
 
 METHOD_AREA = "municipal population spread over 1 km grid cells by area (areal weighting)"
 METHOD_PROXY = "municipal population spread over 1 km grid cells by {name} (dasymetric: proxy × area share of the cell)"

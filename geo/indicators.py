@@ -49,6 +49,7 @@ from geo.crosswalk import (
     convert_codes,
     describe_code_change,
 )
+from geo.demand import check_counts
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,12 @@ def read_indicators(
     code_name = header.names[header.code_index]
     body = raw.rows[header.data_start :]
     lines = pd.Series(raw.lines[header.data_start :], dtype="int64")
+    if not any(any(c for c in r) for r in body):
+        raise ValidationError(
+            f"the table has no rows: only the header (row {raw.lines[header.data_start - 1]}); add the data rows "
+            "or pick the right file/sheet",
+            source=path,
+        )
     grid = pd.DataFrame(body, columns=header.names, dtype=object)
     empty = grid.eq("").all(axis=1)
     # a note (注：…, 資料：…) is one long text cell, usually under the data; blank rows are layout
@@ -139,14 +146,19 @@ def read_indicators(
     problems: list[str] = []
     typed: dict[str, pd.Series] = {}
     markers: dict[str, int] = {}
+    suppressed: dict[str, pd.Series] = {}
     for name in header.names:
         if name == code_name or (name.startswith("column_") and grid[name].eq("").all()):
             continue  # trailing commas make empty unnamed columns
-        col, col_problems, n_markers = _tables.type_column(grid[name], name, raw, lines)
-        typed[name] = col
-        problems += col_problems
-        if n_markers:
-            markers[name] = n_markers
+        column = _tables.type_column(grid[name], name, raw, lines)
+        typed[name] = column.values
+        problems += column.problems + check_counts(
+            column.values, name, where=lambda i, n=name: raw.where(int(lines[i]), n)
+        )
+        if column.n_markers:
+            markers[name] = column.n_markers
+        if column.suppressed.any():
+            suppressed[name] = column.suppressed
     name_col = _find_name_column(header.names, code_name, typed, _tables._NAME_HEADER)
     pref_col = _find_name_column(header.names, code_name, typed, _tables._PREF_HEADER)
     level, codes, code_problems = _normalise_codes(
@@ -159,7 +171,7 @@ def read_indicators(
 
     key = "pref_code" if level == "prefecture" else "muni_code"
     columns = {key: codes.astype("string"), "source_row": lines}
-    spelled = grid[code_name].map(_tables.clean)
+    spelled = grid[code_name].map(_tables.clean).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     if (~spelled.str.fullmatch(r"R?\d{1,6}|-?")).mean() > 0.5:  # names stood for codes: keep them as written
         columns[code_name if code_name not in (key, "source_row") else f"{code_name}_original"] = grid[code_name]
         if level == "prefecture":
@@ -168,6 +180,8 @@ def read_indicators(
             name_col = name_col or code_name
     for name, col in typed.items():
         columns[name if name not in (key, "source_row") else f"{name}_original"] = col.reset_index(drop=True)
+        if name in suppressed:  # 秘匿 cells: NaN in the column, True here (see suppressed_mask)
+            columns[suppressed_column(name)] = suppressed[name].reset_index(drop=True).astype(bool)
     out = pd.DataFrame(columns)
     out.attrs["indicators"] = {
         "path": str(path),
@@ -181,10 +195,38 @@ def read_indicators(
         "item_codes": header.item_codes,
         "years": header.years,
         "missing_markers": markers,
+        "suppressed": {name: int(mask.sum()) for name, mask in suppressed.items()},
         "skipped_rows": skipped,
     }
     log.info("read %s (%s, %s level): %d rows", path.name, raw.encoding or "Excel", level, len(out))
     return out
+
+
+SUPPRESSED_SUFFIX = "_秘匿"
+"""A numeric column ``c`` with e-Stat 秘匿 cells (x, …, *, ***) gets a boolean companion ``c + SUPPRESSED_SUFFIX``."""
+
+
+def suppressed_column(column: str) -> str:
+    """Name of the boolean companion column flagging the 秘匿 (suppressed) cells of ``column``."""
+    return f"{column}{SUPPRESSED_SUFFIX}"
+
+
+def suppressed_mask(frame: pd.DataFrame, column: str) -> pd.Series:
+    """True where ``column`` is missing because the source suppressed it (秘匿), False elsewhere.
+
+    Works on a table from :func:`read_indicators` and on joined areas (the companion column travels through the
+    join). A map draws these cells as 秘匿 and the other missing cells as データなし.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"pop": [5.0, None], "pop_秘匿": [False, True]})
+    >>> suppressed_mask(t, "pop").tolist()
+    [False, True]
+    """
+    flag = suppressed_column(column)
+    if flag not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame[flag].fillna(False).astype(bool)
 
 
 def _is_note(cell: str) -> bool:
@@ -209,7 +251,7 @@ def _normalise_codes(
     prefs: pd.Series | None,
 ) -> tuple[str, pd.Series, list[str]]:  # fmt: skip
     """Codes → 5-digit municipal or 2-digit prefecture codes; decide the table's level; list problems."""
-    text = values.map(_tables.clean)
+    text = values.map(_tables.clean).str.replace(r"^(\d{1,6})\.0+$", r"\1", regex=True)  # 1100.0 → 1100
     if text.str.fullmatch(r"R\d{5}").mean() > 0.5:  # SSDSE writes region codes as R01100
         text = text.str.replace(r"^R(?=\d{5}$)", "", regex=True)
 
@@ -226,6 +268,7 @@ def _normalise_codes(
            | text.isin({"00000", "000000", "000001"}))
     ) | text.str.fullmatch(r"全国|合計|総数|総計|計")  # fmt: skip
     problems: list[str] = []
+    repairs: list[str] = []
     codes = pd.Series(pd.NA, index=values.index, dtype="object")
     todo = ~total
     digits = text[todo].str.fullmatch(r"\d{1,6}")
@@ -241,9 +284,13 @@ def _normalise_codes(
         as_names = todo & ~text.str.fullmatch(r"\d{1,6}")
         source = text.where(~as_names, values.astype(str).str.strip())
         result = normalize_muni_codes(
-            source[todo], prefs=pref_label[todo].where(pref_label[todo] != "") if prefs is not None else None
+            source[todo],
+            prefs=pref_label[todo].where(pref_label[todo] != "") if prefs is not None else None,
+            names=label[todo].where(label[todo] != "") if names is not None and not as_names.all() else None,
         )
         codes[todo] = result["code"].astype(object)
+        for i in result.index[result["note"].notna()]:
+            repairs.append(f"{raw.where(int(lines[i]), column)}: {result.at[i, 'note']}")
         for i in result.index[result["problem"].notna()]:
             value = values[i]
             if text[i] == "":
@@ -263,6 +310,8 @@ def _normalise_codes(
             f"{raw.path.name}: rows {rows}, column {column!r}: the code {code} appears {len(group)} times; "
             "keep one row per code (a table of several years belongs in columns, not rows)"
         )
+    for message in repairs:  # fixed with a notice: the user sees every repaired code
+        log.warning("%s", message)
     return level, codes, problems
 
 
@@ -336,6 +385,9 @@ class JoinReport:
     totals: dict[str, dict[str, float | bool]] = field(default_factory=dict)
     conversion: ConversionReport | None = None
     """Codes converted to the boundaries' date before joining (``join_indicators(..., as_of=...)``), else None."""
+    suppressed: dict[str, int] = field(default_factory=dict)
+    """Per column, the joined areas whose value is 秘匿 (suppressed: e-Stat x, …, *, ***); these are NaN in the
+    column and True in its companion ``suppressed_column(column)``, so maps draw them as 秘匿, not データなし."""
 
     def __str__(self) -> str:
         share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
@@ -362,6 +414,11 @@ class JoinReport:
                     lines.append(f"    {len(group)} × {reason} (e.g. {sample})")
                 else:
                     lines += [f"    {_describe(r)}" for r in group.head(12).itertuples(index=False)]
+        if self.suppressed:
+            shown = ", ".join(f"{c} {n}" for c, n in self.suppressed.items())
+            lines.append(
+                f"  秘匿 suppressed values (not データなし; NaN, flagged in <column>{SUPPRESSED_SUFFIX}): {shown}"
+            )
         if self.totals:
             equal = [c for c, t in self.totals.items() if t["equal"]]
             differ = [c for c, t in self.totals.items() if not t["equal"]]
@@ -399,6 +456,7 @@ class JoinReport:
             "unmatched_rows": records(self.unmatched_rows),
             "totals": self.totals,
             "conversion": None if self.conversion is None else self.conversion.to_dict(),
+            "suppressed": self.suppressed,
         }
 
 
@@ -536,6 +594,11 @@ def join_indicators(
         source=source,
         totals=_check_totals(rows, joined, key, areas),
         conversion=conversion,
+        suppressed={
+            c[: -len(SUPPRESSED_SUFFIX)]: int(joined[c].fillna(False).astype(bool).sum())
+            for c in joined.columns
+            if isinstance(c, str) and c.endswith(SUPPRESSED_SUFFIX) and joined[c].fillna(False).astype(bool).any()
+        },
     )
     log.info("%s", report)
     return joined, report
@@ -700,7 +763,7 @@ def _check_totals(rows: pd.DataFrame, joined: gpd.GeoDataFrame, key: str, areas:
         return {}
     out = {}
     for col in rows.columns:
-        if col in (key, "source_row", "_kind") or not pd.api.types.is_numeric_dtype(rows[col]):
+        if col in (key, "source_row", "_kind") or not _is_value_column(rows, col):
             continue
         total = national[col].iloc[0]
         if pd.isna(total) or col not in joined.columns:
@@ -810,7 +873,7 @@ def aggregate_wards(
     city[wards] = table.loc[wards, "muni_code"].map(city_of)
     present = set(table.loc[kinds == "designated_city", "muni_code"])
     built = sorted(set(city[wards]) - present)
-    numeric = [c for c in table.columns if c not in ("source_row",) and pd.api.types.is_numeric_dtype(table[c])]
+    numeric = [c for c in table.columns if c not in ("source_row",) and _is_value_column(table, c)]
     sums = list(sum_columns) if sum_columns is not None else numeric
     _require(table, sums)
     parts = table[wards & city.isin(built)]
@@ -926,6 +989,12 @@ def _recompute_rates(frame: pd.DataFrame, rate_columns: Mapping[str, tuple]) -> 
         d = _numeric(frame[den])
         frame[name] = _numeric(frame[num]) / d.where(d != 0) * per
     return frame
+
+
+def _is_value_column(frame: pd.DataFrame, column: object) -> bool:
+    """A numeric column holding values (not a boolean 秘匿 flag)."""
+    values = frame[column]
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
 def _numeric(s: pd.Series) -> pd.Series:

@@ -18,19 +18,28 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import io
+import logging
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo import _tables
 from geo._errors import ValidationError
 from geo._inputs import local_file
 from geo.crs import JGD2011
+from geo.demand import check_counts
+
+log = logging.getLogger(__name__)
 
 LEVELS: dict[int, str] = {
     4: "1st (80 km)",
@@ -50,10 +59,14 @@ _CODE_COLUMNS = ("mesh_code", "KEY_CODE", "key_code", "meshcode", "mesh", "メ�
 _POPULATION_COLUMNS = ("population", "pop_2020", "pop", "人口", "人口総数", "T001100001")
 
 
-def mesh_bounds(codes: Iterable[object], *, source: object = None) -> np.ndarray:
+def mesh_bounds(
+    codes: Iterable[object], *, source: object = None, ten_digit: Literal["quarter", "100m"] = "quarter"
+) -> np.ndarray:
     """Cell bounds ``(lon_min, lat_min, lon_max, lat_max)`` of each mesh code, as an ``(n, 4)`` array in degrees.
 
     Codes of mixed levels are allowed. Invalid codes raise one :class:`ValidationError` listing every bad row.
+    ``ten_digit`` says what a 10-digit code is: a quarter mesh (250 m, digits 1–4) or a 100 m cell (the 1 km
+    cell cut 10 × 10, digits 0–9); :func:`read_mesh` refuses to guess.
 
     Examples
     --------
@@ -61,7 +74,7 @@ def mesh_bounds(codes: Iterable[object], *, source: object = None) -> np.ndarray
     [139.0, 35.333333333333336, 140.0, 36.0]
     """
     text = _as_code_strings(codes)
-    _validate(text, source=source)
+    _validate(text, source=source, ten_digit=ten_digit)
     n = len(text)
     out = np.empty((n, 4), dtype=float)
     lengths = np.fromiter((len(c) for c in text), dtype=int, count=n)
@@ -69,12 +82,12 @@ def mesh_bounds(codes: Iterable[object], *, source: object = None) -> np.ndarray
         rows = np.flatnonzero(lengths == length)
         joined = "".join(text[i] for i in rows).encode("ascii")
         digits = (np.frombuffer(joined, dtype=np.uint8).astype(np.int64) - 48).reshape(len(rows), length)
-        out[rows] = _bounds_from_digits(digits)
+        out[rows] = _bounds_from_digits(digits, tenths=length == 10 and ten_digit == "100m")
     return out
 
 
-def _bounds_from_digits(d: np.ndarray) -> np.ndarray:
-    """Bounds for codes of one length, given as an (n, length) digit array."""
+def _bounds_from_digits(d: np.ndarray, *, tenths: bool = False) -> np.ndarray:
+    """Bounds for codes of one length, given as an (n, length) digit array (``tenths``: 10-digit 100 m cells)."""
     length = d.shape[1]
     lat = (d[:, 0] * 10 + d[:, 1]) / 1.5
     lon = (d[:, 2] * 10 + d[:, 3]) + 100.0
@@ -87,6 +100,10 @@ def _bounds_from_digits(d: np.ndarray) -> np.ndarray:
         dlat, dlon = dlat / 10, dlon / 10
         lat = lat + d[:, 6] * dlat
         lon = lon + d[:, 7] * dlon
+    if tenths:  # 100 m: the 1 km cell cut 10 × 10, 9th digit the row (south → north), 10th the column
+        dlat, dlon = dlat / 10, dlon / 10
+        return np.column_stack([lon + d[:, 9] * dlon, lat + d[:, 8] * dlat, lon + (d[:, 9] + 1) * dlon,
+                                lat + (d[:, 8] + 1) * dlat])  # fmt: skip
     for pos in range(8, length):  # half and quarter meshes: 1 SW, 2 SE, 3 NW, 4 NE
         dlat, dlon = dlat / 2, dlon / 2
         q = d[:, pos] - 1
@@ -95,20 +112,84 @@ def _bounds_from_digits(d: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat, lon + dlon, lat + dlat])
 
 
+_SEPARATORS = re.compile(r"[-‐−–—ー_/\s.]")
+
+
 def _as_code_strings(codes: Iterable[object]) -> list[str]:
+    """Mesh codes as digit strings: ints and floats (``53394611.0``), full-width digits, and separators as
+    written by hand or other tools (``5338-46-11``, ``5338 46 11``, ``5338_4611``) removed."""
     out = []
     for c in codes:
         if isinstance(c, (int, np.integer)) or (isinstance(c, float) and np.isfinite(c) and c == int(c)):
             out.append(str(int(c)))
+        elif c is None or (isinstance(c, float) and np.isnan(c)):
+            out.append("")
         else:
-            out.append("" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip())
+            text = unicodedata.normalize("NFKC", str(c)).strip()
+            text = re.sub(r"\.0+$", "", text)
+            out.append(_SEPARATORS.sub("", text) if re.fullmatch(r"[\d\-‐−–—ー_/\s]+", text) else text)
     return out
 
 
-def _validate(text: list[str], *, source: object, column: str = "mesh_code", first_row: int = 1) -> None:
+def ten_digit_kind(
+    text: list[str], *, level: Literal["quarter", "100m"] | None, source: object = None
+) -> Literal["quarter", "100m"]:
+    """What the 10-digit codes among ``text`` are: ``level`` when declared; ``"100m"`` when some end in a digit
+    only 100 m codes use (0, 5–9); refused when every one could be either."""
+    if level is not None:
+        if level not in ("quarter", "100m"):
+            raise ValidationError(f"level={level!r} is not one of 'quarter' (250 m), '100m'", source=source)
+        return level
+    tens = [t for t in text if len(t) == 10 and t.isdigit()]
+    if not tens:
+        return "quarter"
+    if all("1" <= t[8] <= "4" and "1" <= t[9] <= "4" for t in tens):
+        raise ValidationError(
+            f"{len(tens)} codes have 10 digits (e.g. {tens[0]}): quarter meshes (250 m) or 100 m cells? Both "
+            "read the same. Declare it: level='quarter' or level='100m' (geo gaps --mesh-level; config "
+            "[[points]] mesh_level)",
+            source=source,
+        )
+    log.warning("%s: 10-digit codes ending in 0 or 5–9 are 100 m cells (1/10 細分メッシュ)", source)
+    return "100m"
+
+
+def normalize_mesh_codes(
+    codes: Iterable[object],
+    *,
+    level: Literal["quarter", "100m"] | None = None,
+    source: object = None,
+    column: str = "mesh_code",
+    first_row: int = 1,
+) -> list[str]:
+    """The mesh-code normaliser every reader uses: digit strings, validated, 10-digit codes only when declared.
+
+    Separators (``5338-46-11`` → ``53384611``), full-width digits and float-read codes are normalised. A
+    10-digit code is a quarter mesh (250 m, last two digits 1–4) or a 100 m cell (the 1 km cell cut 10 × 10,
+    digits 0–9); when every 10-digit code could be either, ``level`` must say which.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad code (row and column), or asking for ``level`` when 10-digit codes are ambiguous.
+
+    Examples
+    --------
+    >>> normalize_mesh_codes(["5338-46-11", "５３３９４６１１"])
+    ['53384611', '53394611']
+    """
+    text = _as_code_strings(codes)
+    kind = ten_digit_kind(text, level=level, source=source)
+    _validate(text, source=source, column=column, first_row=first_row, ten_digit=kind)
+    return text
+
+
+def _validate(
+    text: list[str], *, source: object, column: str = "mesh_code", first_row: int = 1, ten_digit: str = "quarter"
+) -> None:
     problems = []
     for i, code in enumerate(text):
-        why = _why_invalid(code)
+        why = _why_invalid(code, ten_digit=ten_digit)
         if why:
             problems.append(f"row {i + first_row}, column {column}: {code!r} {why}")
     if problems:
@@ -120,7 +201,7 @@ def _validate(text: list[str], *, source: object, column: str = "mesh_code", fir
         )
 
 
-def _why_invalid(code: str) -> str | None:
+def _why_invalid(code: str, *, ten_digit: str = "quarter") -> str | None:
     if not code:
         return "is empty"
     if not code.isascii() or not code.isdigit():
@@ -132,12 +213,16 @@ def _why_invalid(code: str) -> str | None:
         return "is not a 1st-level mesh of Japan (latitude×1.5 in 30–68, longitude−100 in 22–53)"
     if len(code) >= 6 and (code[4] > "7" or code[5] > "7"):
         return "has 2nd-level digits above 7 (each of the 5th and 6th digits is 0–7)"
+    if len(code) == 10 and ten_digit == "100m":
+        return None
     if len(code) >= 9 and not all("1" <= c <= "4" for c in code[8:]):
         return "has half/quarter digits outside 1–4"
     return None
 
 
-def mesh_polygons(codes: Iterable[object], *, source: object = None) -> gpd.GeoSeries:
+def mesh_polygons(
+    codes: Iterable[object], *, source: object = None, ten_digit: Literal["quarter", "100m"] = "quarter"
+) -> gpd.GeoSeries:
     """Cell polygons of mesh codes (EPSG:6668), in input order.
 
     Examples
@@ -146,7 +231,7 @@ def mesh_polygons(codes: Iterable[object], *, source: object = None) -> gpd.GeoS
     >>> [round(w * 3600) for w in cells.bounds["maxx"] - cells.bounds["minx"]]   # 45" and 11.25" wide
     [45, 11]
     """
-    b = mesh_bounds(codes, source=source)
+    b = mesh_bounds(codes, source=source, ten_digit=ten_digit)
     return gpd.GeoSeries(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]), crs=JGD2011)
 
 
@@ -204,6 +289,8 @@ def read_mesh(
     code: str | None = None,
     population: str | None = None,
     centroids: bool = False,
+    level: Literal["quarter", "100m"] | None = None,
+    overlaps: Literal["raise", "finest"] = "raise",
 ) -> gpd.GeoDataFrame:
     """Read mesh statistics (CSV, or an e-Stat ``tblT*.txt`` file, plain or zipped) into cell polygons.
 
@@ -221,6 +308,14 @@ def read_mesh(
         that is the case for the total even in secrecy-merged meshes, so sums never double count.
     centroids
         Return cell centres (points) instead of cell polygons.
+    level
+        What 10-digit codes are: ``"quarter"`` (250 m) or ``"100m"`` (1/10 細分); required when they could be
+        either (see :func:`normalize_mesh_codes`).
+    overlaps
+        A cell listed together with cells inside it (a 1 km cell and its own 500 m children) counts people twice.
+        ``"raise"`` (default) refuses the file naming the cells; ``"finest"`` keeps the children and drops a
+        parent whose children are all present (a parent only partly split is still refused), logging each drop
+        and listing them in ``attrs["mesh"]["overlaps_dropped"]``.
 
     Returns
     -------
@@ -243,28 +338,45 @@ def read_mesh(
             f"columns are {list(table.columns)[:12]}: pass code='COLUMN'",
             source=path,
         )
-    text = _as_code_strings(table[column])
-    _validate(text, source=path, column=column, first_row=first_row)
-    b = mesh_bounds(text)
+    if overlaps not in ("raise", "finest"):
+        raise ValidationError(f"overlaps={overlaps!r} is not one of 'raise', 'finest'")
+    kind = ten_digit_kind(_as_code_strings(table[column]), level=level, source=path)
+    text = normalize_mesh_codes(table[column], level=kind, source=path, column=column, first_row=first_row)
+    tenths = kind == "100m"
+    keep, dropped = _overlapping_cells(text, path=path, column=column, first_row=first_row, overlaps=overlaps)
+    if dropped:
+        table = table.loc[keep].reset_index(drop=True)
+        text = [t for t, k in zip(text, keep, strict=True) if k]
+    b = mesh_bounds(text, ten_digit="100m" if tenths else "quarter")
     out = table.copy()
     out["mesh_code"] = text
-    out["mesh_level"] = [{4: 1, 6: 2, 8: 3, 9: 4, 10: 5}[len(t)] for t in text]
+    out["mesh_level"] = [{4: 1, 6: 2, 8: 3, 9: 4, 10: 6 if tenths else 5}[len(t)] for t in text]
     pop_col = population or next((c for c in _POPULATION_COLUMNS if c in table.columns), None)
     if pop_col is not None:
         if pop_col not in table.columns:
             raise ValidationError(
                 f"population column {pop_col!r} not found; columns are {list(table.columns)}", source=path
             )
-        values = pd.to_numeric(table[pop_col].replace({"": None, "-": None, "*": None}), errors="coerce")
-        bad = values.isna() & table[pop_col].notna() & (table[pop_col].astype(str).str.strip() != "")
-        bad &= ~table[pop_col].astype(str).str.strip().isin(["-", "*"])
+        cells = table[pop_col].astype(str).str.strip()
+        # e-Stat markers as in every table (geo._tables): "-" 該当なし is 0, "*"/"x"/"…" 秘匿 is missing
+        suppressed = cells.isin(_tables.SUPPRESSED_MARKERS)
+        numbers = cells.str.replace(",", "", regex=False).where(~cells.isin(_tables.ZERO_MARKERS), "0")
+        values = pd.to_numeric(numbers.where(~suppressed & (cells != ""), None), errors="coerce")
+        bad = values.isna() & ~suppressed & (cells != "")
         if bad.any():
             rows = (np.flatnonzero(bad.to_numpy()) + first_row)[:_MAX_LISTED]
             raise ValidationError(
                 [f"row {r}, column {pop_col}: {table[pop_col].iloc[r - first_row]!r} is not a number" for r in rows],
                 source=path,
             )
+        negative = check_counts(
+            values, pop_col, where=lambda i: f"{path.name}: row {int(i) + first_row}, column {pop_col}", force=True
+        )
+        if negative:
+            raise ValidationError(negative, source=path)
         out["population"] = values.astype(float)
+        if suppressed.any():
+            out["population_秘匿"] = suppressed.to_numpy()
     if centroids:
         geometry = shapely.points((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
     else:
@@ -275,8 +387,54 @@ def read_mesh(
         "code_column": column,
         "population_column": pop_col,
         "rows": len(frame),
+        "overlaps_dropped": dropped,
     }
     return frame
+
+
+def _overlapping_cells(
+    text: list[str], *, path: Path, column: str, first_row: int, overlaps: str
+) -> tuple[np.ndarray, list[str]]:
+    """Rows to keep, and the parent cells dropped, when cells of several levels overlap (a cell and its children)."""
+    keep = np.ones(len(text), dtype=bool)
+    present = set(text)
+    prefixes = (4, 6, 8, 9)
+    children: dict[str, list[str]] = {}
+    for code in present:
+        for n in prefixes:
+            if n < len(code) and code[:n] in present:
+                children.setdefault(code[:n], []).append(code)
+    if not children:
+        return keep, []
+    row_of = {code: i + first_row for i, code in enumerate(text)}
+    sizes = {4: 64, 6: 100, 8: 4, 9: 4}  # direct children of a 1st, 2nd, 3rd, half cell
+    complete = {
+        parent for parent, kids in children.items()
+        if len({k for k in kids if len(k) == _next_length(len(parent))}) == sizes[len(parent)]
+    }  # fmt: skip
+    if overlaps == "finest" and set(children) == complete:
+        dropped = sorted(children)
+        for parent in dropped:
+            log.warning("%s: row %d, %s %s dropped: its %d child cells are listed too (overlaps='finest')",
+                        path.name, row_of[parent], column, parent, len(children[parent]))  # fmt: skip
+        keep = np.array([t not in children for t in text])
+        return keep, dropped
+    listed = [
+        f"row {row_of[parent]}, column {column}: cell {parent} is listed together with {len(kids)} cell(s) inside "
+        f"it ({', '.join(sorted(kids)[:4])}{' …' if len(kids) > 4 else ''}): its people would be counted twice"
+        for parent, kids in sorted(children.items())
+    ]
+    fix = (
+        "fix: keep one level per file (e.g. only the 1 km or only the 500 m cells)"
+        + ("; or pass overlaps='finest' to keep the children" if overlaps == "raise" and set(children) == complete
+           else "; some parents are only partly split, so neither level alone is complete")
+    )  # fmt: skip
+    raise ValidationError([*listed[:_MAX_LISTED], *([f"... and {len(listed) - _MAX_LISTED} more"] if
+                           len(listed) > _MAX_LISTED else []), fix], source=path)  # fmt: skip
+
+
+def _next_length(n: int) -> int:
+    return {4: 6, 6: 8, 8: 9, 9: 10}[n]
 
 
 def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
@@ -291,18 +449,38 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
             raw = zf.read(members[0])
     else:
         raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError("the file is neither UTF-8 nor CP932 text", source=path)
+    text, _ = _tables.decode(raw, path, encoding=None)  # the one decoder: UTF-8 (BOM optional), UTF-16, CP932
+    if not text.strip():
+        raise ValidationError("the file is empty: it has no header and no rows", source=path)
+    _check_complete_rows(text, path)
     table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if table.empty:
+        raise ValidationError("the table has no rows: only the header (row 1)", source=path)
     first_row = 2
     # e-Stat layout: row 2 holds Japanese labels under the column ids, and no mesh code
     if "KEY_CODE" in table.columns and len(table) and not table["KEY_CODE"].iloc[0].strip():
         table = table.iloc[1:].reset_index(drop=True)
         first_row = 3
     return table, first_row
+
+
+def _check_complete_rows(text: str, path: Path) -> None:
+    """Refuse a table whose rows have fewer fields than its header: a download or copy cut short (e-Stat mesh
+    files are large and a broken transfer ends mid-row), which would otherwise be read as fewer cells."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    short = []
+    for row in reader:
+        if row and len(row) < len(header):
+            short.append((reader.line_num, len(row)))
+    if not short:
+        return
+    last_line = text.rstrip("\r\n").count("\n") + 1
+    where = ", ".join(f"row {n} has {k}" for n, k in short[:5])
+    cut = (
+        " — the last line is cut short: the file is truncated (download it again)" if short[-1][0] == last_line else ""
+    )
+    raise ValidationError(
+        f"rows with fewer fields than the header's {len(header)}: {where}{' …' if len(short) > 5 else ''}{cut}",
+        source=path,
+    )

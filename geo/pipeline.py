@@ -180,7 +180,7 @@ def _load(state: _State) -> None:
     for spec in config.points:
         path = resolve_input(config, spec.path)
         if spec.kind == "mesh":
-            layer = read_mesh(_fetched(path))
+            layer = read_mesh(_fetched(path), level=spec.mesh_level or None, overlaps=spec.mesh_overlaps)
         else:
             layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
         _record_input(state, f"points.{spec.name}", path, credit=spec.credit)

@@ -31,7 +31,18 @@ from pyproj import CRS
 from geo._errors import ValidationError
 from geo._inputs import local_file
 from geo._io import atomic_path
-from geo.crs import JGD2011, area_km2, require_crs
+from geo._tables import decode, sniff_delimiter
+from geo.crs import (
+    JGD2011,
+    area_km2,
+    assume_lonlat_crs,
+    in_japan,
+    is_plane_rectangular,
+    require_crs,
+    to_jgd2011_xy,
+)
+from geo.demand import is_count_column
+from geo.store import protect_formulas
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +73,7 @@ def read_points(
     encoding: str | None = None,
     layer: str | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
+    gtfs_stops: Literal["boarding", "all"] = "boarding",
 ) -> gpd.GeoDataFrame:
     """Read a point layer into EPSG:6668, validating every coordinate.
 
@@ -75,11 +87,15 @@ def read_points(
         ``lat``/``lon`` (or ``lng``), ``latitude``/``longitude``, ``stop_lat``/``stop_lon``, ``y``/``x``.
     crs
         The CRS of the CSV coordinates (or of a vector file without one). Default: JGD2011 longitude/latitude
-        (EPSG:6668); GTFS feeds default to WGS84 (EPSG:4326) as the GTFS reference says. Give a projected CRS,
-        e.g. ``"EPSG:6677"`` (plane rectangular zone IX), when the columns hold metres; then ``lon`` is the
-        easting and ``lat`` the northing. Japanese survey coordinates name the northing X: pass
-        ``lat="X", lon="Y"`` for such files (a swap is detected in UTM, but near a plane rectangular zone's
-        origin both readings fall in Japan, so only the column names can tell).
+        (EPSG:6668); GTFS feeds default to WGS84 (EPSG:4326) as the GTFS reference says. Any other datum
+        (Tokyo EPSG:4301, JGD2000 EPSG:4612, WGS 84) is transformed, not relabelled
+        (:func:`geo.crs.jgd2011_transformer`; the operation and its accuracy are in ``attrs["points"]["datum"]``).
+        Give a projected CRS, e.g. ``"EPSG:6677"`` (plane rectangular zone IX), when the columns hold metres;
+        then ``lon`` is the easting and ``lat`` the northing. In a Japan Plane Rectangular CS, columns named
+        ``X``/``Y`` or ``座標X``/``座標Y`` follow the survey convention: X is the northing
+        (:func:`survey_columns`); a reading that lands outside Japan the other way round is refused as swapped.
+        A vector file without a CRS (a ``.shp`` without ``.prj``) is accepted only when its coordinates look
+        like lon/lat in Japan (taken as EPSG:6668 with a warning), else refused.
     encoding
         Text encoding of a CSV; by default UTF-8 (with or without BOM), else CP932 (Shift_JIS).
     layer
@@ -87,6 +103,10 @@ def read_points(
     on_invalid
         ``"raise"`` (default): any bad row raises one ValidationError listing them all. ``"drop"``: bad rows are
         left out, logged as a warning and listed in ``attrs["points"]["dropped"]``.
+    gtfs_stops
+        For a GTFS feed: ``"boarding"`` (default) returns one row per place to board
+        (:func:`gtfs_boarding_stops`: stations fold their platforms, entrances/nodes/boarding areas are left
+        out), which is what counts and supply use; ``"all"`` returns every ``stops.txt`` row with its ``kind``.
 
     Returns
     -------
@@ -110,10 +130,17 @@ def read_points(
 
     if on_invalid not in ("raise", "drop"):
         raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
+    if gtfs_stops not in ("boarding", "all"):
+        raise ValidationError(f"gtfs_stops={gtfs_stops!r} is not one of 'boarding', 'all'")
     gtfs = _gtfs_stops_source(path)
     if gtfs is not None:
         table, label = gtfs
-        return _from_gtfs(table, label, crs=crs, on_invalid=on_invalid)
+        every = _from_gtfs(table, label, crs=crs, on_invalid=on_invalid)
+        if gtfs_stops == "all":
+            return every
+        boarding = gtfs_boarding_stops(every)
+        boarding.attrs["points"] = every.attrs["points"] | {"boarding_places": len(boarding), "stops_rows": len(every)}
+        return boarding
     if path.suffix.lower() in _VECTOR_SUFFIXES:
         return _from_vector(path, crs=crs, layer=layer, on_invalid=on_invalid)
     table = _read_text_table(path.read_bytes(), path, encoding=encoding)
@@ -145,24 +172,18 @@ def _gtfs_stops_source(path: Path) -> tuple[pd.DataFrame, str] | None:
 
 
 def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.DataFrame:
-    encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
-    for enc in encodings:
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(
-            f"cannot decode as {' or '.join(encodings)}; pass encoding= (e.g. 'cp932' for Shift_JIS files)",
-            source=path,
-        )
-    header = text.split("\n", 1)[0]
-    sep = "\t" if header.count("\t") > header.count(",") else ","
+    # the one decoder of every table reader: the given encoding, else UTF-8 (BOM optional), UTF-16, CP932
+    text, _ = decode(raw, path, encoding=encoding)
+    if not text.strip():
+        raise ValidationError("the file is empty: it has no header and no rows", source=path)
+    sep = sniff_delimiter(text)  # the one delimiter sniffer of every table reader (, ; tab |)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise ValidationError(f"not a readable CSV table: {exc}", source=path) from None
+    if table.empty:
+        raise ValidationError("the table has no rows: only the header (row 1)", source=path)
+    return table
 
 
 def _normal(name: str) -> str:
@@ -189,6 +210,38 @@ def _find_columns(columns: Sequence[str], lat: str | None, lon: str | None, path
     return found_lat, found_lon
 
 
+_SURVEY_NORTH = ("X", "座標X", "X座標", "X(m)", "座標X(m)", "X座標(m)")
+_SURVEY_EAST = ("Y", "座標Y", "Y座標", "Y(m)", "座標Y(m)", "Y座標(m)")
+
+
+def survey_columns(columns: Sequence[str], crs: CRS | str | int | None) -> tuple[str, str] | None:
+    """``(northing, easting)`` columns of a table in a Japan Plane Rectangular CS, or None.
+
+    In Japanese survey coordinates X is the northing and Y the easting (the reverse of GIS x/y): a table with
+    upper-case ``X``/``Y`` or ``座標X``/``座標Y`` (``X座標``…, full width too) columns in EPSG:6669–6687 (JGD2011),
+    2443–2461 (JGD2000) or 30161–30179 (Tokyo) puts X in the northing. Lower-case ``x``/``y`` stay the GIS
+    convention (x = easting). Near a zone's origin both readings fall in Japan, so the names decide; elsewhere
+    the swap check of :func:`read_points` catches a wrong reading. Any reader of coordinate tables calls this
+    before its lat/lon lookup.
+
+    Examples
+    --------
+    >>> survey_columns(["名称", "X", "Y"], "EPSG:6676")
+    ('X', 'Y')
+    >>> survey_columns(["名称", "X", "Y"], "EPSG:4326") is None
+    True
+    """
+    if not is_plane_rectangular(crs):
+        return None
+    normal = {unicodedata.normalize("NFKC", str(c)).strip().replace(" ", ""): c for c in columns}
+    north = next((normal[n] for n in _SURVEY_NORTH if n in normal), None)
+    east = next((normal[n] for n in _SURVEY_EAST if n in normal), None)
+    if north is None or east is None:
+        return None
+    log.info("plane rectangular coordinates: %s is the northing (X), %s the easting (Y)", north, east)
+    return north, east
+
+
 _LAT_PREFIXES = ("緯度", "lat")
 _LON_PREFIXES = ("経度", "lon", "lng")
 _CENTRE_WORDS = ("center", "centre", "中心")
@@ -213,8 +266,9 @@ def _from_table(
     default_crs: CRS = JGD2011,
     first_row: int = 2,
 ) -> gpd.GeoDataFrame:
-    lat_col, lon_col = _find_columns(list(table.columns), lat, lon, Path(path))
     source_crs = CRS.from_user_input(crs) if crs is not None else default_crs
+    survey = survey_columns(list(table.columns), source_crs) if lat is None and lon is None else None
+    lat_col, lon_col = survey or _find_columns(list(table.columns), lat, lon, Path(path))
     y_raw, x_raw = table[lat_col], table[lon_col]
     y, y_problem = _parse_numbers(y_raw)
     x, x_problem = _parse_numbers(x_raw)
@@ -240,16 +294,12 @@ def _from_table(
             ),
         )
     ok = np.isfinite(x) & np.isfinite(y)
-    if source_crs.is_geographic:
-        lon_deg, lat_deg = x, y
-    else:
-        lon_deg, lat_deg = np.full(len(x), np.nan), np.full(len(y), np.nan)
-        if ok.any():
-            from pyproj import Transformer
-
-            tr = Transformer.from_crs(source_crs, JGD2011, always_xy=True)
-            lon_deg[ok], lat_deg[ok] = tr.transform(x[ok], y[ok])
+    # every datum and projection goes through the one datum-aware path (Tokyo datum is 455 m off otherwise)
+    lon_deg, lat_deg, shift = to_jgd2011_xy(np.where(ok, x, np.nan), np.where(ok, y, np.nan), source_crs)
+    if shift.operation != "none":
+        log.info("%s: %s", path, shift)
     _check_location(lon_deg, lat_deg, ok, x, y, rows, lat_col, lon_col, source_crs, add)
+    _check_population(table, rows, add)
     messages = _summarise(problems, len(table), lat_col, lon_col)
     keep = _rows_to_keep(problems, len(table), messages, on_invalid=on_invalid, path=path)
     out = table.loc[keep].copy()
@@ -262,6 +312,7 @@ def _from_table(
         "lat_column": lat_col,
         "lon_column": lon_col,
         "crs_in": source_crs.to_string(),
+        "datum": str(shift),
         "rows_read": len(table),
         "rows": len(frame),
         "dropped": [] if keep.all() else messages,
@@ -269,9 +320,30 @@ def _from_table(
     return frame
 
 
+def _check_population(table: pd.DataFrame, rows: np.ndarray, add) -> None:  # type: ignore[no-untyped-def]
+    """Demand points carry their people in a population column: negative counts are refused (geo.demand)."""
+    for column in table.columns:
+        if not is_count_column(column):
+            continue
+        values, _ = _parse_numbers(table[column])
+        if np.isnan(values).all():
+            continue
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        add(
+            "count",
+            negative,
+            lambda i, c=column, v=values: (
+                f"row {rows[i]}, column {c}: {v[i]:g} is not a possible count (people cannot be negative) — "
+                "correct the cell, or leave it empty if unknown"
+            ),
+        )
+
+
 def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Floats, and per row '' (fine), 'empty' or 'number' (not parseable)."""
     text = raw.astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    text = text.str.replace(r"^([+-]?\d+),(\d+)$", r"\1.\2", regex=True)  # decimal comma: 35,6639 (; files)
     empty = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-"]).to_numpy()
     values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
     problem = np.where(empty, "empty", np.where(np.isnan(values), "number", ""))
@@ -279,8 +351,7 @@ def _parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _in_japan(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (lon >= JAPAN_BOUNDS[0]) & (lon <= JAPAN_BOUNDS[2]) & (lat >= JAPAN_BOUNDS[1]) & (lat <= JAPAN_BOUNDS[3])
+    return in_japan(lon, lat)  # Japan's buffered land (geo.crs), not a bounding box: Seoul is refused
 
 
 def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add) -> None:  # type: ignore[no-untyped-def]
@@ -327,8 +398,8 @@ def _check_location(lon, lat, ok, x, y, rows, lat_col, lon_col, source_crs, add)
         "outside",
         outside & ~zero,
         lambda i: (
-            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) is outside Japan "
-            f"(lat {JAPAN_BOUNDS[1]:g}–{JAPAN_BOUNDS[3]:g}°N, lon {JAPAN_BOUNDS[0]:g}–{JAPAN_BOUNDS[2]:g}°E"
+            f"row {rows[i]}, {cols}: ({y[i]:g}, {x[i]:g}) is outside Japan (not on its land or within 10 km "
+            "of its coast"
             + ("" if source_crs.is_geographic else f" after converting from {source_crs.name}")
             + ") — check the value or the CRS"
         ),
@@ -413,13 +484,67 @@ def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, 
     return frame
 
 
+def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.DataFrame:
+    """The places where riders board, from GTFS ``stops.txt`` rows: the one ``location_type`` rule.
+
+    * ``location_type`` 0 or empty: a stop or platform, where riders board;
+    * 1, a station: not itself boarded, but with ``fold_stations`` (default) a station and its child platforms
+      (rows whose ``parent_station`` is the station) count as ONE place, at the station's coordinates, with
+      ``n_platforms`` = number of children; without it only the platforms count;
+    * 2 (entrance/exit), 3 (generic node), 4 (boarding area): never stops, never supply.
+
+    Parameters
+    ----------
+    stops
+        ``stops.txt`` as a table or GeoDataFrame with ``stop_id``, ``location_type`` (int or text; missing =
+        0) and optionally ``parent_station``. Not modified.
+    fold_stations
+        Fold platforms into their station (count places), or keep the platforms (exact boarding points).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame (same type as ``stops``)
+        The boarding rows in input order, with ``n_platforms`` (int; 1 for a standalone stop).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"stop_id": ["S", "S_1", "S_2", "E", "B"], "location_type": ["1", "0", "0", "2", ""],
+    ...                   "parent_station": ["", "S", "S", "S", ""]})
+    >>> gtfs_boarding_stops(t)[["stop_id", "n_platforms"]].values.tolist()
+    [['S', 2], ['B', 1]]
+    >>> gtfs_boarding_stops(t, fold_stations=False)["stop_id"].tolist()
+    ['S_1', 'S_2', 'B']
+    """
+    kind = stops["location_type"] if "location_type" in stops.columns else pd.Series(0, index=stops.index)
+    code = pd.to_numeric(kind.astype("string").str.strip().replace("", "0"), errors="coerce").fillna(0).astype(int)
+    parent = (
+        stops["parent_station"].astype("string").fillna("").str.strip()
+        if "parent_station" in stops.columns
+        else pd.Series("", index=stops.index, dtype="string")
+    )
+    ids = stops["stop_id"].astype("string").str.strip()
+    stations = set(ids[code == 1])
+    platform = code == 0
+    if not fold_stations:
+        out = stops.loc[platform].copy()
+        out["n_platforms"] = 1
+        return out
+    child = platform & parent.isin(stations)
+    children = parent[child].value_counts()
+    keep = (code == 1) | (platform & ~child)
+    out = stops.loc[keep].copy()
+    out["n_platforms"] = ids[keep].map(children).fillna(1).astype(int).where(code[keep] == 1, 1).to_numpy()
+    return out
+
+
 def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str) -> gpd.GeoDataFrame:
     try:
         raw = pyogrio.read_dataframe(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
-    if raw.crs is None:
-        raw = raw.set_crs(crs if crs is not None else JGD2011)
+    notice = None
+    if raw.crs is None:  # a .shp without .prj: lon/lat-looking coordinates only, with a notice; else refused
+        raw, notice = assume_lonlat_crs(raw, crs=crs, source=path)
     geoms = raw.geometry.to_numpy()
     problems: dict[str, list[tuple[int, str]]] = {}
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -452,13 +577,7 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
     y = np.full(len(geoms), np.nan)
     x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
     src = CRS.from_user_input(raw.crs)
-    if not src.is_geographic:
-        from pyproj import Transformer
-
-        lon, lat = Transformer.from_crs(src, JGD2011, always_xy=True).transform(x, y)
-        lon, lat = np.asarray(lon), np.asarray(lat)
-    else:
-        lon, lat = x, y
+    lon, lat, shift = to_jgd2011_xy(x, y, src)
     rows = np.arange(len(geoms)) + 1
 
     def add(kind: str, mask: np.ndarray, message) -> None:  # type: ignore[no-untyped-def]
@@ -473,6 +592,8 @@ def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, 
     frame.attrs["points"] = {
         "file": str(path),
         "crs_in": src.to_string(),
+        "datum": str(shift),
+        "crs_notice": notice,
         "rows_read": len(raw),
         "rows": len(frame),
         "dropped": [] if keep.all() else messages,
@@ -750,5 +871,5 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
                     table[frame.geometry.name] = shapely.to_wkt(geoms, rounding_precision=7)
                 else:  # polygons make unreadable CSV cells: the GeoPackage carries them
                     table = table.drop(columns=frame.geometry.name)
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            protect_formulas(table).to_csv(tmp, index=False, encoding="utf-8-sig")
     return path

@@ -266,6 +266,7 @@ def write_csv(
             table = table.assign(**{name: wkt})
         else:
             table = table.drop(columns=[name])
+    table = protect_formulas(table)
     text = table.to_csv(
         index=False,
         lineterminator="\n",
@@ -277,6 +278,35 @@ def write_csv(
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(text.encode(CSV_ENCODING))
     return target
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def protect_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot run as spreadsheet formulas (CSV injection, OWASP).
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``, which
+    Excel and LibreOffice show as text and do not evaluate; numbers (``-12.5``) and number columns are left
+    alone. Used by every CSV writer (:func:`write_csv`, :func:`geo.points.write_table`).
+
+    Examples
+    --------
+    >>> protect_formulas(pd.DataFrame({"name": ["=1+2", "-", "甲府市", "-3"]}))["name"].tolist()
+    ["'=1+2", "'-", '甲府市', '-3']
+    """
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        risky = values.map(
+            lambda v: isinstance(v, str) and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(v)
+        ).astype(bool)
+        if risky.any():
+            out[column] = [("'" + v) if r else v for v, r in zip(values.astype(object), risky, strict=True)]
+    return out
 
 
 @contextlib.contextmanager

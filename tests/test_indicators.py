@@ -297,10 +297,15 @@ def test_text_in_a_numeric_column_names_file_row_and_column(tmp_path):
     path = _write(tmp_path / "pop.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,約17万\n13103,港区,△5\n')
     with pytest.raises(ValidationError, match=r"pop\.csv: row 3, column 'pop': '約17万' is not a number"):
         read_indicators(path)
-    fixed = _write(tmp_path / "pop2.csv", 'code,name,pop\n13101,千代田区,"66,680"\n13102,中央区,-\n13103,港区,△5\n')
+    # e-Stat markers: "-" (該当なし) is 0, "x" (秘匿) is missing and flagged; △ is a minus (a change may be negative)
+    fixed = _write(
+        tmp_path / "pop2.csv",
+        'code,name,change\n13101,千代田区,"66,680"\n13102,中央区,-\n13103,港区,△5\n13104,新宿区,x\n',
+    )
     table = read_indicators(fixed)
-    assert table["pop"].tolist()[0] == 66_680 and pd.isna(table["pop"][1]) and table["pop"][2] == -5
-    assert table.attrs["indicators"]["missing_markers"] == {"pop": 1}
+    assert table["change"].tolist()[:3] == [66_680, 0, -5] and pd.isna(table["change"][3])
+    assert table["change_秘匿"].tolist() == [False, False, False, True]
+    assert table.attrs["indicators"]["missing_markers"] == {"change": 1}
 
 
 def test_names_instead_of_codes(tmp_path):

@@ -110,7 +110,7 @@ def test_read_gtfs_folder_location_types(tmp_path: Path, shared_data: Path) -> N
     feed = tmp_path / "feed"
     feed.mkdir()
     pd.concat([real, station, node]).to_csv(feed / "stops.txt", index=False, encoding="utf-8-sig")
-    stops = geo.read_points(feed)
+    stops = geo.read_points(feed, gtfs_stops="all")
     assert stops["kind"].tolist() == ["stop", "stop", "stop", "station"]
     assert stops.attrs["points"]["without_coordinates"] == 1
 

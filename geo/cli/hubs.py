@@ -13,7 +13,7 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
     """Demand layer: a mesh table (--mesh), a vector file of points or cells, or a CSV of points."""
     import pyogrio
 
-    from geo.crs import require_crs
+    from geo.crs import assume_lonlat_crs, frame_to_jgd2011, require_crs
     from geo.mesh import read_mesh
     from geo.points import read_points
 
@@ -23,8 +23,9 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
         if not Path(path).exists():
             raise FileNotFoundError(f"{path}: no such demand file")
         frame = pyogrio.read_dataframe(path)
+        frame, _ = assume_lonlat_crs(frame, source=path)  # no CRS: lon/lat-looking only, with a notice
         require_crs(frame, f"demand file {path}")
-        return frame
+        return frame_to_jgd2011(frame)[0]  # the datum-aware path (Tokyo datum, JGD2000, WGS 84)
     return read_points(path)
 
 

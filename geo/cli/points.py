@@ -193,6 +193,10 @@ def points_command(
 )  # fmt: skip
 @click.option("--population-column", default="population", show_default=True, help="Column of --spread-population.")
 @click.option("--maps/--no-maps", default=True, show_default=True, help="Write the grade map and window maps.")
+@click.option("--mesh-level", type=click.Choice(["quarter", "100m"]), default=None,
+              help="What 10-digit mesh codes are: quarter (250 m) or 100m cells (asked when ambiguous).")  # fmt: skip
+@click.option("--mesh-overlaps", type=click.Choice(["raise", "finest"]), default="raise", show_default=True,
+              help="A mesh cell listed with its own children: refuse, or keep the children (finest).")  # fmt: skip
 @_credit_option
 def gaps_command(
     output_dir: str, areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...],
@@ -201,6 +205,7 @@ def gaps_command(
     gtfs: tuple[str, ...] = (), service_date: str | None = None, definitions: tuple[str, ...] = (),
     windows: tuple[str, ...] = (), spread_population: str | None = None, population_column: str = "population",
     maps: bool = True,
+    mesh_level: str | None = None, mesh_overlaps: str = "raise",
 ) -> None:  # fmt: skip
     """Find demand beyond walking distance of every station and bus stop (交通空白), per municipality.
 
@@ -251,7 +256,7 @@ def gaps_command(
             demand_path=demand_path, weight=weight, stations=stations, bus_stops=bus_stops, prefix=prefix, gtfs=gtfs,
             service_date=service_date, definitions=definitions or ("plateau-toshi-kozo",), windows=windows,
             spread_population=spread_population, population_column=population_column, maps=maps,
-            credits=credits,
+            credits=credits, mesh_level=mesh_level, mesh_overlaps=mesh_overlaps,
         )  # fmt: skip
         return
     if service_date or windows or spread_population:
@@ -263,7 +268,7 @@ def gaps_command(
     selection = _select(areas, level, prefectures, municipalities)
     frame = selection.areas
     if mesh_path:
-        demand = read_mesh(mesh_path, population=weight)
+        demand = read_mesh(mesh_path, population=weight, level=mesh_level, overlaps=mesh_overlaps)  # type: ignore[arg-type]
     elif demand_path:
         demand = read_points(demand_path)
     else:
@@ -330,6 +335,7 @@ def _timetable_gaps(
     stations: tuple[str, ...], bus_stops: tuple[str, ...], prefix: str, gtfs: tuple[str, ...],
     service_date: str | None, definitions: tuple[str, ...], windows: tuple[str, ...],
     spread_population: str | None, population_column: str, maps: bool, credits: tuple[str, ...] = (),
+    mesh_level: str | None = None, mesh_overlaps: str = "raise",
 ) -> None:  # fmt: skip
     """``geo gaps`` with timetables: several definitions by time window, grades, maps."""
     import json
@@ -343,7 +349,10 @@ def _timetable_gaps(
     from geo.service_gaps import gap_grid, service_gaps
 
     if mesh_path:
-        demand, note = read_mesh(mesh_path, population=weight), "population mesh (census)"
+        demand, note = (
+            read_mesh(mesh_path, population=weight, level=mesh_level, overlaps=mesh_overlaps),
+            "population mesh (census)",
+        )
     elif demand_path:
         demand, note = read_points(demand_path), f"demand points from {Path(demand_path).name}"
     else:
