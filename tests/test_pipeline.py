@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Browser, find_chromium
 from click.testing import CliRunner
 from PIL import Image
 
@@ -17,7 +18,6 @@ import geo
 from geo import ValidationError
 from geo.cli import cli
 from geo.demo import demo_config_paths, run_demo
-from geo.maps._browser import Browser, find_chromium
 from geo.store import read_layers
 
 pytest_plugins = ["postgis_fixture"]
