@@ -290,14 +290,9 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
             raw = zf.read(members[0])
     else:
         raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError("the file is neither UTF-8 nor CP932 text", source=path)
+    from geo._tables import decode
+
+    text, _ = decode(raw, path, encoding=None)
     table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     first_row = 2
     # e-Stat layout: row 2 holds Japanese labels under the column ids, and no mesh code

@@ -145,18 +145,9 @@ def _gtfs_stops_source(path: Path) -> tuple[pd.DataFrame, str] | None:
 
 
 def _read_text_table(raw: bytes, path: Path, *, encoding: str | None) -> pd.DataFrame:
-    encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
-    for enc in encodings:
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(
-            f"cannot decode as {' or '.join(encodings)}; pass encoding= (e.g. 'cp932' for Shift_JIS files)",
-            source=path,
-        )
+    from geo._tables import decode
+
+    text, _ = decode(raw, path, encoding=encoding)
     header = text.split("\n", 1)[0]
     sep = "\t" if header.count("\t") > header.count(",") else ","
     try:
@@ -738,17 +729,11 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     The file appears whole or not at all: it is written to a temporary file in the same folder and moved into
     place. CSV output carries point geometry as WKT and leaves polygons out (use the GeoPackage for those).
     """
+    from geo.store import write_csv
+
     path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        return write_csv(frame, path, geometry="points")
     with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".gpkg":
-            pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
-        else:
-            table = pd.DataFrame(frame)
-            if isinstance(frame, gpd.GeoDataFrame):
-                geoms = frame.geometry.to_numpy()
-                if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
-                    table[frame.geometry.name] = shapely.to_wkt(geoms, rounding_precision=7)
-                else:  # polygons make unreadable CSV cells: the GeoPackage carries them
-                    table = table.drop(columns=frame.geometry.name)
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geo._io import write_with
+from geo.store import write_csv
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 
@@ -68,7 +69,7 @@ def join_command(
     csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
     write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
     table_only = joined.drop(columns=joined.geometry.name)
-    write_with(csv_path, lambda tmp: table_only.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_csv(table_only, csv_path)
     summary = report.to_dict() | {
         "boundaries": boundaries,
         "boundary_level": level,

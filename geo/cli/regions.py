@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from geo._io import write_with
+from geo.store import write_csv
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 _RATE = re.compile(r"^([^=]+)=([^/]+)/([^*]+?)(?:\*([0-9.eE+-]+))?$")
@@ -199,7 +200,7 @@ def dissolve_command(
         written.append(out)
     csv_path = out if suffix == ".csv" else out.with_suffix(".csv")
     table_out = region_table(shapes)
-    write_with(csv_path, lambda tmp: table_out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_csv(table_out, csv_path)
     written.append(csv_path)
     if not _quiet():
         shown = [c for c in table_out.columns if c not in ("grouping", "members")]
