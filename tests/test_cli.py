@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
 import sys
+from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
-from geo.cli import main
+from geo.cli import cli, main
 
 
 def _exit_code(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -49,3 +55,92 @@ def test_failures_exit_1_and_help_exits_0(
     assert "no such config file" in capsys.readouterr().err
     assert _exit_code(monkeypatch, "run", "--help") == 0
     assert _exit_code(monkeypatch, "--version") == 0
+
+
+# ---------------------------------------------------------------------------------------------- --help examples
+
+ROOT = Path(__file__).resolve().parents[1]
+FILE_SUFFIXES = (".csv", ".json", ".geojson", ".zip", ".toml", ".gpkg", ".txt", ".xlsx", ".html", ".png", ".pdf")
+OUTPUT_OPTIONS = ("-o", "--output", "--output-dir")
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def _examples(path: tuple[str, ...]) -> list[list[str]]:
+    """The example command lines of ``geo PATH --help``, continuation lines (ending in \\) joined, split as a shell."""
+    text = CliRunner().invoke(cli, [*path, "--help"], terminal_width=200).output
+    if "Example" not in text:
+        return []
+    block = text.split("Example", 1)[1].split("\nOptions:", 1)[0].replace("\\\n", " ")
+    lines = [line.strip() for line in block.splitlines() if line.strip().startswith("geo ")]
+    return [shlex.split(line.split(" && ")[0]) for line in lines]
+
+
+def _files(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(input files, output files) an example command line names."""
+    inputs, outputs = [], []
+    for i, token in enumerate(argv):
+        if not token.lower().endswith(FILE_SUFFIXES) or "://" in token:
+            continue
+        (outputs if i > 0 and argv[i - 1] in OUTPUT_OPTIONS else inputs).append(token)
+    return inputs, outputs
+
+
+def test_every_help_example_names_files_that_exist(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs exist in the checkout, under $GEO_DATA_MIRROR, or are written by an earlier example of the same help."""
+    from geo.sources import list_sources
+
+    monkeypatch.setenv("GEO_DATA_MIRROR", str(shared_data))
+    names = {s.name for s in list_sources()}
+    missing, seen = [], 0
+    for path in _commands(cli):
+        written: set[str] = set()
+        for argv in _examples(path):
+            seen += 1
+            inputs, outputs = _files(argv)
+            for token in inputs:
+                real = Path(os.path.expandvars(token))
+                if not (real.is_absolute() and real.exists()) and not (ROOT / real).exists() and token not in written:
+                    missing.append(f"geo {' '.join(path)} --help: {' '.join(argv)}: {token}")
+            written |= set(outputs)
+            assert argv[1] in cli.list_commands(click.Context(cli)), argv
+            for token in argv[2:]:  # pinned names must be real ones
+                if re.fullmatch(r"n03-[\w-]+|ssdse-[ae]|mesh1km-[\w-]+|stations-[\w-]+", token):
+                    assert token in names, f"{' '.join(argv)}: {token} is no pinned source"
+    assert seen > 30
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sources", "list"],
+        ["sources", "info", "stations-n02-2023-points"],
+        ["sources", "credit", "n03-2021-s0010", "ssdse-a"],
+        ["regions", "list"],
+        ["regions", "show", "昇龍道"],
+        ["boundaries", "info", "n03-2021-s0010", "--level", "designated_city"],
+    ],
+)
+def test_cheap_help_examples_run(argv: list[str], shared_data: Path) -> None:
+    """The examples that only read run as printed (each also appears in some --help, checked here)."""
+    line = " ".join(["geo", *argv])
+    assert any(" ".join(ex) == line for path in _commands(cli) for ex in _examples(path)), line
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+
+
+def test_help_example_configs_pass_check(monkeypatch: pytest.MonkeyPatch, shared_data: Path) -> None:
+    configs = {a[2] for a in _examples(("run",)) if len(a) > 2 and a[2].endswith(".toml")}
+    assert configs
+    monkeypatch.chdir(ROOT)
+    for config in sorted(configs):
+        result = CliRunner().invoke(cli, ["run", config, "--check"])
+        assert result.exit_code == 0, result.output

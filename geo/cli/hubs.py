@@ -89,8 +89,9 @@ def hubs_command(
 
     \b
     Example:
-      geo hubs stations_points.csv --mesh yamanashi_mesh1km_2020.csv --radius 1000 --radius 5000 \\
-               --choose 5 --method exact -o outputs/hubs.gpkg
+      geo hubs "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
+               --mesh "$GEO_DATA_MIRROR/estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv" \\
+               --radius 1000 --radius 5000 --choose 5 --method exact -o outputs/hubs.gpkg
     """
     import pandas as pd
 

@@ -116,8 +116,8 @@ def points_command(
 
     \b
     Examples:
-      geo points stations_points.csv --areas n03-2021-s0010 --prefecture 山梨県
-      geo points nakatsugawa_GTFS.zip --areas N03-21_210101.json --municipality 21206
+      geo points "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" --areas n03-2021-s0010 --prefecture 山梨県
+      geo points "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" --areas n03-2021-s0010 --municipality 21206
     """
     from geo.points import assign_points, count_points, read_points, write_table
 
@@ -207,10 +207,12 @@ def gaps_command(
 
     \b
     Examples:
-      geo gaps --mesh yamanashi_mesh1km_2020.csv --stations stations_points.csv \\
-               --areas N03-21_210101.json --prefecture 19 --snap-m 1000
-      geo gaps --grid --stations stations_points.csv --bus-stops nakatsugawa_GTFS.zip \\
-               --areas N03-21_210101.json --municipality 21206
+      geo gaps --mesh "$GEO_DATA_MIRROR/estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv" \\
+               --stations "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
+               --areas n03-2021-s0010 --prefecture 19 --snap-m 1000
+      geo gaps --grid --stations "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
+               --bus-stops "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" \\
+               --areas n03-2021-s0010 --municipality 21206
     """
     import geopandas as gpd
     import pandas as pd
