@@ -18,7 +18,7 @@ from PIL import Image
 import geo
 from geo import ValidationError
 from geo.cli import cli
-from geo.demo import demo_config_paths, run_demo
+from geo.demo import demo_config_paths
 from geo.store import read_layers
 
 pytest_plugins = ["postgis_fixture"]
@@ -27,10 +27,7 @@ READY = "document.documentElement.dataset.geoReady === '1'"
 YAMANASHI = next(p for p in demo_config_paths() if p.stem == "yamanashi")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory, shared_data):
-    root = tmp_path_factory.mktemp("demo")
-    return root, run_demo(root, progress=False)
+# `demo` (the demo map set, run once per session) comes from tests/conftest.py
 
 
 def test_demo_set_is_complete(demo):
