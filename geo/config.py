@@ -401,7 +401,9 @@ def load_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8")
+    from geo._tables import decode
+
+    text, _ = decode(path.read_bytes(), path, encoding=None)  # UTF-8 (BOM or not) or CP932, as tables
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -144,3 +144,14 @@ def test_help_example_configs_pass_check(monkeypatch: pytest.MonkeyPatch, shared
     for config in sorted(configs):
         result = CliRunner().invoke(cli, ["run", config, "--check"])
         assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("cp932", b""), ("utf-8", b"\xef\xbb\xbf")])
+def test_a_config_saved_as_shift_jis_or_with_a_bom_reads_like_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], encoding: str, bom: bytes
+) -> None:
+    """Notepad and Excel users save TOML as CP932 or UTF-8 with BOM: the one encoding sniffer reads both."""
+    config = tmp_path / "run.toml"
+    config.write_bytes(bom + '[run]\nname = "yamanashi"\ntitle = "山梨県の交通空白"\n'.encode(encoding))
+    assert _exit_code(monkeypatch, "run", str(config), "--check") == 0
+    assert "valid" in capsys.readouterr().out
