@@ -24,6 +24,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "read_boundaries": "geo.boundaries",
     "choropleth": "geo.maps.choropleth",
+    "map_layer": "geo.maps.from_layer",
+    "steps": "geo.steps",
     "run": "geo.pipeline",
     "to_metric": "geo.crs",
     "metric_crs": "geo.crs",
@@ -70,7 +72,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'geo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"geo.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -101,6 +101,13 @@ class AreaSection:
             "example": ["21206"],
         },
     )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a boundary file that is not a pinned source.",
+            "example": "出典：〇〇市 町丁目境界（2024）",
+        },
+    )  # credit line of a boundary file that is not a pinned source
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class IndicatorTable:
     columns: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "Columns to take from the table (counts: summed at prefecture and region level).",
+            "help": "Columns to take from the table; empty: every numeric column.",
             "example": ["pop_2020", "pop_65plus_2020"],
         },
     )
@@ -135,6 +142,13 @@ class IndicatorTable:
             "example": True,
         },
     )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a user table (pinned sources carry their own).",
+            "example": "出典：〇〇市 統計書（2023）を加工して作成",
+        },
+    )  # credit line of a user table (pinned sources carry their own)
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,13 @@ class PointLayer:
     filter_prefectures: bool = field(
         default=True, metadata={"help": "Keep only the points near the run's area.", "example": True}
     )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a user point file (pinned sources carry their own).",
+            "example": "出典：〇〇バス 停留所一覧（2024）",
+        },
+    )  # credit line of a user point file (pinned sources carry their own)
 
 
 @dataclass(frozen=True)
@@ -251,7 +272,7 @@ class HubsSection:
     method: Literal["greedy", "exact"] = field(
         default="greedy",
         metadata={
-            "help": "Siting method: greedy (fast) or exact (integer programme, PuLP).",
+            "help": "Siting method: greedy (fast, ≥ 63 % of optimal) or exact (integer programme).",
             "example": "greedy",
         },
     )
@@ -270,7 +291,7 @@ class RegionsSection:
     )
     sum_columns: list[str] = field(
         default_factory=list,
-        metadata={"help": "Count columns summed per region.", "example": ["pop_2020"]},
+        metadata={"help": "Count columns summed per region; empty: every base column.", "example": ["pop_2020"]},
     )
     rates: dict[str, list[str]] = field(
         default_factory=dict,
@@ -403,7 +424,8 @@ def load_config(path: str | Path) -> RunConfig:
         raise FileNotFoundError(f"{path}: no such config file")
     from geo._tables import decode
 
-    text, _ = decode(path.read_bytes(), path, encoding=None)  # UTF-8 (BOM or not) or CP932, as tables
+    # the one encoding sniffer: UTF-8 with or without a BOM (Notepad, Excel), or CP932 (Shift_JIS)
+    text, _ = decode(path.read_bytes(), path, encoding=None)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -542,6 +564,8 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
             problems.append(f"{lines.at(('maps', i, 'level'))}: level 'region' needs a [regions] section")
         if m.scheme == "user_defined" and not m.breaks:
             problems.append(f"{lines.at(('maps', i, 'breaks'))}: scheme 'user_defined' needs breaks = [...]")
+        if any(b <= a for a, b in zip(m.breaks, m.breaks[1:], strict=False)):
+            problems.append(f"{lines.at(('maps', i, 'breaks'))}: breaks must increase strictly, got {m.breaks}")
     names = [m.name or m.column for m in config.maps]
     if len(set(names)) != len(names):
         problems.append(f"{lines.at(('maps',))}: two maps would get the same name; set name = '...' on each")
@@ -549,6 +573,10 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems += _missing_file(config, t.table, lines.at(("indicators", i, "table")))
     for i, p in enumerate(config.points):
         problems += _missing_file(config, p.path, lines.at(("points", i, "path")))
+    out = config.output_dir
+    blocking = next((p for p in [out, *out.parents] if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        problems.append(f"{lines.at(('run', 'output_dir'))}: {blocking} is a file, so {out} cannot be a folder")
     if not re.fullmatch(r"[\w.-]+", config.run.name):
         problems.append(f"{lines.at(('run', 'name'))}: use letters, digits, '-', '_' or '.' (it names a folder)")
     return problems

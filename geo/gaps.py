@@ -278,14 +278,14 @@ def gaps_by_area(
     Returns
     -------
     GeoDataFrame
-        A copy of ``areas`` with ``demand_population``, ``gap_population``, ``gap_share`` (0–1, NaN where
+        A copy of ``areas`` with ``demand_population``, ``gap_population``, ``gap_share_pct`` (percent, NaN where
         there is no demand), ``demand_cells`` and ``gap_cells``. Without a weight column the population
         columns are counts of rows. ``attrs["gaps_by_area"]`` holds what fell outside every area.
 
     Examples
     --------
     >>> table = gaps_by_area(gaps, cells, areas[areas.pref_code == "19"])     # doctest: +SKIP
-    >>> table[["muni_name", "gap_population", "gap_share", "gap_cells"]]     # doctest: +SKIP
+    >>> table[["muni_name", "gap_population", "gap_share_pct", "gap_cells"]]     # doctest: +SKIP
     """
     require_crs(areas, "areas")
     out = areas.copy()
@@ -310,8 +310,8 @@ def gaps_by_area(
         info[f"{label}_outside_weight"] = float(w[~inside].sum())
         info[f"{label}_outside_index"] = list(frame.index[~inside])
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = out["gap_population"].to_numpy(dtype=float) / out["demand_population"].to_numpy(dtype=float)
-    out["gap_share"] = np.where(np.isfinite(share), share, np.nan)
+        share = out["gap_population"].to_numpy(dtype=float) / out["demand_population"].to_numpy(dtype=float) * 100
+    out["gap_share_pct"] = np.where(np.isfinite(share), share, np.nan)
     columns = [c for c in out.columns if c != out.geometry.name]
     order = [c for c in columns if c not in _RESULT] + list(_RESULT) + [out.geometry.name]
     out = out[order]
@@ -319,4 +319,4 @@ def gaps_by_area(
     return out
 
 
-_RESULT = ("demand_population", "gap_population", "gap_share", "demand_cells", "gap_cells")
+_RESULT = ("demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo import _tables
 from geo._errors import ValidationError
+from geo._inputs import local_file
 from geo.codes import (
     DESIGNATED_CITIES,
     PREFECTURES,
@@ -105,7 +106,7 @@ def read_indicators(
     >>> t.attrs["indicators"]["item_codes"]["総人口"]      # doctest: +SKIP
     'A1101'
     """
-    path = Path(path)
+    path = local_file(path, what="table")
     raw = _tables.read_raw(path, encoding=encoding, sheet=sheet)
     header = _tables.find_header(raw, code_column=code_column)
     code_name = header.names[header.code_index]

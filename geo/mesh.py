@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
+from geo._inputs import local_file
 from geo.crs import JGD2011
 
 LEVELS: dict[int, str] = {
@@ -233,7 +234,7 @@ def read_mesh(
     >>> int(cells["population"].sum())                          # doctest: +SKIP
     809974
     """
-    path = Path(path)
+    path = local_file(path, what="mesh")
     table, first_row = _read_table(path)
     column = code or next((c for c in _CODE_COLUMNS if c in table.columns), None)
     if column is None or column not in table.columns:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo.config import Derived, RunConfig, load_config, resolve_input
+from geo.steps import DEMAND_SNAP_M, AreaSelection, select_areas
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class _State:
 
     config: RunConfig
     areas: gpd.GeoDataFrame | None = None
-    all_areas: gpd.GeoDataFrame | None = None  # the boundary file unfiltered (what lies outside the area)
+    selection: AreaSelection | None = None  # the run's areas and the boundary file they come from
     tables: list[pd.DataFrame] = field(default_factory=list)
     base_columns: list[str] = field(default_factory=list)
     intensive_columns: list[str] = field(default_factory=list)
@@ -143,9 +144,7 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
 
 def _load(state: _State) -> None:
     """Read boundaries, tables and point layers, and check every column the config names exists."""
-    from geo.boundaries import read_boundaries
-    from geo.codes import normalize_muni_code
-    from geo.indicators import read_indicators
+    from geo.indicators import aggregate_wards, read_indicators
     from geo.mesh import read_mesh
     from geo.points import read_points
 
@@ -155,14 +154,11 @@ def _load(state: _State) -> None:
     source = resolve_input(config, area.boundaries)
     if source is None:
         raise ValidationError(f"{lines.at('boundaries')}: {area.boundaries!r} is neither a file nor a pinned source")
-    areas = read_boundaries(source, level=area.level, prefectures=area.prefectures or None)
-    state.all_areas = read_boundaries(source, level=area.level) if area.prefectures else areas
-    if area.municipalities:
-        codes = {normalize_muni_code(m, pref=area.prefectures[0] if len(area.prefectures) == 1 else None)
-                 for m in area.municipalities}  # fmt: skip
-        areas = areas[areas["muni_code"].isin(codes)].reset_index(drop=True)
-    state.areas = areas
-    _record_input(state, "boundaries", source)
+    selection = select_areas(source, level=area.level, prefectures=area.prefectures,
+                             municipalities=area.municipalities)  # fmt: skip
+    state.selection = selection
+    state.areas = selection.areas
+    _record_input(state, "boundaries", source, credit=area.credit)
     problems: list[str] = []
     for i, spec in enumerate(config.indicators):
         path = resolve_input(config, spec.table)
@@ -170,7 +166,9 @@ def _load(state: _State) -> None:
             _fetched(path), code_column=spec.code_column or None, encoding=spec.encoding or None,
             sheet=spec.sheet or None,
         )  # fmt: skip
-        _record_input(state, f"indicators[{i}]", path)
+        if spec.aggregate_wards:  # ward rows summed into their designated city (never both counted)
+            table = aggregate_wards(table)
+        _record_input(state, f"indicators[{i}]", path, credit=spec.credit)
         missing = [c for c in spec.columns if c not in table.columns]
         if missing:
             problems.append(
@@ -184,15 +182,32 @@ def _load(state: _State) -> None:
             layer = read_mesh(_fetched(path))
         else:
             layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
-        _record_input(state, f"points.{spec.name}", path)
+        _record_input(state, f"points.{spec.name}", path, credit=spec.credit)
         state.points[spec.name] = layer
         if config.gaps and spec.name == config.gaps.demand and config.gaps.weight not in layer.columns:
             problems.append(f"{lines.at('gaps', 'weight')}: {config.gaps.weight!r} is not a column of {spec.path}")
         hubs = config.hubs
         if hubs and spec.name == hubs.demand and hubs.weight and hubs.weight not in layer.columns:
             problems.append(f"{lines.at('hubs', 'weight')}: {hubs.weight!r} is not a column of {spec.path}")
+        if hubs and spec.name == hubs.candidates and hubs.name_column and hubs.name_column not in layer.columns:
+            problems.append(
+                f"{lines.at('hubs', 'name_column')}: {hubs.name_column!r} is not a column of {spec.path} "
+                f"(columns: {', '.join(map(str, layer.columns[:30]))})"
+            )
     available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
-    available |= {"gap_population", "gap_share", "gap_share_pct", "gap_cells", "demand_population", "demand_cells"}
+    available |= set(_GAP_COLUMNS) if config.gaps else set()
+    if config.regions:
+        regions = config.regions
+        for c in regions.sum_columns:
+            if c not in available:
+                problems.append(f"{lines.at('regions', 'sum_columns')}: {c!r} is not an indicator or derived column")
+        for name, pair in regions.rates.items():
+            if len(pair) != 2 or any(c not in available | set(regions.sum_columns) for c in pair):
+                problems.append(
+                    f"{lines.at('regions', 'rates', name)}: give [numerator, denominator], two indicator columns "
+                    f"(got {pair})"
+                )
+        available |= set(regions.rates)
     for j, d in enumerate(config.derived):
         for col in _derived_inputs(d):
             if col not in available:
@@ -224,7 +239,10 @@ class _ConfigLines:
         return self.finder.at(tuple(where))
 
 
-def _record_input(state: _State, role: str, value: Path | str | None) -> None:
+def _record_input(state: _State, role: str, value: Path | str | None, *, credit: str = "") -> None:
+    """Record an input's file, SHA-256 and credit (the config's ``credit``, else the pinned source's)."""
+    from geo._inputs import credit_of
+
     path = _fetched(value)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -236,6 +254,9 @@ def _record_input(state: _State, role: str, value: Path | str | None) -> None:
 
         src = get_source(value)
         entry |= {"source": value, "url": src.url, "licence": src.licence, "credit": src.credit}
+    found = credit_of(value, given=credit or None)
+    if found:
+        entry["credit"] = found[0]
     state.inputs[role] = entry
 
 
@@ -289,93 +310,75 @@ def apply_derived(frame: gpd.GeoDataFrame, derived: list[Derived]) -> gpd.GeoDat
     return out
 
 
-_MESH_SNAP_M = 1000.0
-
-
-def _near(layer: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
-    """Rows of ``layer`` within ``distance_m`` of any area (measured in the areas' metric CRS)."""
-    from geo.crs import to_metric
-
-    metric_areas = to_metric(areas)
-    outline = metric_areas.geometry.union_all(method="coverage")
-    points = layer.geometry.representative_point().to_crs(metric_areas.crs)
-    return pd.Series(points.dwithin(outline, distance_m).to_numpy(), index=layer.index)
-
-
 def _assign(state: _State) -> None:
+    """Place each point layer in the run's areas with the one border rule of :func:`geo.steps.place`."""
     from geo.points import assign_points
+    from geo.steps import place
 
+    restricted = bool(state.config.area.prefectures or state.config.area.municipalities)
     for name, layer in state.points.items():
         spec = next(p for p in state.config.points if p.name == name)
-        if layer.geom_type.isin(["Point"]).all():
-            assigned = assign_points(layer, state.areas)
-        else:  # mesh cells are placed by a point inside them, then keep their polygon
+        state.points_all[name] = layer
+        if spec.filter_prefectures and restricted:
+            assigned, report = place(layer, state.selection, snap_m=DEMAND_SNAP_M, name=name)
+            assigned = assigned.drop(columns="_area_row")
+            state.reports[f"points.{name}"] = report.to_dict()
+        else:
             placed = assign_points(gpd.GeoDataFrame(geometry=layer.representative_point(), crs=layer.crs), state.areas)
             assigned = layer.join(placed.drop(columns="geometry"))
-        inside = assigned["muni_code"].notna()
-        if spec.kind == "mesh":  # cells on a simplified coast: kept when within 1 km and in no other area
-            elsewhere = assign_points(
-                gpd.GeoDataFrame(geometry=assigned.representative_point(), crs=assigned.crs), state.all_areas
-            )
-            inside |= _near(assigned, state.areas, _MESH_SNAP_M) & elsewhere["muni_code"].isna().to_numpy()
-        state.reports[f"points.{name}"] = {"rows": len(layer), "outside_area": int((~inside).sum())}
-        if spec.filter_prefectures and (state.config.area.prefectures or state.config.area.municipalities):
-            assigned = assigned[inside].reset_index(drop=True)
-            if not inside.all():
-                log.info("points %s: %d of %d outside the run's area, left out", name, int((~inside).sum()), len(layer))
-        state.points_all[name] = layer
+            state.reports[f"points.{name}"] = {"rows": len(layer), "outside": int(assigned["muni_code"].isna().sum())}
         state.points[name] = assigned
         state.layers[f"points_{name}"] = assigned
 
 
 def _gaps(state: _State) -> None:
-    from geo.gaps import find_gaps, gaps_by_area
+    from geo import steps
 
     g = state.config.gaps
     assert g is not None
-    demand = state.points[g.demand]
-    # a station across the prefecture border still serves the residents: use the supply as read
-    supply = {s.layer: state.points_all[s.layer] for s in g.supply}
-    walk = {s.layer: s.walk_m for s in g.supply}
-    prefs = state.areas["pref_code"].unique()
-    pref = str(prefs[0]) if len(prefs) == 1 else None
-    gaps = find_gaps(demand, supply, walk_m=walk, weight=g.weight, pref_code=pref)
-    # cells on a simplified coast or border go to the nearest area within 1 km instead of being left out
-    areas = gaps_by_area(gaps, demand, state.areas, weight=g.weight, snap_m=_MESH_SNAP_M)
-    areas["gap_share_pct"] = areas["gap_share"] * 100
-    state.areas = areas
-    state.layers["gaps"] = gaps
-    state.analyses["gaps"] = {**gaps.attrs["gaps"], "by_area": areas.attrs.get("gaps_by_area")}
-    state.crs_used["gaps"] = gaps.attrs["gaps"]["crs_name"]
+    # the demand as read: the gaps step places it with the same border rule as `geo gaps` and the API;
+    # a station across the prefecture border still serves the residents, so the supply is used as read
+    result = steps.gaps(
+        state.selection, state.points_all[g.demand], {s.layer: state.points_all[s.layer] for s in g.supply},
+        walk_m={s.layer: s.walk_m for s in g.supply}, weight=g.weight, snap_m=DEMAND_SNAP_M,
+    )  # fmt: skip
+    state.areas = state.areas.merge(
+        result.by_area[["muni_code" if "muni_code" in state.areas.columns else "pref_code", *_GAP_COLUMNS]],
+        how="left", on="muni_code" if "muni_code" in state.areas.columns else "pref_code",
+    )  # fmt: skip
+    state.layers["gaps"] = result.cells
+    state.analyses["gaps"] = result.report.to_dict()
+    state.crs_used["gaps"] = result.report.figures["crs_name"]
+
+
+_GAP_COLUMNS = ["demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells"]
 
 
 def _hubs(state: _State) -> None:
-    from geo.hubs import buffer_hubs, choose_hubs, hub_coverage
+    from geo import steps
 
     h = state.config.hubs
     assert h is not None
-    hubs = state.points[h.candidates]
     demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
-    weight = h.weight or None
-    buffers = buffer_hubs(hubs, h.radii_m)
-    state.layers["buffers"] = buffers
-    state.crs_used["buffers"] = str(buffers.attrs.get("metric_crs", ""))
-    summary = []
-    for radius in h.radii_m:
-        cov = hub_coverage(hubs, demand, radius_m=radius, weight=weight)
-        summary.append({"radius_m": radius, "total": cov.total, "covered": cov.covered, "share": cov.share})
-        tag = f"{int(radius)}m"
-        state.tables_out[f"coverage_per_hub_{tag}"] = cov.per_hub
-        if cov.per_area is not None:
-            state.tables_out[f"coverage_per_area_{tag}"] = cov.per_area
-        state.layers[f"uncovered_{tag}"] = cov.uncovered
-    state.tables_out["coverage"] = pd.DataFrame(summary)
-    state.analyses["hubs"] = {"radii_m": h.radii_m, "coverage": summary}
-    if h.choose:
-        chosen = choose_hubs(hubs, demand, k=h.choose, radius_m=max(h.radii_m), weight=weight, method=h.method)
-        state.layers["chosen_hubs"] = chosen
-        state.layers["chosen_buffers"] = buffer_hubs(chosen, h.radii_m)
-        state.analyses["hubs"]["chosen"] = chosen.drop(columns="geometry").to_dict("records")
+    result = steps.hubs(
+        state.points[h.candidates], demand, radii_m=h.radii_m, weight=h.weight or None, areas=state.areas,
+        choose=h.choose or None, method=h.method, name_column=h.name_column or None,
+        pref_code=state.selection.pref_code,
+    )  # fmt: skip
+    state.layers["hubs"] = result.candidates
+    state.layers["buffers"] = result.buffers
+    state.crs_used["buffers"] = str(result.buffers["metric_crs"].iloc[0]) if "metric_crs" in result.buffers else ""
+    state.tables_out["coverage"] = result.coverage
+    for tag, table in result.per_hub.items():
+        state.tables_out[f"coverage_per_hub_{tag}"] = table
+    for tag, table in result.per_area.items():
+        state.tables_out[f"coverage_per_area_{tag}"] = table
+    for tag, layer in result.uncovered.items():
+        state.layers[f"uncovered_{tag}"] = layer
+    if result.chosen is not None:
+        state.layers["chosen_hubs"] = result.chosen
+        state.layers["chosen_buffers"] = result.chosen_buffers
+    state.analyses["hubs"] = result.report.to_dict()
 
 
 def _regions(state: _State) -> None:
@@ -384,12 +387,17 @@ def _regions(state: _State) -> None:
     r = state.config.regions
     assert r is not None
     frames = []
+    sums = list(r.sum_columns) or [c for c in state.base_columns if c in state.areas.columns]
+    for numerator, denominator in r.rates.values():
+        sums += [c for c in (numerator, denominator) if c not in sums]
     for preset in r.presets:
         regions = read_regions(preset)
-        sums = [c for c in state.base_columns if c in state.areas.columns]
         # missing="skip": e.g. the Northern Territories villages have boundaries but no statistics
         shapes = dissolve_regions(state.areas, regions, sum_columns=sums, missing="skip")
-        frames.append(apply_derived(shapes, state.config.derived).assign(grouping=preset))
+        shapes = apply_derived(shapes, state.config.derived)
+        for name, (numerator, denominator) in r.rates.items():  # recomputed from the sums, never averaged
+            shapes[name] = shapes[numerator] / shapes[denominator].where(shapes[denominator] != 0) * 100
+        frames.append(shapes.assign(grouping=preset))
     state.layers["regions"] = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
 
 
@@ -426,7 +434,8 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
         files = _render_maps(state, stage)
         state.timings["maps"] = round(time.perf_counter() - t0, 3)
         if config.outputs.gpkg:
-            write_layers({k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}, stage / "layers.gpkg")
+            spatial = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+            write_layers(spatial, stage / "layers.gpkg", info=_layer_info(state, list(spatial)))
             files.append(stage / "layers.gpkg")
         if config.outputs.csv:
             for name, frame in {**layers, **state.tables_out}.items():
@@ -457,7 +466,8 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
         m = choropleth(
             areas, spec.column, scheme=spec.scheme, k=spec.k, breaks=spec.breaks or None,
             layers=layers, title=spec.title or spec.column,
-            unit=spec.unit or None, palette=spec.palette, attribution=_credits(state),
+            unit=spec.unit or _derived_unit(state, spec.column), palette=spec.palette,
+            attribution=_layer_credits(state, ["regions" if spec.level == "region" else "areas", *spec.layers]),
             legend_title=spec.legend or None,
         )  # fmt: skip
         for fmt in spec.formats:
@@ -496,15 +506,53 @@ def _map_layers(state: _State, name: str) -> list[Any]:
     return [layer_for(name, data)]
 
 
-def _credits(state: _State) -> str:
+def _derived_unit(state: _State, column: str) -> str | None:
+    return next((d.unit for d in state.config.derived if d.name == column and d.unit), None)
+
+
+def _roles(state: _State, layer: str) -> list[str]:
+    """The inputs (roles of ``state.inputs``) a layer was computed from."""
+    config = state.config
+    base = ["boundaries", *(f"indicators[{i}]" for i in range(len(config.indicators)))]
+    gaps = (
+        [] if not config.gaps else [f"points.{config.gaps.demand}", *(f"points.{s.layer}" for s in config.gaps.supply)]
+    )
+    if layer in ("areas", "regions"):
+        return base + gaps
+    if layer == "gaps":
+        return ["boundaries", *gaps]
+    if layer.startswith("points_"):
+        return [f"points.{layer.removeprefix('points_')}"]
+    if config.hubs and (layer in ("hubs", "buffers", "chosen_hubs", "chosen_buffers") or layer.startswith("uncovered")):
+        demand = gaps if config.hubs.demand == "gaps" else [f"points.{config.hubs.demand}"]
+        return ["boundaries", f"points.{config.hubs.candidates}", *demand]
+    return ["boundaries"]
+
+
+def _layer_credits(state: _State, layers: list[str]) -> tuple[str, ...]:
+    """Every distinct credit line of the inputs behind ``layers``, the N03 boundaries first."""
     from geo.maps.style import ATTRIBUTION_N03
 
     credits = [ATTRIBUTION_N03]
-    for entry in state.inputs.values():
-        credit = entry.get("credit")
+    for role in (r for name in layers for r in _roles(state, name)):
+        credit = state.inputs.get(role, {}).get("credit")
         if credit and credit not in credits:
             credits.append(credit)
-    return " / ".join(credits)
+    return tuple(credits)
+
+
+def _layer_info(state: _State, names: list[str]) -> dict[str, Any]:
+    from geo.store import LayerInfo
+
+    units = {d.name: d.unit for d in state.config.derived if d.unit}
+    units |= {"gap_share_pct": "%", "gap_population": "人", "demand_population": "人", "radius_m": "m"}
+    titles = {m.column: m.legend or m.title for m in state.config.maps if m.legend or m.title}
+    titles |= {"gap_share_pct": "交通空白人口の割合", "gap_population": "交通空白人口", "radius_m": "圏域の半径"}
+    main = {"areas": state.config.maps[0].column if state.config.maps else "", "gaps": "dist_m",
+            "buffers": "radius_m", "chosen_buffers": "radius_m"}  # fmt: skip
+    return {name: LayerInfo(f"{state.config.run.title or state.config.run.name}: {name}",
+                            _layer_credits(state, [name]), units, titles, main.get(name, ""))
+            for name in names}  # fmt: skip
 
 
 def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) -> dict[str, Any]:
@@ -517,6 +565,8 @@ def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) 
             versions[name] = None
     return {
         "run": config.run.name,
+        "title": config.run.title,
+        "description": config.run.description,
         "config": {"path": str(config.path), "sha256": hashlib.sha256(config.text.encode()).hexdigest()},
         "parameters": _jsonable(asdict(config)),
         "inputs": state.inputs,
@@ -534,6 +584,16 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
-def validate(config_path: str | Path) -> RunConfig:
-    """Load and validate a config (keys, types, files) without running it; see :func:`run`."""
-    return load_config(config_path)
+def validate(config_path: str | Path, *, data: bool = True) -> RunConfig:
+    """Check a config without running it: keys, types, files, output folder, map breaks and, with ``data``,
+    every column it names (the inputs are read, no analysis is done).
+
+    Raises
+    ------
+    ValidationError
+        Every problem found, each with its config line.
+    """
+    config = load_config(config_path)
+    if data:
+        _load(_State(config=config))
+    return config

@@ -29,6 +29,7 @@ import shapely
 from pyproj import CRS
 
 from geo._errors import ValidationError
+from geo._inputs import local_file
 from geo._io import atomic_path
 from geo.crs import JGD2011, area_km2, require_crs
 
@@ -105,9 +106,8 @@ def read_points(
     >>> stops = read_points("nakatsugawa_GTFS.zip")              # doctest: +SKIP
     >>> stops[["stop_id", "stop_name", "kind"]].head(2)          # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such point file")
+    path = local_file(path, what="point")
+
     if on_invalid not in ("raise", "drop"):
         raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
     gtfs = _gtfs_stops_source(path)

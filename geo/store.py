@@ -14,11 +14,13 @@ LibreOffice read it too. Python's ``csv`` module users should open the file with
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,78 @@ from geo._errors import CRSError, ValidationError
 from geo._io import atomic_path
 
 Layers = Mapping[str, gpd.GeoDataFrame | pd.DataFrame]
+
+_INFO_KEY = "GEO_LAYER_INFO"  # GeoPackage layer metadata key (gpkg_metadata; QGIS shows it under Metadata)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What a later command needs to map a layer correctly: its title, the credits and units of its columns.
+
+    Written into the GeoPackage with the layer (:func:`write_layers`) and read back by :func:`read_layer_info`,
+    so ``geo map OUT.gpkg --layer NAME`` shows the right legend title, unit and every input's credit.
+
+    Attributes
+    ----------
+    title : str
+        The layer's title (e.g. 交通空白（駅800m）).
+    credits : tuple of str
+        Credit lines of every input the layer was computed from (N03, e-Stat, …), each once.
+    units : dict
+        Column → unit (``"%"``, ``"人"``, ``"m"``).
+    column_titles : dict
+        Column → human title (``gap_share_pct`` → 交通空白人口の割合).
+    column : str
+        The column a map of this layer shows by default.
+    """
+
+    title: str = ""
+    credits: tuple[str, ...] = ()
+    units: Mapping[str, str] = field(default_factory=dict)
+    column_titles: Mapping[str, str] = field(default_factory=dict)
+    column: str = ""
+
+    def to_json(self) -> str:
+        data = {"title": self.title, "credits": list(self.credits), "units": dict(self.units),
+                "column_titles": dict(self.column_titles), "column": self.column}  # fmt: skip
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> LayerInfo:
+        data = json.loads(text)
+        return cls(data.get("title", ""), tuple(data.get("credits", ())), data.get("units", {}),
+                   data.get("column_titles", {}), data.get("column", ""))  # fmt: skip
+
+
+def check_output_dir(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any work, an output folder that is a file, lies under a file, or cannot be written.
+
+    Raises
+    ------
+    ValidationError
+        Naming the file in the way, or the folder that cannot be written, and the fix.
+    """
+    out = Path(path)
+    for folder in [out, *out.parents]:
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            raise ValidationError(f"{out}: {folder} is a file, not a folder: choose another output folder (-o)")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValidationError(f"{out}: cannot write in {folder} (permission denied): choose a folder you can write")
+        break
+    return out
+
+
+def read_layer_info(path: str | os.PathLike[str], layer: str | None = None) -> dict[str, LayerInfo]:
+    """The :class:`LayerInfo` of each layer of a GeoPackage (an empty one for layers written elsewhere)."""
+    names = [str(n) for n, _ in pyogrio.list_layers(path)] if layer is None else [layer]
+    out = {}
+    for name in names:
+        meta = pyogrio.read_info(path, layer=name).get("layer_metadata") or {}
+        out[name] = LayerInfo.from_json(meta[_INFO_KEY]) if _INFO_KEY in meta else LayerInfo()
+    return out
+
 
 GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 """The ``last_change`` GDAL records in a GeoPackage, pinned so two identical runs give identical files."""
@@ -56,6 +130,7 @@ def write_layers(
     *,
     overwrite: bool = False,
     schema: str = "public",
+    info: Mapping[str, LayerInfo] | None = None,
 ) -> str | Path:
     """Write named layers to a GeoPackage file or a PostGIS database, all or nothing.
 
@@ -70,6 +145,8 @@ def write_layers(
         is an error and nothing is written.
     schema
         PostGIS only: the schema the tables go to (created if missing).
+    info
+        Layer name → :class:`LayerInfo` (title, credits, units), stored in the GeoPackage's layer metadata.
 
     Returns
     -------
@@ -100,7 +177,8 @@ def write_layers(
     # GDAL stamps each layer with the current time; pin it so identical runs give identical files
     with atomic_path(path) as tmp, _gdal_option("OGR_CURRENT_DATE", GPKG_TIMESTAMP):
         for name, frame in layers.items():
-            pyogrio.write_dataframe(_for_file(frame), tmp, layer=name, driver="GPKG")
+            meta = {_INFO_KEY: info[name].to_json()} if info and name in info else None
+            pyogrio.write_dataframe(_for_file(frame), tmp, layer=name, driver="GPKG", layer_metadata=meta)
     return path
 
 

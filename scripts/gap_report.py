@@ -92,14 +92,14 @@ def nakatsugawa(
 def _print_table(table: pd.DataFrame, *, population: bool) -> None:
     columns = ["muni_code", "muni_name", "demand_cells", "gap_cells"]
     if population:
-        columns[2:2] = ["demand_population", "gap_population", "gap_share"]
+        columns[2:2] = ["demand_population", "gap_population", "gap_share_pct"]
     else:
-        columns.append("gap_share")
+        columns.append("gap_share_pct")
     shown = table[columns].copy()
     for c in ("demand_population", "gap_population"):
         if c in shown:
             shown[c] = shown[c].map(lambda v: f"{v:,.0f}")
-    shown["gap_share"] = shown["gap_share"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+    shown["gap_share_pct"] = shown["gap_share_pct"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}%")
     print(shown.to_string(index=False))
     if population:
         print(

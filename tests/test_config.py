@@ -38,7 +38,7 @@ radii_m = [1000, 5000]
 choose = 3
 
 [[maps]]
-column = "gap_share"
+column = "gap_share_pct"
 layers = ["gaps"]
 """
 

@@ -52,7 +52,7 @@ def test_demo_set_is_complete(demo):
     yamanashi = read_layers(results[1].output_dir / "layers.gpkg")
     assert {"gaps", "buffers", "chosen_hubs"} <= set(yamanashi)
     # 16 border cells of the Yamanashi mesh fall inside a neighbour on the simplified boundaries: reported
-    assert results[1].manifest["reports"]["points.mesh"]["outside_area"] == 16
+    assert results[1].manifest["reports"]["points.mesh"]["outside"] == 16
     assert yamanashi["areas"]["demand_population"].sum() == pytest.approx(809_974, rel=1e-3)
 
 

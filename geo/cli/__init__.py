@@ -68,4 +68,8 @@ def main() -> None:
     except (ValidationError, SourceError, CRSError, FileNotFoundError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # a read-only folder, a path under a file, a full disk: say which file and why
+        where = exc.filename or "output"
+        click.echo(f"error: cannot write {where}: {exc.strerror or exc}; choose another output path", err=True)
+        sys.exit(1)
     sys.exit(0)

@@ -29,17 +29,15 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
 
 
 @click.command("hubs")
-@click.argument("candidates", type=click.Path(exists=True, dir_okay=True))
+@click.argument("candidates")
 @click.option(
     "--demand",
     "demand_path",
-    type=click.Path(exists=True),
     help="Demand points/cells (CSV lat/lon, GeoPackage, GeoJSON).",
 )
 @click.option(
     "--mesh",
     "mesh_path",
-    type=click.Path(exists=True),
     help="Demand as a mesh statistics table (e-Stat / CSV with mesh codes).",
 )
 @click.option("--radius", "radii", type=float, multiple=True, required=True, help="Reach in metres; repeat for rings.")
@@ -48,7 +46,6 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
 @click.option(
     "--areas",
     "areas_path",
-    type=click.Path(exists=True),
     default=None,
     help="Boundaries (N03) to total coverage per municipality.",
 )
@@ -60,6 +57,7 @@ def _read_demand(path: str, mesh: bool):  # type: ignore[no-untyped-def]
 @click.option("--choose-radius", type=float, default=None, help="Radius for choosing (default: the first --radius).")
 @click.option("--method", type=click.Choice(["greedy", "swap", "exact"]), default="greedy", show_default=True)
 @click.option("-o", "--output", default="outputs/hubs.gpkg", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--credit", "credits", multiple=True, help="Credit line of a user input file; repeatable.")
 def hubs_command(
     candidates: str,
     demand_path: str | None,
@@ -74,6 +72,7 @@ def hubs_command(
     choose_radius: float | None,
     method: str,
     output: str,
+    credits: tuple[str, ...],
 ) -> None:
     """Buffers and demand coverage of service-hub CANDIDATES (地域くらしサービス拠点), optionally siting.
 
@@ -89,16 +88,17 @@ def hubs_command(
 
     \b
     Example:
-      geo hubs "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
-               --mesh "$GEO_DATA_MIRROR/estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv" \\
+      geo hubs stations-n02-2023-points --mesh mesh1km-yamanashi \\
                --radius 1000 --radius 5000 --choose 5 --method exact -o outputs/hubs.gpkg
     """
     import pandas as pd
 
+    from geo import steps
+    from geo._inputs import credit_of
     from geo.boundaries import read_boundaries
-    from geo.hubs import buffer_hubs, choose_hubs, hub_coverage, union_buffers
-    from geo.points import read_points, write_table
-    from geo.store import write_layers
+    from geo.hubs import union_buffers
+    from geo.points import read_points
+    from geo.store import LayerInfo, check_output_dir, write_csv, write_layers
 
     if (demand_path is None) == (mesh_path is None):
         raise click.UsageError("give exactly one of --demand and --mesh")
@@ -107,60 +107,46 @@ def hubs_command(
     out = Path(output)
     if out.suffix.lower() != ".gpkg":
         raise click.UsageError(f"--output must end in .gpkg, got {output}")
+    check_output_dir(out.parent)
     hubs = read_points(candidates)
     demand = _read_demand(mesh_path or demand_path, mesh=mesh_path is not None)  # type: ignore[arg-type]
     areas = read_boundaries(areas_path) if areas_path else None
-    radii = tuple(dict.fromkeys(radii))
-
-    hub_layer = hubs.copy()
-    layers: dict[str, object] = {}
-    summary, per_hub, per_area = [], [], []
-    for r in radii:
-        res = hub_coverage(hubs, demand, radius_m=r, weight=weight, areas=areas, name=name, pref_code=pref_code)
-        summary.append(res.summary())
-        for col in ("covered", "exclusive", "shared"):
-            hub_layer[f"{col}_{r:g}m"] = res.per_hub[col].to_numpy()
-        per_hub.append(res.per_hub.assign(radius_m=r))
-        if res.per_area is not None:
-            per_area.append(res.per_area.assign(radius_m=r))
-        layers[f"uncovered_{r:g}m"] = res.uncovered
-        click.echo(str(res))
-    buffers = buffer_hubs(hubs, radii, pref_code=pref_code)
-    layers = {"hubs": hub_layer, "buffers": buffers, "buffers_union": union_buffers(buffers), **layers}
-    chosen = None
-    if k is not None or target_share is not None:
-        r = choose_radius or radii[0]
-        chosen = choose_hubs(
-            hubs,
-            demand,
-            k=k,
-            target_share=target_share,
-            radius_m=r,
-            weight=weight,
-            method=method,
-            pref_code=pref_code,
-        )
-        layers["chosen"] = chosen
-        info = chosen.attrs["siting"]
-        click.echo(
-            f"chosen ({method}, {r:g} m): {len(chosen)} candidates cover {info['covered']:,.0f} of "
-            f"{info['total']:,.0f} ({info['covered'] / max(info['total'], 1e-12):.1%}); "
-            f"optimal={info['optimal']}"
-        )
-        label = name or next((c for c in ("station_name", "name", "道の駅名", "P29_004") if c in chosen.columns), None)
-        for _, row in chosen.iterrows():
-            click.echo(
-                f"  {row['rank']:>3}. {row[label] if label else row.name}: +{row['gain']:,.0f} "
-                f"(cumulative {row['cumulative']:,.0f}, {row['cumulative_share']:.1%})"
-            )
-    write_layers(layers, out, overwrite=True)
+    result = steps.hubs(
+        hubs, demand, radii_m=radii, weight=weight, areas=areas, choose=k, target_share=target_share,
+        choose_radius_m=choose_radius or radii[0], method=method, name_column=name, pref_code=pref_code,
+    )  # fmt: skip
+    for row in result.coverage.itertuples():
+        click.echo(f"{row.radius_m:g} m: {row.covered:,.0f} of {row.total:,.0f} covered ({row.share_pct:.1f}%)")
+    layers: dict[str, object] = {"hubs": result.candidates, "buffers": result.buffers,
+                                 "buffers_union": union_buffers(result.buffers)}  # fmt: skip
+    layers |= {f"uncovered_{tag}": frame for tag, frame in result.uncovered.items()}
+    if result.chosen is not None:
+        layers["chosen"] = result.chosen
+        siting = result.report.figures["siting"]
+        click.echo(f"chosen ({method}, {siting['radius_m']:g} m): {len(result.chosen)} candidates cover "
+                   f"{siting['covered']:,.0f} ({siting['share_pct']:.1f}%)")  # fmt: skip
+        for rank, label in enumerate(siting["chosen"], start=1):
+            row = result.chosen.iloc[rank - 1]
+            click.echo(f"  {rank:>3}. {label}: +{row['gain']:,.0f} (cumulative {row['cumulative']:,.0f}, "
+                       f"{row['cumulative_share']:.1%})")  # fmt: skip
+    found = [c for v in (candidates, mesh_path or demand_path, areas_path) for c in credit_of(v)] + list(credits)
+    credit_lines = tuple(dict.fromkeys(found))
+    titles = {"hubs": "拠点候補", "buffers": "拠点の圏域", "buffers_union": "圏域の和", "chosen": "選定した拠点"}
+    columns = {"buffers": "radius_m", "buffers_union": "radius_m"}
+    info = {
+        name: LayerInfo(titles.get(name, "圏域外の需要"), credit_lines, {"radius_m": "m"}, {"radius_m": "圏域の半径"},
+                        columns.get(name, ""))
+        for name in layers
+    }  # fmt: skip
+    write_layers(layers, out, overwrite=True, info=info)
     stem = out.with_suffix("")
-    written = [out, write_table(pd.DataFrame(summary), stem.with_suffix(".csv"))]
-    written.append(write_table(pd.concat(per_hub).rename_axis("hub_index").reset_index(), Path(f"{stem}_per_hub.csv")))
-    if per_area:
-        written.append(write_table(pd.concat(per_area, ignore_index=True), Path(f"{stem}_per_area.csv")))
-    if chosen is not None:
-        written.append(write_table(chosen, Path(f"{stem}_chosen.csv")))
-    click.echo(f"metric CRS: {summary[0]['metric_crs']}")
+    written = [out, write_csv(result.coverage, stem.with_suffix(".csv"))]
+    per_hub = pd.concat([t.assign(radius_m=float(tag[:-1])) for tag, t in result.per_hub.items()])
+    written.append(write_csv(per_hub.rename_axis("hub_index").reset_index(), Path(f"{stem}_per_hub.csv")))
+    if result.per_area:
+        per_area = pd.concat([t.assign(radius_m=float(tag[:-1])) for tag, t in result.per_area.items()])
+        written.append(write_csv(per_area, Path(f"{stem}_per_area.csv")))
+    if result.chosen is not None:
+        written.append(write_csv(result.chosen, Path(f"{stem}_chosen.csv")))
     for path in written:
         click.echo(f"wrote {path}")

@@ -47,12 +47,9 @@ def join_command(
 
     \b
     Examples:
-      geo join n03-2021-s0010 "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/raw/SSDSE-A-2026.csv" \\
-               --level designated_city -o outputs/ssdse_a.gpkg
-      geo join n03-2021-s0010 --level municipality \\
-               "$GEO_DATA_MIRROR/census2020-preliminary-municipal-wards/census2020_preliminary_population.csv"
-      geo join n03-2021-s0010 "$GEO_DATA_MIRROR/ssdse-e-prefecture-indicators/raw/SSDSE-E-2022v2.csv" \\
-               --level prefecture -o outputs/prefs.gpkg
+      geo join n03-2021-s0010 ssdse-a-raw --level designated_city -o outputs/ssdse_a.gpkg
+      geo join n03-2021-s0010 census2020-wards --level municipality
+      geo join n03-2021-s0010 ssdse-e-raw --level prefecture -o outputs/prefs.gpkg
     """
     from geo.boundaries import read_boundaries
     from geo.indicators import aggregate_wards as sum_wards

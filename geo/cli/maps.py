@@ -62,7 +62,18 @@ def _read_areas(
 
 @click.command("map")
 @click.argument("boundaries")
-@click.option("--column", "-c", required=True, help="Indicator column to map.")
+@click.option("--column", "-c", default=None, help="Indicator column to map (with --layer: default the layer's own).")
+@click.option(
+    "--layer", "layer", default=None,
+    help="Map this layer of a GeoPackage the toolkit wrote (gaps, areas, buffers, chosen, regions …), with its "
+    "title, units and credits.",
+)  # fmt: skip
+@click.option(
+    "--areas",
+    "areas_for_points",
+    default=None,
+    help="With --layer of points: areas to count them in (default national N03 municipalities).",
+)
 @click.option(
     "--table",
     "-t",
@@ -115,7 +126,9 @@ def _read_areas(
 def map_command(
     ctx: click.Context,
     boundaries: str,
-    column: str,
+    column: str | None,
+    layer: str | None,
+    areas_for_points: str | None,
     table: str | None,
     code_column: str | None,
     encoding: str | None,
@@ -141,16 +154,18 @@ def map_command(
 
     \b
     Examples:
-      geo map n03-2021-s0010 --level designated_city --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" \\
+      geo map n03-2021-s0010 --level designated_city \\
+          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" \\
           --column pop_2020 --scheme fisher_jenks -k 6 --unit 人 --title 総人口 -o outputs/pop.html
-      geo join n03-2021-s0010 "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" --level designated_city -o outputs/joined.gpkg
+      geo join n03-2021-s0010 ssdse-a --level designated_city -o outputs/joined.gpkg
       geo map outputs/joined.gpkg --column pop_65plus_2020 --unit 人 -o outputs/elderly.png
+      geo map outputs/yamanashi/gaps.gpkg --layer areas -o outputs/gap_share.html
+      geo map outputs/hubs.gpkg --layer chosen -o outputs/chosen.png
     """
     import geopandas as gpd
 
     import geo
     from geo.maps.layers import gap_points_layer, hubs_layer, region_outline_layer
-    from geo.maps.style import ATTRIBUTION_N03
 
     quiet = bool((ctx.obj or {}).get("quiet"))
     suffix = Path(output).suffix.lower()
@@ -159,6 +174,19 @@ def map_command(
     user_breaks = _breaks(breaks)
     if user_breaks is not None:
         scheme = "user_defined"
+    if layer is not None:
+        from geo.maps.from_layer import map_layer
+
+        m = map_layer(
+            boundaries, layer, column=column, areas=areas_for_points, attribution=attribution, title=title,
+            unit=unit, legend_title=legend_title, scheme=scheme, k=k, breaks=user_breaks, palette=palette,
+            show_labels=labels, tiles=tiles,
+        )  # fmt: skip
+        m.save(output, dpi=dpi)
+        _describe(m, output, quiet=quiet)
+        return
+    if column is None:
+        raise click.UsageError("give --column (or --layer NAME for a GeoPackage the toolkit wrote)")
     areas = _read_areas(
         boundaries,
         level=level,
@@ -188,15 +216,20 @@ def map_command(
         palette=palette,
         legend_title=legend_title,
         show_labels=labels,
-        attribution=(ATTRIBUTION_N03, *attribution),
+        attribution=attribution,
         tiles=tiles,
     )
     m.save(output, dpi=dpi)
+    _describe(m, output, quiet=quiet)
+
+
+def _describe(m, output: str, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     if not quiet:
         c = m.classes
-        click.echo(f"{output}: {len(areas)} areas, {c.title_ja}, no data {c.nodata_count}", err=True)
+        click.echo(f"{output}: {len(m.spec.areas)} areas, {c.title_ja}, no data {c.nodata_count}", err=True)
         for label, count in zip(c.labels, c.counts, strict=False):
             click.echo(f"  {label}\t{count}", err=True)
         for note in c.notes:
             click.echo(f"  note: {note}", err=True)
+        click.echo(f"  credits: {' / '.join(m.spec.attribution)}", err=True)
     click.echo(output)

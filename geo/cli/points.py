@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from geo.steps import DEMAND_SNAP_M
+
 
 def _areas_options(func):  # the boundary options both commands share
     func = click.option(
@@ -35,49 +37,33 @@ def _areas_options(func):  # the boundary options both commands share
     )(func)  # fmt: skip
 
 
-def _read_areas(areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...]):
-    from geo._errors import ValidationError
-    from geo.boundaries import read_boundaries
-    from geo.codes import normalize_muni_code
+def _credit_option(func):  # a user file's credit line, shown on every map made from the outputs
+    return click.option(
+        "--credit", "credits", multiple=True,
+        help="Credit line of a user input file (e.g. 「○○市 バス停データ」); repeatable. Pinned sources carry their own.",
+    )(func)  # fmt: skip
 
-    frame = read_boundaries(areas, level=level, prefectures=prefectures or None)
-    if municipalities:
-        if level == "prefecture":
-            raise ValidationError("--municipality needs --level municipality or designated_city")
-        codes = {normalize_muni_code(c) for c in municipalities}
-        missing = sorted(codes - set(frame["muni_code"].dropna()))
-        if missing:
-            raise ValidationError(f"municipality code(s) {missing} not in {areas}")
-        frame = frame[frame["muni_code"].isin(codes)].reset_index(drop=True)
-    return frame
+
+def _select(areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...]):
+    from geo.steps import select_areas
+
+    return select_areas(areas, level=level, prefectures=prefectures, municipalities=municipalities)
 
 
 def _join_population(areas, table_path: str, column: str, code_column: str | None):
-    """Attach a population column from a CSV keyed by municipal code (normalised; unmatched rows reported)."""
-    import pandas as pd
-
+    """Join a population column by code with the same join (and report) as ``geo join``."""
     from geo._errors import ValidationError
-    from geo.codes import normalize_muni_codes
-    from geo.points import _read_text_table
+    from geo.indicators import join_indicators, read_indicators
 
-    path = Path(table_path)
-    table = _read_text_table(path.read_bytes(), path, encoding=None)
-    code_column = code_column or next(
-        (c for c in ("muni_code", "code", "地域コード", "団体コード", "市区町村コード") if c in table.columns),
-        None,
-    )
-    if code_column is None or code_column not in table.columns or column not in table.columns:
+    table = read_indicators(table_path, code_column=code_column)
+    if column not in table.columns:
         raise ValidationError(
-            f"need a code column and {column!r}; columns are {list(table.columns)[:15]} (use --code-column)",
-            source=path,
+            f"--population-column {column!r} is not a column of the table; columns: {list(table.columns)[:20]}",
+            source=table_path,
         )
-    codes = normalize_muni_codes(table[code_column])
-    values = pd.to_numeric(table[column].str.replace(",", ""), errors="coerce")
-    lookup = pd.Series(values.to_numpy(), index=codes["code"].to_numpy())
-    lookup = lookup[lookup.index.notna() & ~lookup.index.duplicated()]
-    out = areas.copy()
-    out["population"] = out["muni_code"].map(lookup).astype(float)
-    return out, int(out["population"].isna().sum())
+    key = "muni_code" if "muni_code" in table.columns else "pref_code"
+    joined, report = join_indicators(areas, table[[key, column]])
+    return joined.rename(columns={column: "population"}), report
 
 
 @click.command("points")
@@ -116,17 +102,19 @@ def points_command(
 
     \b
     Examples:
-      geo points "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" --areas n03-2021-s0010 --prefecture 山梨県
-      geo points "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" --areas n03-2021-s0010 --municipality 21206
+      geo points "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
+               --areas n03-2021-s0010 --prefecture 山梨県
+      geo points "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" \\
+               --areas n03-2021-s0010 --municipality 21206
     """
     from geo.points import assign_points, count_points, read_points, write_table
 
     pts = read_points(input_path, lat=lat, lon=lon, crs=crs, encoding=encoding,
                       on_invalid="drop" if drop_invalid else "raise")  # fmt: skip
-    frame = _read_areas(areas, level, prefectures, municipalities)
-    unmatched = 0
+    frame = _select(areas, level, prefectures, municipalities).areas
+    report = None
     if population_table:
-        frame, unmatched = _join_population(frame, population_table, population_column, code_column)
+        frame, report = _join_population(frame, population_table, population_column, code_column)
     assigned = assign_points(pts, frame)
     counts = count_points(pts, frame, name=name)
     key = "muni_code" if "muni_code" in assigned.columns else "pref_code"
@@ -145,8 +133,8 @@ def points_command(
         f"{len(pts)} points read from {input_path}" + (f" ({len(dropped)} problems, rows left out)" if dropped else "")
     )
     click.echo(f"{len(assigned) - len(outside)} in {len(frame)} areas, {len(outside)} in no area")
-    if population_table:
-        click.echo(f"population: {len(frame) - unmatched} areas matched, {unmatched} without population")
+    if report is not None:
+        click.echo(f"population table: {report}")
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -157,14 +145,12 @@ def points_command(
     "--mesh",
     "mesh_path",
     default=None,
-    type=click.Path(exists=True),
     help="Demand: mesh statistics (CSV or e-Stat tblT*.txt / zip).",
 )
 @click.option(
     "--demand",
     "demand_path",
     default=None,
-    type=click.Path(exists=True),
     help="Demand: any point file (read like geo points).",
 )
 @click.option(
@@ -177,11 +163,10 @@ def points_command(
     default=None,
     help="Demand weight column (default: population / pop_2020 / 人口; else counts).",
 )
-@click.option("--stations", multiple=True, type=click.Path(exists=True), help="Railway station points; repeatable.")
+@click.option("--stations", multiple=True, help="Railway station points (file or pinned source name); repeatable.")
 @click.option(
     "--bus-stops",
     multiple=True,
-    type=click.Path(exists=True),
     help="Bus stops (CSV or GTFS feed); repeatable.",
 )
 @click.option("--station-m", type=float, default=800.0, show_default=True, help="Walking distance to a station (m).")
@@ -189,44 +174,55 @@ def points_command(
 @click.option(
     "--snap-m",
     type=float,
-    default=None,
-    help="Count demand just outside the (simplified) boundaries in the nearest area within this distance (m).",
+    default=DEMAND_SNAP_M,
+    show_default=True,
+    help="Demand in no area at all (simplified coast) within this distance (m) counts in the nearest area; 0: never.",
 )
 @click.option("--prefix", default="gaps", show_default=True, help="Output file name prefix.")
+@_credit_option
 def gaps_command(
     output_dir: str, areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...],
     mesh_path: str | None, demand_path: str | None, grid: bool, weight: str | None, stations: tuple[str, ...],
-    bus_stops: tuple[str, ...], station_m: float, bus_m: float, snap_m: float | None, prefix: str,
+    bus_stops: tuple[str, ...], station_m: float, bus_m: float, snap_m: float, prefix: str, credits: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Find demand beyond walking distance of every station and bus stop (交通空白), per municipality.
 
+    Demand is placed with the same border rule as `geo run` and geo.steps.gaps: a cell in a neighbouring
+    prefecture is outside (reported), a cell in no area within --snap-m goes to the nearest area.
+
     \b
     Writes into the output folder:
-      PREFIX_cells.gpkg / .csv    gap cells/points with population, distances and muni_code
-      PREFIX_by_area.gpkg / .csv  per area: demand and gap population, gap share, gap cells
+      PREFIX.gpkg           layers `gaps` (gap cells/points, distances, muni_code) and `areas`
+                            (per area: demand and gap population, gap_share_pct, gap cells), with
+                            titles, units and credits for `geo map PREFIX.gpkg --layer …`
+      PREFIX_cells.csv      the gap cells as a table
+      PREFIX_by_area.csv    the per-area table
 
     \b
     Examples:
-      geo gaps --mesh "$GEO_DATA_MIRROR/estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv" \\
-               --stations "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
-               --areas n03-2021-s0010 --prefecture 19 --snap-m 1000
-      geo gaps --grid --stations "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
-               --bus-stops "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" \\
-               --areas n03-2021-s0010 --municipality 21206
+      geo gaps --mesh mesh1km-yamanashi --stations stations-n02-2023-points \\
+               --areas n03-2021-s0010 --prefecture 19 -o outputs/yamanashi
+      geo gaps --grid --stations stations-n02-2023-points --bus-stops gtfs-nakatsugawa \\
+               --areas n03-2021-s0010 --municipality 21206 -o outputs/nakatsugawa
     """
     import geopandas as gpd
     import pandas as pd
 
+    from geo import steps
     from geo._errors import ValidationError
-    from geo.gaps import find_gaps, gaps_by_area
+    from geo._inputs import credit_of
     from geo.mesh import mesh_codes_covering, mesh_polygons, read_mesh
-    from geo.points import assign_points, read_points, write_table
+    from geo.points import read_points
+    from geo.store import write_csv, write_layers
 
     if sum(bool(x) for x in (mesh_path, demand_path, grid)) != 1:
         raise click.UsageError("give exactly one of --mesh, --demand or --grid")
     if not stations and not bus_stops:
         raise click.UsageError("give at least one --stations or --bus-stops file")
-    frame = _read_areas(areas, level, prefectures, municipalities)
+    out = Path(output_dir)
+    _check_output_dir(out)
+    selection = _select(areas, level, prefectures, municipalities)
+    frame = selection.areas
     if mesh_path:
         demand = read_mesh(mesh_path, population=weight)
     elif demand_path:
@@ -242,31 +238,49 @@ def gaps_command(
     if bus_stops:
         supply["bus"] = pd.concat([read_points(p) for p in bus_stops], ignore_index=True)
     walk = {"station": station_m, "bus": bus_m}
-    pref = frame["pref_code"].iloc[0] if frame["pref_code"].nunique() == 1 else None
-    gaps = find_gaps(demand, supply, walk_m={k: walk[k] for k in supply}, weight=weight, pref_code=pref)
-    table = gaps_by_area(gaps, demand, frame, weight=weight, snap_m=snap_m)
-    cells = gaps.copy()
-    centres = cells.geometry.to_crs(gaps.attrs["gaps"]["crs"]).centroid.to_crs(frame.crs)
-    placed = assign_points(gpd.GeoDataFrame(geometry=centres, crs=frame.crs), frame)
-    for column in ("muni_code", "muni_name"):
-        if column in placed.columns:
-            cells[column] = placed[column].to_numpy()
-    out = Path(output_dir)
+    result = steps.gaps(selection, demand, supply, walk_m={k: walk[k] for k in supply}, weight=weight, snap_m=snap_m)
+    inputs = [areas, mesh_path or demand_path, *stations, *bus_stops]
+    found = [c for value in inputs for c in credit_of(value)] + list(credits)
+    info = gap_layer_info(result, credits=tuple(dict.fromkeys(found)))
+    gpkg = out / f"{prefix}.gpkg"
     written = [
-        write_table(cells, out / f"{prefix}_cells.gpkg"),
-        write_table(cells, out / f"{prefix}_cells.csv"),
-        write_table(table, out / f"{prefix}_by_area.gpkg"),
-        write_table(table, out / f"{prefix}_by_area.csv"),
+        write_layers({"gaps": result.cells, "areas": result.by_area}, gpkg, overwrite=True, info=info),
+        write_csv(result.cells, out / f"{prefix}_cells.csv"),
+        write_csv(result.by_area, out / f"{prefix}_by_area.csv"),
     ]
-    info = gaps.attrs["gaps"]
-    unit = info["weight_column"] or "cells (unweighted)"
-    click.echo(f"walking distances {info['walk_m']} measured in {info['crs_name']}")
+    figures = result.report.figures
+    unit = figures["weight_column"] or "cells (unweighted)"
+    click.echo(f"walking distances {figures['walk_m']} measured in {figures['crs_name']}")
     click.echo(
-        f"gaps: {info['gap_rows']} of {info['demand_rows']} demand rows; {unit}: "
-        f"{info['gap_weight']:,.0f} of {info['demand_weight']:,.0f} ({info['gap_weight'] / max(info['demand_weight'], 1e-12):.1%})"
+        f"gaps: {figures['gap_rows']} of {figures['demand_rows']} demand rows; {unit}: "
+        f"{figures['gap_weight']:,.0f} of {figures['demand_weight']:,.0f} ({figures['gap_share_pct']:.1f}%)"
     )
-    outside = table.attrs["gaps_by_area"].get("demand_outside_rows", 0)
-    if outside:
-        click.echo(f"{outside} demand rows lie outside the selected areas (not in the per-area table)")
+    for note in result.report.notes:
+        click.echo(note)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _check_output_dir(out: Path) -> None:
+    """Refuse an output folder that is a file, lies under a file, or cannot be written, before any work."""
+    from geo.store import check_output_dir
+
+    check_output_dir(out)
+
+
+def gap_layer_info(result, *, credits: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Titles, units and credits of the two layers a gap analysis writes (see geo.store.LayerInfo)."""
+    from geo.store import LayerInfo
+
+    figures = result.report.figures
+    walk = ", ".join(f"{k} {v:g} m" for k, v in (figures["walk_m"] or {}).items())
+    weight = figures["weight_column"]
+    units = {"demand_population": "人", "gap_population": "人", "gap_share_pct": "%", "dist_m": "m"}
+    titles = {"demand_population": "人口", "gap_population": "交通空白人口", "gap_share_pct": "交通空白人口の割合",
+              "gap_cells": "交通空白セル数", "dist_m": "最寄りの駅・停留所までの距離"}  # fmt: skip
+    if weight:
+        units[weight], titles[weight] = "人", "人口"
+    return {
+        "gaps": LayerInfo(f"交通空白（{walk}）", credits, units, titles, weight or "dist_m"),
+        "areas": LayerInfo(f"交通空白人口の割合（{walk}）", credits, units, titles, "gap_share_pct"),
+    }

@@ -8,7 +8,10 @@ import click
 @click.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--db", default=None, help="Also write every layer to PostGIS (postgresql://user@host/db).")
-@click.option("--check", is_flag=True, help="Only validate the config (keys, types, files); run nothing.")
+@click.option(
+    "--check", is_flag=True,
+    help="Only validate: keys, types, files, output folder, map breaks and every column named (inputs are read).",
+)  # fmt: skip
 @click.option(
     "-o",
     "--output-root",

@@ -173,7 +173,8 @@ def choropleth(
     show_labels : bool, optional
         Area names drawn on the map when it opens (default: only with at most 60 areas; always switchable).
     attribution : str or sequence of str, optional
-        Credit line(s); default the N03 credit. The layers' own credits are appended.
+        Credit line(s) added after the N03 boundary credit (which is always shown). The layers' own credits are
+        appended.
     tiles : str, optional
         Background tiles for the HTML map (``geo.maps.interactive.TILES``); default none (works offline).
     simplify_m : float, "auto" or None
@@ -208,12 +209,9 @@ def choropleth(
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
     prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
-    if attribution is None:
-        credits: tuple[str, ...] = (ATTRIBUTION_N03,)
-    elif isinstance(attribution, str):
-        credits = (attribution,)
-    else:
-        credits = tuple(attribution)
+    # the boundaries are N03: their credit always stands first, and what is given adds to it (never replaces it)
+    given = () if attribution is None else (attribution,) if isinstance(attribution, str) else tuple(attribution)
+    credits: tuple[str, ...] = (ATTRIBUTION_N03, *given)
     credits += tuple(layer.attribution for layer in prepared if layer.attribution)
     spec = MapSpec(
         areas=drawn,

@@ -183,7 +183,7 @@ def _area_labels(spec: MapSpec) -> dict[str, Any]:
     points = spec.areas.geometry.representative_point()
     text = spec.names()
     areas = spec.areas
-    if spec.label_column is None and "muni_name" in areas and areas["pref_code"].nunique() == 1:
+    if spec.label_column is None and {"muni_name", "pref_name"} <= set(areas) and areas["pref_code"].nunique() == 1:
         text = areas["muni_name"].astype("string").fillna(areas["pref_name"]).astype(str)  # one prefecture: 町村名 only
     return {
         "show": bool(spec.show_area_labels),
