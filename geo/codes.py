@@ -7,11 +7,15 @@ or names (``"府中市"``, which needs its prefecture to be unambiguous); :func:
 into the canonical form or raises :class:`~geo.ValidationError` saying why.
 
 The name table (:func:`muni_table`) is compiled from the N03 boundaries of 2021-01-01
-(``scripts/build_municipality_table.py``).
+(``scripts/build_municipality_table.py``). The dated code table (:func:`code_table`: every code of 1970-04-01 …
+2024-01-01 with the period it was valid, its name, 郡 and designated city) is compiled from the e-Stat 廃置分合
+lists (``scripts/build_code_table.py``); :func:`city_of`, :func:`codes_as_of`, :func:`wards_of` and
+:func:`designated_cities` read it with an ``as_of`` date. Converting tables between dates: :mod:`geo.crosswalk`.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from functools import cache
@@ -205,17 +209,158 @@ def normalize_muni_codes(values: pd.Series, *, prefs: pd.Series | None = None) -
     return out
 
 
-def city_of(muni_code: str) -> str:
-    """The designated city a ward belongs to (``"01101"`` → ``"01100"``); any other code is returned as is."""
-    city = muni_code[:3] + "00" if muni_code[:3] + "00" in DESIGNATED_CITIES else None
-    for candidate in (city, muni_code[:4] + "0"):
-        if candidate and candidate in DESIGNATED_CITIES and candidate != muni_code:
-            base = int(candidate)
-            if base < int(muni_code) < base + 30:
-                return candidate
-    return muni_code
+def city_of(muni_code: str, *, as_of: DateLike | None = None) -> str:
+    """The designated city a ward belongs to (``"01101"`` → ``"01100"``); any other code is returned as is.
+
+    Membership comes from the dated code table (:func:`code_table`), not from code arithmetic: 浜松市's wards of
+    2024 (22138 中央区, 22139 浜名区, 22140 天竜区) belong to 22130 although 22140 is 22130 + 10.
+
+    Parameters
+    ----------
+    muni_code
+        Five-digit code.
+    as_of
+        Date (``"2021-01-01"``, :class:`datetime.date`) at which to read the membership; None reads the code's
+        latest period in the table (a code that was a ward at any time stays a ward).
+
+    Raises
+    ------
+    ValidationError
+        When ``as_of`` lies outside the table's span (:data:`CODE_TABLE_SPAN`).
+
+    Examples
+    --------
+    >>> city_of("22140"), city_of("22131", as_of="2021-01-01"), city_of("13101")
+    ('22130', '22130', '13101')
+    """
+    return _ward_cities(None if as_of is None else as_date(as_of)).get(muni_code, muni_code)
 
 
-def is_ward(muni_code: str) -> bool:
+def is_ward(muni_code: str, *, as_of: DateLike | None = None) -> bool:
     """True for a ward (区) of a designated city; the 23 special wards of Tokyo are municipalities."""
-    return city_of(muni_code) != muni_code
+    return city_of(muni_code, as_of=as_of) != muni_code
+
+
+# ============================================================================= dated codes (1970 - 2024)
+
+DateLike = str | datetime.date | pd.Timestamp
+"""A date as ISO text (``"2021-01-01"``), :class:`datetime.date` or :class:`pandas.Timestamp`."""
+
+CODE_TABLE_SPAN: tuple[datetime.date, datetime.date] = (datetime.date(1970, 4, 1), datetime.date(2024, 1, 1))
+"""First and last date the dated code table knows (e-Stat lists of 1970-04-01 and 2024-01-01)."""
+
+CODE_TABLE_CREDIT = (
+    "出典：政府統計の総合窓口（e-Stat）（https://www.e-stat.go.jp/）市区町村を探す 廃置分合等情報を加工して作成"
+    "（jpcity 0.3.0 による整理, MIT）"
+)
+"""Credit line of the dated code table (e-Stat 政府標準利用規約 2.0; compilation by the R package jpcity)."""
+
+
+def as_date(value: DateLike, *, what: str = "date") -> datetime.date:
+    """Parse a date given as ISO text, :class:`datetime.date` or Timestamp; check it lies in the table's span.
+
+    Raises
+    ------
+    ValidationError
+        When the value is not a date, or lies before 1970-04-01 or after 2024-01-01 (the e-Stat lists' span).
+    """
+    try:
+        day = pd.Timestamp(value).date()
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{what} {value!r} is not a date: give it as YYYY-MM-DD, e.g. 2021-01-01") from exc
+    first, last = CODE_TABLE_SPAN
+    if not first <= day <= last:
+        raise ValidationError(
+            f"{what} {day.isoformat()} is outside the code table's span {first.isoformat()} … {last.isoformat()} "
+            "(e-Stat 廃置分合等情報): give a date in the span, or rebuild geo/data/municipal_codes.csv from a "
+            "newer e-Stat list with scripts/build_code_table.py"
+        )
+    return day
+
+
+@cache
+def code_table() -> pd.DataFrame:
+    """Every municipal code of 1970-04-01 … 2024-01-01 with the period it was valid, one row per code and name.
+
+    Columns: ``muni_code, valid_from, valid_to`` (ISO dates; ``valid_to`` exclusive, empty while still valid),
+    ``pref_code, pref_name, kind`` (``municipality``, ``designated_city``, ``ward``, ``county`` (郡/支庁/振興局)
+    or ``aggregate`` (13100 特別区部)), ``muni_name`` (wards as ``浜松市中央区``), ``muni_name_kana, county`` (郡 of a
+    town or village), ``city_code, city_name`` (the designated city of a ward). Compiled from the e-Stat lists by
+    ``scripts/build_code_table.py``; credit :data:`CODE_TABLE_CREDIT`. The frame is shared: copy it before
+    changing it.
+    """
+    with resources.files("geo").joinpath("data/municipal_codes.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def codes_as_of(as_of: DateLike) -> pd.DataFrame:
+    """The rows of :func:`code_table` valid on ``as_of``, indexed by ``muni_code``.
+
+    Examples
+    --------
+    >>> codes_as_of("2021-01-01").loc["40231", "muni_name"], "40305" in codes_as_of("2021-01-01").index
+    ('那珂川市', False)
+    """
+    return _codes_as_of(as_date(as_of, what="as_of"))
+
+
+@cache
+def _codes_as_of(day: datetime.date) -> pd.DataFrame:
+    table = code_table()
+    iso = day.isoformat()
+    valid = (table["valid_from"] <= iso) & ((table["valid_to"] == "") | (table["valid_to"] > iso))
+    return table[valid].set_index("muni_code")
+
+
+def code_history(muni_code: str) -> pd.DataFrame:
+    """Every period of one code in :func:`code_table` (empty when the code never existed 1970–2024)."""
+    table = code_table()
+    return table[table["muni_code"] == muni_code].reset_index(drop=True)
+
+
+def muni_name_as_of(muni_code: str, *, as_of: DateLike) -> str:
+    """Name of a code on a date (``28221`` → 篠山市 in 2018, 丹波篠山市 from 2019-05-01).
+
+    Raises
+    ------
+    ValidationError
+        When the code was not valid on that date (the message gives its periods).
+    """
+    table = codes_as_of(as_of)
+    if muni_code not in table.index:
+        raise ValidationError(_not_valid_message(muni_code, as_date(as_of)))
+    return str(table.loc[muni_code, "muni_name"])
+
+
+def designated_cities(*, as_of: DateLike | None = None) -> dict[str, str]:
+    """政令指定都市 on a date (default: the table's last date): city code → name."""
+    table = codes_as_of(as_of if as_of is not None else CODE_TABLE_SPAN[1])
+    cities = table[table["kind"] == "designated_city"]
+    return dict(zip(cities.index, cities["muni_name"], strict=True))
+
+
+def wards_of(city_code: str, *, as_of: DateLike) -> list[str]:
+    """Codes of the wards of a designated city on a date (浜松市 22130 in 2024: 22138, 22139, 22140)."""
+    table = codes_as_of(as_of)
+    return sorted(table.index[(table["kind"] == "ward") & (table["city_code"] == city_code)])
+
+
+@cache
+def _ward_cities(day: datetime.date | None) -> dict[str, str]:
+    if day is None:
+        table = code_table().sort_values("valid_from").drop_duplicates("muni_code", keep="last")
+        table = table.set_index("muni_code")
+    else:
+        table = _codes_as_of(day)
+    wards = table[table["kind"] == "ward"]
+    return dict(zip(wards.index, wards["city_code"], strict=True))
+
+
+def _not_valid_message(muni_code: str, day: datetime.date) -> str:
+    history = code_history(muni_code)
+    if history.empty:
+        return f"{muni_code} never existed as a municipal code 1970–2024 (e-Stat lists): check the code"
+    periods = "; ".join(
+        f"{r.muni_name} {r.valid_from} … {r.valid_to or 'now'}" for r in history.itertuples(index=False)
+    )
+    return f"{muni_code} was not a valid code on {day.isoformat()} (valid: {periods})"

@@ -121,7 +121,7 @@ class IndicatorTable:
     columns: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "Columns to take from the table; empty: every numeric column.",
+            "help": "Columns to take from the table (counts: summed at prefecture and region level).",
             "example": ["pop_2020", "pop_65plus_2020"],
         },
     )
@@ -149,6 +149,13 @@ class IndicatorTable:
             "example": "出典：〇〇市 統計書（2023）を加工して作成",
         },
     )  # credit line of a user table (pinned sources carry their own)
+    as_of: str = field(
+        default="",
+        metadata={
+            "help": "Date of the table's municipality codes (YYYY-MM-DD): converted to the boundaries' date before joining.",
+            "example": "2015-10-01",
+        },
+    )  # date of the table's codes (YYYY-MM-DD): converted to the boundaries' date before joining
 
 
 @dataclass(frozen=True)
@@ -233,24 +240,72 @@ class Supply:
         metadata={"help": "A [[points]] layer that serves demand (stations, bus stops).", "example": "stations"}
     )
     walk_m: float = field(
-        metadata={"help": "Walking distance in metres within which a point is served.", "example": 800}
-    )
+        default=0.0,
+        metadata={
+            "help": "Walking distance in metres within which a point is served (required without timetable definitions).",
+            "example": 800,
+        },
+    )  # required without definitions; with definitions the distance comes from each definition
 
 
 @dataclass(frozen=True)
 class GapsSection:
     demand: str = field(
-        metadata={"help": "The [[points]] layer of demand (usually the population mesh).", "example": "mesh"}
-    )
+        metadata={
+            "help": "The [[points]] layer of demand (usually the population mesh), or 'grid': the 1 km mesh cells covering the area (timetable gaps only).",
+            "example": "mesh",
+        }
+    )  # a [[points]] layer, or "grid": the 1 km mesh cells covering the area (timetable gaps only)
     supply: list[Supply] = field(
+        default_factory=list,
         metadata={
             "help": "Serving layers, each with its walking distance.",
             "example": [{"layer": "stations", "walk_m": 800}],
-        }
+        },
     )
     weight: str = field(
         default="pop_2020", metadata={"help": "Demand column counted as people.", "example": "pop_2020"}
     )
+    # timetable gaps (geo.service_gaps): any of these switches the step to usable service by time window
+    definitions: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Timetable gaps: gap definitions by name (geo.list_gap_definitions()) or .toml path; any timetable key switches the step to usable service by time window.",
+            "example": ["handbook-rural"],
+        },
+    )  # names (geo.list_gap_definitions()) or .toml paths
+    gtfs: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Timetable gaps: GTFS feeds, paths or pinned sources.", "example": ["gtfs-nakatsugawa"]},
+    )  # feeds: paths or pinned sources (gtfs-nakatsugawa)
+    date: str = field(
+        default="",
+        metadata={
+            "help": "Timetable gaps: service date YYYY-MM-DD or day type 平日/土曜/日祝; empty: each definition's day type.",
+            "example": "2020-11-10",
+        },
+    )  # service date YYYY-MM-DD or day type 平日/土曜/日祝; "" = each definition's day type
+    windows: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Timetable gaps: time windows overriding the definitions' windows.",
+            "example": ["07-09", "19-22"],
+        },
+    )  # override the definitions' windows, e.g. ["07-09", "19-22"]
+    spread_population: str = field(
+        default="",
+        metadata={
+            "help": "Demand 'grid': an area column (from [[indicators]]) spread over the cells by area.",
+            "example": "pop_2020",
+        },
+    )  # demand "grid": an area column (from [[indicators]]) spread over cells by area
+    maps: bool = field(
+        default=True,
+        metadata={
+            "help": "Timetable gaps: draw the grade map and the per-window maps (png and html).",
+            "example": True,
+        },
+    )  # timetable gaps: draw the grade map and per-window maps (png and html)
 
 
 @dataclass(frozen=True)
@@ -271,10 +326,7 @@ class HubsSection:
     )
     method: Literal["greedy", "exact"] = field(
         default="greedy",
-        metadata={
-            "help": "Siting method: greedy (fast, ≥ 63 % of optimal) or exact (integer programme).",
-            "example": "greedy",
-        },
+        metadata={"help": "Siting method: greedy (fast) or exact (integer programme, PuLP).", "example": "greedy"},
     )
     name_column: str = field(
         default="", metadata={"help": "Candidate column used as the hub's name on maps and tables.", "example": "name"}
@@ -290,8 +342,7 @@ class RegionsSection:
         }
     )
     sum_columns: list[str] = field(
-        default_factory=list,
-        metadata={"help": "Count columns summed per region; empty: every base column.", "example": ["pop_2020"]},
+        default_factory=list, metadata={"help": "Count columns summed per region.", "example": ["pop_2020"]}
     )
     rates: dict[str, list[str]] = field(
         default_factory=dict,
@@ -535,13 +586,7 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
     if len(layers) != len(config.points):
         problems.append(f"{lines.at(('points',))}: two [[points]] layers share a name")
     if config.gaps:
-        for i, s in enumerate(config.gaps.supply):
-            if s.layer not in layers:
-                problems.append(f"{lines.at(('gaps', 'supply', i, 'layer'))}: no [[points]] layer named {s.layer!r}")
-            if s.walk_m <= 0:
-                problems.append(f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: walking distance must be > 0 m")
-        if config.gaps.demand not in layers:
-            problems.append(f"{lines.at(('gaps', 'demand'))}: no [[points]] layer named {config.gaps.demand!r}")
+        problems += _check_gaps(config, config.gaps, layers, lines)
     if config.hubs:
         h = config.hubs
         if h.candidates not in layers:
@@ -571,6 +616,13 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems.append(f"{lines.at(('maps',))}: two maps would get the same name; set name = '...' on each")
     for i, t in enumerate(config.indicators):
         problems += _missing_file(config, t.table, lines.at(("indicators", i, "table")))
+        if t.as_of:
+            from geo.codes import as_date
+
+            try:
+                as_date(t.as_of, what="as_of")
+            except ValidationError as exc:
+                problems.append(f"{lines.at(('indicators', i, 'as_of'))}: {exc}")
     for i, p in enumerate(config.points):
         problems += _missing_file(config, p.path, lines.at(("points", i, "path")))
     out = config.output_dir
@@ -579,6 +631,55 @@ def _check_references(config: RunConfig, lines: _LineFinder) -> list[str]:
         problems.append(f"{lines.at(('run', 'output_dir'))}: {blocking} is a file, so {out} cannot be a folder")
     if not re.fullmatch(r"[\w.-]+", config.run.name):
         problems.append(f"{lines.at(('run', 'name'))}: use letters, digits, '-', '_' or '.' (it names a folder)")
+    return problems
+
+
+def _check_gaps(config: RunConfig, g: GapsSection, layers: set[str], lines: _LineFinder) -> list[str]:
+    problems = []
+    timetable = bool(g.definitions or g.gtfs)
+    kinds = {p.name: p.kind for p in config.points}
+    for i, s in enumerate(g.supply):
+        if s.layer not in layers:
+            problems.append(f"{lines.at(('gaps', 'supply', i, 'layer'))}: no [[points]] layer named {s.layer!r}")
+        elif timetable and kinds[s.layer] not in ("station", "bus"):
+            problems.append(
+                f"{lines.at(('gaps', 'supply', i, 'layer'))}: with definitions a supply layer needs kind "
+                f"'station' or 'bus' (its walking distance comes from each definition); {s.layer!r} is {kinds[s.layer]!r}"
+            )
+        if timetable and s.walk_m:
+            problems.append(
+                f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: with definitions the walking distance comes from each "
+                "definition's [walk_m]; remove walk_m here"
+            )
+        if not timetable and s.walk_m <= 0:
+            problems.append(f"{lines.at(('gaps', 'supply', i, 'walk_m'))}: walking distance must be > 0 m")
+    if not g.supply and not g.gtfs:
+        problems.append(f"{lines.at(('gaps',))}: give supply = [...] and/or gtfs = [...]")
+    if g.demand not in layers and not (timetable and g.demand == "grid"):
+        extra = " or 'grid' (with definitions/gtfs)" if not timetable else " or 'grid'"
+        problems.append(f"{lines.at(('gaps', 'demand'))}: no [[points]] layer named {g.demand!r}{extra}")
+    if not timetable:
+        for key in ("date", "windows", "spread_population"):
+            if getattr(g, key):  # (maps defaults to true and only matters with definitions)
+                problems.append(f"{lines.at(('gaps', key))}: needs definitions = [...] or gtfs = [...]")
+    if g.spread_population and g.demand != "grid":
+        problems.append(f"{lines.at(('gaps', 'spread_population'))}: only with demand = 'grid'")
+    for i, feed in enumerate(g.gtfs):
+        problems += _missing_file(config, feed, lines.at(("gaps", "gtfs", i)))
+    if timetable:
+        from geo.gap_definitions import read_gap_definition
+        from geo.timetable import parse_windows
+
+        for name in g.definitions:
+            path = Path(name) if Path(name).is_absolute() else config.base_dir / name
+            try:
+                read_gap_definition(path if path.suffix == ".toml" else name)
+            except ValidationError as exc:
+                problems.append(f"{lines.at(('gaps', 'definitions'))}: {exc}")
+        try:
+            parse_windows(g.windows or None)
+        except ValidationError as exc:
+            problems.append(f"{lines.at(('gaps', 'windows'))}: {exc}")
     return problems
 
 

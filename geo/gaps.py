@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -145,15 +146,25 @@ def nearest_distances(
 
 def find_gaps(
     demand: gpd.GeoDataFrame,
-    stops: Supply,
+    stops: Supply | None = None,
     *,
     walk_m: float | Mapping[str, float] | None = None,
     weight: str | None = None,
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
     keep_all: bool = False,
-) -> gpd.GeoDataFrame:
+    definition: Any = None,
+    feed: Any = None,
+    date: Any = None,
+    **timetable: Any,
+) -> Any:
     """Demand rows farther than walking distance from every stop and station (transport gaps).
+
+    With ``definition=`` and/or ``feed=`` the question becomes *usable* service by time of day: the call is
+    :func:`geo.service_gaps.service_gaps` (several named definitions side by side, GTFS timetables, a date or
+    day type) and returns its :class:`~geo.service_gaps.ServiceGaps` result; ``stops`` then holds untimed
+    supply (``{"station": n02}``), ``walk_m`` and ``keep_all`` do not apply, and further keywords
+    (``windows``, ``grades``, ``areas``, ``demand_note``) pass through.
 
     Parameters
     ----------
@@ -189,6 +200,19 @@ def find_gaps(
     >>> gaps = find_gaps(cells, {"station": stations}, walk_m={"station": 800})         # doctest: +SKIP
     >>> gaps.attrs["gaps"]["gap_weight"]                                                 # doctest: +SKIP
     """
+    if definition is not None or feed is not None:
+        from geo.service_gaps import service_gaps
+
+        if walk_m is not None or keep_all:
+            raise ValidationError("walk_m and keep_all do not apply with definition=/feed=: the definition sets them")
+        return service_gaps(
+            demand, definition=definition if definition is not None else "plateau-toshi-kozo", feed=feed,
+            stops=stops, date=date, weight=weight, crs=crs, pref_code=pref_code, **timetable,
+        )  # fmt: skip
+    if date is not None or timetable:
+        raise ValidationError(f"date= and {sorted(timetable)} need feed= or definition= (timetable gaps)")
+    if stops is None:
+        raise ValidationError("no supply layer given: pass stops (a GeoDataFrame or a mapping name → layer)")
     require_crs(demand, "demand")
     layers = _layers(stops, walk_m)
     target = metric_crs(demand, pref_code=pref_code) if crs is None else CRS.from_user_input(crs)

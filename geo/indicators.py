@@ -15,6 +15,7 @@ sums, never averaged): :func:`add_density`, :func:`add_rate`, :func:`add_change`
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,10 +34,20 @@ from geo.codes import (
     DESIGNATED_CITIES,
     PREFECTURES,
     TOKYO_WARDS_CODE,
+    DateLike,
+    as_date,
     city_of,
     muni_table,
     normalize_muni_codes,
     normalize_pref_code,
+)
+from geo.crosswalk import (
+    ConversionReport,
+    IntensiveSpec,
+    WeightsLike,
+    areas_date,
+    convert_codes,
+    describe_code_change,
 )
 
 log = logging.getLogger(__name__)
@@ -323,6 +334,8 @@ class JoinReport:
     uncoded_areas: int = 0
     source: str | None = None
     totals: dict[str, dict[str, float | bool]] = field(default_factory=dict)
+    conversion: ConversionReport | None = None
+    """Codes converted to the boundaries' date before joining (``join_indicators(..., as_of=...)``), else None."""
 
     def __str__(self) -> str:
         share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
@@ -361,6 +374,8 @@ class JoinReport:
                 more = " ..." if len(differ) > 8 else ""
                 shown = ", ".join(differ[:8])
                 lines.append(f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}")
+        if self.conversion is not None:
+            lines.append(str(self.conversion))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -383,6 +398,7 @@ class JoinReport:
             "unmatched_areas": records(self.unmatched_areas),
             "unmatched_rows": records(self.unmatched_rows),
             "totals": self.totals,
+            "conversion": None if self.conversion is None else self.conversion.to_dict(),
         }
 
 
@@ -393,7 +409,15 @@ def _describe(r: Any) -> str:
 
 
 def join_indicators(
-    areas: gpd.GeoDataFrame, table: pd.DataFrame, *, how: Literal["left", "inner"] = "left"
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    *,
+    how: Literal["left", "inner"] = "left",
+    as_of: DateLike | None = None,
+    boundaries_as_of: DateLike | None = None,
+    weights: WeightsLike | None = None,
+    extensive: Sequence[str] | None = None,
+    intensive: IntensiveSpec = (),
 ) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """Join an indicator table to boundaries by code, at the level both share.
 
@@ -406,6 +430,15 @@ def join_indicators(
         From :func:`read_indicators` (or any frame with a normalised ``muni_code`` or ``pref_code``).
     how
         ``"left"`` keeps every area (missing values where there is no row); ``"inner"`` keeps matched areas.
+    as_of
+        Date of the table's codes (e.g. ``"2016-01-01"`` for a 2016 resident register). When given, the codes
+        are converted to the boundaries' date first (:func:`geo.convert_codes`) and ``report.conversion`` lists
+        every converted row. When not given, rows whose codes belong to another date are reported with the
+        event (那珂川町 40305 became 那珂川市 40231 on 2018-10-01) and this option as the fix.
+    boundaries_as_of
+        Date of the boundaries' codes; default: inferred from the areas' codes (N03-2021: 2021-01-01).
+    weights, extensive, intensive
+        Passed to :func:`geo.convert_codes` (splits, summed columns, rates recomputed from their parts).
 
     Returns
     -------
@@ -429,6 +462,19 @@ def join_indicators(
         raise ValidationError(f"how={how!r} is not one of 'left', 'inner'")
     meta = table.attrs.get("indicators", {})
     source = meta.get("path")
+    conversion = None
+    areas_day = _areas_day(areas, boundaries_as_of)
+    if as_of is not None:
+        if "muni_code" not in table.columns or "muni_code" not in areas.columns:
+            raise ValidationError(
+                "as_of converts municipal codes: the table and the areas need muni_code", source=source
+            )
+        if areas_day is None:
+            areas_date(areas)  # raises with the fix (give boundaries_as_of)
+        table, conversion = convert_codes(
+            table, from_date=as_of, to_date=areas_day, weights=weights, extensive=extensive, intensive=intensive
+        )
+        table.attrs = {"indicators": meta}
     if "muni_code" in table.columns:
         key = "muni_code"
     elif "pref_code" in table.columns:
@@ -467,7 +513,7 @@ def join_indicators(
     level = _check_levels(area_codes, rows, source) if key == "muni_code" else "prefecture"
     names = _row_names(rows, meta, key)
     matched_mask = rows[key].isin(set(area_codes)) & rows[key].notna()
-    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level)
+    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level, areas_day=areas_day)
     has_row = areas[key].isin(set(rows.loc[matched_mask, key]))
     coded = areas[key].notna()
     unmatched_areas = _unmatched_areas(areas[coded & ~has_row], key, unmatched_rows)
@@ -489,6 +535,7 @@ def join_indicators(
         uncoded_areas=int((~coded).sum()),
         source=source,
         totals=_check_totals(rows, joined, key, areas),
+        conversion=conversion,
     )
     log.info("%s", report)
     return joined, report
@@ -556,8 +603,26 @@ _REASONS = {
 }
 
 
+def _areas_day(areas: gpd.GeoDataFrame, given: DateLike | None) -> datetime.date | None:
+    """The boundaries' date: given, else inferred from their codes (None when they belong to no one date)."""
+    if given is not None:
+        return as_date(given, what="boundaries_as_of")
+    if "muni_code" not in areas.columns:
+        return None
+    try:
+        return areas_date(areas)
+    except ValidationError:
+        return None
+
+
 def _unmatched_rows(
-    rows: pd.DataFrame, names: pd.Series, areas: gpd.GeoDataFrame, key: str, level: str
+    rows: pd.DataFrame,
+    names: pd.Series,
+    areas: gpd.GeoDataFrame,
+    key: str,
+    level: str,
+    *,
+    areas_day: datetime.date | None = None,
 ) -> pd.DataFrame:
     area_prefs = set(areas["pref_code"].dropna())
     by_stem: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -585,12 +650,14 @@ def _unmatched_rows(
             reason = "島しょ total of Tokyo's islands"
         else:
             reason = "code not in the boundaries (former or newer code?)"
+            change = describe_code_change(code, areas_day) if areas_day is not None and code else None
+            reason = change or reason
             candidates = by_stem.get((code[:2], _stem(name)), []) if name else []
             if candidates:
                 suggestion = ", ".join(f"{c} {n}" for c, n in candidates)
             elif code in CODE_CHANGES:
                 new, why = CODE_CHANGES[code]
-                suggestion, reason = new, why
+                suggestion, reason = new, change or why
         out.append({
             "source_row": r.get("source_row", pd.NA), "code": code, "name": name, "kind": kind,
             "reason": reason, "suggestion": suggestion,
@@ -602,7 +669,11 @@ def _unmatched_rows(
 
 def _unmatched_areas(missing: gpd.GeoDataFrame, key: str, rows: pd.DataFrame) -> pd.DataFrame:
     name_col = "muni_name" if key == "muni_code" else "pref_name"
-    candidates = rows[rows["reason"].str.startswith("code not in") | rows["code"].isin(list(CODE_CHANGES))]
+    candidates = rows[
+        rows["reason"].str.startswith("code not in")
+        | rows["reason"].str.contains("as_of=", regex=False)
+        | rows["code"].isin(list(CODE_CHANGES))
+    ]
     out = []
     for code, name in zip(missing[key], missing[name_col], strict=True):
         suggestion = None

@@ -62,6 +62,7 @@ class _State:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
+    service: Any = None  # geo.service_gaps.ServiceGaps of a timetable-gaps run (maps drawn in _render_maps)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -196,6 +197,8 @@ def _load(state: _State) -> None:
             )
     available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
     available |= set(_GAP_COLUMNS) if config.gaps else set()
+    if config.gaps and (config.gaps.definitions or config.gaps.gtfs):
+        available |= _service_columns(config)
     if config.regions:
         regions = config.regions
         for c in regions.sum_columns:
@@ -280,7 +283,13 @@ def _join(state: _State) -> None:
             state.reports[f"indicators[{i}].rows_outside_area"] = int((~inside & table[code].notna()).sum())
             table = table[inside | table[code].isna()]
         keep = [code, *(["source_row"] if "source_row" in table.columns else []), *spec.columns]
-        areas, report = join_indicators(areas, table[keep])
+        if spec.as_of:  # codes of another date: convert to the boundaries' date (geo.crosswalk)
+            from geo.crosswalk import boundary_date
+
+            day = boundary_date(state.config.area.boundaries)
+            areas, report = join_indicators(areas, table[keep], as_of=spec.as_of, boundaries_as_of=day)
+        else:
+            areas, report = join_indicators(areas, table[keep])
         state.reports[f"indicators[{i}]"] = report.to_dict()
         log.info("join %s: %s", spec.table, report)
         state.base_columns += [c for c in spec.columns if c not in state.base_columns]
@@ -336,6 +345,9 @@ def _gaps(state: _State) -> None:
 
     g = state.config.gaps
     assert g is not None
+    if g.definitions or g.gtfs:
+        _service_gaps(state)
+        return
     # the demand as read: the gaps step places it with the same border rule as `geo gaps` and the API;
     # a station across the prefecture border still serves the residents, so the supply is used as read
     result = steps.gaps(
@@ -352,6 +364,66 @@ def _gaps(state: _State) -> None:
 
 
 _GAP_COLUMNS = ["demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells"]
+
+
+def _service_columns(config: RunConfig) -> set[str]:
+    """Area columns a timetable-gaps run adds: ``gap_pct_<definition>_<window>``."""
+    from geo.gap_definitions import read_gap_definition
+
+    g = config.gaps
+    assert g is not None
+    out = set()
+    for name in g.definitions or ["plateau-toshi-kozo"]:
+        d = read_gap_definition(str(config.base_dir / name) if name.endswith(".toml") else name)
+        out |= {f"gap_pct_{d.name}_{w}" for w in (g.windows or d.windows)}
+    return out
+
+
+def _service_gaps(state: _State) -> None:
+    """Timetable gaps: several definitions by time window (geo.service_gaps), grades, per-area gap shares."""
+    from geo.service_gaps import grid_demand, service_gaps
+
+    g = state.config.gaps
+    assert g is not None
+    if g.demand == "grid":
+        if g.spread_population and g.spread_population not in state.areas.columns:
+            raise ValidationError(f"[gaps] spread_population: the areas have no column {g.spread_population!r}")
+        demand, note = grid_demand(state.areas, population=g.spread_population or None)
+        weight = "population" if g.spread_population else None
+    else:
+        demand, note, weight = state.points[g.demand], f"[[points]] {g.demand}", g.weight or None
+    kinds = {p.name: p.kind for p in state.config.points}
+    untimed: dict[str, Any] = {}
+    for s in g.supply:  # stations across the border still serve the residents: use the layer as read
+        untimed.setdefault(kinds[s.layer], []).append(state.points_all[s.layer])
+    stops = {k: pd.concat(v, ignore_index=True) for k, v in untimed.items()} or None
+    feeds = []
+    for i, value in enumerate(g.gtfs):
+        path = _fetched(resolve_input(state.config, value))
+        _record_input(state, f"gaps.gtfs[{i}]", path)
+        feeds.append(path)
+    definitions = [
+        str(state.config.base_dir / d) if d.endswith(".toml") and not Path(d).is_absolute() else d
+        for d in g.definitions or ["plateau-toshi-kozo"]
+    ]
+    result = service_gaps(
+        demand, definition=definitions, feed=feeds or None, stops=stops, date=g.date or None,
+        windows=g.windows or None, areas=state.areas, weight=weight, pref_code=state.selection.pref_code,
+        demand_note=note,
+    )  # fmt: skip
+    state.service = result
+    state.layers["service_cells"] = result.cells
+    first = result.definitions[0].name
+    state.layers["gaps"] = result.cells[result.cells[f"n_served_{first}"] == 0]
+    state.tables_out["gap_totals"] = result.totals
+    if result.by_area is not None:
+        state.tables_out["gap_by_area"] = result.by_area
+        areas = state.areas.copy()
+        for (d, w), part in result.by_area.groupby(["definition", "window"], sort=False):
+            areas[f"gap_pct_{d}_{w}"] = part["gap_share"].to_numpy() * 100
+        state.areas = areas
+    state.analyses["gaps"] = result.record()
+    state.crs_used["gaps"] = result.info["crs_name"]
 
 
 def _hubs(state: _State) -> None:
@@ -474,6 +546,15 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
             path = stage / f"{spec.name or spec.column}.{fmt}"
             m.save(path)
             files.append(path)
+    if state.service is not None and state.config.gaps is not None and state.config.gaps.maps:
+        from geo.maps.service import grade_map, window_panels, window_switcher_html
+
+        files.append(grade_map(state.service, stage / "service_grade.png", areas=state.areas))
+        for d in state.service.definitions:
+            files.append(window_panels(state.service, d.name, stage / f"gaps_{d.name}_windows.png", areas=state.areas))
+            files.append(
+                window_switcher_html(state.service, d.name, stage / f"gaps_{d.name}_windows.html", areas=state.areas)
+            )
     return files
 
 

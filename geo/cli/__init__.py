@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sources": "geo.cli.sources:sources",
     "regions": "geo.cli.regions:regions",
     "hubs": "geo.cli.hubs:hubs_command",
+    "codes": "geo.cli.codes:codes",
 }
 
 

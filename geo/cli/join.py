@@ -35,9 +35,22 @@ LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
     help="GeoPackage to write; the CSV (UTF-8 with BOM, opens in Excel) and the report JSON go beside it.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
+@click.option(
+    "--as-of", default=None,
+    help="Date of the table's codes (YYYY-MM-DD): convert them to the boundaries' date before joining.",
+)  # fmt: skip
+@click.option(
+    "--boundaries-as-of", default=None,
+    help="Date of the boundaries' codes (default: from the source name, e.g. n03-2021 → 2021-01-01, or the codes).",
+)  # fmt: skip
+@click.option("--weights", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV apportioning split codes (see geo codes convert --help).")  # fmt: skip
+@click.option("--intensive", multiple=True, help="A rate: NAME or NAME=NUM/DEN[*SCALE] (see geo codes convert).")
 def join_command(
     boundaries: str, table: str, level: str, prefectures: tuple[str, ...], code_column: str | None,
     encoding: str | None, sheet: str | None, how: str, aggregate_wards: bool, output: str, as_json: bool,
+    as_of: str | None = None, boundaries_as_of: str | None = None, weights: str | None = None,
+    intensive: tuple[str, ...] = (),
 ) -> None:  # fmt: skip
     """Join TABLE (CSV/TSV/Excel keyed by municipal or prefecture codes) to BOUNDARIES (an N03 file,
     folder or pinned source name) and write OUTPUT.gpkg, OUTPUT.csv and OUTPUT.report.json.
@@ -64,7 +77,18 @@ def join_command(
     if level == "auto":
         level = table_level(frame)
     areas = read_boundaries(boundaries, level=level, prefectures=prefectures or None)
-    joined, report = join_indicators(areas, frame, how=how)
+    if as_of is not None or boundaries_as_of is not None:
+        from geo.cli.codes import parse_intensive, read_weights
+        from geo.crosswalk import boundary_date
+
+        if boundaries_as_of is None and (day := boundary_date(boundaries)) is not None:
+            boundaries_as_of = day.isoformat()
+        joined, report = join_indicators(
+            areas, frame, how=how, as_of=as_of, boundaries_as_of=boundaries_as_of, weights=read_weights(weights),
+            intensive=parse_intensive(intensive),
+        )  # fmt: skip
+    else:
+        joined, report = join_indicators(areas, frame, how=how)
     out.parent.mkdir(parents=True, exist_ok=True)
     csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
     write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))

@@ -179,11 +179,30 @@ def points_command(
     help="Demand in no area at all (simplified coast) within this distance (m) counts in the nearest area; 0: never.",
 )
 @click.option("--prefix", default="gaps", show_default=True, help="Output file name prefix.")
+@click.option(
+    "--gtfs", multiple=True,
+    help="GTFS/GTFS-JP feed (zip, folder or pinned source name) whose timetables decide usable service; repeatable.",
+)  # fmt: skip
+@click.option("--date", "service_date", default=None, help="Service date (2020-11-10) or day type 平日/土曜/日祝.")
+@click.option(
+    "--definition", "definitions", multiple=True,
+    help="交通空白 definition: a name (geo.list_gap_definitions()) or a .toml file; repeatable (side by side).",
+)  # fmt: skip
+@click.option("--window", "windows", multiple=True, help="Time window HH-HH overriding the definitions'; repeatable.")
+@click.option(
+    "--spread-population", default=None,
+    help="With --grid: table of population by municipal code, spread over the grid cells by area.",
+)  # fmt: skip
+@click.option("--population-column", default="population", show_default=True, help="Column of --spread-population.")
+@click.option("--maps/--no-maps", default=True, show_default=True, help="Write the grade map and window maps.")
 @_credit_option
 def gaps_command(
     output_dir: str, areas: str, level: str, prefectures: tuple[str, ...], municipalities: tuple[str, ...],
     mesh_path: str | None, demand_path: str | None, grid: bool, weight: str | None, stations: tuple[str, ...],
     bus_stops: tuple[str, ...], station_m: float, bus_m: float, snap_m: float, prefix: str, credits: tuple[str, ...],
+    gtfs: tuple[str, ...] = (), service_date: str | None = None, definitions: tuple[str, ...] = (),
+    windows: tuple[str, ...] = (), spread_population: str | None = None, population_column: str = "population",
+    maps: bool = True,
 ) -> None:  # fmt: skip
     """Find demand beyond walking distance of every station and bus stop (交通空白), per municipality.
 
@@ -204,6 +223,17 @@ def gaps_command(
                --areas n03-2021-s0010 --prefecture 19 -o outputs/yamanashi
       geo gaps --grid --stations stations-n02-2023-points --bus-stops gtfs-nakatsugawa \\
                --areas n03-2021-s0010 --municipality 21206 -o outputs/nakatsugawa
+
+    \b
+    With timetables (--gtfs and/or --definition), cells are judged per time window and definition:
+      PREFIX_cells.gpkg / .csv     every cell: served_<definition>_<window>, grade A–F, grade_<window>
+      PREFIX_totals.csv            gap population (or cells) per definition and window
+      PREFIX_by_area.csv           the same per municipality
+      PREFIX_definitions.json      each definition with its source, the service date, the grade table
+      PREFIX_grade.png, PREFIX_<definition>_windows.png / .html   maps (unless --no-maps)
+      geo gaps --grid --gtfs gtfs-nakatsugawa --stations stations-n02-2023-points --date 2020-11-10 \\
+               --definition handbook-urban --definition frequency-30 --areas n03-2021-s0010 \\
+               --municipality 21206
     """
     import geopandas as gpd
     import pandas as pd
@@ -217,6 +247,17 @@ def gaps_command(
 
     if sum(bool(x) for x in (mesh_path, demand_path, grid)) != 1:
         raise click.UsageError("give exactly one of --mesh, --demand or --grid")
+    if gtfs or definitions:
+        _timetable_gaps(
+            output_dir=output_dir, frame=_select(areas, level, prefectures, municipalities).areas, mesh_path=mesh_path,
+            demand_path=demand_path, weight=weight, stations=stations, bus_stops=bus_stops, prefix=prefix, gtfs=gtfs,
+            service_date=service_date, definitions=definitions or ("plateau-toshi-kozo",), windows=windows,
+            spread_population=spread_population, population_column=population_column, maps=maps,
+            credits=credits,
+        )  # fmt: skip
+        return
+    if service_date or windows or spread_population:
+        raise click.UsageError("--date, --window and --spread-population need --gtfs or --definition")
     if not stations and not bus_stops:
         raise click.UsageError("give at least one --stations or --bus-stops file")
     out = Path(output_dir)
@@ -284,3 +325,81 @@ def gap_layer_info(result, *, credits: tuple[str, ...]):  # type: ignore[no-unty
         "gaps": LayerInfo(f"交通空白（{walk}）", credits, units, titles, weight or "dist_m"),
         "areas": LayerInfo(f"交通空白人口の割合（{walk}）", credits, units, titles, "gap_share_pct"),
     }
+
+
+def _timetable_gaps(
+    *, output_dir: str, frame, mesh_path: str | None, demand_path: str | None, weight: str | None,
+    stations: tuple[str, ...], bus_stops: tuple[str, ...], prefix: str, gtfs: tuple[str, ...],
+    service_date: str | None, definitions: tuple[str, ...], windows: tuple[str, ...],
+    spread_population: str | None, population_column: str, maps: bool, credits: tuple[str, ...] = (),
+) -> None:  # fmt: skip
+    """``geo gaps`` with timetables: several definitions by time window, grades, maps."""
+    import json
+
+    import pandas as pd
+
+    from geo._inputs import credit_of, local_file
+    from geo._io import write_text_atomic
+    from geo.mesh import read_mesh
+    from geo.points import read_points, write_table
+    from geo.service_gaps import grid_demand, service_gaps
+
+    if mesh_path:
+        demand, note = read_mesh(mesh_path, population=weight), "population mesh (census)"
+    elif demand_path:
+        demand, note = read_points(demand_path), f"demand points from {Path(demand_path).name}"
+    else:
+        spread = None
+        if spread_population:
+            frame, report = _join_population(frame, spread_population, population_column, None)
+            unmatched = int(frame["population"].isna().sum())
+            if unmatched:
+                raise click.UsageError(f"{unmatched} areas have no population in {spread_population}: {report}")
+            spread = "population"
+        demand, note = grid_demand(frame, population=spread)
+    untimed = {}
+    if stations:
+        untimed["station"] = pd.concat([read_points(p) for p in stations], ignore_index=True)
+    if bus_stops:
+        untimed["bus"] = pd.concat([read_points(p) for p in bus_stops], ignore_index=True)
+    pref = frame["pref_code"].iloc[0] if frame["pref_code"].nunique() == 1 else None
+    out = Path(output_dir)
+    _check_output_dir(out)
+    feeds = [local_file(f, what="GTFS feed") for f in gtfs]
+    result = service_gaps(
+        demand, definition=list(definitions), feed=feeds or None, stops=untimed or None, date=service_date,
+        windows=list(windows) or None, areas=frame, weight=weight, pref_code=pref, demand_note=note,
+    )  # fmt: skip
+    written = [
+        write_table(result.cells, out / f"{prefix}_cells.gpkg"),
+        write_table(result.cells, out / f"{prefix}_cells.csv"),
+        write_table(result.totals, out / f"{prefix}_totals.csv"),
+    ]
+    if result.by_area is not None:
+        written.append(write_table(result.by_area, out / f"{prefix}_by_area.csv"))
+    found = [c for value in (mesh_path or demand_path, *stations, *bus_stops, *gtfs) for c in credit_of(value)]
+    record = json.dumps(
+        {**result.record(), "credits": list(dict.fromkeys([*found, *credits]))},
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
+    written.append(write_text_atomic(out / f"{prefix}_definitions.json", record))
+    if maps:
+        from geo.maps.service import grade_map, window_panels, window_switcher_html
+
+        written.append(grade_map(result, out / f"{prefix}_grade.png", areas=frame))
+        for d in result.definitions:
+            written.append(window_panels(result, d.name, out / f"{prefix}_{d.name}_windows.png", areas=frame))
+            written.append(window_switcher_html(result, d.name, out / f"{prefix}_{d.name}_windows.html", areas=frame))
+    click.echo(f"demand: {note}; distances in {result.info['crs_name']}")
+    for d in result.definitions:
+        day = result.service_dates[d.name]
+        click.echo(f"{d.name} ({day['date']} {day['day_type']}): {d.title} — source: {d.source}")
+    unit = result.info["demand_unit"]
+    for row in result.totals.itertuples(index=False):
+        click.echo(
+            f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} ({row.gap_share:.1%})"
+        )
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,188 @@
+"""Timetables: departures per stop equal an independent count from the raw feed; day types; bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import warnings
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import geo
+from geo.timetable import day_type_of, read_feed, resolve_service_date, stop_departures
+
+FEEDS = "gtfs-jp-nakatsugawa-toyota"
+
+
+def _rows(zip_path: Path, name: str) -> list[dict[str, str]]:
+    with zipfile.ZipFile(zip_path) as zf:
+        text = zf.read(name).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _independent_counts(zip_path: Path, day: dt.date, *, start_h: float, end_h: float) -> tuple[Counter, Counter]:
+    """stop_times ⨝ trips ⨝ services on ``day``, with the csv module only: (whole day, window) per stop_id."""
+    weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][day.weekday()]
+    ymd = day.strftime("%Y%m%d")
+    services = {
+        r["service_id"]
+        for r in _rows(zip_path, "calendar.txt")
+        if r["start_date"] <= ymd <= r["end_date"] and r[weekday] == "1"
+    }
+    for r in _rows(zip_path, "calendar_dates.txt"):
+        if r["date"] == ymd:
+            (services.add if r["exception_type"] == "1" else services.discard)(r["service_id"])
+    trips = {r["trip_id"] for r in _rows(zip_path, "trips.txt") if r["service_id"] in services}
+    day_count: Counter = Counter()
+    window: Counter = Counter()
+    for r in _rows(zip_path, "stop_times.txt"):
+        if r["trip_id"] not in trips or r.get("pickup_type", "") == "1":
+            continue
+        day_count[r["stop_id"]] += 1
+        h, m, s = (int(x) for x in r["departure_time"].split(":"))
+        if start_h * 3600 <= h * 3600 + m * 60 + s < end_h * 3600:
+            window[r["stop_id"]] += 1
+    return day_count, window
+
+
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [("nakatsugawa_GTFS.zip", dt.date(2020, 11, 10)), ("toyota_kikan_GTFS.zip", dt.date(2020, 12, 10))],
+)
+def test_departures_equal_an_independent_count(shared_data, name, day):
+    path = shared_data / FEEDS / name
+    deps = geo.stop_departures(geo.read_feed(path), date=day, windows=["07-09", "19-22"]).set_index("stop_id")
+    whole, morning = _independent_counts(path, day, start_h=7, end_h=9)
+    _, evening = _independent_counts(path, day, start_h=19, end_h=22)
+    assert sum(whole.values()) > 0
+    for stop_id in deps.index:
+        assert deps.at[stop_id, "dep_day"] == whole.get(stop_id, 0), stop_id
+        assert deps.at[stop_id, "dep_07-09"] == morning.get(stop_id, 0), stop_id
+        assert deps.at[stop_id, "dep_19-22"] == evening.get(stop_id, 0), stop_id
+    assert set(whole) <= set(deps.index)
+
+
+def test_every_call_equals_gtfs_kit_stop_stats(shared_data):
+    import gtfs_kit
+
+    feed = read_feed(shared_data / FEEDS / "toyota_kikan_GTFS.zip")
+    ours = stop_departures(feed, date="2020-12-10", boarding_only=False).set_index("stop_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = gtfs_kit.compute_stop_stats(feed.gtfs, ["20201210"]).set_index("stop_id")
+    assert ours.loc[theirs.index, "dep_day"].tolist() == theirs["num_trips"].astype(int).tolist()
+    assert ours.loc[theirs.index, "first_departure"].tolist() == theirs["start_time"].tolist()
+    assert (ours.drop(theirs.index)["dep_day"] == 0).all()
+
+
+def test_day_types_follow_japanese_holidays(shared_data):
+    feed = read_feed(shared_data / FEEDS / "nakatsugawa_GTFS.zip")
+    assert day_type_of(dt.date(2020, 11, 3)) == "日祝"  # 文化の日, a Tuesday
+    assert day_type_of(dt.date(2020, 11, 10)) == "平日"
+    assert day_type_of(dt.date(2020, 11, 14)) == "土曜"
+    weekday = resolve_service_date(feed, "平日")
+    assert day_type_of(weekday) == "平日"
+    holiday = stop_departures(feed, date="2020-11-03")
+    tuesday = stop_departures(feed, date="2020-11-10")
+    assert holiday["dep_day"].sum() < tuesday["dep_day"].sum()
+    assert (holiday["day_type"] == "日祝").all()
+
+
+def _write_feed(folder: Path, tables: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (folder / f"{name}.txt").write_text(text.strip() + "\n", encoding="utf-8")
+    return folder
+
+
+BASE = {
+    "agency": "agency_id,agency_name,agency_url,agency_timezone\nA,テスト,http://example.jp,Asia/Tokyo",
+    "routes": "route_id,agency_id,route_short_name,route_long_name,route_type\nR,A,1,線,3",
+    "stops": (
+        "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+        "S,駅,35.0,137.0,1,\nP1,1番のりば,35.0001,137.0,0,S\nP2,2番のりば,35.0002,137.0,0,S\n"
+        "E,入口,35.0003,137.0,2,S\nB,バス停,35.01,137.01,0,"
+    ),
+    "trips": "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\nR,WK,T3",
+    "stop_times": (
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type\n"
+        "T1,07:00:00,07:00:00,P1,1,0\nT1,07:10:00,07:10:00,B,2,1\n"
+        "T2,24:30:00,24:30:00,P2,1,0\nT2,,,B,2,0\nT2,25:30:00,25:30:00,P1,3,1\n"
+        "T3,08:00:00,08:00:00,B,1,0\nT3,08:05:00,08:05:00,P1,2,0"
+    ),
+    "calendar_dates": "service_id,date,exception_type\nWK,20201110,1\nWK,20201111,1",
+}
+
+
+def test_calendar_dates_only_midnight_folding_and_interpolation(tmp_path):
+    feed = read_feed(_write_feed(tmp_path / "f", BASE))
+    assert feed.service_range == (dt.date(2020, 11, 10), dt.date(2020, 11, 11))
+    deps = stop_departures(feed, date="2020-11-10", windows=["07-09", "24-26"]).set_index("stop_id")
+    # platforms fold into their station; the entrance (type 2) is never a stop
+    assert sorted(deps.index) == ["B", "S"]
+    # S: 07:00 (T1), 24:30 (T2), 08:05 (T3); 25:30 has pickup_type 1 (drop-off only)
+    assert deps.at["S", "dep_day"] == 3
+    assert deps.at["S", "dep_07-09"] == 2
+    assert deps.at["S", "dep_24-26"] == 1
+    assert deps.at["S", "last_departure"] == "24:30:00"  # the service day's, not the next date's
+    # B: T1 drop-off only; T2 interpolated (25:00) ; T3 08:00
+    assert deps.at["B", "dep_day"] == 2
+    assert deps.at["B", "dep_24-26"] == 1
+    assert deps.at["B", "last_departure"] == "25:00:00"
+    assert deps.at["S", "headway_07-09"] == pytest.approx(60.0)
+
+
+def test_frequencies_expand_into_runs(tmp_path):
+    tables = dict(BASE)
+    tables["frequencies"] = "trip_id,start_time,end_time,headway_secs\nT3,08:00:00,09:00:00,600"
+    deps = stop_departures(read_feed(_write_feed(tmp_path / "f", tables)), date="20201110", windows=["08-09"])
+    deps = deps.set_index("stop_id")
+    assert deps.at["B", "dep_08-09"] == 6  # 08:00, 08:10, … 08:50 (end exclusive)
+    assert deps.at["S", "dep_08-09"] == 6  # 08:05 … 08:55
+
+
+def _error(tmp_path: Path, **changes: str) -> str:
+    tables = {**BASE, **changes}
+    with pytest.raises(geo.ValidationError) as info:
+        read_feed(_write_feed(tmp_path / "bad", tables))
+    return str(info.value)
+
+
+def test_bad_feeds_name_file_row_and_column(tmp_path):
+    msg = _error(tmp_path, stops=BASE["stops"].replace("B,バス停,35.01,137.01", "B,バス停,,137.01"))
+    assert "stops.txt" in msg and "rows 6" in msg and "stop_lat" in msg
+    msg = _error(tmp_path, stops=BASE["stops"] + "\nB,重複,35.02,137.02,0,")
+    assert "stops.txt" in msg and "rows 6, 7" in msg and "duplicate stop_id" in msg
+    msg = _error(tmp_path, trips=BASE["trips"] + "\nR,WK,T9")
+    assert "trips.txt" in msg and "rows 5" in msg and "without any stop_times" in msg and "T9" in msg
+    msg = _error(tmp_path, stop_times=BASE["stop_times"].replace("08:00:00,08:00:00", "8時,8時"))
+    assert "stop_times.txt" in msg and "rows 7," in msg and "departure_time" in msg and "unparseable" in msg
+    msg = _error(tmp_path, stop_times=BASE["stop_times"] + "\nT3,08:09:00,08:09:00,ZZ,3,0")
+    assert "stop_times.txt" in msg and "stop_id not in stops.txt" in msg
+    (tmp_path / "bad" / "calendar_dates.txt").unlink()
+    with pytest.raises(geo.ValidationError, match=r"neither calendar\.txt nor calendar_dates\.txt"):
+        read_feed(tmp_path / "bad")
+
+
+def test_date_outside_service_range_says_the_range(shared_data):
+    feed = read_feed(shared_data / FEEDS / "nakatsugawa_GTFS.zip")
+    with pytest.raises(geo.ValidationError, match=r"outside the service range .*2020-10-01 to 2021-03-31"):
+        stop_departures(feed, date="2022-04-01")
+    with pytest.raises(geo.ValidationError, match="neither a date"):
+        stop_departures(feed, date="someday")
+
+
+def test_feed_from_folder_equals_zip_and_keeps_gtfs_jp_extras(shared_data, tmp_path):
+    with zipfile.ZipFile(shared_data / FEEDS / "nakatsugawa_GTFS.zip") as zf:
+        zf.extractall(tmp_path / "naka")
+    (tmp_path / "naka" / "office_jp.txt").write_text("office_id,office_name\n1,中津川営業所\n", encoding="utf-8")
+    folder = read_feed(tmp_path / "naka")
+    assert folder.extras["office_jp"]["office_name"].tolist() == ["中津川営業所"]
+    a = stop_departures(folder, date="2020-11-10")
+    b = stop_departures(read_feed(shared_data / FEEDS / "nakatsugawa_GTFS.zip"), date="2020-11-10")
+    assert np.array_equal(a["dep_day"], b["dep_day"])
