@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -85,6 +86,24 @@ def read_boundaries(
         raise ValidationError(f"level={level!r} is not one of {', '.join(LEVELS)}")
     paths = _resolve(source)
     keep = _prefecture_filter(prefectures)
+    # the same files read again in one process (a run, a notebook) come from memory, as a fresh copy
+    key = (tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths), level,
+           frozenset(keep) if keep is not None else None, encoding)  # fmt: skip
+    if key in _READ_CACHE:
+        _READ_CACHE.move_to_end(key)
+        return _READ_CACHE[key].copy()
+    areas = _read(paths, keep, level=level, encoding=encoding)
+    _READ_CACHE[key] = areas.copy()
+    if len(_READ_CACHE) > _READ_CACHE_SIZE:
+        _READ_CACHE.popitem(last=False)
+    return areas
+
+
+_READ_CACHE: OrderedDict[tuple, gpd.GeoDataFrame] = OrderedDict()
+_READ_CACHE_SIZE = 8  # boundary sets kept in memory (the national 1 % file is ~60 MB)
+
+
+def _read(paths: list[Path], keep: set[str] | None, *, level: Level, encoding: str | None) -> gpd.GeoDataFrame:
     frames, infos = [], []
     for path in paths:
         raw = _read_file(path, encoding=encoding)

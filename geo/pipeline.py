@@ -185,7 +185,12 @@ def _load(state: _State) -> None:
             layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
         _record_input(state, f"points.{spec.name}", path, credit=spec.credit)
         state.points[spec.name] = layer
-        if config.gaps and spec.name == config.gaps.demand and config.gaps.weight not in layer.columns:
+        if (
+            config.gaps
+            and spec.name == config.gaps.demand
+            and config.gaps.weight
+            and config.gaps.weight not in layer.columns
+        ):
             problems.append(f"{lines.at('gaps', 'weight')}: {config.gaps.weight!r} is not a column of {spec.path}")
         hubs = config.hubs
         if hubs and spec.name == hubs.demand and hubs.weight and hubs.weight not in layer.columns:
@@ -352,7 +357,7 @@ def _gaps(state: _State) -> None:
     # a station across the prefecture border still serves the residents, so the supply is used as read
     result = steps.gaps(
         state.selection, state.points_all[g.demand], {s.layer: state.points_all[s.layer] for s in g.supply},
-        walk_m={s.layer: s.walk_m for s in g.supply}, weight=g.weight, snap_m=DEMAND_SNAP_M,
+        walk_m={s.layer: s.walk_m for s in g.supply}, weight=g.weight or None, snap_m=DEMAND_SNAP_M,
     )  # fmt: skip
     state.areas = state.areas.merge(
         result.by_area[["muni_code" if "muni_code" in state.areas.columns else "pref_code", *_GAP_COLUMNS]],
