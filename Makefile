@@ -17,8 +17,10 @@ export GEO_DATA_MIRROR
 demo: setup
 	$(BIN)/geo demo
 
+# The 15 slowest tests are listed before pytest's closing line, which gives the suite's duration
+# ("N passed in S s"); set-up time is printed by .ci/run.
 test: setup system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check geo tests scripts

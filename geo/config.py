@@ -45,143 +45,456 @@ from geo._errors import ValidationError
 
 @dataclass(frozen=True)
 class RunSection:
-    name: str
-    title: str = ""
-    output_dir: str = "outputs"
-    description: str = ""
+    name: str = field(
+        metadata={
+            "help": "Name of the run: the output folder under output_dir (letters, digits, '-', '_', '.').",
+            "example": "yamanashi",
+        }
+    )
+    title: str = field(
+        default="",
+        metadata={"help": "Title shown on the index page and in run.json.", "example": "山梨県 交通空白と拠点カバー"},
+    )
+    output_dir: str = field(
+        default="outputs",
+        metadata={
+            "help": "Folder (relative to the config file) that receives <name>/ with every output.",
+            "example": "outputs",
+        },
+    )
+    description: str = field(
+        default="",
+        metadata={
+            "help": "Longer description, kept in run.json.",
+            "example": "2020年国勢調査による人口増減率と高齢化率",
+        },
+    )
 
 
 @dataclass(frozen=True)
 class AreaSection:
-    boundaries: str = "n03-2021-s0010"
-    level: Literal["municipality", "designated_city", "prefecture"] = "municipality"
-    prefectures: list[str] = field(default_factory=list)
-    municipalities: list[str] = field(default_factory=list)
-    credit: str = ""  # credit line of a boundary file that is not a pinned source
+    boundaries: str = field(
+        default="n03-2021-s0010",
+        metadata={
+            "help": "N03 boundaries: a pinned source name (geo sources list) or a file/folder.",
+            "example": "n03-2021-s0010",
+        },
+    )
+    level: Literal["municipality", "designated_city", "prefecture"] = field(
+        default="municipality",
+        metadata={
+            "help": "Unit of analysis: municipalities with wards, designated cities whole, or prefectures.",
+            "example": "designated_city",
+        },
+    )
+    prefectures: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Keep only these prefectures (names or 2-digit codes); empty: all of Japan.",
+            "example": ["山梨県"],
+        },
+    )
+    municipalities: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Keep only these municipalities (5-digit codes); empty: all in the prefectures.",
+            "example": ["21206"],
+        },
+    )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a boundary file that is not a pinned source.",
+            "example": "出典：〇〇市 町丁目境界（2024）",
+        },
+    )  # credit line of a boundary file that is not a pinned source
 
 
 @dataclass(frozen=True)
 class IndicatorTable:
-    table: str
-    columns: list[str] = field(default_factory=list)
-    code_column: str = ""
-    encoding: str = ""
-    sheet: str = ""
-    aggregate_wards: bool = False
-    credit: str = ""  # credit line of a user table (pinned sources carry their own)
-    as_of: str = ""  # date of the table's codes (YYYY-MM-DD): converted to the boundaries' date before joining
+    table: str = field(
+        metadata={
+            "help": "Statistics table joined onto the areas by code: a pinned source name or a CSV/TSV/Excel file.",
+            "example": "ssdse-a",
+        }
+    )
+    columns: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Columns to take from the table (counts: summed at prefecture and region level).",
+            "example": ["pop_2020", "pop_65plus_2020"],
+        },
+    )
+    code_column: str = field(
+        default="", metadata={"help": "Column holding the municipality code; empty: detected.", "example": "code"}
+    )
+    encoding: str = field(
+        default="",
+        metadata={"help": "Text encoding of the table; empty: detected (UTF-8 or CP932).", "example": "cp932"},
+    )
+    sheet: str = field(
+        default="", metadata={"help": "Excel sheet name; empty: the first sheet.", "example": "市区町村"}
+    )
+    aggregate_wards: bool = field(
+        default=False,
+        metadata={
+            "help": "Add ward rows up to their designated city when the areas are whole cities.",
+            "example": True,
+        },
+    )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a user table (pinned sources carry their own).",
+            "example": "出典：〇〇市 統計書（2023）を加工して作成",
+        },
+    )  # credit line of a user table (pinned sources carry their own)
+    as_of: str = field(
+        default="",
+        metadata={
+            "help": "Date of the table's municipality codes (YYYY-MM-DD): converted to the boundaries' date before joining.",
+            "example": "2015-10-01",
+        },
+    )  # date of the table's codes (YYYY-MM-DD): converted to the boundaries' date before joining
 
 
 @dataclass(frozen=True)
 class Derived:
-    name: str
-    kind: Literal["rate", "change", "density", "sum"]
-    columns: list[str] = field(default_factory=list)  # sum: the columns added up
-    numerator: str = ""
-    denominator: str = ""
-    before: str = ""
-    after: str = ""
-    column: str = ""  # density: the count column
-    per: float = 100.0  # rate: 100 → percent, 1000 → per 1,000
-    unit: str = ""
+    name: str = field(metadata={"help": "Name of the new column.", "example": "ageing_rate"})
+    kind: Literal["rate", "change", "density", "sum"] = field(
+        metadata={
+            "help": "rate = numerator / denominator × per; change = (after − before) / before × 100; density = column / km²; sum = columns added.",
+            "example": "rate",
+        }
+    )
+    columns: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "sum: the columns added up.",
+            "example": ["pop_0_14_2020", "pop_15_64_2020", "pop_65plus_2020"],
+        },
+    )  # sum: the columns added up
+    numerator: str = field(default="", metadata={"help": "rate: the numerator column.", "example": "pop_65plus_2020"})
+    denominator: str = field(
+        default="",
+        metadata={
+            "help": "rate: the denominator column (0 or missing gives a missing value).",
+            "example": "pop_age_known_2020",
+        },
+    )
+    before: str = field(
+        default="", metadata={"help": "change: the earlier column (the base of the change).", "example": "pop_2015"}
+    )
+    after: str = field(default="", metadata={"help": "change: the later column.", "example": "pop_2020"})
+    column: str = field(
+        default="", metadata={"help": "density: the count column divided by the area in km².", "example": "pop_2020"}
+    )  # density: the count column
+    per: float = field(
+        default=100.0, metadata={"help": "rate: scale factor (100: percent, 1000: per 1,000).", "example": 100}
+    )  # rate: 100 → percent, 1000 → per 1,000
+    unit: str = field(default="", metadata={"help": "Unit shown on maps and legends.", "example": "%"})
 
 
 @dataclass(frozen=True)
 class PointLayer:
-    name: str
-    path: str
-    lat: str = ""
-    lon: str = ""
-    kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = "other"  # mesh: JIS X 0410 cells
-    filter_prefectures: bool = True
-    credit: str = ""  # credit line of a user point file (pinned sources carry their own)
-    mesh_level: Literal["", "quarter", "100m"] = ""  # kind="mesh": what 10-digit codes are (geo.mesh.read_mesh level)
-    mesh_overlaps: Literal["raise", "finest"] = "raise"  # kind="mesh": a cell listed with its own children
+    name: str = field(
+        metadata={
+            "help": "Name other sections use for this layer ([gaps] supply, [hubs] candidates).",
+            "example": "stations",
+        }
+    )
+    path: str = field(
+        metadata={
+            "help": "Point file (CSV, GeoJSON, GeoPackage, GTFS zip, e-Stat mesh) or a pinned source name.",
+            "example": "stations-n02-2023-points",
+        }
+    )
+    lat: str = field(
+        default="", metadata={"help": "Latitude column; empty: detected (lat, latitude, 緯度…).", "example": "緯度"}
+    )
+    lon: str = field(
+        default="", metadata={"help": "Longitude column; empty: detected (lon, longitude, 経度…).", "example": "経度"}
+    )
+    kind: Literal["station", "bus", "candidate", "demand", "mesh", "other"] = field(
+        default="other",
+        metadata={
+            "help": "What the points are; mesh: JIS X 0410 cells read as polygons with their population.",
+            "example": "station",
+        },
+    )  # mesh: JIS X 0410 cells
+    filter_prefectures: bool = field(
+        default=True, metadata={"help": "Keep only the points near the run's area.", "example": True}
+    )
+    credit: str = field(
+        default="",
+        metadata={
+            "help": "Credit line printed on maps for a user point file (pinned sources carry their own).",
+            "example": "出典：〇〇バス 停留所一覧（2024）",
+        },
+    )
+    mesh_level: Literal["", "quarter", "100m"] = field(
+        default="",
+        metadata={"help": "kind=mesh: what 10-digit codes are (quarter = 250 m, 100m); needed when ambiguous.",
+                  "example": "quarter"},
+    )  # fmt: skip
+    mesh_overlaps: Literal["raise", "finest"] = field(
+        default="raise",
+        metadata={"help": "kind=mesh: a cell listed with its own children: refuse, or keep the finest cells.",
+                  "example": "finest"},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Supply:
-    layer: str
-    walk_m: float = 0.0  # required without definitions; with definitions the distance comes from each definition
+    layer: str = field(
+        metadata={"help": "A [[points]] layer that serves demand (stations, bus stops).", "example": "stations"}
+    )
+    walk_m: float = field(
+        default=0.0,
+        metadata={
+            "help": "Walking distance in metres within which a point is served (required without timetable definitions).",
+            "example": 800,
+        },
+    )  # required without definitions; with definitions the distance comes from each definition
 
 
 @dataclass(frozen=True)
 class GapsSection:
-    demand: str  # a [[points]] layer, or "grid": the 1 km mesh cells covering the area (timetable gaps only)
-    supply: list[Supply] = field(default_factory=list)
-    weight: str = "pop_2020"
+    demand: str = field(
+        metadata={
+            "help": "The [[points]] layer of demand (usually the population mesh), or 'grid': the 1 km mesh cells covering the area (timetable gaps only).",
+            "example": "mesh",
+        }
+    )  # a [[points]] layer, or "grid": the 1 km mesh cells covering the area (timetable gaps only)
+    supply: list[Supply] = field(
+        default_factory=list,
+        metadata={
+            "help": "Serving layers, each with its walking distance.",
+            "example": [{"layer": "stations", "walk_m": 800}],
+        },
+    )
+    weight: str = field(
+        default="pop_2020", metadata={"help": "Demand column counted as people.", "example": "pop_2020"}
+    )
     # timetable gaps (geo.service_gaps): any of these switches the step to usable service by time window
-    definitions: list[str] = field(default_factory=list)  # names (geo.list_gap_definitions()) or .toml paths
-    gtfs: list[str] = field(default_factory=list)  # feeds: paths or pinned sources (gtfs-nakatsugawa)
-    date: str = ""  # service date YYYY-MM-DD or day type 平日/土曜/日祝; "" = each definition's day type
-    windows: list[str] = field(default_factory=list)  # override the definitions' windows, e.g. ["07-09", "19-22"]
-    spread_population: str = ""  # demand "grid": an area column (from [[indicators]]) spread over cells by area
-    maps: bool = True  # timetable gaps: draw the grade map and per-window maps (png and html)
+    definitions: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Timetable gaps: gap definitions by name (geo.list_gap_definitions()) or .toml path; any timetable key switches the step to usable service by time window.",
+            "example": ["handbook-rural"],
+        },
+    )  # names (geo.list_gap_definitions()) or .toml paths
+    gtfs: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Timetable gaps: GTFS feeds, paths or pinned sources.", "example": ["gtfs-nakatsugawa"]},
+    )  # feeds: paths or pinned sources (gtfs-nakatsugawa)
+    date: str = field(
+        default="",
+        metadata={
+            "help": "Timetable gaps: service date YYYY-MM-DD or day type 平日/土曜/日祝; empty: each definition's day type.",
+            "example": "2020-11-10",
+        },
+    )  # service date YYYY-MM-DD or day type 平日/土曜/日祝; "" = each definition's day type
+    windows: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Timetable gaps: time windows overriding the definitions' windows.",
+            "example": ["07-09", "19-22"],
+        },
+    )  # override the definitions' windows, e.g. ["07-09", "19-22"]
+    spread_population: str = field(
+        default="",
+        metadata={
+            "help": "Demand 'grid': an area column (from [[indicators]]) spread over the cells by area.",
+            "example": "pop_2020",
+        },
+    )  # demand "grid": an area column (from [[indicators]]) spread over cells by area
+    maps: bool = field(
+        default=True,
+        metadata={
+            "help": "Timetable gaps: draw the grade map and the per-window maps (png and html).",
+            "example": True,
+        },
+    )  # timetable gaps: draw the grade map and per-window maps (png and html)
 
 
 @dataclass(frozen=True)
 class HubsSection:
-    candidates: str
-    demand: str
-    radii_m: list[float]
-    weight: str = ""
-    choose: int = 0
-    method: Literal["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"] = "greedy"
-    name_column: str = ""
-    fixed: list[str] = field(default_factory=list)  # existing sites (names or ids) kept open; `choose` more
-    capacity: str = ""  # candidate column: demand each hub can serve (exact, p_median, p_center)
-    access: list[Literal["2sfca", "2sfca_gaussian", "cumulative"]] = field(default_factory=list)
-    cost_matrix: str = ""  # origin-destination CSV (origin id, destination id, cost); radii in its unit
-    population_table: str = ""  # demand = "grid": municipal population spread over the 1 km grid by area
-    population_column: str = ""
+    candidates: str = field(metadata={"help": "The [[points]] layer of candidate hub sites.", "example": "stations"})
+    demand: str = field(
+        metadata={"help": "The [[points]] layer of demand, 'gaps' for the gap cells, or 'grid' (population_table "
+                  "spread over the 1 km grid).", "example": "mesh"}
+    )  # fmt: skip
+    radii_m: list[float] = field(
+        metadata={"help": "Coverage radii in metres, one buffer each.", "example": [1000, 5000]}
+    )
+    weight: str = field(
+        default="",
+        metadata={"help": "Demand column counted as people; empty: each point counts 1.", "example": "pop_2020"},
+    )
+    choose: int = field(
+        default=0, metadata={"help": "How many hubs to choose (0: coverage only, no siting).", "example": 5}
+    )
+    method: Literal["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"] = field(
+        default="greedy",
+        metadata={"help": "Siting model: greedy/swap/exact (most demand within reach, MCLP), p_median (least total "
+                  "distance), p_center (least worst distance), p_median_swap (heuristic).", "example": "p_median"},
+    )  # fmt: skip
+    name_column: str = field(
+        default="", metadata={"help": "Candidate column used as the hub's name on maps and tables.", "example": "name"}
+    )
+    fixed: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Existing sites (names or ids) kept open; `choose` more are added.",
+            "example": ["道の駅とうべつ"],
+        },
+    )
+    capacity: str = field(
+        default="",
+        metadata={"help": "Candidate column: demand each hub can serve (exact, p_median, p_center; 2SFCA supply).",
+                  "example": "capacity"},
+    )  # fmt: skip
+    access: list[Literal["2sfca", "2sfca_gaussian", "cumulative"]] = field(
+        default_factory=list,
+        metadata={"help": "Access measures per demand row and per area at the smallest radius.", "example": ["2sfca"]},
+    )
+    cost_matrix: str = field(
+        default="",
+        metadata={"help": "Origin-destination CSV (origin id, destination id, cost); radii are then in its unit.",
+                  "example": "od_minutes.csv"},
+    )  # fmt: skip
+    population_table: str = field(
+        default="",
+        metadata={"help": "demand = 'grid': municipal population table spread over the 1 km grid by area.",
+                  "example": "census2020-wards"},
+    )  # fmt: skip
+    population_column: str = field(
+        default="", metadata={"help": "Column of population_table (default: detected).", "example": "pop_total"}
+    )
 
 
 @dataclass(frozen=True)
 class RegionsSection:
-    presets: list[str]
-    sum_columns: list[str] = field(default_factory=list)
-    rates: dict[str, list[str]] = field(default_factory=dict)  # name -> [numerator, denominator]
+    presets: list[str] = field(
+        metadata={
+            "help": "Region groupings to dissolve the areas into (geo regions list).",
+            "example": ["kouiki-chihou-keikaku"],
+        }
+    )
+    sum_columns: list[str] = field(
+        default_factory=list, metadata={"help": "Count columns summed per region.", "example": ["pop_2020"]}
+    )
+    rates: dict[str, list[str]] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Rates recomputed per region from the sums: name = [numerator, denominator].",
+            "example": {"ageing_rate": ["pop_65plus_2020", "pop_2020"]},
+        },
+    )  # name -> [numerator, denominator]
 
 
 @dataclass(frozen=True)
 class MapSpec:
-    column: str
-    name: str = ""
-    title: str = ""
-    scheme: Literal["quantiles", "fisher_jenks", "equal_interval", "user_defined"] = "quantiles"
-    k: int = 5
-    breaks: list[float] = field(default_factory=list)
-    unit: str = ""
-    legend: str = ""  # legend title; by default the column name
-    palette: str = "YlOrRd"
-    layers: list[str] = field(default_factory=list)
-    level: Literal["", "municipality", "designated_city", "prefecture", "region"] = ""
-    formats: list[Literal["html", "png", "svg", "pdf"]] = field(default_factory=lambda: ["html", "png"])
-    page: Literal["", "A4", "A3"] = ""  # print sheet of the static formats; "" = 1500×1500 px
-    orientation: Literal["portrait", "landscape"] = "portrait"
-    margins_mm: float = 10.0  # white margin around a page (static formats with a page)
+    column: str = field(metadata={"help": "Column drawn as the choropleth.", "example": "ageing_rate"})
+    name: str = field(
+        default="",
+        metadata={"help": "File name of the map (without extension); default: the column.", "example": "muni_ageing"},
+    )
+    title: str = field(
+        default="", metadata={"help": "Title printed on the map.", "example": "市区町村別 高齢化率 2020（%）"}
+    )
+    scheme: Literal["quantiles", "fisher_jenks", "equal_interval", "user_defined"] = field(
+        default="quantiles",
+        metadata={"help": "Classification of the values into colour classes.", "example": "fisher_jenks"},
+    )
+    k: int = field(default=5, metadata={"help": "Number of classes.", "example": 6})
+    breaks: list[float] = field(
+        default_factory=list,
+        metadata={"help": "user_defined: the class upper bounds, increasing.", "example": [-15, -10, -5, 0, 5]},
+    )
+    unit: str = field(default="", metadata={"help": "Unit shown after the values in the legend.", "example": "%"})
+    legend: str = field(
+        default="", metadata={"help": "Legend title; default: the column name.", "example": "高齢化率"}
+    )  # legend title; by default the column name
+    palette: str = field(
+        default="YlOrRd", metadata={"help": "Colour palette (a matplotlib colormap name).", "example": "RdBu"}
+    )
+    layers: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Extra layers drawn on top: gaps, hubs, buffers, regions, good_practices, labels.",
+            "example": ["gaps"],
+        },
+    )
+    level: Literal["", "municipality", "designated_city", "prefecture", "region"] = field(
+        default="",
+        metadata={
+            "help": "Draw at this level (prefecture, region: counts summed, rates recomputed); empty: the run's level.",
+            "example": "prefecture",
+        },
+    )
+    formats: list[Literal["html", "png", "svg", "pdf"]] = field(
+        default_factory=lambda: ["html", "png"],
+        metadata={"help": "Files written: interactive html, static png/svg/pdf.", "example": ["html", "png"]},
+    )
+    page: Literal["", "A4", "A3"] = field(
+        default="", metadata={"help": "Print sheet of the static formats; empty: 1500×1500 px.", "example": "A4"}
+    )
+    orientation: Literal["portrait", "landscape"] = field(
+        default="portrait", metadata={"help": "Page orientation (with page).", "example": "landscape"}
+    )
+    margins_mm: float = field(
+        default=10.0, metadata={"help": "White margin around the page in mm (with page).", "example": 15.0}
+    )
 
 
 @dataclass(frozen=True)
 class OutputsSection:
-    gpkg: bool = True
-    csv: bool = True
-    db: str = ""
+    gpkg: bool = field(default=True, metadata={"help": "Write every layer into layers.gpkg.", "example": True})
+    csv: bool = field(
+        default=True, metadata={"help": "Write every table as CSV (UTF-8 with BOM, for Excel).", "example": True}
+    )
+    db: str = field(
+        default="",
+        metadata={
+            "help": "Also write the layers to this PostGIS database URL.",
+            "example": "postgresql://geo@localhost/geo",
+        },
+    )
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    run: RunSection
-    area: AreaSection = field(default_factory=AreaSection)
-    indicators: list[IndicatorTable] = field(default_factory=list)
-    derived: list[Derived] = field(default_factory=list)
-    points: list[PointLayer] = field(default_factory=list)
-    gaps: GapsSection | None = None
-    hubs: HubsSection | None = None
-    regions: RegionsSection | None = None
-    good_practices: bool = False
-    maps: list[MapSpec] = field(default_factory=list)
-    outputs: OutputsSection = field(default_factory=OutputsSection)
+    run: RunSection = field(metadata={"help": "[run]: the run's name, title and output folder (required)."})
+    area: AreaSection = field(
+        default_factory=AreaSection, metadata={"help": "[area]: the boundaries and the part of Japan analysed."}
+    )
+    indicators: list[IndicatorTable] = field(
+        default_factory=list, metadata={"help": "[[indicators]]: statistics tables joined onto the areas."}
+    )
+    derived: list[Derived] = field(
+        default_factory=list,
+        metadata={"help": "[[derived]]: columns computed from others (rates, changes, densities, sums)."},
+    )
+    points: list[PointLayer] = field(
+        default_factory=list, metadata={"help": "[[points]]: point layers (stations, bus stops, candidates, mesh)."}
+    )
+    gaps: GapsSection | None = field(
+        default=None, metadata={"help": "[gaps]: transport-gap analysis (demand beyond walking distance)."}
+    )
+    hubs: HubsSection | None = field(default=None, metadata={"help": "[hubs]: hub coverage and siting."})
+    regions: RegionsSection | None = field(
+        default=None, metadata={"help": "[regions]: wide-area regions dissolved from the areas."}
+    )
+    good_practices: bool = field(
+        default=False,
+        metadata={"help": "Add the policy document's good-practice places as a map layer.", "example": True},
+    )
+    maps: list[MapSpec] = field(default_factory=list, metadata={"help": "[[maps]]: one choropleth map per entry."})
+    outputs: OutputsSection = field(
+        default_factory=OutputsSection, metadata={"help": "[outputs]: which files (and database) receive the results."}
+    )
     path: Path = Path(".")  # the config file (set by load_config, not a TOML key)
     text: str = ""
 
@@ -210,7 +523,10 @@ def load_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
-    text = _read_utf8(path)
+    from geo._tables import decode
+
+    # the one encoding sniffer: UTF-8 with or without a BOM (Notepad, Excel), or CP932 (Shift_JIS)
+    text, _ = decode(path.read_bytes(), path, encoding=None)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -225,25 +541,6 @@ def load_config(path: str | Path) -> RunConfig:
     if problems:
         raise ValidationError(problems, source=path)
     return config
-
-
-def _read_utf8(path: Path) -> str:
-    """The config text; TOML is UTF-8 by definition, so a Shift_JIS file is refused with the fix, not a traceback."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        try:
-            data.decode("cp932")
-            found = "it reads as Shift_JIS (CP932)"
-        except UnicodeDecodeError:
-            found = "nor is it Shift_JIS (CP932)"
-        raise ValidationError(
-            f"line {line}: the file is not UTF-8 ({found}); TOML config files must be UTF-8 — save it as UTF-8 "
-            "(メモ帳: 名前を付けて保存 → 文字コード UTF-8; or `iconv -f cp932 -t utf-8 in.toml > out.toml`)",
-            source=path,
-        ) from None
 
 
 class _LineFinder:

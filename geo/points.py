@@ -42,7 +42,6 @@ from geo.crs import (
     to_jgd2011_xy,
 )
 from geo.demand import is_count_column
-from geo.store import protect_formulas
 
 log = logging.getLogger(__name__)
 
@@ -859,17 +858,11 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     The file appears whole or not at all: it is written to a temporary file in the same folder and moved into
     place. CSV output carries point geometry as WKT and leaves polygons out (use the GeoPackage for those).
     """
+    from geo.store import write_csv
+
     path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        return write_csv(frame, path, geometry="points")
     with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".gpkg":
-            pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
-        else:
-            table = pd.DataFrame(frame)
-            if isinstance(frame, gpd.GeoDataFrame):
-                geoms = frame.geometry.to_numpy()
-                if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
-                    table[frame.geometry.name] = shapely.to_wkt(geoms, rounding_precision=7)
-                else:  # polygons make unreadable CSV cells: the GeoPackage carries them
-                    table = table.drop(columns=frame.geometry.name)
-            protect_formulas(table).to_csv(tmp, index=False, encoding="utf-8-sig")
+        pyogrio.write_dataframe(frame, tmp, layer=path.stem, driver="GPKG")
     return path

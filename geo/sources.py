@@ -9,8 +9,9 @@ meshes, stations, stops...). :func:`fetch` returns a local path to the exact pin
    fetches are free.
 2. **Cache.** Otherwise the file is looked up in the download cache, verified, and returned.
 3. **Download.** Otherwise it is downloaded from its upstream URL (or from ``GEO_DATA_BASE_URL``, an HTTP
-   mirror with the same layout), with a progress bar, timeouts and retries with backoff, into ``<file>.part``
-   in the cache folder; the SHA-256 is checked and only then the file is renamed into place. On any failure
+   mirror with the same layout) by :func:`pooch.retrieve`, with a progress bar, timeouts and retries with
+   backoff, into a temporary file in the cache folder; the SHA-256 is checked and only then the file is
+   renamed into place. On any failure
    (wrong checksum, truncated transfer, interrupted download) the part file is deleted: the cache never holds
    a corrupt file.
 
@@ -42,17 +43,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import http.client
 import itertools
 import logging
 import os
 import sys
-import tempfile
 import time
 import tomllib
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -578,6 +575,13 @@ def _write_record(record: Path, sha: str, src: Source, *, origin: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- download
+#
+# pooch does the transfer: requests with timeouts, a temporary file in the cache folder, the SHA-256 check, and
+# the move into place only when the bytes match. Kept here: the retry loop, because pooch's own
+# (``Pooch(retry_if_failed=2)``) also repeats a complete transfer whose checksum is wrong (measured on the
+# loopback server of tests/test_sources.py: 3 downloads of the same wrong 12.9 kB, 3.1 s, instead of 1 download)
+# and waits a fixed 1 s, 2 s... that cannot be shortened;
+# and the messages, which name the source, the file, both checksums and the fix.
 
 
 class _Retryable(Exception):
@@ -622,66 +626,116 @@ def _download(
     ) from None
 
 
+class _Transfer:
+    """A :class:`pooch.HTTPDownloader` that turns requests' failures into :class:`_Retryable` or SourceError.
+
+    pooch hands the downloader a temporary file inside the cache folder and tells the progress bar the
+    ``Content-Length``; the bytes that reached that file and that length make the "got N of M bytes" message.
+    """
+
+    def __init__(self, *, src: Source, bar: object, timeout: float) -> None:
+        import pooch
+
+        from geo import __version__
+
+        self.src = src
+        self.bar = bar
+        self.http = pooch.HTTPDownloader(
+            progressbar=bar,
+            chunk_size=_CHUNK,
+            timeout=timeout,
+            headers={"User-Agent": f"geo/{__version__} (+pinned open-data fetch)"},
+        )
+
+    def __call__(self, url: str, output_file: str, pooch: object) -> None:
+        import requests
+
+        try:
+            self.http(url, output_file, pooch)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if exc.response is not None:
+                exc.response.close()  # it holds the open connection; unclosed, its socket leaks
+            if status >= 500 or status == 429:
+                raise _Retryable(f"HTTP {status} {exc.response.reason}", kind="network") from None
+            raise SourceError(
+                f"{self.src.name}: {url} answered HTTP {status} {exc.response.reason}; the file may have moved "
+                f"upstream: check the URL in {manifest_path()}, or set {MIRROR_ENV} to a local data mirror"
+            ) from None
+        except (requests.RequestException, OSError) as exc:
+            cut = _incomplete_read(exc)
+            if cut is not None:
+                received, missing = cut
+                raise _Retryable(
+                    f"got {received} of {received + missing} bytes, connection closed early", kind="truncated"
+                ) from None
+            reason = exc.args[0] if exc.args else type(exc).__name__
+            raise _Retryable(str(getattr(reason, "reason", reason)), kind="network") from None
+
+
 def _download_once(url: str, dest: Path, *, expected: str | None, src: Source, progress: bool, timeout: float) -> str:
+    """Download ``url`` once with :func:`pooch.retrieve`; the verified file replaces ``dest`` atomically."""
+    import pooch
     from tqdm import tqdm
 
-    from geo import __version__
-
-    request = urllib.request.Request(url, headers={"User-Agent": f"geo/{__version__} (+pinned open-data fetch)"})
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    part = Path(tmp)
+    # pooch writes into a temporary file beside the target and moves it into place only once the checksum
+    # matches; a staging name (not ``dest``) makes it download even when ``dest`` holds a valid older file
+    # (refresh), and ``dest`` is replaced in one rename afterwards.
+    staging = dest.with_name(f".{dest.name}.download")
+    staging.unlink(missing_ok=True)
+    bar = tqdm(total=src.size or 1, unit="B", unit_scale=True, unit_divisor=1024, desc=src.name,
+               disable=not progress, file=sys.stderr, leave=False)  # fmt: skip
+    quiet = pooch.get_logger()
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # pooch logs each download at INFO on stderr; our messages say it already
     try:
-        digest = hashlib.sha256()
-        received = 0
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as resp:
-                    length_header = resp.headers.get("Content-Length")
-                    length = int(length_header) if length_header and length_header.isdigit() else None
-                    bar = tqdm(total=length or src.size, unit="B", unit_scale=True, unit_divisor=1024,
-                               desc=src.name, disable=not progress, file=sys.stderr, leave=False)  # fmt: skip
-                    with bar:
-                        while chunk := resp.read(_CHUNK):
-                            out.write(chunk)
-                            digest.update(chunk)
-                            received += len(chunk)
-                            bar.update(len(chunk))
-            except urllib.error.HTTPError as exc:
-                exc.close()  # it holds the open response; unclosed, its socket leaks
-                if exc.code >= 500 or exc.code == 429:
-                    raise _Retryable(f"HTTP {exc.code} {exc.reason}", kind="network") from None
-                raise SourceError(
-                    f"{src.name}: {url} answered HTTP {exc.code} {exc.reason}; the file may have moved "
-                    f"upstream: check the URL in {manifest_path()}, or set {MIRROR_ENV} to a local "
-                    "data mirror"
-                ) from None
-            except http.client.IncompleteRead as exc:
-                raise _Retryable(
-                    f"got {received + len(exc.partial)} bytes, connection closed early", kind="truncated"
-                ) from None
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if received:
-                    raise _Retryable(f"got {received} bytes, then {reason}", kind="truncated") from None
-                raise _Retryable(str(reason) or type(exc).__name__, kind="network") from None
-            if length is not None and received != length:
-                raise _Retryable(f"got {received} of {length} bytes", kind="truncated")
-            out.flush()
-            os.fsync(out.fileno())
-        actual = digest.hexdigest()
-        if expected is not None and actual != expected:
-            raise SourceError(
-                f"{dest}: SHA-256 mismatch for source {src.name!r} downloaded from {url}: "
-                f"expected {expected}, got {actual} "
-                f"({received} bytes{f', pinned size {src.size}' if src.size else ''}). "
-                "The file was not kept. Retry; if it persists the upstream file changed: check it and "
-                + (
-                    f"update the pin in {manifest_path()}."
-                    if src.sha256
-                    else f"delete {_record_path(dest)} to accept the new version, or pin it with sha256=."
-                )
+        with bar:
+            pooch.retrieve(url, known_hash=expected, fname=staging.name, path=dest.parent,
+                           downloader=_Transfer(src=src, bar=bar, timeout=timeout))  # fmt: skip
+    except ValueError as exc:  # pooch: the checksum of a complete transfer is wrong; the file was deleted
+        if "hash" not in str(exc):
+            raise
+        staging.unlink(missing_ok=True)
+        actual = _actual_from_pooch(exc)
+        raise SourceError(
+            f"{dest}: SHA-256 mismatch for source {src.name!r} downloaded from {url}: "
+            f"expected {expected}, got {actual}{f' (pinned size {src.size} bytes)' if src.size else ''}. "
+            "The file was not kept. Retry; if it persists the upstream file changed: check it and "
+            + (
+                f"update the pin in {manifest_path()}."
+                if src.sha256
+                else f"delete {_record_path(dest)} to accept the new version, or pin it with sha256=."
             )
-        os.replace(part, dest)
-        return actual
+        ) from None
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     finally:
-        part.unlink(missing_ok=True)
+        quiet.setLevel(level)
+    actual = _sha256_file(staging)
+    os.replace(staging, dest)
+    return actual
+
+
+def _incomplete_read(exc: BaseException) -> tuple[int, int] | None:
+    """(bytes received, bytes missing) when urllib3 reports a body shorter than its Content-Length, else None.
+
+    requests wraps urllib3's ``IncompleteRead`` in ``ProtocolError`` in ``ChunkedEncodingError``: walk the chain.
+    """
+    from urllib3.exceptions import IncompleteRead
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, IncompleteRead):
+            return int(seen.partial), int(seen.expected)
+        inner = [a for a in seen.args if isinstance(a, BaseException)]
+        seen = inner[-1] if inner else seen.__cause__ or seen.__context__
+    return None
+
+
+def _actual_from_pooch(exc: ValueError) -> str:
+    """The SHA-256 pooch computed, from its message "... expected X but got Y. ..."; '?' if it changes wording."""
+    words = str(exc).replace(".", " ").split()
+    return words[words.index("got") + 1] if "got" in words else "?"

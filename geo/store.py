@@ -234,7 +234,7 @@ def write_csv(
     frame: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
-    geometry: Literal["drop", "wkt"] = "drop",
+    geometry: Literal["drop", "wkt", "points"] = "drop",
 ) -> Path:
     """Write a table as a deterministic CSV: same data, same bytes.
 
@@ -249,18 +249,24 @@ def write_csv(
     path
         The ``.csv`` file to write (its folder must exist).
     geometry
-        For a GeoDataFrame: ``"drop"`` the geometry column (default: CSV is for tables) or write it as
-        ``"wkt"`` (coordinates rounded to 7 decimals, about 1 cm).
+        For a GeoDataFrame: ``"drop"`` the geometry column (default: CSV is for tables), write it as
+        ``"wkt"`` (coordinates rounded to 7 decimals, about 1 cm), or ``"points"``: WKT when every row is a
+        point, else dropped (polygons make unreadable CSV cells; the GeoPackage carries them).
+
+    This is the one CSV writer of the toolkit: runs, subcommands and the API all write tables through it.
 
     Examples
     --------
     >>> write_csv(report, "outputs/run/coverage.csv")       # doctest: +SKIP
     """
-    if geometry not in ("drop", "wkt"):
-        raise ValidationError(f"geometry={geometry!r}: use 'drop' or 'wkt'")
+    if geometry not in ("drop", "wkt", "points"):
+        raise ValidationError(f"geometry={geometry!r}: use 'drop', 'wkt' or 'points'")
     table = pd.DataFrame(frame)  # a plain frame; the caller's object is not changed
     if isinstance(frame, gpd.GeoDataFrame):
         name = frame.geometry.name
+        geoms = frame.geometry.to_numpy()
+        if geometry == "points":
+            geometry = "wkt" if len(geoms) and (shapely.get_type_id(geoms) == 0).all() else "drop"
         if geometry == "wkt":
             wkt = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=7, trim=True)
             table = table.assign(**{name: wkt})

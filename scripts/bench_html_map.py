@@ -26,7 +26,9 @@ from pathlib import Path
 
 import geo
 from geo.crs import area_km2
-from geo.maps._browser import Browser
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test-only DevTools client
+from browser import Browser
 
 READY = "document.documentElement.dataset.geoReady === '1'"
 PATHS = "document.querySelectorAll('path.leaflet-interactive, path.geo-area').length"

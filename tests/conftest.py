@@ -47,3 +47,12 @@ def prefectures(n03_dir: Path):
     import geo
 
     return geo.read_boundaries(n03_dir / "topojson/s0010/N03-21_210101.json", level="prefecture")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, shared_data: Path):
+    """The README's demo map set (Japan, then 山梨県), run once per session: (output root, [RunResult, ...])."""
+    from geo.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    return root, run_demo(root, progress=False)

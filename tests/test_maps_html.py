@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from browser import Browser, find_chromium
 from click.testing import CliRunner
 from PIL import Image
 
@@ -20,7 +21,6 @@ import geo
 from geo import CRSError, ValidationError
 from geo.cli import cli
 from geo.crs import area_km2, to_metric
-from geo.maps._browser import Browser, find_chromium
 from geo.maps.layers import (
     gap_points_layer,
     hub_buffers_layer,

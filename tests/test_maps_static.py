@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 import geo
 from geo.crs import JAPAN_EQUAL_AREA, area_km2
-from geo.maps import static
+from geo.maps import _static_parts, static
 from geo.maps._static_parts import (
     Box,
     Placer,
@@ -371,17 +371,31 @@ def test_prefecture_maps_keep_near_islands_in_the_main_frame(municipalities) -> 
     assert [g[0] for g in groups] == ["先島諸島", "大東諸島"] and "久米島町" in main
 
 
-def test_far_island_step_leaves_national_maps_unchanged(municipalities, prefectures, monkeypatch) -> None:
-    from geo.maps import _static_parts
+def _same_with_and_without_far_step(geoms, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """remote_groups as is, and with step 3 switched off (its mask all False), give the same split."""
+    with_step = remote_groups(geoms)
+    with monkeypatch.context() as m:
+        m.setattr(_static_parts, "_far_from_main_body", lambda metric, gap_km: np.zeros(len(metric), dtype=bool))
+        without = remote_groups(geoms)
+    return _wkb_sorted(with_step[0]) == _wkb_sorted(without[0]) and [_wkb_sorted(g.parts) for g in with_step[2]] == [
+        _wkb_sorted(g.parts) for g in without[2]
+    ]
 
-    for frame in (municipalities, prefectures):
-        geoms = frame.geometry.values
-        with_step = remote_groups(geoms)
-        with monkeypatch.context() as m:  # the far step switched off (it used to be forced by a huge gap: 90 s)
-            m.setattr(_static_parts, "_far_from_main_body", lambda metric, gap_km: np.zeros(len(metric), dtype=bool))
-            without = remote_groups(geoms)
-        assert _wkb_sorted(with_step[0]) == _wkb_sorted(without[0])
-        assert [_wkb_sorted(g.parts) for g in with_step[2]] == [_wkb_sorted(g.parts) for g in without[2]]
+
+def test_far_island_step_leaves_national_maps_unchanged(prefectures, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the national land (prefectures: the same land as the municipalities, in 734 parts instead of 2,606)
+    assert _same_with_and_without_far_step(prefectures.geometry.values, monkeypatch)
+    # hand-made: a large main body, an island > FAR_GAP_KM off its coast (moving it would not enlarge the main
+    # frame FAR_MIN_GAIN times), a far southern chain (step 1's inset): the far step changes nothing, as on the
+    # national map ...
+    body = shapely.box(130.0, 31.0, 142.0, 41.0)
+    near = shapely.box(139.0, 41.8, 139.2, 41.9)  # ~90 km north of the body
+    south = shapely.box(127.6, 26.1, 128.0, 26.5)
+    assert _same_with_and_without_far_step(np.array([shapely.MultiPolygon([body, near]), south]), monkeypatch)
+    # ... and a check that the comparison can fail: a small body with far islands outside its pad moves them
+    small = shapely.box(139.0, 35.5, 140.0, 35.9)
+    far = shapely.box(139.45, 34.55, 139.55, 34.65)  # ~95 km south: one cluster for step 2, far for step 3
+    assert not _same_with_and_without_far_step(np.array([shapely.MultiPolygon([small, far])]), monkeypatch)
 
 
 def test_map_without_any_value_shows_only_the_no_data_row(yamanashi, tmp_path: Path) -> None:

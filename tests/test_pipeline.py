@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Browser, find_chromium
 from click.testing import CliRunner
 from PIL import Image
 
 import geo
 from geo import ValidationError
 from geo.cli import cli
-from geo.demo import demo_config_paths, run_demo
-from geo.maps._browser import Browser, find_chromium
+from geo.demo import demo_config_paths
 from geo.store import read_layers
 
 pytest_plugins = ["postgis_fixture"]
@@ -26,10 +27,7 @@ READY = "document.documentElement.dataset.geoReady === '1'"
 YAMANASHI = next(p for p in demo_config_paths() if p.stem == "yamanashi")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory, shared_data):
-    root = tmp_path_factory.mktemp("demo")
-    return root, run_demo(root, progress=False)
+# `demo` (the demo map set, run once per session) comes from tests/conftest.py
 
 
 def test_demo_set_is_complete(demo):
@@ -101,8 +99,9 @@ def test_every_html_opens_offline(demo):
         assert index.console_errors == [] and index.external_requests == []
 
 
-def test_same_config_twice_gives_identical_outputs(tmp_path, shared_data):
-    first = geo.run(YAMANASHI, progress=False, output_root=tmp_path / "a")
+def test_same_config_twice_gives_identical_outputs(demo, tmp_path):
+    first = demo[1][1]  # the demo set ran this same config once already
+    assert first.manifest["run"] == "yamanashi"
     second = geo.run(YAMANASHI, progress=False, output_root=tmp_path / "b")
     csvs = sorted(p.name for p in first.output_dir.glob("*.csv"))
     assert csvs
@@ -140,19 +139,20 @@ def test_bad_config_fails_before_work_and_leaves_nothing(tmp_path, edit, message
     assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").iterdir())
 
 
-def test_failure_mid_run_keeps_previous_output(tmp_path, monkeypatch, shared_data):
-    config = _config(tmp_path, lambda t: t)
-    first = geo.run(config, progress=False)
-    before = sorted(p.name for p in first.output_dir.iterdir())
+def test_failure_mid_run_keeps_previous_output(demo, tmp_path, monkeypatch, shared_data):
+    previous = tmp_path / "outputs" / "yamanashi"  # a finished earlier run of the same config: the demo's
+    shutil.copytree(demo[1][1].output_dir, previous)
+    before = sorted(p.name for p in previous.iterdir())
+    assert "run.json" in before
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("geo.hubs.choose_hubs", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        geo.run(config, progress=False)
-    assert sorted(p.name for p in first.output_dir.iterdir()) == before
-    assert [p.name for p in first.output_dir.parent.iterdir()] == ["yamanashi"]  # no staging folder left
+        geo.run(YAMANASHI, progress=False, output_root=previous.parent)
+    assert sorted(p.name for p in previous.iterdir()) == before
+    assert [p.name for p in previous.parent.iterdir()] == ["yamanashi"]  # no staging folder left
 
 
 def test_cli_run_check_and_exit_codes(tmp_path):

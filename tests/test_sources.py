@@ -365,3 +365,23 @@ def test_cli_list_fetch_info_credit(shared_data: Path) -> None:
     unknown = runner.invoke(cli, ["sources", "fetch", "no-such-source"])
     assert unknown.exit_code == 1 and isinstance(unknown.exception, SourceError)
     assert "Available:" in str(unknown.exception)
+
+
+def test_downloads_go_through_pooch_into_the_cache_folder(
+    shared_data: Path, cache: Path, offline: None, serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pooch does the transfer and the checksum (its known_hash is the pin); geo only moves the result into place."""
+    import pooch
+
+    calls = []
+    real = pooch.retrieve
+
+    def spy(url, **kwargs):
+        calls.append((url, kwargs["known_hash"], Path(kwargs["path"])))
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(pooch, "retrieve", spy)
+    base, _ = serve(shared_data)
+    path = geo.fetch(PREF19, base_url=base)
+    assert calls == [(f"{base}/{PREF19_PATH}", geo.get_source(PREF19).sha256, path.parent)]
+    assert sha256(path.read_bytes()) == geo.get_source(PREF19).sha256

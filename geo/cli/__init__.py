@@ -59,7 +59,7 @@ def main() -> None:
     from geo._errors import CRSError, SourceError, ValidationError
 
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="geo", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)

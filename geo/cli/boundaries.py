@@ -52,7 +52,7 @@ def info(source: str, level: str, prefectures: tuple[str, ...], as_json: bool) -
 
     \b
     Example:
-      geo boundaries info N03-20240101_19_GML.zip --level designated_city
+      geo boundaries info n03-official-2024-19 --level designated_city
     """
     from geo.boundaries import describe, read_boundaries
 

@@ -51,8 +51,8 @@ def codes() -> None:
 
     \b
     Examples:
-      geo codes convert juki_2016.csv --from 2016-01-01 --to 2021-01-01 -o outputs/juki_2016_as_2021.csv
-      geo codes convert hamamatsu_2023.csv --from 2023-01-01 --to 2024-01-01 --weights shares.csv -o out.csv
+      geo codes convert "$GEO_DATA_MIRROR/juki-population-municipal-2016-2022/raw/juki_20160101.csv" \\
+                --from 2016-01-01 --to 2021-01-01 -o outputs/juki_2016_as_2021.csv
       geo codes history 40305
     """
 

@@ -178,8 +178,8 @@ def hubs_command(
 
     \b
     Example:
-      geo hubs stations_points.csv --mesh yamanashi_mesh1km_2020.csv --radius 1000 --radius 5000 \\
-               --choose 5 --method exact -o outputs/hubs.gpkg
+      geo hubs stations-n02-2023-points --mesh mesh1km-yamanashi \\
+               --radius 1000 --radius 5000 --choose 5 --method exact -o outputs/hubs.gpkg
     """
     import pandas as pd
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geo._io import write_with
+from geo.store import write_csv
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 
@@ -59,9 +60,9 @@ def join_command(
 
     \b
     Examples:
-      geo join n03-2021-s0010 SSDSE-A-2026.csv -o outputs/ssdse_a.gpkg
-      geo join n03-2021-s0010 census2020.csv --level municipality
-      geo join n03-2021-s0010 SSDSE-E-2022v2.csv --level prefecture -o outputs/prefs.gpkg
+      geo join n03-2021-s0010 ssdse-a-raw --level designated_city -o outputs/ssdse_a.gpkg
+      geo join n03-2021-s0010 census2020-wards --level municipality
+      geo join n03-2021-s0010 ssdse-e-raw --level prefecture -o outputs/prefs.gpkg
     """
     from geo.boundaries import read_boundaries
     from geo.indicators import aggregate_wards as sum_wards
@@ -92,7 +93,7 @@ def join_command(
     csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
     write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
     table_only = joined.drop(columns=joined.geometry.name)
-    write_with(csv_path, lambda tmp: table_only.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_csv(table_only, csv_path)
     summary = report.to_dict() | {
         "boundaries": boundaries,
         "boundary_level": level,

@@ -168,9 +168,11 @@ def map_command(
 
     \b
     Examples:
-      geo map n03-2021-s0010 --level designated_city --table SSDSE-A.csv --column pop_2020 \\
-          --scheme fisher_jenks -k 6 --unit 人 --title 総人口 -o outputs/pop.html
-      geo map outputs/joined.gpkg --column ageing_rate --unit % -o outputs/ageing.png
+      geo map n03-2021-s0010 --level designated_city \\
+          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" \\
+          --column pop_2020 --scheme fisher_jenks -k 6 --unit 人 --title 総人口 -o outputs/pop.html
+      geo join n03-2021-s0010 ssdse-a --level designated_city -o outputs/joined.gpkg
+      geo map outputs/joined.gpkg --column pop_65plus_2020 --unit 人 -o outputs/elderly.png
       geo map outputs/yamanashi/gaps.gpkg --layer areas -o outputs/gap_share.html
       geo map outputs/hubs.gpkg --layer chosen -o outputs/chosen.png
     """

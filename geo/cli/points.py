@@ -102,8 +102,10 @@ def points_command(
 
     \b
     Examples:
-      geo points stations_points.csv --areas n03-2021-s0010 --prefecture 山梨県
-      geo points nakatsugawa_GTFS.zip --areas N03-21_210101.json --municipality 21206
+      geo points "$GEO_DATA_MIRROR/ksj-n02-2023-railway-stations/stations_points.csv" \\
+               --areas n03-2021-s0010 --prefecture 山梨県
+      geo points "$GEO_DATA_MIRROR/gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip" \\
+               --areas n03-2021-s0010 --municipality 21206
     """
     from geo.points import assign_points, count_points, read_points, write_table
 

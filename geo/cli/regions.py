@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from geo._io import write_with
+from geo.store import write_csv
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 _RATE = re.compile(r"^([^=]+)=([^/]+)/([^*]+?)(?:\*([0-9.eE+-]+))?$")
@@ -23,9 +24,9 @@ def regions() -> None:
     Examples:
       geo regions list
       geo regions show 昇龍道
-      geo regions show my_regions.csv --partition 山梨県,長野県
+      geo regions show tokyo-ken --partition 埼玉県,千葉県,東京都,神奈川県
       geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 \\
-          --table municipal_indicators.csv --sum pop_2020 --sum pop_65plus_2020 \\
+          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" --sum pop_2020 --sum pop_65plus_2020 \\
           --rate ageing_rate=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
     """
 
@@ -151,8 +152,8 @@ def dissolve_command(
 
     \b
     Example:
-      geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 --table ssdse-a.csv \\
-          --sum pop_2020 --sum pop_65plus_2020 --rate ageing=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
+      geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 \\
+          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" --sum pop_2020 --sum pop_65plus_2020 --rate ageing=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
     """
     from geo.boundaries import read_boundaries
     from geo.regions import dissolve_regions, read_regions, region_table
@@ -199,7 +200,7 @@ def dissolve_command(
         written.append(out)
     csv_path = out if suffix == ".csv" else out.with_suffix(".csv")
     table_out = region_table(shapes)
-    write_with(csv_path, lambda tmp: table_out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_csv(table_out, csv_path)
     written.append(csv_path)
     if not _quiet():
         shown = [c for c in table_out.columns if c not in ("grouping", "members")]

@@ -25,9 +25,9 @@ def run_command(ctx: click.Context, config: str, db: str | None, check: bool, ou
 
     \b
     Examples:
-      geo run scripts/yamanashi.toml
-      geo run scripts/yamanashi.toml --check
-      geo run scripts/japan.toml --db postgresql://geo@localhost/geo
+      geo run scripts/tokyo_station_gaps.toml --check
+      geo run scripts/tokyo_station_gaps.toml
+      geo run scripts/regions_compare.toml --db postgresql://geo@localhost/geo
     """
     from geo.pipeline import run, validate
 

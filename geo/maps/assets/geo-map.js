@@ -97,13 +97,36 @@
     };
   }
 
+  // drawn state: `pending` counts what must finish before the page says it is ready (the map itself, and each
+  // shown marker-cluster group); at zero, two animation frames later the first complete frame has been painted
+  var pending = 1;
+  function settle() {
+    pending -= 1;
+    if (pending !== 0) { return; }
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        root.dataset.geoReadyMs = Math.round(performance.now());
+        root.dataset.geoReady = "1";
+      });
+    });
+  }
+  function clustered() {
+    var done = false;
+    return function (processed, total) { if (!done && processed >= total) { done = true; settle(); } };
+  }
+
   // extra layers, in the order given
   D.layers.forEach(function (L0) {
     var st = L0.style, group;
     if (L0.kind === "points") {
       var opts = { radius: st.radius, color: st.color, weight: st.weight, fillColor: st.fill_color,
                    fillOpacity: st.fill_opacity, className: "geo-point" };
-      group = L0.cluster ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
+      // clusters are built in chunks over several frames after the map gets its view: the page is drawn only
+      // when every shown cluster group has placed all its markers (chunkProgress reports done === total)
+      var waits = L0.cluster && L0.show && L0.lat.length > 0;
+      if (waits) { pending += 1; }
+      group = L0.cluster ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false,
+                                                  chunkProgress: waits ? clustered() : null })
                          : L.featureGroup();
       var markers = [];
       var shaped = st.marker !== "o";  // squares and triangles, as in the static maps
@@ -171,11 +194,6 @@
   map.fitBounds(D.bounds, { padding: [10, 10] });
   window.geoMap = map;
   root.dataset.geoAreas = features.length;
-  // ready once the first frame with every shape has been painted, not merely built
-  requestAnimationFrame(function () {
-    requestAnimationFrame(function () {
-      root.dataset.geoReadyMs = Math.round(performance.now());
-      root.dataset.geoReady = "1";
-    });
-  });
+  // ready once the first frame with every shape (clusters included) has been painted, not merely built
+  settle();
 })();

@@ -1,4 +1,4 @@
-"""Open an HTML file in headless Chromium with all network disabled, for tests and benchmarks.
+"""Open an HTML file in headless Chromium with all network disabled, for tests and benchmarks (test-only: not installed).
 
 Talks the DevTools protocol over ``--remote-debugging-pipe`` (no port, no websocket library): records console
 errors, uncaught exceptions and every request the page makes, waits until the map says it is ready, evaluates
@@ -206,8 +206,12 @@ class Browser:
             raise RuntimeError(f"JavaScript error: {res['exceptionDetails'].get('text')} in {expression!r}")
         return res["result"].get("value")
 
-    def open(self, path: str | os.PathLike[str], *, ready: str | None = None, timeout: float = 30) -> PageLoad:
-        """Navigate to a local file and wait for ``ready`` (a JS expression) to be true, or for the load event."""
+    def open(self, path: str | os.PathLike[str], *, ready: str | None = None, timeout: float = 120) -> PageLoad:
+        """Navigate to a local file and wait for ``ready`` (a JS expression) to be true, or for the load event.
+
+        ``timeout`` is generous (120 s) on purpose: a loaded machine draws slowly, and tests wait on the page's own
+        drawn-state flag, never on fixed sleeps.
+        """
         url = Path(path).resolve().as_uri()
         self._events.clear()
         start = time.monotonic()
