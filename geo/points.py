@@ -17,7 +17,6 @@ import logging
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +29,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
+from geo._point_index import locate_rank, part_index
 from geo.crs import JGD2011, area_km2, require_crs
 
 log = logging.getLogger(__name__)
@@ -543,61 +543,23 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
 
 
 def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
-    """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area)."""
+    """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area).
+
+    The prepared parts and the grid over them are built once per boundary set and cached (see
+    :mod:`geo._point_index`); ``workers`` is accepted for compatibility and unused (GEOS point tests on
+    prepared polygons did not scale over threads on the measured machine).
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
-    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    order = finite[np.argsort(x[finite], kind="stable")]
-    xs, ys = x[order], y[order]
-
     rank = _area_order(areas)
-    area_geoms = areas.geometry.to_numpy()
-    parts, owner = shapely.get_parts(area_geoms, return_index=True)
-    parts = parts.copy()  # fresh objects: preparing them must not touch the caller's geometries
-    parts = shapely.from_wkb(shapely.to_wkb(parts)) if len(parts) else parts
-    shapely.prepare(parts)
-    bounds = shapely.bounds(parts)
-    lo = np.searchsorted(xs, bounds[:, 0], side="left")
-    hi = np.searchsorted(xs, bounds[:, 2], side="right")
-    part_rank = rank[owner]
-
-    def work(ids: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        hit_pts, hit_rank = [], []
-        for i in ids:
-            a, b = lo[i], hi[i]
-            if a == b:
-                continue
-            band = ys[a:b]
-            cand = np.flatnonzero((band >= bounds[i, 1]) & (band <= bounds[i, 3]))
-            if cand.size == 0:
-                continue
-            cand += a
-            inside = shapely.intersects_xy(parts[i], xs[cand], ys[cand])
-            if inside.any():
-                hit_pts.append(cand[inside])
-                hit_rank.append(np.full(int(inside.sum()), part_rank[i], dtype=np.int64))
-        return hit_pts, hit_rank
-
-    # biggest jobs first, dealt round-robin into several chunks per worker so both cores stay busy
-    by_cost = np.argsort(-(hi - lo), kind="stable")
-    n_chunks = max(1, workers * 8)
-    chunks = [by_cost[k::n_chunks] for k in range(n_chunks)]
-    none = np.iinfo(np.int64).max
-    best = np.full(len(xs), none, dtype=np.int64)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, chunks))
-    else:
-        results = [work(c) for c in chunks]
-    for hit_pts, hit_rank in results:
-        if hit_pts:
-            np.minimum.at(best, np.concatenate(hit_pts), np.concatenate(hit_rank))
+    index = part_index(areas.geometry.to_numpy(), rank)
+    best = locate_rank(index, x, y)
     by_rank = np.argsort(rank)
     out = np.full(n, -1, dtype=np.int64)
-    found = best != none
-    out[order[found]] = by_rank[best[found]]
+    found = best >= 0
+    out[found] = by_rank[best[found]]
     return out
 
 
