@@ -17,6 +17,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
@@ -196,13 +197,21 @@ def normalize_muni_codes(values: pd.Series, *, prefs: pd.Series | None = None) -
     (why a value could not be normalised, or ``<NA>``): the caller reports those rows with their file row.
     """
     keys = pd.DataFrame({"v": values, "p": prefs if prefs is not None else None}, index=values.index)
-    out = pd.DataFrame({"code": pd.NA, "problem": pd.NA}, index=values.index, dtype="string")
-    for (v, p), idx in keys.groupby(["v", "p"], dropna=False, sort=False).groups.items():
+    # one call per distinct (value, prefecture), written back in one go (a .loc write per group cost 2.5 s)
+    group = keys.groupby(["v", "p"], dropna=False, sort=False).ngroup().to_numpy()
+    first_of = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
+    codes: list[object] = []
+    problems: list[object] = []
+    for v, p in zip(keys["v"].to_numpy()[first_of], keys["p"].to_numpy()[first_of], strict=True):
         try:
-            out.loc[idx, "code"] = normalize_muni_code(v, pref=p)
+            codes.append(normalize_muni_code(v, pref=p))
+            problems.append(pd.NA)
         except ValidationError as exc:
-            out.loc[idx, "problem"] = str(exc)
-    return out
+            codes.append(pd.NA)
+            problems.append(str(exc))
+    code_arr = np.array(codes, dtype=object)[group] if len(group) else np.array([], dtype=object)
+    problem_arr = np.array(problems, dtype=object)[group] if len(group) else np.array([], dtype=object)
+    return pd.DataFrame({"code": code_arr, "problem": problem_arr}, index=values.index).astype("string")
 
 
 def city_of(muni_code: str) -> str:
