@@ -144,6 +144,7 @@ class MapSpec:
 class OutputsSection:
     gpkg: bool = True
     csv: bool = True
+    parquet: bool = False  # also write every spatial layer as GeoParquet in <output>/parquet/ (geo.store)
     db: str = ""
 
 

@@ -31,6 +31,7 @@ from geo._errors import ValidationError
 from geo._io import atomic_path
 from geo._point_index import locate_rank, part_index
 from geo.crs import JGD2011, area_km2, require_crs
+from geo.scale import is_distributed
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ def read_points(
     Parameters
     ----------
     path
-        A CSV/TSV with a latitude and a longitude column; a GeoJSON, GeoPackage or Shapefile of points; or a
-        GTFS / GTFS-JP feed (a ``.zip``, a folder holding ``stops.txt``, or ``stops.txt`` itself).
+        A CSV/TSV with a latitude and a longitude column; a GeoJSON, GeoPackage, Shapefile or GeoParquet of
+        points (a ``.parquet`` file or a partitioned dataset folder; a plain Parquet table with lat/lon columns
+        is read like a CSV); or a GTFS / GTFS-JP feed (a ``.zip``, a folder holding ``stops.txt``, or ``stops.txt`` itself).
     lat, lon
         The coordinate columns of a CSV. By default found by name (case and width ignored): ``緯度``/``経度``,
         ``lat``/``lon`` (or ``lng``), ``latitude``/``longitude``, ``stop_lat``/``stop_lon``, ``y``/``x``.
@@ -110,6 +112,8 @@ def read_points(
         raise FileNotFoundError(f"{path}: no such point file")
     if on_invalid not in ("raise", "drop"):
         raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
+    if _is_parquet(path):  # a (Geo)Parquet file or a partitioned dataset folder
+        return _from_parquet(path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)
     gtfs = _gtfs_stops_source(path)
     if gtfs is not None:
         table, label = gtfs
@@ -413,11 +417,44 @@ def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, 
     return frame
 
 
-def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str) -> gpd.GeoDataFrame:
+def _is_parquet(path: Path) -> bool:
+    if path.is_dir():
+        return any(path.rglob("*.parquet")) and not (path / "stops.txt").exists()
+    return path.suffix.lower() in (".parquet", ".geoparquet")
+
+
+def _from_parquet(
+    path: Path, *, lat: str | None, lon: str | None, crs: CRS | str | int | None, on_invalid: str
+) -> gpd.GeoDataFrame:
+    """GeoParquet (file or partitioned folder, read with pyarrow) or a plain Parquet table with lat/lon columns."""
     try:
-        raw = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - a pinned dependency
+        raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from exc
+    try:
+        schema = pq.read_schema(next(iter(sorted(path.rglob("*.parquet")))) if path.is_dir() else path)
+    except (OSError, StopIteration, ValueError) as exc:
+        raise ValidationError(f"cannot read as Parquet: {exc}", source=path) from None
+    if b"geo" in (schema.metadata or {}):
+        return _from_vector(path, crs=crs, layer=None, on_invalid=on_invalid, raw=gpd.read_parquet(path))
+    table = pd.read_parquet(path)
+    text = table.astype({c: str for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])})
+    return _from_table(text, path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)
+
+
+def _from_vector(
+    path: Path,
+    *,
+    crs: CRS | str | int | None,
+    layer: str | None,
+    on_invalid: str,
+    raw: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    if raw is None:
+        try:
+            raw = pyogrio.read_dataframe(path, layer=layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
     if raw.crs is None:
         raw = raw.set_crs(crs if crs is not None else JGD2011)
     geoms = raw.geometry.to_numpy()
@@ -574,7 +611,9 @@ def assign_points(
     Parameters
     ----------
     points
-        Point layer with a CRS (reprojected to the areas' CRS when different).
+        Point layer with a CRS (reprojected to the areas' CRS when different). A dask-geopandas frame, or
+        the path of a GeoParquet file or partitioned dataset, runs partition-wise (:mod:`geo.scale`) and
+        returns a lazy dask-geopandas frame with the same values.
     areas
         Municipalities or prefectures in the canonical schema (:func:`geo.read_boundaries`).
     columns
@@ -594,6 +633,10 @@ def assign_points(
     >>> stops["muni_code"].value_counts()                                    # doctest: +SKIP
     21206    369
     """
+    if is_distributed(points):
+        from geo import scale
+
+        return scale.assign_points(points, areas, columns=columns)
     if not isinstance(points, gpd.GeoDataFrame):
         raise ValidationError("points must be a GeoDataFrame (use geo.read_points to read a file)")
     idx = area_index(points, areas, workers=2)
@@ -640,7 +683,8 @@ def count_points(
     Parameters
     ----------
     points
-        Point layer with a CRS.
+        Point layer with a CRS; or a dask-geopandas frame / GeoParquet path, counted partition-wise with the
+        same result (:mod:`geo.scale`).
     areas
         Areas (canonical schema); not modified.
     name
@@ -662,21 +706,46 @@ def count_points(
     >>> counts = count_points(stations, areas, name="stations")     # doctest: +SKIP
     >>> counts[["muni_name", "stations", "stations_per_km2"]].head()  # doctest: +SKIP
     """
+    if is_distributed(points):
+        from geo import scale
+
+        return scale.count_points(points, areas, name=name, weight=weight, population=population)
     idx = area_index(points, areas, workers=2)
     inside = idx >= 0
-    if weight is None:
-        values = np.ones(len(idx))
-    else:
-        if weight not in points.columns:
-            raise ValidationError(f"weight column {weight!r} not in the points; columns: {list(points.columns)}")
-        values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
-        if np.isnan(values[inside]).any():
-            row = int(np.flatnonzero(np.isnan(values) & inside)[0])
-            raise ValidationError(
-                f"weight column {weight!r} has missing or non-numeric values (first at row {row}): fill them or "
-                "drop the rows explicitly"
-            )
+    values = _weights_inside(points, weight, inside)
     totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
+    return _count_frame(
+        areas, totals, name=name, weight=weight, population=population, n=len(idx), outside=int((~inside).sum())
+    )
+
+
+def _weights_inside(points: pd.DataFrame, weight: str | None, inside: np.ndarray) -> np.ndarray:
+    """Weight of each point (1 without ``weight``), checked to be numeric where the point lies in an area."""
+    if weight is None:
+        return np.ones(len(inside))
+    if weight not in points.columns:
+        raise ValidationError(f"weight column {weight!r} not in the points; columns: {list(points.columns)}")
+    values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values[inside]).any():
+        row = int(np.flatnonzero(np.isnan(values) & inside)[0])
+        raise ValidationError(
+            f"weight column {weight!r} has missing or non-numeric values (first at row {row}): fill them or "
+            "drop the rows explicitly"
+        )
+    return values
+
+
+def _count_frame(
+    areas: gpd.GeoDataFrame,
+    totals: np.ndarray,
+    *,
+    name: str,
+    weight: str | None,
+    population: str | None,
+    n: int,
+    outside: int,
+) -> gpd.GeoDataFrame:
+    """The output of :func:`count_points` from the per-area sums ``totals`` (shape (len(areas),))."""
     out = areas.copy()
     out[name] = totals.astype(np.int64) if weight is None else totals
     out[f"{name}_per_km2"] = totals / area_km2(areas)
@@ -686,9 +755,9 @@ def count_points(
         with np.errstate(divide="ignore", invalid="ignore"):
             out[f"{name}_per_10k"] = np.where(pop > 0, totals / pop * 1e4, np.nan)
     out.attrs["count_points"] = {
-        "points": len(idx),
-        "assigned": int(inside.sum()),
-        "outside": int((~inside).sum()),
+        "points": n,
+        "assigned": n - outside,
+        "outside": outside,
         "population_column": pop_col,
     }
     return out
