@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +99,7 @@ def clear_cache() -> None:
     """Forget every cached index (they are rebuilt on next use)."""
     with _cache_lock:
         _cache.clear()
+        _area_cache.clear()
 
 
 def _floor_index(v: np.ndarray, origin: float, cell: float) -> np.ndarray:
@@ -299,3 +301,26 @@ def locate_rank(index: PartIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     sel = live[mixed]
     out[sel] = _best_rank(index, x[sel], y[sel])
     return out
+
+
+_area_cache: OrderedDict[bytes, tuple[object, np.ndarray]] = OrderedDict()
+
+
+def cached_per_geometry(geoms: np.ndarray, tag: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """``compute()`` (an array per geometry, e.g. areas in km²) cached on the identity of ``geoms`` and ``tag``.
+
+    Returns a read-only array; the cache keeps a reference to the geometries (see the module docstring).
+    """
+    key = tag.encode() + np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms)).tobytes()
+    with _cache_lock:
+        hit = _area_cache.get(key)
+        if hit is not None:
+            _area_cache.move_to_end(key)
+            return hit[1]
+    value = np.asarray(compute())
+    value.flags.writeable = False
+    with _cache_lock:
+        _area_cache[key] = (geoms.copy(), value)
+        while len(_area_cache) > 4 * CACHE_SIZE:
+            _area_cache.popitem(last=False)
+    return value

@@ -29,7 +29,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
-from geo._point_index import locate_rank, part_index
+from geo._point_index import cached_per_geometry, locate_rank, part_index
 from geo.crs import JGD2011, area_km2, require_crs
 from geo.scale import is_distributed
 
@@ -748,7 +748,8 @@ def _count_frame(
     """The output of :func:`count_points` from the per-area sums ``totals`` (shape (len(areas),))."""
     out = areas.copy()
     out[name] = totals.astype(np.int64) if weight is None else totals
-    out[f"{name}_per_km2"] = totals / area_km2(areas)
+    km2 = cached_per_geometry(areas.geometry.to_numpy(), f"km2:{areas.crs}", lambda: np.asarray(area_km2(areas)))
+    out[f"{name}_per_km2"] = totals / km2
     pop_col = _population_column(areas, population)
     if pop_col is not None:
         pop = pd.to_numeric(areas[pop_col], errors="coerce").to_numpy(dtype=float)
