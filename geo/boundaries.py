@@ -29,6 +29,7 @@ import pyogrio
 import shapely
 
 from geo._errors import ValidationError
+from geo._progress import progress
 from geo.codes import DESIGNATED_CITIES, PREFECTURES, city_of, is_ward, normalize_pref_code
 from geo.crs import JGD2011, to_metric
 
@@ -86,7 +87,7 @@ def read_boundaries(
     paths = _resolve(source)
     keep = _prefecture_filter(prefectures)
     frames, infos = [], []
-    for path in paths:
+    for path in progress(paths, desc="reading boundaries", total=len(paths), unit="file") if len(paths) > 1 else paths:
         raw = _read_file(path, encoding=encoding)
         frame, info = _canonical(raw, path, keep, level=level)
         frames.append(frame)

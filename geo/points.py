@@ -30,6 +30,7 @@ from pyproj import CRS
 from geo._errors import ValidationError
 from geo._io import atomic_path
 from geo._point_index import cached_per_geometry, locate_rank, part_index
+from geo._progress import progress
 from geo.crs import JGD2011, area_km2, require_crs
 from geo.scale import is_distributed
 
@@ -579,6 +580,10 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     return area_index_xy(x, y, areas, workers=workers)
 
 
+_CHUNK = 1_000_000
+"""Points per step of :func:`area_index_xy` on large inputs."""
+
+
 def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
     """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area).
 
@@ -592,7 +597,16 @@ def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, work
         return np.full(n, -1, dtype=np.int64)
     rank = _area_order(areas)
     index = part_index(areas.geometry.to_numpy(), rank)
-    best = locate_rank(index, x, y)
+    if n <= _CHUNK:
+        best = locate_rank(index, x, y)
+    else:  # chunks bound the temporary arrays (≈ 80 MB per million points) and drive a progress bar
+        starts = range(0, n, _CHUNK)
+        best = np.concatenate(
+            [
+                locate_rank(index, x[s : s + _CHUNK], y[s : s + _CHUNK])
+                for s in progress(starts, desc="assigning points", total=len(starts), unit="M points")
+            ]
+        )
     by_rank = np.argsort(rank)
     out = np.full(n, -1, dtype=np.int64)
     found = best >= 0

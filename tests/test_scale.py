@@ -152,3 +152,32 @@ def test_dask_partitions_give_the_in_memory_answers(yamanashi, tmp_path):
         assert coverage["total"] == memory.total and coverage["covered"] == memory.covered
         assert coverage["multi_covered"] == memory.multi_covered
         np.testing.assert_allclose(coverage["per_hub_covered"].to_numpy(), memory.per_hub["covered"].to_numpy())
+
+
+def test_chunked_assignment_equals_one_pass(yamanashi, monkeypatch):
+    import geo.points
+
+    x, y = _sample(yamanashi, 12_000, seed=13)
+    whole = area_index_xy(x, y, yamanashi)
+    monkeypatch.setattr(geo.points, "_CHUNK", 5_000)
+    np.testing.assert_array_equal(area_index_xy(x, y, yamanashi), whole)
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch, capsys):
+    import io
+
+    from geo._progress import progress, progress_enabled
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert not progress_enabled()  # pytest captures stderr: not a terminal, so no bar in logs
+    assert list(progress(range(3), desc="x")) == [0, 1, 2]
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert progress_enabled()
+    assert list(progress(range(3), desc="counting")) == [0, 1, 2]
+    assert "counting" in terminal.getvalue()
+    monkeypatch.setenv("GEO_PROGRESS", "0")
+    assert not progress_enabled()
