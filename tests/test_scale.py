@@ -181,3 +181,24 @@ def test_progress_bars_only_on_a_terminal(monkeypatch, capsys):
     assert "counting" in terminal.getvalue()
     monkeypatch.setenv("GEO_PROGRESS", "0")
     assert not progress_enabled()
+
+
+def test_run_writes_geoparquet_beside_the_geopackage_when_asked(tmp_path, shared_data):
+    from geo.demo import demo_config_paths
+    from geo.store import read_layers
+
+    config = next(p for p in demo_config_paths() if p.stem == "yamanashi")
+    text = config.read_text(encoding="utf-8") + "\n[outputs]\nparquet = true\n"
+    path = tmp_path / "run.toml"
+    path.write_text(text, encoding="utf-8")
+    result = geo.run(path, progress=False, output_root=tmp_path / "out")
+    written = sorted(p.name for p in (result.output_dir / "parquet").glob("*.parquet"))
+    layers = read_layers(result.output_dir / "layers.gpkg")
+    assert written == sorted(f"{name}.parquet" for name in layers)
+    assert "parquet/areas.parquet" in result.manifest["outputs"]
+    areas = gpd.read_parquet(result.output_dir / "parquet" / "areas.parquet")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(areas.drop(columns="geometry")),
+        pd.DataFrame(layers["areas"].drop(columns="geometry")),
+        check_dtype=False,
+    )
