@@ -261,7 +261,8 @@ def _best_rank(index: PartIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Smallest tie rank of the parts each point intersects (closed polygons), or -1."""
     pt, part = _pairs(index, x, y)
     # part by part: GEOS keeps one polygon's point locator hot in cache (measured 3.4× faster than point order)
-    order = np.argsort(part, kind="stable")
+    key = part.astype(np.uint16) if len(index.parts) <= 65536 else part  # 16-bit keys: numpy radix-sorts them
+    order = np.argsort(key, kind="stable")
     pt, part = pt[order], part[order]
     hit = shapely.intersects_xy(index.parts[part], x[pt], y[pt])
     none = np.iinfo(np.int64).max

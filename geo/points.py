@@ -566,14 +566,16 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     n = len(arr)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
-    types = shapely.get_type_id(arr)
-    valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    if (valid & (types != 0)).any():
-        kinds = sorted({g.geom_type for g in arr[valid & (types != 0)][:5]})
+    types = shapely.get_type_id(arr)  # -1 for a missing geometry
+    if (types > 0).any():
+        kinds = sorted({g.geom_type for g in arr[types > 0][:5]})
         raise ValidationError(
             f"assign_points needs points, got {', '.join(kinds)}: take centroids in a metric CRS (or "
             "representative_point()) first"
         )
+    valid = (types == 0) & ~shapely.is_empty(arr)
+    if valid.all():  # the usual case: no masked copies of a million-object array
+        return area_index_xy(shapely.get_x(arr), shapely.get_y(arr), areas, workers=workers)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
@@ -663,11 +665,10 @@ def assign_points(
         log.info("replacing existing point columns %s with the assigned areas' values", clash)
     inside = idx >= 0
     for column in present:
-        values = areas[column].to_numpy(dtype=object)
-        filled = np.full(len(out), np.nan, dtype=object)
-        filled[inside] = values[idx[inside]]
+        # one gather: index -1 (no area) picks the NaN appended last
+        values = np.append(areas[column].to_numpy(dtype=object), np.nan)
         # object dtype: building pandas' "str" dtype costs more than the whole point-in-polygon test at 1M rows
-        out[column] = pd.Series(filled, index=out.index, dtype=object)
+        out[column] = pd.Series(values[idx], index=out.index, dtype=object)
     out.attrs["assign_points"] = {
         "points": len(out),
         "assigned": int(inside.sum()),
