@@ -19,6 +19,7 @@ sit in a partitioned GeoParquet dataset), or when a cluster with more cores is a
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,18 @@ def find_gaps(demand: object, stops: object, *, crs: object, pref_code: str | No
     )
 
 
+@dataclass(frozen=True)
+class CoverageTotals:
+    """The additive figures of :func:`geo.hub_coverage` over partitioned demand (weights in the demand's unit)."""
+
+    total: float
+    covered: float
+    multi_covered: float
+    share: float  # covered / total (NaN without demand)
+    per_hub_covered: pd.Series  # indexed like the hubs
+    metric_crs: str
+
+
 def hub_coverage_totals(
     hubs: gpd.GeoDataFrame,
     demand: object,
@@ -159,13 +172,13 @@ def hub_coverage_totals(
     radius_m: float,
     crs: object = None,
     pref_code: str | None = None,
-    **options: Any,
-) -> pd.Series:
-    """The additive figures of :func:`geo.hub_coverage` over a dask frame of demand: ``total``, ``covered``,
-    ``multi_covered`` and ``share``, plus per hub ``covered`` (Series ``per_hub_covered``).
+    weight: str | None = None,
+) -> CoverageTotals:
+    """:func:`geo.hub_coverage` over a dask frame of demand: the additive figures, partition by partition.
 
-    Each partition runs the in-memory coverage against the broadcast hubs in one metric CRS fixed up front;
-    the per-row results do not depend on the other rows, so the sums equal the in-memory figures.
+    Each partition runs the in-memory coverage against the broadcast hubs in one metric CRS fixed up front
+    (``crs=``, else chosen from the extent of the hubs and the whole demand, as in memory); the per-row results
+    do not depend on the other rows, so the sums equal the in-memory figures.
     """
     from pyproj import CRS
 
@@ -183,23 +196,20 @@ def hub_coverage_totals(
     def one(part: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame) -> tuple[float, float, float, np.ndarray]:
         if len(part) == 0:
             return 0.0, 0.0, 0.0, np.zeros(len(hubs))
-        r = coverage_in_memory(hubs, part, radius_m=radius_m, crs=target, **options)
+        r = coverage_in_memory(hubs, part, radius_m=radius_m, crs=target, weight=weight)
         return float(r.total), float(r.covered), float(r.multi_covered), r.per_hub["covered"].to_numpy(dtype=float)
 
     delayed = _delayed()
     shared = delayed(hubs)
     results = delayed(list)([delayed(one)(p, shared) for p in _partitions(frame)]).compute()
-    total = sum(r[0] for r in results)
-    covered = sum(r[1] for r in results)
-    multi = sum(r[2] for r in results)
+    total = float(sum(r[0] for r in results))
+    covered = float(sum(r[1] for r in results))
     per_hub = np.sum([r[3] for r in results], axis=0) if results else np.zeros(len(hubs))
-    return pd.Series(
-        {
-            "total": total,
-            "covered": covered,
-            "multi_covered": multi,
-            "share": covered / total if total else float("nan"),
-            "per_hub_covered": pd.Series(per_hub, index=hubs.index),
-            "metric_crs": target.to_string(),
-        }
+    return CoverageTotals(
+        total=total,
+        covered=covered,
+        multi_covered=float(sum(r[2] for r in results)),
+        share=covered / total if total else float("nan"),
+        per_hub_covered=pd.Series(per_hub, index=hubs.index, name="covered"),
+        metric_crs=target.to_string(),
     )

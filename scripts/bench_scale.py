@@ -177,7 +177,9 @@ def bench_dask(areas: gpd.GeoDataFrame, n_big: int) -> None:
     x, y = land_points(areas, 1_000_000, seed=21)
     points = frame(x, y, areas.crs)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0", scheduler_port=0
+        ) as cluster,
         Client(cluster),
     ):
         t = time.perf_counter()

@@ -133,7 +133,9 @@ def test_dask_partitions_give_the_in_memory_answers(yamanashi, tmp_path):
     )
     stops = points.iloc[::97][["geometry"]]
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0", scheduler_port=0
+        ) as cluster,
         Client(cluster),
     ):
         lazy = dask_geopandas.from_geopandas(points, npartitions=3)
@@ -149,9 +151,9 @@ def test_dask_partitions_give_the_in_memory_answers(yamanashi, tmp_path):
         pd.testing.assert_frame_equal(gaps, geo.find_gaps(points, stops, walk_m=300, crs=6676), check_like=True)
         coverage = geo.hub_coverage(stops.iloc[:15], lazy, radius_m=1500, crs=6676)
         memory = geo.hub_coverage(stops.iloc[:15], points, radius_m=1500, crs=6676)
-        assert coverage["total"] == memory.total and coverage["covered"] == memory.covered
-        assert coverage["multi_covered"] == memory.multi_covered
-        np.testing.assert_allclose(coverage["per_hub_covered"].to_numpy(), memory.per_hub["covered"].to_numpy())
+        assert coverage.total == memory.total and coverage.covered == memory.covered
+        assert coverage.multi_covered == memory.multi_covered and coverage.share == memory.share
+        np.testing.assert_allclose(coverage.per_hub_covered.to_numpy(), memory.per_hub["covered"].to_numpy())
 
 
 def test_chunked_assignment_equals_one_pass(yamanashi, monkeypatch):
