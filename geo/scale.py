@@ -110,6 +110,70 @@ def _totals(part: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, weight: str | None)
     return np.concatenate([totals, [len(idx), int((~inside).sum())]])
 
 
+def _parquet_files(path: Path) -> list[Path]:
+    return sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+
+
+def point_xy_from_parquet(
+    path: str | os.PathLike[str], crs: object, *, columns: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """x, y (float arrays in ``crs``) of a GeoParquet file of points, without building shapely objects.
+
+    Well-known binary points are fixed 21-byte records (byte order, type, x, y), so a column of them is decoded
+    as one numpy view; anything else (multi-points, big-endian, 3D) goes through ``shapely.from_wkb``. Empty
+    points give NaN (in no area). ``columns`` are read alongside and returned as a frame.
+    """
+    import json
+
+    import pyarrow.parquet as pq
+    import shapely
+    from pyproj import CRS, Transformer
+
+    file = pq.ParquetFile(path)
+    meta = json.loads(file.schema_arrow.metadata[b"geo"])
+    name = meta["primary_column"]
+    table = file.read(columns=[name, *columns])
+    col = table.column(name).combine_chunks()
+    n = len(col)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset : col.offset + n + 1]
+    data = np.frombuffer(col.buffers()[2], dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    records = data[offsets[0] : offsets[-1]] if n else data
+    if n and valid.all() and (lengths == 21).all():
+        rec = records.reshape(-1, 21)
+        if (rec[:, 0] == 1).all() and (rec[:, 1:5].copy().view("<u4").ravel() == 1).all():
+            xy = rec[:, 5:21].copy().view("<f8")
+            x, y = xy[:, 0].copy(), xy[:, 1].copy()
+            valid = None  # decoded
+    if valid is not None and n:
+        geoms = shapely.from_wkb(np.asarray(col.to_pylist(), dtype=object))
+        types = shapely.get_type_id(geoms)
+        if (types > 0).any():
+            raise ValidationError(f"{path}: holds non-point geometries; points are needed", source=path)
+        ok = (types == 0) & ~shapely.is_empty(geoms)
+        x[ok], y[ok] = shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])
+    source = CRS.from_user_input(meta["columns"][name].get("crs") or "OGC:CRS84")
+    target = CRS.from_user_input(crs)
+    if not source.equals(target):
+        x, y = (np.asarray(v) for v in Transformer.from_crs(source, target, always_xy=True).transform(x, y))
+    return x, y, table.drop_columns([name]).to_pandas() if columns else pd.DataFrame(index=range(n))
+
+
+def _file_totals(path: Path, areas: gpd.GeoDataFrame, weight: str | None) -> np.ndarray:
+    """:func:`_totals` for one GeoParquet file of points, read as coordinates only."""
+    from geo.points import _weights_inside, area_index_xy
+
+    x, y, extra = point_xy_from_parquet(path, areas.crs, columns=(weight,) if weight else ())
+    idx = area_index_xy(x, y, areas)
+    inside = idx >= 0
+    values = _weights_inside(extra, weight, inside)
+    totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
+    return np.concatenate([totals, [len(idx), int((~inside).sum())]])
+
+
 def count_points(
     points: object,
     areas: gpd.GeoDataFrame,
@@ -121,10 +185,15 @@ def count_points(
     """:func:`geo.count_points` over a dask frame: per-partition sums added up, then the same output frame."""
     from geo.points import _count_frame
 
-    frame = as_dask(points)
     delayed = _delayed()
     shared = delayed(areas)
-    parts = [delayed(_totals)(p, shared, weight) for p in _partitions(frame)]
+    if isinstance(points, (str, os.PathLike)):  # a GeoParquet dataset: one task per file, coordinates only
+        path = Path(points)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such GeoParquet file or dataset folder")
+        parts = [delayed(_file_totals)(f, shared, weight) for f in _parquet_files(path)]
+    else:
+        parts = [delayed(_totals)(p, shared, weight) for p in _partitions(as_dask(points))]
     summed = np.asarray(delayed(sum)(parts).compute(), dtype=float) if parts else np.zeros(len(areas) + 2)
     totals, n_points, outside = summed[:-2], int(summed[-2]), int(summed[-1])
     return _count_frame(areas, totals, name=name, weight=weight, population=population, n=n_points, outside=outside)
