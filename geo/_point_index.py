@@ -119,18 +119,18 @@ def _build(geoms: np.ndarray, rank: np.ndarray) -> PartIndex:
     bounds = shapely.bounds(parts).reshape(-1, 4)
     if len(parts):
         x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
-        width = max(float(bounds[:, 2].max()) - x0, 1e-9)
-        height = max(float(bounds[:, 3].max()) - y0, 1e-9)
+        x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
     else:
         x0 = y0 = 0.0
-        width = height = 1.0
+        x1 = y1 = 1.0
+    width, height = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
     cell = float(np.sqrt(width * height / GRID_CELLS))
     cell = max(cell, width / 4096, height / 4096)  # keep each axis under 4,097 cells
-    nx = int(_floor_index(np.array([x0 + width]), x0, cell)[0]) + 1
-    ny = int(_floor_index(np.array([y0 + height]), y0, cell)[0]) + 1
     fine = max(float(np.sqrt(width * height / STATE_CELLS)), width / 16384, height / 16384)
-    fnx = int(_floor_index(np.array([x0 + width]), x0, fine)[0]) + 1
-    fny = int(_floor_index(np.array([y0 + height]), y0, fine)[0]) + 1
+    # the far edge through the same floor function as the points, so a point on the last vertex is in the grid
+    xs, ys = np.array([x1, x0 + width]), np.array([y1, y0 + height])
+    nx, ny = int(_floor_index(xs, x0, cell).max()) + 1, int(_floor_index(ys, y0, cell).max()) + 1
+    fnx, fny = int(_floor_index(xs, x0, fine).max()) + 1, int(_floor_index(ys, y0, fine).max()) + 1
 
     # candidate parts per cell: every cell of each part's bounding box
     i0, i1 = _floor_index(bounds[:, 0], x0, cell), _floor_index(bounds[:, 2], x0, cell)

@@ -207,3 +207,19 @@ def test_run_writes_geoparquet_beside_the_geopackage_when_asked(tmp_path, shared
         pd.DataFrame(layers["areas"].drop(columns="geometry")),
         check_dtype=False,
     )
+
+
+@pytest.mark.parametrize("extra", [0, DIRECT_BELOW])
+def test_points_on_the_outermost_vertices_are_found(extra):
+    squares = gpd.GeoDataFrame(
+        {"muni_code": ["00002", "00001"]},
+        geometry=[shapely.box(1, 0, 2.3, 0.7), shapely.box(0, 0, 1, 1)],
+        crs=6668,
+    )
+    corners = shapely.get_coordinates(squares.geometry.to_numpy())
+    rng = np.random.default_rng(2)
+    x = np.concatenate([corners[:, 0], rng.uniform(-0.1, 2.4, extra)])
+    y = np.concatenate([corners[:, 1], rng.uniform(-0.1, 1.1, extra)])
+    found = area_index_xy(x, y, squares)
+    np.testing.assert_array_equal(found, _brute_force(x, y, squares))
+    assert (found[: len(corners)] >= 0).all()  # (2.3, 0.7), the far corner, included
