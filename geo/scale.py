@@ -9,14 +9,14 @@ answers are the in-memory answers: every step is row-local once the metric CRS i
 
 dask, distributed and dask-geopandas are optional imports: only these functions need them.
 
-When to switch (measured in ``scripts/bench_scale.py`` on a shared 2-core machine): in memory, assignment runs
-at ≈ 1.2–1.5M points/s once the points are loaded, but 10M points read from GeoParquet into a GeoDataFrame
-take ≈ 4.5 GB of RAM and 23 s to load (shapely objects); counting the same dataset from its path here (one
-task per file, coordinates decoded without shapely objects) took 13 s in all, 2.4× faster, in the memory of
-a few files. Switch when the points do not fit in memory, when they already sit in a partitioned GeoParquet
-dataset, or when a cluster with more cores is at hand: ``distributed.Client("tcp://scheduler:8786")`` before
-the call makes the calls below run there. An in-memory frame wrapped in dask gains nothing on one machine
-(1M points: 6.8 s through a local cluster vs 0.8 s in memory: the frame is shipped to the workers).
+When to switch (measured in ``scripts/bench_scale.py`` on a 2-core machine): in memory, assignment runs at
+≈ 3M points/s once the points are loaded, but 10M points read from GeoParquet into a GeoDataFrame take ≈ 4.5 GB
+of RAM and 7.5 s to load (shapely objects); counting the same dataset from its path here (one task per file,
+coordinates decoded without shapely objects) took 4.1 s in all against 10.3 s, in the memory of a few files.
+Switch when the points do not fit in memory, when they already sit in a partitioned GeoParquet dataset, or
+when a cluster with more cores is at hand: ``distributed.Client("tcp://scheduler:8786")`` before the call
+makes the calls below run there. An in-memory frame wrapped in dask gains nothing on one machine (1M points:
+3.2 s through a local cluster vs 0.3 s in memory: the frame is shipped to the workers).
 """
 
 from __future__ import annotations
