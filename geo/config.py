@@ -455,6 +455,10 @@ class OutputsSection:
     csv: bool = field(
         default=True, metadata={"help": "Write every table as CSV (UTF-8 with BOM, for Excel).", "example": True}
     )
+    parquet: bool = field(
+        default=False,
+        metadata={"help": "Also write every spatial layer as GeoParquet into <output>/parquet/.", "example": True},
+    )
     db: str = field(
         default="",
         metadata={

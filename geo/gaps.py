@@ -32,6 +32,7 @@ from pyproj import CRS
 from geo._errors import ValidationError
 from geo.crs import metric_crs, require_crs, to_metric
 from geo.points import area_index
+from geo.scale import is_distributed
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,9 @@ def find_gaps(
     Parameters
     ----------
     demand
-        Mesh cells (polygons, judged by their centre) or points, with a CRS.
+        Mesh cells (polygons, judged by their centre) or points, with a CRS; or a dask-geopandas frame /
+        GeoParquet path, run partition-wise with the stops broadcast (a lazy dask-geopandas frame of the
+        gap rows is returned, see :mod:`geo.scale`).
     stops
         One supply layer, or a mapping of named layers, e.g. ``{"station": stations, "bus": bus_stops}``.
         Give the supply beyond the study area too (a station across the border serves the residents).
@@ -200,6 +203,12 @@ def find_gaps(
     >>> gaps = find_gaps(cells, {"station": stations}, walk_m={"station": 800})         # doctest: +SKIP
     >>> gaps.attrs["gaps"]["gap_weight"]                                                 # doctest: +SKIP
     """
+    if is_distributed(demand):  # dask-geopandas frame or GeoParquet path: partition-wise, lazy result
+        from geo import scale
+
+        return scale.find_gaps(
+            demand, stops, crs=crs, pref_code=pref_code, walk_m=walk_m, weight=weight, keep_all=keep_all
+        )
     if definition is not None or feed is not None:
         from geo.service_gaps import service_gaps
 

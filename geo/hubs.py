@@ -654,7 +654,10 @@ def hub_coverage(
     hubs
         Candidate or existing sites (points with a CRS).
     demand
-        Population points or mesh cells (judged by their centre), or transport-gap points; with a CRS.
+        Population points or mesh cells (judged by their centre), or transport-gap points; with a CRS. A
+        dask-geopandas frame or GeoParquet path runs partition-wise with the hubs broadcast and returns only
+        a :class:`geo.scale.CoverageTotals` (total, covered, multi_covered, share, per-hub covered; no
+        per-area totals or cost matrix: those need in-memory demand).
     radius_m
         Reach in metres (straight line). With ``cost=``, the reach in the cost's unit (e.g. minutes).
     weight
@@ -686,6 +689,14 @@ def hub_coverage(
     >>> print(result)                                                          # doctest: +SKIP
     within 1,000 m of 140 hubs (EPSG:6676): 351,467 of 809,974 pop_2020 covered (43.4%), ...
     """
+    from geo.scale import is_distributed
+
+    if is_distributed(demand):  # dask-geopandas frame or GeoParquet path: the additive figures, partition-wise
+        from geo.scale import hub_coverage_totals
+
+        if areas is not None or cost is not None:
+            raise ValidationError("partitioned demand: per-area totals and cost matrices need in-memory demand")
+        return hub_coverage_totals(hubs, demand, radius_m=radius_m, crs=crs, pref_code=pref_code, weight=weight)  # type: ignore[return-value]
     p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
     table, w, column, radius, demand_ll = p.table, p.weights, p.column, p.radius, p.demand_ll
     figures = summarise_coverage(table, w)

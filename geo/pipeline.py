@@ -529,6 +529,10 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
             spatial = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
             write_layers(spatial, stage / "layers.gpkg", info=_layer_info(state, list(spatial)))
             files.append(stage / "layers.gpkg")
+        if config.outputs.parquet:
+            from geo.store import write_geoparquet
+
+            files += write_geoparquet(layers, stage / "parquet")
         if config.outputs.csv:
             for name, frame in {**layers, **state.tables_out}.items():
                 path = stage / f"{name}.csv"

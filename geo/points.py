@@ -17,7 +17,6 @@ import logging
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +30,8 @@ from pyproj import CRS
 from geo._errors import ValidationError
 from geo._inputs import local_file
 from geo._io import atomic_path
+from geo._point_index import cached_per_geometry, locate_rank, part_index
+from geo._progress import progress
 from geo._tables import decode, sniff_delimiter
 from geo.crs import (
     JGD2011,
@@ -42,6 +43,7 @@ from geo.crs import (
     to_jgd2011_xy,
 )
 from geo.demand import is_count_column
+from geo.scale import is_distributed
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,9 @@ def read_points(
     Parameters
     ----------
     path
-        A CSV/TSV with a latitude and a longitude column; a GeoJSON, GeoPackage or Shapefile of points; or a
-        GTFS / GTFS-JP feed (a ``.zip``, a folder holding ``stops.txt``, or ``stops.txt`` itself).
+        A CSV/TSV with a latitude and a longitude column; a GeoJSON, GeoPackage, Shapefile or GeoParquet of
+        points (a ``.parquet`` file or a partitioned dataset folder; a plain Parquet table with lat/lon columns
+        is read like a CSV); or a GTFS / GTFS-JP feed (a ``.zip``, a folder holding ``stops.txt``, or ``stops.txt`` itself).
     lat, lon
         The coordinate columns of a CSV. By default found by name (case and width ignored): ``緯度``/``経度``,
         ``lat``/``lon`` (or ``lng``), ``latitude``/``longitude``, ``stop_lat``/``stop_lon``, ``y``/``x``.
@@ -131,6 +134,8 @@ def read_points(
         raise ValidationError(f"on_invalid={on_invalid!r} is not one of 'raise', 'drop'")
     if gtfs_stops not in ("boarding", "all"):
         raise ValidationError(f"gtfs_stops={gtfs_stops!r} is not one of 'boarding', 'all'")
+    if _is_parquet(path):  # a (Geo)Parquet file or a partitioned dataset folder
+        return _from_parquet(path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)
     gtfs = _gtfs_stops_source(path)
     if gtfs is not None:
         table, label = gtfs
@@ -536,11 +541,44 @@ def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> p
     return out
 
 
-def _from_vector(path: Path, *, crs: CRS | str | int | None, layer: str | None, on_invalid: str) -> gpd.GeoDataFrame:
+def _is_parquet(path: Path) -> bool:
+    if path.is_dir():
+        return any(path.rglob("*.parquet")) and not (path / "stops.txt").exists()
+    return path.suffix.lower() in (".parquet", ".geoparquet")
+
+
+def _from_parquet(
+    path: Path, *, lat: str | None, lon: str | None, crs: CRS | str | int | None, on_invalid: str
+) -> gpd.GeoDataFrame:
+    """GeoParquet (file or partitioned folder, read with pyarrow) or a plain Parquet table with lat/lon columns."""
     try:
-        raw = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - a pinned dependency
+        raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from exc
+    try:
+        schema = pq.read_schema(next(iter(sorted(path.rglob("*.parquet")))) if path.is_dir() else path)
+    except (OSError, StopIteration, ValueError) as exc:
+        raise ValidationError(f"cannot read as Parquet: {exc}", source=path) from None
+    if b"geo" in (schema.metadata or {}):
+        return _from_vector(path, crs=crs, layer=None, on_invalid=on_invalid, raw=gpd.read_parquet(path))
+    table = pd.read_parquet(path)
+    text = table.astype({c: str for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])})
+    return _from_table(text, path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)
+
+
+def _from_vector(
+    path: Path,
+    *,
+    crs: CRS | str | int | None,
+    layer: str | None,
+    on_invalid: str,
+    raw: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    if raw is None:
+        try:
+            raw = pyogrio.read_dataframe(path, layer=layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise ValidationError(f"cannot read as a point layer: {exc}", source=path) from None
     notice = None
     if raw.crs is None:  # a .shp without .prj: lon/lat-looking coordinates only, with a notice; else refused
         raw, notice = assume_lonlat_crs(raw, crs=crs, source=path)
@@ -648,76 +686,53 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     n = len(arr)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
-    types = shapely.get_type_id(arr)
-    valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    if (valid & (types != 0)).any():
-        kinds = sorted({g.geom_type for g in arr[valid & (types != 0)][:5]})
+    types = shapely.get_type_id(arr)  # -1 for a missing geometry
+    if (types > 0).any():
+        kinds = sorted({g.geom_type for g in arr[types > 0][:5]})
         raise ValidationError(
             f"assign_points needs points, got {', '.join(kinds)}: take centroids in a metric CRS (or "
             "representative_point()) first"
         )
+    valid = (types == 0) & ~shapely.is_empty(arr)
+    if valid.all():  # the usual case: no masked copies of a million-object array
+        return area_index_xy(shapely.get_x(arr), shapely.get_y(arr), areas, workers=workers)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
     return area_index_xy(x, y, areas, workers=workers)
 
 
+_CHUNK = 1_000_000
+"""Points per step of :func:`area_index_xy` on large inputs."""
+
+
 def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
-    """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area)."""
+    """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area).
+
+    The prepared parts and the grid over them are built once per boundary set and cached (see
+    :mod:`geo._point_index`); ``workers`` is accepted for compatibility and unused (GEOS point tests on
+    prepared polygons did not scale over threads on the measured machine).
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
-    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    order = finite[np.argsort(x[finite], kind="stable")]
-    xs, ys = x[order], y[order]
-
     rank = _area_order(areas)
-    area_geoms = areas.geometry.to_numpy()
-    parts, owner = shapely.get_parts(area_geoms, return_index=True)
-    parts = parts.copy()  # fresh objects: preparing them must not touch the caller's geometries
-    parts = shapely.from_wkb(shapely.to_wkb(parts)) if len(parts) else parts
-    shapely.prepare(parts)
-    bounds = shapely.bounds(parts)
-    lo = np.searchsorted(xs, bounds[:, 0], side="left")
-    hi = np.searchsorted(xs, bounds[:, 2], side="right")
-    part_rank = rank[owner]
-
-    def work(ids: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        hit_pts, hit_rank = [], []
-        for i in ids:
-            a, b = lo[i], hi[i]
-            if a == b:
-                continue
-            band = ys[a:b]
-            cand = np.flatnonzero((band >= bounds[i, 1]) & (band <= bounds[i, 3]))
-            if cand.size == 0:
-                continue
-            cand += a
-            inside = shapely.intersects_xy(parts[i], xs[cand], ys[cand])
-            if inside.any():
-                hit_pts.append(cand[inside])
-                hit_rank.append(np.full(int(inside.sum()), part_rank[i], dtype=np.int64))
-        return hit_pts, hit_rank
-
-    # biggest jobs first, dealt round-robin into several chunks per worker so both cores stay busy
-    by_cost = np.argsort(-(hi - lo), kind="stable")
-    n_chunks = max(1, workers * 8)
-    chunks = [by_cost[k::n_chunks] for k in range(n_chunks)]
-    none = np.iinfo(np.int64).max
-    best = np.full(len(xs), none, dtype=np.int64)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, chunks))
-    else:
-        results = [work(c) for c in chunks]
-    for hit_pts, hit_rank in results:
-        if hit_pts:
-            np.minimum.at(best, np.concatenate(hit_pts), np.concatenate(hit_rank))
+    index = part_index(areas.geometry.to_numpy(), rank)
+    if n <= _CHUNK:
+        best = locate_rank(index, x, y)
+    else:  # chunks bound the temporary arrays (≈ 80 MB per million points) and drive a progress bar
+        starts = range(0, n, _CHUNK)
+        best = np.concatenate(
+            [
+                locate_rank(index, x[s : s + _CHUNK], y[s : s + _CHUNK])
+                for s in progress(starts, desc="assigning points", total=len(starts), unit="M points")
+            ]
+        )
     by_rank = np.argsort(rank)
     out = np.full(n, -1, dtype=np.int64)
-    found = best != none
-    out[order[found]] = by_rank[best[found]]
+    found = best >= 0
+    out[found] = by_rank[best[found]]
     return out
 
 
@@ -732,7 +747,9 @@ def assign_points(
     Parameters
     ----------
     points
-        Point layer with a CRS (reprojected to the areas' CRS when different).
+        Point layer with a CRS (reprojected to the areas' CRS when different). A dask-geopandas frame, or
+        the path of a GeoParquet file or partitioned dataset, runs partition-wise (:mod:`geo.scale`) and
+        returns a lazy dask-geopandas frame with the same values.
     areas
         Municipalities or prefectures in the canonical schema (:func:`geo.read_boundaries`).
     columns
@@ -752,6 +769,10 @@ def assign_points(
     >>> stops["muni_code"].value_counts()                                    # doctest: +SKIP
     21206    369
     """
+    if is_distributed(points):
+        from geo import scale
+
+        return scale.assign_points(points, areas, columns=columns)
     if not isinstance(points, gpd.GeoDataFrame):
         raise ValidationError("points must be a GeoDataFrame (use geo.read_points to read a file)")
     idx = area_index(points, areas, workers=2)
@@ -764,11 +785,10 @@ def assign_points(
         log.info("replacing existing point columns %s with the assigned areas' values", clash)
     inside = idx >= 0
     for column in present:
-        values = areas[column].to_numpy(dtype=object)
-        filled = np.full(len(out), np.nan, dtype=object)
-        filled[inside] = values[idx[inside]]
+        # one gather: index -1 (no area) picks the NaN appended last
+        values = np.append(areas[column].to_numpy(dtype=object), np.nan)
         # object dtype: building pandas' "str" dtype costs more than the whole point-in-polygon test at 1M rows
-        out[column] = pd.Series(filled, index=out.index, dtype=object)
+        out[column] = pd.Series(values[idx], index=out.index, dtype=object)
     out.attrs["assign_points"] = {
         "points": len(out),
         "assigned": int(inside.sum()),
@@ -798,7 +818,8 @@ def count_points(
     Parameters
     ----------
     points
-        Point layer with a CRS.
+        Point layer with a CRS; or a dask-geopandas frame / GeoParquet path, counted partition-wise with the
+        same result (:mod:`geo.scale`).
     areas
         Areas (canonical schema); not modified.
     name
@@ -820,33 +841,59 @@ def count_points(
     >>> counts = count_points(stations, areas, name="stations")     # doctest: +SKIP
     >>> counts[["muni_name", "stations", "stations_per_km2"]].head()  # doctest: +SKIP
     """
+    if is_distributed(points):
+        from geo import scale
+
+        return scale.count_points(points, areas, name=name, weight=weight, population=population)
     idx = area_index(points, areas, workers=2)
     inside = idx >= 0
-    if weight is None:
-        values = np.ones(len(idx))
-    else:
-        if weight not in points.columns:
-            raise ValidationError(f"weight column {weight!r} not in the points; columns: {list(points.columns)}")
-        values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
-        if np.isnan(values[inside]).any():
-            row = int(np.flatnonzero(np.isnan(values) & inside)[0])
-            raise ValidationError(
-                f"weight column {weight!r} has missing or non-numeric values (first at row {row}): fill them or "
-                "drop the rows explicitly"
-            )
+    values = _weights_inside(points, weight, inside)
     totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
+    return _count_frame(
+        areas, totals, name=name, weight=weight, population=population, n=len(idx), outside=int((~inside).sum())
+    )
+
+
+def _weights_inside(points: pd.DataFrame, weight: str | None, inside: np.ndarray) -> np.ndarray:
+    """Weight of each point (1 without ``weight``), checked to be numeric where the point lies in an area."""
+    if weight is None:
+        return np.ones(len(inside))
+    if weight not in points.columns:
+        raise ValidationError(f"weight column {weight!r} not in the points; columns: {list(points.columns)}")
+    values = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values[inside]).any():
+        row = int(np.flatnonzero(np.isnan(values) & inside)[0])
+        raise ValidationError(
+            f"weight column {weight!r} has missing or non-numeric values (first at row {row}): fill them or "
+            "drop the rows explicitly"
+        )
+    return values
+
+
+def _count_frame(
+    areas: gpd.GeoDataFrame,
+    totals: np.ndarray,
+    *,
+    name: str,
+    weight: str | None,
+    population: str | None,
+    n: int,
+    outside: int,
+) -> gpd.GeoDataFrame:
+    """The output of :func:`count_points` from the per-area sums ``totals`` (shape (len(areas),))."""
     out = areas.copy()
     out[name] = totals.astype(np.int64) if weight is None else totals
-    out[f"{name}_per_km2"] = totals / area_km2(areas)
+    km2 = cached_per_geometry(areas.geometry.to_numpy(), f"km2:{areas.crs}", lambda: np.asarray(area_km2(areas)))
+    out[f"{name}_per_km2"] = totals / km2
     pop_col = _population_column(areas, population)
     if pop_col is not None:
         pop = pd.to_numeric(areas[pop_col], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[f"{name}_per_10k"] = np.where(pop > 0, totals / pop * 1e4, np.nan)
     out.attrs["count_points"] = {
-        "points": len(idx),
-        "assigned": int(inside.sum()),
-        "outside": int((~inside).sum()),
+        "points": n,
+        "assigned": n - outside,
+        "outside": outside,
         "population_column": pop_col,
     }
     return out

@@ -561,3 +561,55 @@ def _from_pg(values: Sequence[Any], udt: str) -> pd.Series:
     if udt in ("timestamp", "timestamptz"):
         return pd.Series(pd.to_datetime(list(values)))
     return pd.Series(values, dtype="str")
+
+
+def write_geoparquet(
+    layers: Layers, folder: str | os.PathLike[str], *, overwrite: bool = False, compression: str = "zstd"
+) -> list[Path]:
+    """Write each GeoDataFrame layer as ``{folder}/{name}.parquet`` (GeoParquet 1.1, WKB geometry, bbox column).
+
+    GeoParquet is columnar: DuckDB, dask-geopandas, Spark (Sedona), QGIS ≥ 3.32 and ``geopandas.read_parquet``
+    read it, and a 1M-point layer writes several times faster and smaller than a GeoPackage. Tables without
+    geometry are skipped (the CSV files carry them). Each file appears whole or not at all.
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame with a CRS (other frames are skipped).
+    folder
+        Output folder (created if missing).
+    overwrite
+        Replace existing files; otherwise an existing file is an error and nothing is written.
+    compression
+        Parquet compression codec (``"zstd"``, ``"snappy"``, ``"gzip"`` or ``"none"``).
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``layers``.
+
+    Raises
+    ------
+    FileExistsError
+        A file exists and ``overwrite`` is False.
+    CRSError, ValidationError
+        A layer without CRS; a bad layer name.
+    ImportError
+        pyarrow is missing (``pip install pyarrow``).
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - a pinned dependency
+        raise ImportError("GeoParquet output needs pyarrow: pip install pyarrow") from exc
+    spatial = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+    _check_layers(spatial, postgis=False)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.parquet" for name in spatial]
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists: pass overwrite=True (or --overwrite) to replace it")
+    for path, frame in zip(paths, spatial.values(), strict=True):
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, compression=compression, index=False, write_covering_bbox=True)
+    return paths

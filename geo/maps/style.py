@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -402,7 +403,7 @@ def classify(
     values : array-like of numbers
         One value per feature; None/NaN mean no data and are counted in ``nodata_count``.
     scheme : {"quantiles", "fisher_jenks", "equal_interval", "user_defined"}
-        mapclassify scheme (aliases such as ``"natural_breaks"`` are accepted). Fisher-Jenks is exact (numba).
+        mapclassify scheme (aliases such as ``"natural_breaks"`` are accepted). Fisher-Jenks is exact (mapclassify's partition, computed without numba: :mod:`geo.maps._jenks`).
     k : int
         Number of classes; lowered (with a note in ``Classes.notes``) when there are fewer distinct values, and
         quantile classes left empty by ties are merged.
@@ -494,10 +495,15 @@ def classify(
         notes.append(f"k={k} lowered to {n_unique}: only {n_unique} distinct values")
         k = n_unique
 
-    with warnings.catch_warnings():
-        # k is already at most the number of distinct values; mapclassify still warns when quantiles tie
-        warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
-        fitted = SCHEMES[key](y, k=k)
+    if key == "fisher_jenks":  # mapclassify's partition, without its numba compile in every fresh process
+        from geo.maps._jenks import fisher_jenks_classes
+
+        fitted = SimpleNamespace(yb=fisher_jenks_classes(y, k))
+    else:
+        with warnings.catch_warnings():
+            # k is already at most the number of distinct values; mapclassify still warns when quantiles tie
+            warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
+            fitted = SCHEMES[key](y, k=k)
     lower, upper = float(y.min()), float(y.max())
 
     if key == "equal_interval":
