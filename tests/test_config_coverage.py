@@ -60,6 +60,8 @@ VARIANTS: dict[str, Any] = {
     "points.kind": "mesh",
     "points.filter_prefectures": False,
     "points.credit": "自作メッシュ",
+    "points.mesh_level": "quarter",
+    "points.mesh_overlaps": "finest",
     "gaps.demand": "stations",
     "gaps.weight": "households_2020",
     "gaps.definitions": ["handbook-rural"],
@@ -104,6 +106,7 @@ VARIANTS: dict[str, Any] = {
     "maps.margins_mm": 15.0,
     "outputs.gpkg": True,
     "outputs.csv": True,
+    "outputs.parquet": True,
     "outputs.db": "postgresql://nobody@127.0.0.1:9/none",
 }
 # keys whose variant needs other keys changed with it to stay a valid config
@@ -319,7 +322,8 @@ def vary(config: dict[str, Any], key: str, value: Any, files: dict[str, str]) ->
         elif section == "supply":
             out["gaps"]["supply"][0][name] = v
         elif isinstance(out.get(section), list):
-            out[section][0][name] = v
+            item = 1 if k in ("points.mesh_level", "points.mesh_overlaps") else 0  # the [[points]] mesh layer
+            out[section][item][name] = v
         else:
             out.setdefault(section, {})[name] = v
     if key.startswith("gaps.") and out["gaps"].get("definitions"):
