@@ -388,6 +388,9 @@ class JoinReport:
     suppressed: dict[str, int] = field(default_factory=dict)
     """Per column, the joined areas whose value is 秘匿 (suppressed: e-Stat x, …, *, ***); these are NaN in the
     column and True in its companion ``suppressed_column(column)``, so maps draw them as 秘匿, not データなし."""
+    rows_outside_selection: int = 0
+    """Table rows of prefectures outside the selected areas (:func:`geo.steps.join`): not asked for, so not
+    joined and not counted as unmatched."""
 
     def __str__(self) -> str:
         share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
@@ -396,6 +399,8 @@ class JoinReport:
             f"結合 join{src}: {self.matched:,} / {self.n_areas:,} areas matched ({share:.1f} %), "
             f"level {self.level}; table {self.n_rows:,} rows"
         ]
+        if self.rows_outside_selection:
+            lines.append(f"  選択外の行 rows outside the selected areas (not joined): {self.rows_outside_selection:,}")
         if self.uncoded_areas:
             lines.append(f"  コードなしの区域 areas without a code (所属未定地): {self.uncoded_areas}")
         if len(self.unmatched_areas):
@@ -457,6 +462,7 @@ class JoinReport:
             "totals": self.totals,
             "conversion": None if self.conversion is None else self.conversion.to_dict(),
             "suppressed": self.suppressed,
+            "rows_outside_selection": self.rows_outside_selection,
         }
 
 

@@ -15,7 +15,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -277,28 +277,16 @@ def _derived_inputs(d: Derived) -> list[str]:
 
 
 def _join(state: _State) -> None:
-    from geo.indicators import join_indicators
+    from geo import steps
 
-    areas = state.areas
+    selection = state.selection
     for i, (spec, table) in enumerate(zip(state.config.indicators, state.tables, strict=True)):
-        code = "muni_code" if "muni_code" in table.columns else "pref_code"
-        if state.config.area.prefectures or state.config.area.municipalities:
-            # rows of other prefectures are outside the run's area, not unmatched: count them, don't list them
-            inside = table[code].str[:2].isin(areas["pref_code"].unique())
-            state.reports[f"indicators[{i}].rows_outside_area"] = int((~inside & table[code].notna()).sum())
-            table = table[inside | table[code].isna()]
-        keep = [code, *(["source_row"] if "source_row" in table.columns else []), *spec.columns]
-        if spec.as_of:  # codes of another date: convert to the boundaries' date (geo.crosswalk)
-            from geo.crosswalk import boundary_date
-
-            day = boundary_date(state.config.area.boundaries)
-            areas, report = join_indicators(areas, table[keep], as_of=spec.as_of, boundaries_as_of=day)
-        else:
-            areas, report = join_indicators(areas, table[keep])
+        areas, report = steps.join(selection, table, columns=spec.columns, as_of=spec.as_of or None)
+        selection = replace(selection, areas=areas)
         state.reports[f"indicators[{i}]"] = report.to_dict()
         log.info("join %s: %s", spec.table, report)
         state.base_columns += [c for c in spec.columns if c not in state.base_columns]
-    state.areas = apply_derived(areas, state.config.derived)
+    state.areas = apply_derived(selection.areas, state.config.derived)
 
 
 def apply_derived(frame: gpd.GeoDataFrame, derived: list[Derived]) -> gpd.GeoDataFrame:

@@ -230,6 +230,63 @@ def _public(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.drop(columns=[_AREA], errors="ignore")
 
 
+# ------------------------------------------------------------------------------------------------- join
+
+
+def join(
+    selection: AreaSelection,
+    table: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    how: str = "left",
+    as_of: str | None = None,
+    boundaries_as_of: str | None = None,
+    weights: Any = None,
+    intensive: Any = None,
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Join an indicator table to the selected areas, by code, with the match report.
+
+    Rows of prefectures outside the selection are outside the question, not unmatched: they are counted in
+    ``report.rows_outside_selection`` and left out before the join (so a 山梨 run does not list 1,714 rows of
+    other prefectures as failures). With ``as_of`` the table's codes are converted to the boundaries' date
+    first (:func:`geo.convert_codes`); the boundaries' date is known for pinned sources.
+
+    Parameters
+    ----------
+    selection
+        From :func:`select_areas`.
+    table
+        From :func:`geo.read_indicators` (``muni_code`` or ``pref_code``).
+    columns
+        The indicator columns to join (default all).
+    how, as_of, boundaries_as_of, weights, intensive
+        As in :func:`geo.join_indicators`.
+
+    Returns
+    -------
+    (GeoDataFrame, JoinReport)
+    """
+    from geo.indicators import join_indicators
+
+    code = "muni_code" if "muni_code" in table.columns else "pref_code"
+    outside = 0
+    if selection.areas is not selection.all_areas and "pref_code" in selection.areas.columns:
+        inside = table[code].str[:2].isin(selection.areas["pref_code"].dropna().unique())
+        outside = int((~inside & table[code].notna()).sum())
+        table = table[inside | table[code].isna()]
+    if columns is not None:
+        table = table[[code, *(["source_row"] if "source_row" in table.columns else []), *columns]]
+    if as_of and boundaries_as_of is None:
+        from geo.crosswalk import boundary_date
+
+        day = boundary_date(selection.source)
+        boundaries_as_of = day.isoformat() if day is not None else None
+    extra = {"as_of": as_of, "boundaries_as_of": boundaries_as_of, "weights": weights, "intensive": intensive}
+    joined, report = join_indicators(selection.areas, table, how=how, **{k: v for k, v in extra.items() if v})
+    report.rows_outside_selection = outside
+    return joined, report
+
+
 # ------------------------------------------------------------------------------------------------- gaps
 
 

@@ -64,9 +64,9 @@ def join_command(
       geo join n03-2021-s0010 census2020-wards --level municipality
       geo join n03-2021-s0010 ssdse-e-raw --level prefecture -o outputs/prefs.gpkg
     """
-    from geo.boundaries import read_boundaries
+    from geo import steps
     from geo.indicators import aggregate_wards as sum_wards
-    from geo.indicators import join_indicators, read_indicators, table_level
+    from geo.indicators import read_indicators, table_level
 
     out = Path(output)
     if out.suffix.lower() != ".gpkg":
@@ -76,19 +76,13 @@ def join_command(
         frame = sum_wards(frame)
     if level == "auto":
         level = table_level(frame)
-    areas = read_boundaries(boundaries, level=level, prefectures=prefectures or None)
+    selection = steps.select_areas(boundaries, level=level, prefectures=prefectures)
+    extra = {}
     if as_of is not None or boundaries_as_of is not None:
         from geo.cli.codes import parse_intensive, read_weights
-        from geo.crosswalk import boundary_date
 
-        if boundaries_as_of is None and (day := boundary_date(boundaries)) is not None:
-            boundaries_as_of = day.isoformat()
-        joined, report = join_indicators(
-            areas, frame, how=how, as_of=as_of, boundaries_as_of=boundaries_as_of, weights=read_weights(weights),
-            intensive=parse_intensive(intensive),
-        )  # fmt: skip
-    else:
-        joined, report = join_indicators(areas, frame, how=how)
+        extra = {"weights": read_weights(weights), "intensive": parse_intensive(intensive)}
+    joined, report = steps.join(selection, frame, how=how, as_of=as_of, boundaries_as_of=boundaries_as_of, **extra)
     out.parent.mkdir(parents=True, exist_ok=True)
     csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
     write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
