@@ -373,23 +373,17 @@ def _service_columns(config: RunConfig) -> set[str]:
 
 
 def _service_gaps(state: _State) -> None:
-    """Timetable gaps: several definitions by time window (geo.service_gaps), grades, per-area gap shares."""
-    from geo.service_gaps import gap_grid, service_gaps
+    """Timetable gaps: several definitions by time window (geo.steps.timetable_gaps), grades, per-area shares."""
+    from geo import steps
 
     g = state.config.gaps
     assert g is not None
-    if g.demand == "grid":
-        if g.spread_population and g.spread_population not in state.areas.columns:
-            raise ValidationError(f"[gaps] spread_population: the areas have no column {g.spread_population!r}")
-        demand, note = gap_grid(state.areas, population=g.spread_population or None)
-        weight = "population" if g.spread_population else None
-    else:
-        demand, note, weight = state.points[g.demand], f"[[points]] {g.demand}", g.weight or None
+    if g.spread_population and g.spread_population not in state.areas.columns:
+        raise ValidationError(f"[gaps] spread_population: the areas have no column {g.spread_population!r}")
     kinds = {p.name: p.kind for p in state.config.points}
     untimed: dict[str, Any] = {}
     for s in g.supply:  # stations across the border still serve the residents: use the layer as read
         untimed.setdefault(kinds[s.layer], []).append(state.points_all[s.layer])
-    stops = {k: pd.concat(v, ignore_index=True) for k, v in untimed.items()} or None
     feeds = []
     for i, value in enumerate(g.gtfs):
         path = _fetched(resolve_input(state.config, value))
@@ -399,10 +393,12 @@ def _service_gaps(state: _State) -> None:
         str(state.config.base_dir / d) if d.endswith(".toml") and not Path(d).is_absolute() else d
         for d in g.definitions or ["plateau-toshi-kozo"]
     ]
-    result = service_gaps(
-        demand, definition=definitions, feed=feeds or None, stops=stops, date=g.date or None,
-        windows=g.windows or None, areas=state.areas, weight=weight, pref_code=state.selection.pref_code,
-        demand_note=note,
+    result, report = steps.timetable_gaps(
+        replace(state.selection, areas=state.areas),
+        None if g.demand == "grid" else state.points_all[g.demand], definitions=definitions, feeds=feeds,
+        stops={k: pd.concat(v, ignore_index=True) for k, v in untimed.items()}, date=g.date or None,
+        windows=g.windows, weight=None if g.demand == "grid" else g.weight or None,
+        spread=g.spread_population or None,
     )  # fmt: skip
     state.service = result
     state.layers["service_cells"] = result.cells
@@ -413,9 +409,9 @@ def _service_gaps(state: _State) -> None:
         state.tables_out["gap_by_area"] = result.by_area
         areas = state.areas.copy()
         for (d, w), part in result.by_area.groupby(["definition", "window"], sort=False):
-            areas[f"gap_pct_{d}_{w}"] = part["gap_share"].to_numpy() * 100
+            areas[f"gap_pct_{d}_{w}"] = part["gap_share_pct"].to_numpy()
         state.areas = areas
-    state.analyses["gaps"] = result.record()
+    state.analyses["gaps"] = {**result.record(), "placing": report.notes}
     state.crs_used["gaps"] = result.info["crs_name"]
 
 

@@ -55,7 +55,7 @@ class ServiceGaps:
         ``grade_class`` and ``grade_dist_m`` (the class and distance of the stop giving it), and ``grade_<w>``
         for every other window evaluated (the same table applied to that window's mean headway).
     totals : DataFrame
-        One row per definition and window: ``definition``, ``window``, ``demand``, ``gap``, ``gap_share``
+        One row per definition and window: ``definition``, ``window``, ``demand``, ``gap``, ``gap_share_pct`` (percent)
         (population where a weight column exists, else cells), ``gap_cells``.
     by_area : DataFrame or None
         The same per area (``muni_code``, ``muni_name``) when areas were given.
@@ -345,7 +345,7 @@ def service_gaps(
                     "window": label,
                     "demand": float(w.sum()),
                     "gap": float(w[gap].sum()),
-                    "gap_share": float(w[gap].sum() / w.sum()) if w.sum() > 0 else np.nan,
+                    "gap_share_pct": float(w[gap].sum() / w.sum() * 100) if w.sum() > 0 else np.nan,
                     "gap_cells": int(gap.sum()),
                 }
             )
@@ -462,7 +462,7 @@ def _by_area(
             part["demand"] = demand
             part["gap"] = gw
             with np.errstate(divide="ignore", invalid="ignore"):
-                part["gap_share"] = np.where(demand > 0, gw / demand, np.nan)
+                part["gap_share_pct"] = np.where(demand > 0, gw / demand * 100, np.nan)
             part["gap_cells"] = gc
             rows.append(part)
     return pd.concat(rows, ignore_index=True)

@@ -380,6 +380,63 @@ def gaps(
     return GapsResult(cells=cells, by_area=by_area, report=Report("gaps", figures, placing.notes))
 
 
+def timetable_gaps(
+    selection: AreaSelection,
+    demand: gpd.GeoDataFrame | None,
+    *,
+    definitions: Sequence[Any] = ("plateau-toshi-kozo",),
+    feeds: Sequence[Any] = (),
+    stops: Mapping[str, gpd.GeoDataFrame] | None = None,
+    date: str | None = None,
+    windows: Sequence[str] = (),
+    weight: str | None = None,
+    spread: str | None = None,
+    snap_m: float | None = DEMAND_SNAP_M,
+) -> tuple[Any, Report]:
+    """交通空白 by time window from timetables, for several definitions side by side (:func:`geo.service_gaps`).
+
+    Parameters
+    ----------
+    selection
+        From :func:`select_areas`.
+    demand
+        Mesh cells or points, placed with the border rule of :func:`place`; None: the 1 km grid of the selection
+        (unweighted, or ``spread`` — a population column of the areas — spread over it by area).
+    definitions
+        Names (:func:`geo.list_gap_definitions`) or TOML paths.
+    feeds
+        GTFS / GTFS-JP feeds (paths or pinned source names).
+    stops
+        Untimed supply by kind (``{"station": n02}``), used as read (a station across the border serves).
+    date, windows
+        Service date or day type; time windows overriding the definitions'.
+    weight
+        Demand weight column.
+
+    Returns
+    -------
+    (ServiceGaps, Report)
+    """
+    from geo._inputs import local_file
+    from geo.service_gaps import gap_grid, service_gaps
+
+    notes: list[str] = []
+    if demand is None:
+        demand, note = gap_grid(selection.areas, population=spread)
+        weight = "population" if spread else None
+    else:
+        demand, placing = place(demand, selection, snap_m=snap_m, weight=weight, name="demand")
+        demand = _public(demand)
+        notes, note = placing.notes, "demand as given"
+    result = service_gaps(
+        demand, definition=list(definitions), feed=[local_file(f, what="GTFS feed") for f in feeds] or None,
+        stops=dict(stops) if stops else None, date=date, windows=list(windows) or None, areas=selection.areas,
+        weight=weight, pref_code=selection.pref_code, demand_note=note,
+    )  # fmt: skip
+    return result, Report("timetable_gaps", {"demand": note, "definitions": [d.name for d in result.definitions]},
+                          notes)  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------------- hubs
 
 

@@ -254,7 +254,8 @@ def gaps_command(
         raise click.UsageError("give exactly one of --mesh, --demand or --grid")
     if gtfs or definitions:
         _timetable_gaps(
-            output_dir=output_dir, frame=_select(areas, level, prefectures, municipalities).areas, mesh_path=mesh_path,
+            output_dir=output_dir, selection=_select(areas, level, prefectures, municipalities), snap_m=snap_m,
+            mesh_path=mesh_path,
             demand_path=demand_path, weight=weight, stations=stations, bus_stops=bus_stops, prefix=prefix, gtfs=gtfs,
             service_date=service_date, definitions=definitions or ("plateau-toshi-kozo",), windows=windows,
             spread_population=spread_population, population_column=population_column, maps=maps,
@@ -333,7 +334,7 @@ def gap_layer_info(result, *, credits: tuple[str, ...]):  # type: ignore[no-unty
 
 
 def _timetable_gaps(
-    *, output_dir: str, frame, mesh_path: str | None, demand_path: str | None, weight: str | None,
+    *, output_dir: str, selection, snap_m: float, mesh_path: str | None, demand_path: str | None, weight: str | None,
     stations: tuple[str, ...], bus_stops: tuple[str, ...], prefix: str, gtfs: tuple[str, ...],
     service_date: str | None, definitions: tuple[str, ...], windows: tuple[str, ...],
     spread_population: str | None, population_column: str, maps: bool, credits: tuple[str, ...] = (),
@@ -341,44 +342,42 @@ def _timetable_gaps(
 ) -> None:  # fmt: skip
     """``geo gaps`` with timetables: several definitions by time window, grades, maps."""
     import json
+    from dataclasses import replace
 
     import pandas as pd
 
-    from geo._inputs import credit_of, local_file
+    from geo import steps
+    from geo._inputs import credit_of
     from geo._io import write_text_atomic
     from geo.mesh import read_mesh
     from geo.points import read_points, write_table
-    from geo.service_gaps import gap_grid, service_gaps
 
+    frame = selection.areas
+    demand, spread = None, None
     if mesh_path:
-        demand, note = (
-            read_mesh(mesh_path, population=weight, level=mesh_level, overlaps=mesh_overlaps),
-            "population mesh (census)",
-        )
+        demand = read_mesh(mesh_path, population=weight, level=mesh_level, overlaps=mesh_overlaps)
     elif demand_path:
-        demand, note = read_points(demand_path), f"demand points from {Path(demand_path).name}"
-    else:
-        spread = None
-        if spread_population:
-            frame, report = _join_population(frame, spread_population, population_column, None)
-            unmatched = int(frame["population"].isna().sum())
-            if unmatched:
-                raise click.UsageError(f"{unmatched} areas have no population in {spread_population}: {report}")
-            spread = "population"
-        demand, note = gap_grid(frame, population=spread)
+        demand = read_points(demand_path)
+    elif spread_population:
+        frame, report = _join_population(frame, spread_population, population_column, None)
+        unmatched = int(frame["population"].isna().sum())
+        if unmatched:
+            raise click.UsageError(f"{unmatched} areas have no population in {spread_population}: {report}")
+        spread = "population"
     untimed = {}
     if stations:
         untimed["station"] = pd.concat([read_points(p) for p in stations], ignore_index=True)
     if bus_stops:
         untimed["bus"] = pd.concat([read_points(p) for p in bus_stops], ignore_index=True)
-    pref = frame["pref_code"].iloc[0] if frame["pref_code"].nunique() == 1 else None
     out = Path(output_dir)
     _check_output_dir(out)
-    feeds = [local_file(f, what="GTFS feed") for f in gtfs]
-    result = service_gaps(
-        demand, definition=list(definitions), feed=feeds or None, stops=untimed or None, date=service_date,
-        windows=list(windows) or None, areas=frame, weight=weight, pref_code=pref, demand_note=note,
+    result, step_report = steps.timetable_gaps(
+        replace(selection, areas=frame), demand, definitions=definitions, feeds=gtfs, stops=untimed,
+        date=service_date, windows=windows, weight=weight, spread=spread, snap_m=snap_m,
     )  # fmt: skip
+    note = step_report.figures["demand"]
+    for line in step_report.notes:
+        click.echo(line)
     written = [
         write_table(result.cells, out / f"{prefix}_cells.gpkg"),
         write_table(result.cells, out / f"{prefix}_cells.csv"),
@@ -408,7 +407,7 @@ def _timetable_gaps(
     unit = result.info["demand_unit"]
     for row in result.totals.itertuples(index=False):
         click.echo(
-            f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} ({row.gap_share:.1%})"
+            f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} ({row.gap_share_pct:.1f}%)"
         )
     for path in written:
         click.echo(f"wrote {path}")

@@ -155,8 +155,8 @@ def window_panels(
         for ax, label in zip(axes.ravel(), labels, strict=False):
             served = cells[f"served_{definition}_{label}"].to_numpy(dtype=bool)
             _draw(ax, cells, [SERVED_COLORS[bool(s)] for s in served], areas)
-            share = totals.at[label, "gap_share"]
-            ax.set_title(f"{label} 時: 空白 {int((~served).sum())} セル（{share:.0%}）", fontsize=9)
+            share = totals.at[label, "gap_share_pct"]
+            ax.set_title(f"{label} 時: 空白 {int((~served).sum())} セル（{share:.0f}%）", fontsize=9)
         for ax in axes.ravel()[len(labels) :]:
             ax.set_axis_off()
         handles = [
@@ -215,7 +215,7 @@ def window_switcher_html(
         served = cells[f"served_{definition}_{label}"].to_numpy(dtype=bool)
         layers.append(
             {
-                "name": f"{label} 時（空白 {totals.at[label, 'gap_share']:.0%}）",
+                "name": f"{label} 時（空白 {totals.at[label, 'gap_share_pct']:.0f}%）",
                 "data": _feature_collection(
                     cells,
                     ["利用可能" if s else "交通空白" for s in served],
