@@ -494,7 +494,8 @@ def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> p
     * ``location_type`` 0 or empty: a stop or platform, where riders board;
     * 1, a station: not itself boarded, but with ``fold_stations`` (default) a station and its child platforms
       (rows whose ``parent_station`` is the station) count as ONE place, at the station's coordinates, with
-      ``n_platforms`` = number of children; without it only the platforms count;
+      ``n_platforms`` = number of children (a station without platforms is no place); without it only the
+      platforms count;
     * 2 (entrance/exit), 3 (generic node), 4 (boarding area): never stops, never supply.
 
     Parameters
@@ -519,25 +520,37 @@ def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> p
     >>> gtfs_boarding_stops(t, fold_stations=False)["stop_id"].tolist()
     ['S_1', 'S_2', 'B']
     """
+    of = gtfs_boarding_of(stops, fold_stations=fold_stations)
+    counts = of.value_counts()
+    ids = stops["stop_id"].astype("string").str.strip()
+    keep = ids.isin(counts.index).fillna(False).to_numpy(dtype=bool)
+    out = stops.loc[keep].copy()
+    out["n_platforms"] = ids[keep].map(counts).astype(int).to_numpy()
+    return out
+
+
+def gtfs_boarding_of(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.Series:
+    """The boarding place each ``stops.txt`` row counts as: the one ``location_type`` rule, as a mapping.
+
+    Used by :func:`gtfs_boarding_stops` (which places count) and by :func:`geo.stop_departures` (under which
+    place a platform's departures are counted), so stop counts and timetables agree.
+
+    Returns
+    -------
+    Series of str, indexed like ``stops``
+        The ``stop_id`` a row counts under: its own for a stop (0/empty), its station's for a platform when
+        ``fold_stations``; ``<NA>`` for stations themselves (1: they exist through their platforms) and for
+        entrances, generic nodes and boarding areas (2–4).
+    """
     kind = stops["location_type"] if "location_type" in stops.columns else pd.Series(0, index=stops.index)
     code = pd.to_numeric(kind.astype("string").str.strip().replace("", "0"), errors="coerce").fillna(0).astype(int)
-    parent = (
-        stops["parent_station"].astype("string").fillna("").str.strip()
-        if "parent_station" in stops.columns
-        else pd.Series("", index=stops.index, dtype="string")
-    )
     ids = stops["stop_id"].astype("string").str.strip()
-    stations = set(ids[code == 1])
-    platform = code == 0
-    if not fold_stations:
-        out = stops.loc[platform].copy()
-        out["n_platforms"] = 1
-        return out
-    child = platform & parent.isin(stations)
-    children = parent[child].value_counts()
-    keep = (code == 1) | (platform & ~child)
-    out = stops.loc[keep].copy()
-    out["n_platforms"] = ids[keep].map(children).fillna(1).astype(int).where(code[keep] == 1, 1).to_numpy()
+    out = ids.where(code == 0)
+    if fold_stations and "parent_station" in stops.columns:
+        stations = set(ids[code == 1].dropna())
+        parent = stops["parent_station"].astype("string").fillna("").str.strip()
+        fold = (code == 0) & parent.isin(stations)
+        out = out.mask(fold, parent)
     return out
 
 

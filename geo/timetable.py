@@ -175,32 +175,10 @@ def _file_row(index: Iterable[int]) -> str:
 
 
 def boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.Series:
-    """The boarding stop each ``stops.txt`` row counts as (the GTFS stop-type rule).
+    """The boarding stop each ``stops.txt`` row counts as: :func:`geo.points.gtfs_boarding_of`, the one rule."""
+    from geo.points import gtfs_boarding_of
 
-    Parameters
-    ----------
-    stops : DataFrame
-        ``stops.txt`` with ``stop_id`` and optionally ``location_type`` and ``parent_station``.
-    fold_stations : bool
-        Count platforms (``location_type`` 0 with a ``parent_station`` of type 1) as their station.
-
-    Returns
-    -------
-    Series of str, indexed like ``stops``
-        The stop_id a row's departures are counted under; ``<NA>`` for rows that are never stops
-        (``location_type`` 2 entrance, 3 generic node, 4 boarding area) and for stations (1), which exist only
-        through their children.
-    """
-    kind = pd.to_numeric(stops.get("location_type", pd.Series(index=stops.index, dtype=object)), errors="coerce")
-    kind = kind.fillna(0).astype(int)
-    ids = stops["stop_id"].astype("string")
-    out = ids.where(kind == 0)
-    if fold_stations and "parent_station" in stops.columns:
-        stations = set(ids[kind == 1].dropna())
-        parent = stops["parent_station"].astype("string")
-        fold = (kind == 0) & parent.isin(stations).fillna(False)
-        out = out.mask(fold, parent)
-    return out
+    return gtfs_boarding_of(stops, fold_stations=fold_stations)
 
 
 def _seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
