@@ -24,8 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-import geo
-from geo.gaps import find_gaps, gaps_by_area
+from geo import steps
 from geo.mesh import mesh_codes_covering, mesh_polygons, read_mesh
 from geo.points import read_points
 
@@ -37,31 +36,27 @@ SHARED_MESH_FILES = (
     YAMANASHI_MESH,
     "estat-mesh1km-census-first-mesh-5238-5338-5339/mesh1km_2020_first_mesh_5238_5338_5339.csv",
 )
-SNAP_M = 1000.0  # border cells whose centre falls just outside the simplified polygons go to the nearest municipality
 
 
-def yamanashi(data: Path, areas: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk_station: float) -> pd.DataFrame:
+def yamanashi(data: Path, stations: gpd.GeoDataFrame, walk_station: float) -> pd.DataFrame:
     """Gap cells and per-municipality gap population of 山梨県 (walking distance to a railway station only)."""
+    selection = steps.select_areas(data / N03, prefectures=["19"])
     cells = read_mesh(data / YAMANASHI_MESH)
-    gaps = find_gaps(cells, {"station": stations}, walk_m={"station": walk_station}, pref_code="19")
-    table = gaps_by_area(gaps, cells, areas[areas["pref_code"] == "19"], snap_m=SNAP_M)
-    info = gaps.attrs["gaps"]
+    result = steps.gaps(selection, cells, {"station": stations}, walk_m={"station": walk_station})
+    info = result.report.figures
     print(f"== 山梨県: 1 km census mesh 2020 (population) vs railway stations within {walk_station:g} m")
     print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells, {info['demand_weight']:,.0f} people")
-    print(
-        f"   gap cells {info['gap_rows']}, gap population {info['gap_weight']:,.0f} "
-        f"({info['gap_weight'] / info['demand_weight']:.1%})"
-    )
-    _print_table(table, population=True)
-    return table
+    print(f"   gap cells {info['gap_rows']}, gap population {info['gap_weight']:,.0f} ({info['gap_share_pct']:.1f}%)")
+    for note in result.report.notes:  # the one border rule (geo.steps.place): cells outside are reported
+        print(f"   {note}")
+    _print_table(result.by_area, population=True)
+    return result.by_area
 
 
-def nakatsugawa(
-    data: Path, areas: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, walk: dict[str, float], mesh: Path | None
-) -> pd.DataFrame:
+def nakatsugawa(data: Path, stations: gpd.GeoDataFrame, walk: dict[str, float], mesh: Path | None) -> pd.DataFrame:
     """Gap cells of 中津川市 (bus stops from its GTFS-JP feed and railway stations)."""
-    city = areas[areas["muni_code"] == "21206"]
-    codes = mesh_codes_covering(city.geometry.iloc[0])
+    selection = steps.select_areas(data / N03, prefectures=["21"], municipalities=["21206"])
+    codes = mesh_codes_covering(selection.areas.geometry.iloc[0])
     first = sorted({c[:4] for c in codes})
     if mesh is not None:
         demand = read_mesh(mesh)
@@ -73,20 +68,17 @@ def nakatsugawa(
             covered |= {c[:4] for c in pd.read_csv(data / name, usecols=["mesh_code"], dtype=str)["mesh_code"]}
         print(f"== 中津川市: its 1 km cells lie in 1st-level mesh {', '.join(first)}; the shared mesh data covers "
               f"{', '.join(sorted(covered))} only → no population, demand = unweighted cells")  # fmt: skip
-        demand = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=areas.crs)
+        demand = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=6668)
         what = "every 1 km mesh cell centred in the city (unweighted: cells, not people)"
     bus = read_points(data / NAKATSUGAWA_GTFS)
-    gaps = find_gaps(demand, {"station": stations, "bus": bus}, walk_m=walk, pref_code="21")
-    table = gaps_by_area(gaps, demand, city, snap_m=SNAP_M)
-    info = gaps.attrs["gaps"]
+    result = steps.gaps(selection, demand, {"station": stations, "bus": bus}, walk_m=walk)
+    info = result.report.figures
     print(f"   demand: {what}; supply: {len(bus)} GTFS stops (≤ {walk['bus']:g} m), stations (≤ {walk['station']:g} m)")
     print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells")
-    print(
-        f"   gap cells {info['gap_rows']} of {info['demand_rows']} ({info['gap_weight'] / info['demand_weight']:.1%}"
-        f" of {'population' if info['weight_column'] else 'cells'})"
-    )
-    _print_table(table, population=info["weight_column"] is not None)
-    return table
+    print(f"   gap cells {info['gap_rows']} of {info['demand_rows']} ({info['gap_share_pct']:.1f}%"
+          f" of {'population' if info['weight_column'] else 'cells'})")  # fmt: skip
+    _print_table(result.by_area, population=info["weight_column"] is not None)
+    return result.by_area
 
 
 def _print_table(table: pd.DataFrame, *, population: bool) -> None:
@@ -119,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         print("set GEO_DATA_MIRROR to the folder holding the shared data (e.g. ../shared/data)", file=sys.stderr)
         return 1
     data = Path(mirror)
-    areas = geo.read_boundaries(data / N03)
     stations = read_points(data / STATIONS)
-    yamanashi(data, areas, stations, args.walk_station)
-    nakatsugawa(data, areas, stations, {"station": args.walk_station, "bus": args.walk_bus}, args.nakatsugawa_mesh)
+    yamanashi(data, stations, args.walk_station)
+    nakatsugawa(data, stations, {"station": args.walk_station, "bus": args.walk_bus}, args.nakatsugawa_mesh)
     return 0
 
 

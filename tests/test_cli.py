@@ -158,3 +158,15 @@ def test_a_config_saved_as_shift_jis_or_with_a_bom_reads_like_utf8(
     config.write_bytes(bom + '[run]\nname = "yamanashi"\ntitle = "山梨県の交通空白"\n'.encode(encoding))
     assert _exit_code(monkeypatch, "run", str(config), "--check") == 0
     assert "valid" in capsys.readouterr().out
+
+
+def test_readme_cli_reference_is_in_sync() -> None:
+    """The README's command-line reference is what the commands print (regenerate: scripts/cli_reference.py)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "cli_reference.py"
+    spec = importlib.util.spec_from_file_location("cli_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.README.read_text(encoding="utf-8")
+    assert text == module.readme_with_reference(text), "run: python scripts/cli_reference.py"
