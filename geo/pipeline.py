@@ -131,7 +131,10 @@ def _step(state: _State, name: str, func: Callable[[_State], None], tick: Callab
 def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
     from tqdm import tqdm
 
-    with tqdm(total=total, disable=not enabled, unit="step", leave=False) as bar:
+    from geo._progress import progress_enabled
+
+    # a bar only for a person at a terminal: never in logs, CI output or pipes (geo._progress)
+    with tqdm(total=total, disable=not (enabled and progress_enabled()), unit="step", leave=False) as bar:
 
         def tick(name: str) -> None:
             bar.set_description(name)
