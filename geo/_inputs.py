@@ -30,11 +30,13 @@ def local_file(value: str | os.PathLike[str], *, what: str = "input") -> Path:
     raise FileNotFoundError(f"{value}: no such {what} file, and not a pinned source name (see `geo sources list`)")
 
 
-def credit_of(value: str | os.PathLike[str] | None, *, given: str | None = None) -> tuple[str, ...]:
+def credit_of(
+    value: str | os.PathLike[str] | None, *, given: str | None = None, sha256: str | None = None
+) -> tuple[str, ...]:
     """The credit lines an input carries: the user's ``given`` credit, else the pinned source's.
 
     A file path is recognised as a pinned source by its SHA-256 (so a copy of ``ssdse-a`` on a USB stick keeps
-    its credit); a GeoPackage written by this toolkit carries its layers' credits in its metadata
+    its credit; pass ``sha256`` when the caller has already hashed the file); a GeoPackage written by this toolkit carries its layers' credits in its metadata
     (:func:`geo.store.read_layer_info`); anything else has no credit unless one is given (``--credit``,
     ``credit = "…"`` in a config).
     """
@@ -58,14 +60,15 @@ def credit_of(value: str | os.PathLike[str] | None, *, given: str | None = None)
                 credits += [c for c in info.credits if c not in credits]
             if credits:
                 return tuple(credits)
-        digest = _sha256(path)
+        digest = sha256 or file_sha256(path)
         for source in known.values():
             if source.sha256 == digest:
                 return (get_source(source.name).credit,)
     return ()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks."""
     import hashlib
 
     h = hashlib.sha256()

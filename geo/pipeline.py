@@ -252,20 +252,17 @@ class _ConfigLines:
 
 def _record_input(state: _State, role: str, value: Path | str | None, *, credit: str = "") -> None:
     """Record an input's file, SHA-256 and credit (the config's ``credit``, else the pinned source's)."""
-    from geo._inputs import credit_of
+    from geo._inputs import credit_of, file_sha256
 
     path = _fetched(value)
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    entry: dict[str, Any] = {"path": str(path), "sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+    digest = file_sha256(path)
+    entry: dict[str, Any] = {"path": str(path), "sha256": digest, "bytes": path.stat().st_size}
     if isinstance(value, str):
         from geo.sources import get_source
 
         src = get_source(value)
         entry |= {"source": value, "url": src.url, "licence": src.licence, "credit": src.credit}
-    found = credit_of(value, given=credit or None)
+    found = credit_of(value, given=credit or None, sha256=digest)
     if found:
         entry["credit"] = found[0]
     state.inputs[role] = entry

@@ -129,12 +129,13 @@ def select_areas(
         A municipality code not in the file, or municipalities asked for at prefecture level.
     """
     from geo.boundaries import read_boundaries
-    from geo.codes import normalize_muni_code
+    from geo.codes import normalize_muni_code, normalize_pref_code
 
     all_areas = read_boundaries(source, level=level)
     areas = all_areas
-    if prefectures:
-        areas = read_boundaries(source, level=level, prefectures=list(prefectures))
+    if prefectures:  # selected from the file read once, not read again
+        wanted = {normalize_pref_code(p) for p in prefectures}
+        areas = all_areas[all_areas["pref_code"].isin(wanted)].reset_index(drop=True)
     if municipalities:
         if level == "prefecture":
             raise ValidationError("municipalities need level 'municipality' or 'designated_city', not 'prefecture'")

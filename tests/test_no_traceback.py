@@ -46,8 +46,6 @@ def test_output_gpkg_under_a_file(tmp_path: Path, shared_data: Path) -> None:
 
 def test_unwritable_output_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A read-only folder (root ignores permission bits, so the refusal is simulated where it happens)."""
-    from click.testing import CliRunner
-
     import geo.store
     from geo.cli import main
 
@@ -61,7 +59,6 @@ def test_unwritable_output_is_a_message(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(SystemExit) as stop:
         main()
     assert stop.value.code == 1
-    del CliRunner
 
 
 def test_usage_error_exits_2(shared_data: Path) -> None:

@@ -248,7 +248,7 @@ def gaps_command(
     from geo._inputs import credit_of
     from geo.mesh import mesh_codes_covering, mesh_polygons, read_mesh
     from geo.points import read_points
-    from geo.store import write_csv, write_layers
+    from geo.store import check_output_dir, write_csv, write_layers
 
     if sum(bool(x) for x in (mesh_path, demand_path, grid)) != 1:
         raise click.UsageError("give exactly one of --mesh, --demand or --grid")
@@ -267,7 +267,7 @@ def gaps_command(
     if not stations and not bus_stops:
         raise click.UsageError("give at least one --stations or --bus-stops file")
     out = Path(output_dir)
-    _check_output_dir(out)
+    check_output_dir(out)
     selection = _select(areas, level, prefectures, municipalities)
     frame = selection.areas
     if mesh_path:
@@ -308,13 +308,6 @@ def gaps_command(
         click.echo(f"wrote {path}")
 
 
-def _check_output_dir(out: Path) -> None:
-    """Refuse an output folder that is a file, lies under a file, or cannot be written, before any work."""
-    from geo.store import check_output_dir
-
-    check_output_dir(out)
-
-
 def gap_layer_info(result, *, credits: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """Titles, units and credits of the two layers a gap analysis writes (see geo.store.LayerInfo)."""
     from geo.store import LayerInfo
@@ -351,6 +344,7 @@ def _timetable_gaps(
     from geo._io import write_text_atomic
     from geo.mesh import read_mesh
     from geo.points import read_points, write_table
+    from geo.store import check_output_dir
 
     frame = selection.areas
     demand, spread = None, None
@@ -370,7 +364,7 @@ def _timetable_gaps(
     if bus_stops:
         untimed["bus"] = pd.concat([read_points(p) for p in bus_stops], ignore_index=True)
     out = Path(output_dir)
-    _check_output_dir(out)
+    check_output_dir(out)
     result, step_report = steps.timetable_gaps(
         replace(selection, areas=frame), demand, definitions=definitions, feeds=gtfs, stops=untimed,
         date=service_date, windows=windows, weight=weight, spread=spread, snap_m=snap_m,
