@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from geo.sources import fetch, get_source, list_sources
+from geo.store import read_layer_info
+
 
 def local_file(value: str | os.PathLike[str], *, what: str = "input") -> Path:
     """``value`` as an existing local path: the path itself, or the fetched file of a pinned source name.
@@ -22,11 +25,8 @@ def local_file(value: str | os.PathLike[str], *, what: str = "input") -> Path:
     if path.exists():
         return path
     name = str(value)
-    if os.sep not in name and "/" not in name:
-        from geo.sources import fetch, list_sources
-
-        if name in {s.name for s in list_sources()}:
-            return fetch(name)
+    if os.sep not in name and "/" not in name and name in {s.name for s in list_sources()}:
+        return fetch(name)
     raise FileNotFoundError(f"{value}: no such {what} file, and not a pinned source name (see `geo sources list`)")
 
 
@@ -44,7 +44,6 @@ def credit_of(
         return (given,)
     if value is None:
         return ()
-    from geo.sources import get_source, list_sources
 
     name = str(value)
     known = {s.name: s for s in list_sources()}
@@ -53,8 +52,6 @@ def credit_of(
     path = Path(value)
     if path.is_file():
         if path.suffix.lower() == ".gpkg":
-            from geo.store import read_layer_info
-
             credits: list[str] = []
             for info in read_layer_info(path).values():
                 credits += [c for c in info.credits if c not in credits]

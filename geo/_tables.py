@@ -34,10 +34,10 @@ SUPPRESSED_MARKERS = frozenset({"x", "X", "…", "...", "・・・", "*", "***"}
 and flagged, so joins count them apart and maps draw them as 秘匿, not データなし."""
 
 _CODE_HEADER = re.compile(r"コード|code|団体|jis|n03_007|標準地域", re.IGNORECASE)
-_NAME_HEADER = re.compile(r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE)
-_PREF_HEADER = re.compile(r"都道府県|prefecture|^pref$|pref_name|県名", re.IGNORECASE)
+NAME_HEADER = re.compile(r"市区町村|自治体|municipality|^name$|名称|地域名|area_name|muni_name", re.IGNORECASE)
+PREF_HEADER = re.compile(r"都道府県|prefecture|^pref$|pref_name|県名", re.IGNORECASE)
 _CODE_VALUE = re.compile(r"^R?\d{5,6}(\.0+)?$")  # 1100.0: a code column read as floats by another tool
-_SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}(\.0+)?$")
+SHORT_CODE_VALUE = re.compile(r"^R?\d{1,6}(\.0+)?$")
 _ITEM_CODE = re.compile(r"^[A-Z]{1,2}\d{3,}$")
 _YEAR = re.compile(r"^(19|20)\d{2}(年度?)?$")
 _UNITS = frozenset({"人", "世帯", "円", "千円", "百万円", "％", "%", "ha", "km2", "km²", "件", "所", "戸", "床"})
@@ -283,7 +283,7 @@ def find_header(raw: RawTable, *, code_column: str | None) -> Header:
     else:
         code_index, label_row = _guess_code_column(raw, width, scan)
     if label_row is None:  # the column was found by its values: the header ends above the first code
-        first = next(i for i in range(len(rows)) if _SHORT_CODE_VALUE.match(clean(rows[i][code_index])))
+        first = next(i for i in range(len(rows)) if SHORT_CODE_VALUE.match(clean(rows[i][code_index])))
         label_row = first - 1
     if label_row < 0:
         raise ValidationError(
@@ -371,7 +371,7 @@ def _guess_code_column(raw: RawTable, width: int, scan: int) -> tuple[int, int |
         if not values:
             continue
         long_codes = sum(bool(_CODE_VALUE.match(v)) for v in values) / len(values)
-        short_codes = sum(bool(_SHORT_CODE_VALUE.match(v)) for v in values) / len(values)
+        short_codes = sum(bool(SHORT_CODE_VALUE.match(v)) for v in values) / len(values)
         distinct = len(set(values))
         if label_row is not None and short_codes >= 0.5:
             # a named code column: prefer the most distinct (municipal over prefecture codes), then leftmost
@@ -385,7 +385,7 @@ def _guess_code_column(raw: RawTable, width: int, scan: int) -> tuple[int, int |
     if best is not None:
         return best[1], best[2]
     # no codes anywhere: a column of names (市区町村名 / 都道府県) under a header
-    for pattern in (_NAME_HEADER, _PREF_HEADER):
+    for pattern in (NAME_HEADER, PREF_HEADER):
         for i in range(scan):
             if sum(1 for c in rows[i] if c) < 2:  # a title such as 市区町村別人口 is not a header
                 continue

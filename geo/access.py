@@ -24,6 +24,9 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo.coverage import CoverageTable
+from geo.demand import weight_column
+from geo.hub_siting import capacity_values
+from geo.hubs import prepare_coverage
 
 Decay = Callable[[np.ndarray], np.ndarray] | str | None
 DECAYS = ("gaussian",)
@@ -155,11 +158,10 @@ def access_2sfca(
     >>> score = geo.access_2sfca(michinoeki, grid, radius_m=20_000)          # doctest: +SKIP
     >>> geo.access_by_area(grid, score)                                       # doctest: +SKIP
     """
-    from geo.hubs import _capacity_values, _prepare
 
-    p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)  # type: ignore[arg-type]
+    p = prepare_coverage(hubs, demand, radius_m, weight, crs, pref_code, cost)  # type: ignore[arg-type]
     assert p.radius is not None
-    supply = _capacity_values(hubs, capacity)  # type: ignore[arg-type]
+    supply = capacity_values(hubs, capacity)  # type: ignore[arg-type]
     if supply is None:
         supply = np.ones(p.table.n_hubs)
     fn = _decay_fn(decay, p.radius)
@@ -189,10 +191,9 @@ def cumulative_opportunities(
     --------
     >>> geo.cumulative_opportunities(michinoeki, grid, radius_m=30_000).describe()   # doctest: +SKIP
     """
-    from geo.hubs import _capacity_values, _prepare
 
-    p = _prepare(hubs, demand, radius_m, None, crs, pref_code, cost)  # type: ignore[arg-type]
-    supply = _capacity_values(hubs, capacity)  # type: ignore[arg-type]
+    p = prepare_coverage(hubs, demand, radius_m, None, crs, pref_code, cost)  # type: ignore[arg-type]
+    supply = capacity_values(hubs, capacity)  # type: ignore[arg-type]
     pair = np.ones(p.table.n_pairs) if supply is None else supply[p.table.hub]
     values = np.bincount(p.table.demand, weights=pair, minlength=p.table.n_demand)
     name = f"{'capacity' if capacity else 'hubs'}_within_{radius_m:g}"
@@ -227,7 +228,6 @@ def access_by_area(
         One row per area: ``by`` (and ``muni_name`` when present), ``demand`` (Σ weight), ``score`` (weighted
         mean), ``score_min``, ``score_max``, ``no_access`` (weight with score 0) and ``no_access_share``.
     """
-    from geo.gaps import weight_column
 
     if by not in demand.columns:
         raise ValidationError(f"demand has no {by!r} column to total by; columns are {list(demand.columns)[:20]}")

@@ -39,7 +39,8 @@ from geo.codes import (
     normalize_muni_codes,
     normalize_pref_code,
 )
-from geo.crs import JGD2011, assume_lonlat_crs, frame_to_jgd2011, to_metric
+from geo.crs import JAPAN_EQUAL_AREA, JGD2011, assume_lonlat_crs, frame_to_jgd2011, to_metric
+from geo.sources import fetch
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ def _resolve(source: str | Path | Sequence[str | Path]) -> list[Path]:
     if path.exists():
         return [path]
     if isinstance(source, str) and path.suffix.lower() not in _SUFFIXES and "/" not in source:
-        from geo.sources import fetch  # a pinned source name
-
         return [fetch(source)]
     raise FileNotFoundError(f"{path}: no such boundary file (give a path, a folder or a pinned source name)")
 
@@ -395,7 +394,6 @@ def repair_problems(areas: gpd.GeoDataFrame, before: np.ndarray, rows: np.ndarra
     Areas are compared in the Japan equal-area projection. ``before`` is the invalid input as GEOS measures it
     (the signed shoelace sum over its rings), so a bow-tie ring whose halves cancel shows as a large change.
     """
-    from geo.crs import JAPAN_EQUAL_AREA
 
     if len(rows) == 0:
         return []

@@ -464,11 +464,11 @@ def codes_as_of(as_of: DateLike) -> pd.DataFrame:
     >>> codes_as_of("2021-01-01").loc["40231", "muni_name"], "40305" in codes_as_of("2021-01-01").index
     ('那珂川市', False)
     """
-    return _codes_as_of(as_date(as_of, what="as_of"))
+    return code_table_on(as_date(as_of, what="as_of"))
 
 
 @cache
-def _codes_as_of(day: datetime.date) -> pd.DataFrame:
+def code_table_on(day: datetime.date) -> pd.DataFrame:
     table = code_table()
     iso = day.isoformat()
     valid = (table["valid_from"] <= iso) & ((table["valid_to"] == "") | (table["valid_to"] > iso))
@@ -514,7 +514,7 @@ def _ward_cities(day: datetime.date | None) -> dict[str, str]:
         table = code_table().sort_values("valid_from").drop_duplicates("muni_code", keep="last")
         table = table.set_index("muni_code")
     else:
-        table = _codes_as_of(day)
+        table = code_table_on(day)
     wards = table[table["kind"] == "ward"]
     return dict(zip(wards.index, wards["city_code"], strict=True))
 

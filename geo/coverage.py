@@ -92,7 +92,7 @@ class CoverageTable:
         return np.bincount(self.demand, minlength=self.n_demand)
 
 
-def _table(
+def table_from_pairs(
     n_hubs: int, n_demand: int, hub: np.ndarray, demand: np.ndarray, cost: np.ndarray, max_cost: float
 ) -> CoverageTable:
     # one argsort of a combined key: pairs are unique, so no tie decides the order (5× faster than
@@ -137,11 +137,13 @@ def coverage_table(hub_xy: np.ndarray, demand_xy: np.ndarray, radius_m: float) -
     for name, xy in (("hub", hub_xy), ("demand", demand_xy)):
         if not np.isfinite(xy).all():
             raise ValidationError(f"{name} coordinates hold NaN or infinite values")
-    hub, demand, cost = _pairs(hub_xy, demand_xy, radius_m)
-    return _table(len(hub_xy), len(demand_xy), hub, demand, cost, radius_m)
+    hub, demand, cost = pairs_within(hub_xy, demand_xy, radius_m)
+    return table_from_pairs(len(hub_xy), len(demand_xy), hub, demand, cost, radius_m)
 
 
-def _pairs(hub_xy: np.ndarray, demand_xy: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pairs_within(
+    hub_xy: np.ndarray, demand_xy: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unsorted (hub, demand, distance) of every pair within ``radius_m`` (callers sort once, see _table)."""
     if len(hub_xy) == 0 or len(demand_xy) == 0:
         empty = np.empty(0, dtype=np.int64)
@@ -186,7 +188,7 @@ def coverage_from_cost_matrix(cost: np.ndarray | sparse.sparray | sparse.spmatri
     if (values < 0).any():
         raise ValidationError("cost matrix holds negative costs: costs must be >= 0")
     keep = np.isfinite(values) & (values <= max_cost)
-    return _table(n_hubs, n_demand, hub[keep], demand[keep], values[keep], max_cost)
+    return table_from_pairs(n_hubs, n_demand, hub[keep], demand[keep], values[keep], max_cost)
 
 
 @dataclass(frozen=True)

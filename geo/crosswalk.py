@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
-from geo.codes import CODE_TABLE_SPAN, DateLike, _codes_as_of, as_date, code_history, code_table
+from geo.codes import CODE_TABLE_SPAN, DateLike, as_date, code_history, code_table, code_table_on
+from geo.crs import area_km2
 
 IntensiveSpec = Mapping[str, "tuple[str, str] | tuple[str, str, float] | None"] | Sequence[str]
 """Intensive columns: a list of names (never combined: refused where rows merge or split), or a mapping
@@ -238,8 +239,8 @@ def _ward_merges(iso: str, day: _Day) -> dict[str, list[tuple[str, str]]]:
     """Municipalities merged into a ward on ``iso``, by the ward's city (蒲原町 22382 → 清水区 22103 → 静岡市 22100)."""
     if not day.incoming.keys() & _ever_wards():
         return {}
-    after = _codes_as_of(datetime.date.fromisoformat(iso))
-    before = _codes_as_of(datetime.date.fromisoformat(_previous_day(iso)))["kind"]
+    after = code_table_on(datetime.date.fromisoformat(iso))
+    before = code_table_on(datetime.date.fromisoformat(_previous_day(iso)))["kind"]
     out: dict[str, list[tuple[str, str]]] = {}
     for to, pairs in day.incoming.items():
         if after["kind"].get(to) == "ward":
@@ -380,7 +381,7 @@ def describe_code_change(code: str, at: DateLike) -> str | None:
         end = last["valid_to"]
         events = code_events()
         hits = events[(events["date"] == end) & (events["from_code"] == code) & (events["to_code"] != code)]
-        names = _codes_as_of(datetime.date.fromisoformat(end))["muni_name"]
+        names = code_table_on(datetime.date.fromisoformat(end))["muni_name"]
         to = ", ".join(f"{t} {names.get(t, '')}".strip() for t in dict.fromkeys(hits["to_code"]) if t)
         kind = "、".join(dict.fromkeys(hits["type"])) or "廃止"
         return (
@@ -514,7 +515,7 @@ def _is_aggregate_code(code: str) -> bool:
 
 
 def _check_codes(codes: pd.Series, row_ids: pd.Series, start: datetime.date) -> None:
-    valid = _codes_as_of(start)
+    valid = code_table_on(start)
     known = set(code_table()["muni_code"])
     problems, wrong_date = [], []
     repeated = codes[codes.notna() & codes.duplicated(keep=False)]
@@ -603,7 +604,7 @@ def _trace(
     days = [d for d in _events_by_date() if lo < d <= hi]
     if not forward:
         days = days[::-1]
-    kinds = _codes_as_of(start)["kind"]
+    kinds = code_table_on(start)["kind"]
     pieces, dropped, kept = [], [], []
     dropped_index: set[int] = set()
     for i, code in codes.items():
@@ -632,7 +633,7 @@ def _trace(
                     nxt.append(piece)
                     continue
             if not step:
-                name = _codes_as_of(start)["muni_name"].get(codes[piece.index], "")
+                name = code_table_on(start)["muni_name"].get(codes[piece.index], "")
                 met = day.outgoing.get(piece.code, []) + day.incoming.get(piece.code, [])
                 types = "、".join(dict.fromkeys(typ for _, typ in met))
                 why = f"{types or 'no successor'} on {iso}: no code {'after' if forward else 'before'} this date" + (
@@ -650,7 +651,7 @@ def _trace(
     dropped_index -= {p.index for p in pieces}  # part of a split may survive
     if city_level:
         # a table of whole cities: a town merged into a ward (蒲原町 → 静岡市清水区 22103, 2006) joins the city
-        end_kinds = _codes_as_of(end)
+        end_kinds = code_table_on(end)
         for p in pieces:
             if end_kinds["kind"].get(p.code) == "ward":
                 p.code = str(end_kinds.at[p.code, "city_code"])
@@ -756,7 +757,7 @@ def _build_output(
     end: datetime.date,
     dropped_index: set[int],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict[str, str]]:
-    names_end = _codes_as_of(end)["muni_name"]
+    names_end = code_table_on(end)["muni_name"]
     frame = pd.DataFrame({
         "index": [p.index for p in pieces], "to_code": [p.code for p in pieces], "share": shares,
     })  # fmt: skip
@@ -866,7 +867,7 @@ def _build_output(
     out = out.iloc[np.argsort(order, kind="stable")]
     out = out[[*rows.columns, *(["muni_name"] if "muni_name" not in rows.columns else [])]]
     # report of converted rows
-    start_names = _codes_as_of(start)["muni_name"]
+    start_names = code_table_on(start)["muni_name"]
     records = []
     for p, s in zip(pieces, shares, strict=True):
         if not p.events:
@@ -892,7 +893,33 @@ def area_weights(boundaries: pd.DataFrame) -> pd.Series:
     --------
     >>> w = area_weights(geo.read_boundaries("n03-2021-s0010", prefectures=["22"]))  # doctest: +SKIP
     """
-    from geo.crs import area_km2
 
     areas = pd.Series(area_km2(boundaries), index=boundaries["muni_code"].to_numpy(), name="area_km2")
     return areas[areas.index.notna()].groupby(level=0).sum()
+
+
+def parse_intensive(values: Sequence[str]) -> dict[str, tuple[str, str, float] | None]:
+    """``NAME`` or ``NAME=NUM/DEN`` or ``NAME=NUM/DEN*SCALE`` → the ``intensive=`` mapping of convert_codes."""
+    out: dict[str, tuple[str, str, float] | None] = {}
+    for value in values:
+        name, _, spec = value.partition("=")
+        if not spec:
+            out[name] = None
+            continue
+        ratio, _, scale = spec.partition("*")
+        num, slash, den = ratio.partition("/")
+        if not slash or not num or not den:
+            raise ValidationError(f"intensive {value!r}: write NAME=NUMERATOR/DENOMINATOR[*SCALE]")
+        try:
+            out[name] = (num, den, float(scale) if scale else 1.0)
+        except ValueError as exc:
+            raise ValidationError(f"intensive {value!r}: the scale {scale!r} is not a number") from exc
+    return out
+
+
+def read_weights(path: str | None) -> pd.DataFrame | None:
+    """A weights CSV: columns ``muni_code`` (or ``code``) and ``weight``, or ``from_code, to_code, weight``."""
+    if path is None:
+        return None
+    frame = pd.read_csv(path, dtype={"muni_code": str, "code": str, "from_code": str, "to_code": str})
+    return frame

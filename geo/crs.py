@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from geo._errors import CRSError
+from geo._errors import CRSError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,6 @@ def assume_lonlat_crs(
     ValidationError
         When the coordinates are not lon/lat-looking and no ``crs`` is given.
     """
-    from geo._errors import ValidationError
 
     if frame.crs is not None:
         return frame, None
@@ -429,3 +428,51 @@ def _land_grid() -> tuple[np.ndarray, np.ndarray, float]:
         inside = np.unpackbits(data["inside"])[: ny * nx].reshape(ny, nx).astype(bool)
         edge = np.unpackbits(data["edge"])[: ny * nx].reshape(ny, nx).astype(bool)
         return inside, edge, float(data["step"])
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    """How distances are measured: one projected CRS, or each hub in its own UTM zone (``epsg`` per hub)."""
+
+    crs: CRS | None
+    hub_epsg: np.ndarray | None
+
+    def label(self) -> str:
+        if self.crs is not None:
+            return f"EPSG:{self.crs.to_epsg()}" if self.crs.to_epsg() else self.crs.to_string()
+        return "UTM per hub (" + ", ".join(f"EPSG:{e}" for e in np.unique(self.hub_epsg)) + ")"
+
+    def hub_labels(self, n: int) -> np.ndarray:
+        if self.crs is not None:
+            return np.full(n, self.label(), dtype=object)
+        return np.array([f"EPSG:{e}" for e in self.hub_epsg], dtype=object)
+
+
+def metric_plan(hub_ll: np.ndarray, other_ll: np.ndarray | None, crs: object, pref_code: str | None) -> MetricPlan:
+    if isinstance(crs, str) and crs.lower() == "utm":
+        return MetricPlan(None, np.asarray(utm_epsg(hub_ll[:, 0])).reshape(-1))
+    if crs is not None:
+        target = CRS.from_user_input(crs)
+        if not target.is_projected:
+            raise CRSError(
+                f"{target.name} is geographic (degrees): buffers and distances need a projected CRS, e.g. a "
+                "JGD2011 plane rectangular zone (EPSG:6669–6687), 'utm', or None to choose one"
+            )
+        return MetricPlan(target, None)
+    if pref_code is not None:
+        return MetricPlan(prefecture_crs(pref_code), None)
+    pts = hub_ll if other_ll is None or len(other_ll) == 0 else np.vstack([hub_ll, other_ll])
+    if len(pts) == 0:
+        raise ValidationError("no hubs given")
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    extent = gpd.GeoSeries(shapely.points([lo, hi]), crs=JGD2011)
+    target = metric_crs(extent)
+    if target.equals(JAPAN_EQUAL_AREA):  # wider than one zone: an equal-area projection distorts distances
+        return MetricPlan(None, np.asarray(utm_epsg(hub_ll[:, 0])).reshape(-1))
+    return MetricPlan(target, None)
+
+
+def lonlat_to_xy(lonlat: np.ndarray, crs: CRS | int) -> np.ndarray:
+    transformer = Transformer.from_crs(JGD2011, CRS.from_user_input(crs), always_xy=True)
+    x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])

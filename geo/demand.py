@@ -1,10 +1,8 @@
-"""Demand: the checks every reader applies to counts of people, and demand without a mesh.
+"""Demand: which column counts people, demand as points, and demand without a mesh (the one grid builder).
 
-**Validity.** A population can be 0 or missing, never negative: a negative cell (a typo, a sign from a change
-column pasted over) silently lowers every sum built on it. :func:`check_counts` names each such cell (file, row,
-column); readers collect its messages with their own problems and raise one :class:`~geo.ValidationError`.
-Columns are recognised by name (:func:`is_count_column`): 人口, 人数, 世帯, population, pop…, households — but
-not changes or rates (増減, 率, change, rate, net …), which may be negative.
+**Weights.** :func:`weight_column` picks the population column (given, else population-like by name);
+:func:`demand_weights` refuses missing or negative weights naming the rows; :func:`demand_points` judges a cell
+by its centre. Count validity at read time is :func:`geo._validate.check_counts`.
 
 **Demand without a mesh.** Where no mesh statistics are at hand (or only a municipal table is), a municipality
 must not stand for one point: its centre would make a hub reach all of its people or none (道の駅あさひかわ
@@ -18,8 +16,6 @@ over its land, which overstates people in mountains and forests: use real mesh s
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,65 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geo._errors import ValidationError
-from geo.crs import JAPAN_EQUAL_AREA, JGD2011, require_crs
-
-_COUNT_NAME = re.compile(
-    r"人口|人数|世帯数|世帯|就業者|従業者|児童数|生徒数|population|^pop|[_\s]pop|households?|persons?", re.IGNORECASE
-)
-_SIGNED_NAME = re.compile(
-    r"増減|増加|減少|変化|差|超過|社会増|自然増|率|割合|比|密度|指数|change|diff|delta|net|rate|ratio|share|"
-    r"density|index|growth|per_|_per|%|％",
-    re.IGNORECASE,
-)
-_MAX_LISTED = 10
-
-
-def is_count_column(name: object) -> bool:
-    """True for a column that counts people or households by its name (negative values are impossible).
-
-    Examples
-    --------
-    >>> is_count_column("pop_2020"), is_count_column("総人口"), is_count_column("人口増減率"), is_count_column("net_pop")
-    (True, True, False, False)
-    """
-    text = str(name)
-    return bool(_COUNT_NAME.search(text)) and not _SIGNED_NAME.search(text)
-
-
-def check_counts(values: pd.Series, column: str, *, where: Callable[[object], str], force: bool = False) -> list[str]:
-    """Problems for negative or non-finite numbers in a count column (none for other columns unless ``force``).
-
-    Parameters
-    ----------
-    values
-        The column, numeric (text columns are not checked: their non-numbers are reported by the reader).
-    column
-        Its name: only count columns (:func:`is_count_column`) are checked, unless ``force``.
-    where
-        Index label → ``"file: row N, column C"``, the reader's own way of naming a cell.
-    force
-        Check whatever the name (the column a caller declared as population or weight).
-
-    Returns
-    -------
-    list of str
-        One message per bad cell (at most 10, then a count), each naming where it is and the fix.
-    """
-    if not (force or is_count_column(column)) or not pd.api.types.is_numeric_dtype(values):
-        return []
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    bad = numbers.notna() & ((numbers < 0) | ~np.isfinite(numbers))
-    problems = [
-        f"{where(i)}: {numbers[i]:g} is not a possible count (people or households cannot be negative); "
-        "correct the cell, or leave it empty if unknown"
-        for i in numbers.index[bad][:_MAX_LISTED]
-    ]
-    if bad.sum() > _MAX_LISTED:
-        problems.append(f"... and {int(bad.sum()) - _MAX_LISTED} more impossible counts in column {column!r}")
-    return problems
-
+from geo.crs import JAPAN_EQUAL_AREA, JGD2011, require_crs, to_metric
+from geo.mesh import mesh_codes_covering, mesh_polygons
+from geo.tables import read_indicators
 
 METHOD_AREA = "municipal population spread over 1 km grid cells by area (areal weighting)"
 METHOD_PROXY = "municipal population spread over 1 km grid cells by {name} (dasymetric: proxy × area share of the cell)"
@@ -126,10 +69,12 @@ class GridDemandReport:
         missing = f"; no population for {len(self.missing_areas)} areas {self.missing_areas[:8]}" * bool(
             self.missing_areas
         )
+        if not self.column:
+            return f"{self.cells:,} cells of {self.areas} areas: {self.method}"
         return (
             f"{self.total:,.0f} people ({self.column}) of {self.areas} areas spread over {self.cells:,} 1 km cells "
-            f"({self.pieces:,} pieces): {self.method}{missing}"
-        )
+            f"({self.pieces:,} pieces): {self.method}"
+        ) + missing
 
 
 def _population(
@@ -143,8 +88,6 @@ def _population(
         values = pd.Series(pd.to_numeric(areas[column], errors="coerce").to_numpy(), index=codes)
         return values, column, pd.DataFrame()
     if isinstance(population, (str, Path)):
-        from geo.indicators import read_indicators
-
         population = read_indicators(population)
     if isinstance(population, pd.Series):
         table = population.rename(population.name or "population").rename_axis("muni_code").reset_index()
@@ -154,8 +97,6 @@ def _population(
         if "muni_code" not in table.columns:
             raise ValidationError("the population table has no muni_code column: read it with geo.read_indicators")
         if column is None:
-            from geo.gaps import WEIGHT_NAMES
-
             column = next((c for c in (*WEIGHT_NAMES, "pop_total") if c in table.columns), None)
         if column is None or column not in table.columns:
             raise ValidationError(
@@ -190,7 +131,9 @@ def grid_demand(
         Municipalities (canonical schema: ``muni_code``, geometry with a CRS); one prefecture is typical.
     population
         A table with ``muni_code`` (e.g. :func:`geo.read_indicators` of a census CSV) or its path, or a Series
-        indexed by ``muni_code``; None to use ``areas[column]``.
+        indexed by ``muni_code``; None to use ``areas[column]``. With neither ``population`` nor ``column``,
+        the grid is unweighted: the whole 1 km cells whose centre lies in the areas, each counting 1 (for
+        timetable gaps where no population exists at all; every output says so).
     column
         The population column (persons); default ``population``/``pop_2020``/``人口``/``pop_total``.
     missing
@@ -225,6 +168,8 @@ def grid_demand(
     """
     if missing not in ("raise", "zero"):
         raise ValidationError(f"missing={missing!r} is not one of 'raise', 'zero'")
+    if population is None and column is None:
+        return _unweighted_cells(areas)
     require_crs(areas, "areas")
     if "muni_code" not in areas.columns:
         raise ValidationError("areas need a muni_code column: read them with geo.read_boundaries")
@@ -321,8 +266,6 @@ def _proxy_weights(
 
 def _cell_area(codes: np.ndarray) -> np.ndarray:
     """Area (m², equal-area) of whole mesh cells."""
-    from geo.mesh import mesh_polygons
-
     return mesh_polygons(codes).to_crs(JAPAN_EQUAL_AREA).area.to_numpy()
 
 
@@ -347,3 +290,64 @@ def _mesh_codes(row: np.ndarray, col: np.ndarray) -> np.ndarray:
     uu, v, w3 = col // 80, (col % 80) // 10, col % 10
     number = pp * 1_000_000 + uu * 10_000 + q * 1000 + v * 100 + r3 * 10 + w3
     return np.char.zfill(number.astype(str), 8).astype(object)
+
+
+WEIGHT_NAMES = ("population", "pop_2020", "人口", "総人口", "pop")
+
+
+def weight_column(frame: pd.DataFrame, weight: str | None) -> str | None:
+    """The weight column to use: ``weight`` if given (must exist), else the first population-like column."""
+    if weight is not None:
+        if weight not in frame.columns:
+            raise ValidationError(f"weight column {weight!r} not found; columns are {list(frame.columns)[:20]}")
+        return weight
+    return next((c for c in WEIGHT_NAMES if c in frame.columns), None)
+
+
+def demand_weights(frame: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.ones(len(frame))
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        rows = ", ".join(str(frame.index[i]) for i in bad[:10])
+        raise ValidationError(
+            f"weight column {column!r} has {bad.size} missing, negative or non-numeric values (index {rows}): "
+            "fill them (0 for no population) or drop those rows explicitly"
+        )
+    return values
+
+
+def demand_points(demand: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> np.ndarray:
+    """Demand as points in ``crs``: points as they are, cells and polygons by their centroid (in metres)."""
+    geoms = demand.geometry if isinstance(demand, gpd.GeoDataFrame) else demand
+    empty = geoms.is_empty.to_numpy() | geoms.isna().to_numpy()
+    if empty.any():
+        raise ValidationError(
+            f"demand has {int(empty.sum())} empty geometries (index {list(geoms.index[empty][:10])}): remove them"
+        )
+    arr = to_metric(geoms, crs).to_numpy()
+    return np.where(shapely.get_type_id(arr) == 0, arr, shapely.centroid(arr))
+
+
+METHOD_UNWEIGHTED = "unweighted 1 km grid (each cell counts 1; no population mesh for this area)"
+
+
+def _unweighted_cells(areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, GridDemandReport]:
+    """The whole 1 km cells whose centre lies in an area, each counting 1 (no population to spread)."""
+    require_crs(areas, "areas")
+    rows = []
+    for i, geom in enumerate(areas.to_crs(JGD2011).geometry):
+        rows += [(c, i) for c in mesh_codes_covering(geom)]
+    if not rows:
+        raise ValidationError("no 1 km mesh cell has its centre inside the selected areas")
+    codes = [c for c, _ in rows]
+    owner = np.array([i for _, i in rows])
+    cells = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=JGD2011)
+    for extra in ("muni_code", "muni_name", "pref_code"):
+        if extra in areas.columns:
+            cells[extra] = areas[extra].to_numpy()[owner]
+    cells["demand_method"] = METHOD_UNWEIGHTED
+    report = GridDemandReport(method=METHOD_UNWEIGHTED, column="", areas=len(set(owner.tolist())),
+                              cells=len(cells), pieces=len(cells), total=float(len(cells)))  # fmt: skip
+    return cells, report

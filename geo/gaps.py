@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,8 +30,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo.crs import metric_crs, require_crs, to_metric
-from geo.points import area_index
-from geo.scale import is_distributed
+from geo.demand import demand_points, demand_weights, weight_column
 
 log = logging.getLogger(__name__)
 
@@ -40,32 +38,8 @@ DEFAULT_WALK_M: dict[str, float] = {"station": 800.0, "bus": 300.0, "stops": 300
 """Walking distance (m) by supply layer name: 800 m to a station, 300 m to a bus stop. A single supply
 frame passed without a name is the layer ``"stops"`` (300 m)."""
 
-WEIGHT_NAMES = ("population", "pop_2020", "人口", "総人口", "pop")
 
 Supply = gpd.GeoDataFrame | gpd.GeoSeries | Mapping[str, gpd.GeoDataFrame | gpd.GeoSeries]
-
-
-def weight_column(frame: pd.DataFrame, weight: str | None) -> str | None:
-    """The weight column to use: ``weight`` if given (must exist), else the first population-like column."""
-    if weight is not None:
-        if weight not in frame.columns:
-            raise ValidationError(f"weight column {weight!r} not found; columns are {list(frame.columns)[:20]}")
-        return weight
-    return next((c for c in WEIGHT_NAMES if c in frame.columns), None)
-
-
-def _weights(frame: pd.DataFrame, column: str | None) -> np.ndarray:
-    if column is None:
-        return np.ones(len(frame))
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    if bad.size:
-        rows = ", ".join(str(frame.index[i]) for i in bad[:10])
-        raise ValidationError(
-            f"weight column {column!r} has {bad.size} missing, negative or non-numeric values (index {rows}): "
-            "fill them (0 for no population) or drop those rows explicitly"
-        )
-    return values
 
 
 def _layers(stops: Supply, walk_m: float | Mapping[str, float] | None) -> dict[str, tuple[gpd.GeoSeries, float]]:
@@ -106,18 +80,6 @@ def _layers(stops: Supply, walk_m: float | Mapping[str, float] | None) -> dict[s
     return out
 
 
-def _demand_points(demand: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> np.ndarray:
-    """Demand as points in ``crs``: points as they are, cells and polygons by their centroid (in metres)."""
-    geoms = demand.geometry if isinstance(demand, gpd.GeoDataFrame) else demand
-    empty = geoms.is_empty.to_numpy() | geoms.isna().to_numpy()
-    if empty.any():
-        raise ValidationError(
-            f"demand has {int(empty.sum())} empty geometries (index {list(geoms.index[empty][:10])}): remove them"
-        )
-    arr = to_metric(geoms, crs).to_numpy()
-    return np.where(shapely.get_type_id(arr) == 0, arr, shapely.centroid(arr))
-
-
 def nearest_distances(
     demand: gpd.GeoDataFrame | gpd.GeoSeries, supply: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: CRS
 ) -> np.ndarray:
@@ -133,7 +95,7 @@ def nearest_distances(
     >>> nearest_distances(d, s, crs=CRS.from_epsg(6676)).round(-1).tolist()   # 0.1° of longitude at 35.6°N
     [0.0, 9060.0]
     """
-    points = _demand_points(demand, crs)
+    points = demand_points(demand, crs)
     geoms = supply.geometry if isinstance(supply, gpd.GeoDataFrame) else supply
     targets = to_metric(geoms, crs).to_numpy()
     out = np.full(len(points), np.inf)
@@ -154,25 +116,17 @@ def find_gaps(
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
     keep_all: bool = False,
-    definition: Any = None,
-    feed: Any = None,
-    date: Any = None,
-    **timetable: Any,
-) -> Any:
+) -> gpd.GeoDataFrame:
     """Demand rows farther than walking distance from every stop and station (transport gaps).
 
-    With ``definition=`` and/or ``feed=`` the question becomes *usable* service by time of day: the call is
-    :func:`geo.service_gaps.service_gaps` (several named definitions side by side, GTFS timetables, a date or
-    day type) and returns its :class:`~geo.service_gaps.ServiceGaps` result; ``stops`` then holds untimed
-    supply (``{"station": n02}``), ``walk_m`` and ``keep_all`` do not apply, and further keywords
-    (``windows``, ``grades``, ``areas``, ``demand_note``) pass through.
+    *Usable* service by time of day (GTFS timetables, named definitions) is :func:`geo.service_gaps`; gaps per
+    area with the border rule are :func:`geo.analyses.gaps`.
 
     Parameters
     ----------
     demand
-        Mesh cells (polygons, judged by their centre) or points, with a CRS; or a dask-geopandas frame /
-        GeoParquet path, run partition-wise with the stops broadcast (a lazy dask-geopandas frame of the
-        gap rows is returned, see :mod:`geo.scale`).
+        Mesh cells (polygons, judged by their centre) or points, with a CRS. Partitioned inputs go through
+        :func:`geo.find_gaps` (:mod:`geo.partitioned`).
     stops
         One supply layer, or a mapping of named layers, e.g. ``{"station": stations, "bus": bus_stops}``.
         Give the supply beyond the study area too (a station across the border serves the residents).
@@ -203,23 +157,6 @@ def find_gaps(
     >>> gaps = find_gaps(cells, {"station": stations}, walk_m={"station": 800})         # doctest: +SKIP
     >>> gaps.attrs["gaps"]["gap_weight"]                                                 # doctest: +SKIP
     """
-    if is_distributed(demand):  # dask-geopandas frame or GeoParquet path: partition-wise, lazy result
-        from geo import scale
-
-        return scale.find_gaps(
-            demand, stops, crs=crs, pref_code=pref_code, walk_m=walk_m, weight=weight, keep_all=keep_all
-        )
-    if definition is not None or feed is not None:
-        from geo.service_gaps import service_gaps
-
-        if walk_m is not None or keep_all:
-            raise ValidationError("walk_m and keep_all do not apply with definition=/feed=: the definition sets them")
-        return service_gaps(
-            demand, definition=definition if definition is not None else "plateau-toshi-kozo", feed=feed,
-            stops=stops, date=date, weight=weight, crs=crs, pref_code=pref_code, **timetable,
-        )  # fmt: skip
-    if date is not None or timetable:
-        raise ValidationError(f"date= and {sorted(timetable)} need feed= or definition= (timetable gaps)")
     if stops is None:
         raise ValidationError("no supply layer given: pass stops (a GeoDataFrame or a mapping name → layer)")
     require_crs(demand, "demand")
@@ -228,7 +165,7 @@ def find_gaps(
     if not target.is_projected:
         raise ValidationError(f"crs {target.name} is geographic: distances need a projected CRS (metres)")
     column = weight_column(demand, weight) if isinstance(demand, pd.DataFrame) else None
-    w = _weights(demand, column)
+    w = demand_weights(demand, column)
     out = demand.copy()
     covered = np.zeros(len(demand), dtype=bool)
     nearest = np.full(len(demand), np.inf)
@@ -258,98 +195,3 @@ def find_gaps(
         out["gap"] = gap
         return out
     return out.loc[gap]
-
-
-def _snap(points: np.ndarray, idx: np.ndarray, areas: gpd.GeoDataFrame, snap_m: float) -> np.ndarray:
-    """Give points outside every area the nearest area within ``snap_m`` metres (simplified coastlines)."""
-    missing = np.flatnonzero(idx < 0)
-    if missing.size == 0:
-        return idx
-    crs = metric_crs(areas)
-    pts = gpd.GeoSeries(points[missing], crs=areas.crs).to_crs(crs).to_numpy()
-    tree = shapely.STRtree(areas.geometry.to_crs(crs).to_numpy())
-    (src, tgt), _ = tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=False)
-    out = idx.copy()
-    out[missing[src]] = tgt
-    return out
-
-
-def _centres(frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> gpd.GeoSeries:
-    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    arr = geoms.to_crs(crs).to_numpy()
-    # the centroid of a small cell in lon/lat is its centre in any CRS (a 1 km box stays a box)
-    arr = np.where(shapely.get_type_id(arr) == 0, arr, shapely.centroid(arr))
-    return gpd.GeoSeries(arr, index=geoms.index, crs=crs)
-
-
-def gaps_by_area(
-    gaps: gpd.GeoDataFrame,
-    demand: gpd.GeoDataFrame | None,
-    areas: gpd.GeoDataFrame,
-    *,
-    weight: str | None = None,
-    snap_m: float | None = None,
-) -> gpd.GeoDataFrame:
-    """Per area: demand and gap population, the share in gaps, and the number of gap cells.
-
-    Parameters
-    ----------
-    gaps
-        Gap rows, from :func:`find_gaps` or any point layer of gaps supplied by a user (cells are placed by
-        their centre).
-    demand
-        All demand rows (for the totals and the share), or None when only gap points are known.
-    areas
-        Municipalities (or any canonical areas); not modified.
-    weight
-        Weight column of ``gaps`` and ``demand``; by default the population-like column, else counts.
-    snap_m
-        Put demand that falls just outside every area (cells on a simplified coast or border) into the nearest
-        area within this many metres. Default None: such rows are left out and reported in
-        ``attrs["gaps_by_area"]``.
-
-    Returns
-    -------
-    GeoDataFrame
-        A copy of ``areas`` with ``demand_population``, ``gap_population``, ``gap_share_pct`` (percent, NaN where
-        there is no demand), ``demand_cells`` and ``gap_cells``. Without a weight column the population
-        columns are counts of rows. ``attrs["gaps_by_area"]`` holds what fell outside every area.
-
-    Examples
-    --------
-    >>> table = gaps_by_area(gaps, cells, areas[areas.pref_code == "19"])     # doctest: +SKIP
-    >>> table[["muni_name", "gap_population", "gap_share_pct", "gap_cells"]]     # doctest: +SKIP
-    """
-    require_crs(areas, "areas")
-    out = areas.copy()
-    info: dict[str, object] = {}
-    for label, frame in (("gap", gaps), ("demand", demand)):
-        if frame is None:
-            out[f"{label}_population"] = np.nan
-            out[f"{label}_cells"] = np.nan
-            continue
-        require_crs(frame, f"{label} layer")
-        column = weight_column(frame, weight)
-        w = _weights(frame, column)
-        centres = _centres(frame, areas.crs)
-        idx = area_index(centres, areas)
-        if snap_m:
-            idx = _snap(centres.to_numpy(), idx, areas, snap_m)
-        inside = idx >= 0
-        out[f"{label}_population"] = np.bincount(idx[inside], weights=w[inside], minlength=len(areas))
-        out[f"{label}_cells"] = np.bincount(idx[inside], minlength=len(areas)).astype(np.int64)
-        info[f"{label}_weight_column"] = column
-        info[f"{label}_outside_rows"] = int((~inside).sum())
-        info[f"{label}_outside_weight"] = float(w[~inside].sum())
-        info[f"{label}_outside_index"] = list(frame.index[~inside])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = out["gap_population"].to_numpy(dtype=float) / out["demand_population"].to_numpy(dtype=float) * 100
-    out["gap_share_pct"] = np.where(np.isfinite(share), share, np.nan)
-    columns = [c for c in out.columns if c != out.geometry.name]
-    order = [c for c in columns if c not in _RESULT] + list(_RESULT) + [out.geometry.name]
-    out = out[order]
-    out.attrs["gaps_by_area"] = info
-    return out
-
-
-_RESULT = ("demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells")

@@ -18,6 +18,8 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
+from geo.boundaries import dissolve_prefectures, merge_wards, read_boundaries
+from geo.codes import DESIGNATED_CITIES
 from geo.crs import JGD2011
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "boundaries" / "good_practices.csv"
@@ -122,8 +124,6 @@ def _read_table(source: Path) -> pd.DataFrame:
 
 def _area_lookup(boundaries: str | Path | gpd.GeoDataFrame) -> pd.DataFrame:
     """code → pref_code, pref_name, muni_name (None for a prefecture), geometry, for every usable code."""
-    from geo.boundaries import dissolve_prefectures, merge_wards, read_boundaries
-    from geo.codes import DESIGNATED_CITIES
 
     if isinstance(boundaries, gpd.GeoDataFrame):
         munis = boundaries

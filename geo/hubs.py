@@ -37,18 +37,19 @@ from pyproj import CRS, Geod, Transformer
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from geo._errors import CRSError, ValidationError
+from geo._errors import ValidationError
+from geo.areas import area_index_xy
+from geo.costs import CostMatrix, read_cost_matrix
 from geo.coverage import (
     CoverageTable,
-    _pairs,
-    _table,
     coverage_from_cost_matrix,
     coverage_table,
+    pairs_within,
     summarise_coverage,
+    table_from_pairs,
 )
-from geo.crs import JAPAN_EQUAL_AREA, JGD2011, area_km2, metric_crs, prefecture_crs, require_crs, utm_epsg
-from geo.gaps import weight_column
-from geo.siting import COVER_METHODS, METHODS, Siting, choose
+from geo.crs import JAPAN_EQUAL_AREA, JGD2011, MetricPlan, area_km2, lonlat_to_xy, metric_plan, require_crs
+from geo.demand import weight_column
 
 log = logging.getLogger(__name__)
 
@@ -145,54 +146,6 @@ def _weights(demand: Layer, weight: str | None) -> tuple[np.ndarray, str | None]
 # ------------------------------------------------------------------------------------------ metric plan
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How distances are measured: one projected CRS, or each hub in its own UTM zone (``epsg`` per hub)."""
-
-    crs: CRS | None
-    hub_epsg: np.ndarray | None
-
-    def label(self) -> str:
-        if self.crs is not None:
-            return f"EPSG:{self.crs.to_epsg()}" if self.crs.to_epsg() else self.crs.to_string()
-        return "UTM per hub (" + ", ".join(f"EPSG:{e}" for e in np.unique(self.hub_epsg)) + ")"
-
-    def hub_labels(self, n: int) -> np.ndarray:
-        if self.crs is not None:
-            return np.full(n, self.label(), dtype=object)
-        return np.array([f"EPSG:{e}" for e in self.hub_epsg], dtype=object)
-
-
-def _plan(hub_ll: np.ndarray, other_ll: np.ndarray | None, crs: object, pref_code: str | None) -> _Plan:
-    if isinstance(crs, str) and crs.lower() == "utm":
-        return _Plan(None, np.asarray(utm_epsg(hub_ll[:, 0])).reshape(-1))
-    if crs is not None:
-        target = CRS.from_user_input(crs)
-        if not target.is_projected:
-            raise CRSError(
-                f"{target.name} is geographic (degrees): buffers and distances need a projected CRS, e.g. a "
-                "JGD2011 plane rectangular zone (EPSG:6669–6687), 'utm', or None to choose one"
-            )
-        return _Plan(target, None)
-    if pref_code is not None:
-        return _Plan(prefecture_crs(pref_code), None)
-    pts = hub_ll if other_ll is None or len(other_ll) == 0 else np.vstack([hub_ll, other_ll])
-    if len(pts) == 0:
-        raise ValidationError("no hubs given")
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    extent = gpd.GeoSeries(shapely.points([lo, hi]), crs=JGD2011)
-    target = metric_crs(extent)
-    if target.equals(JAPAN_EQUAL_AREA):  # wider than one zone: an equal-area projection distorts distances
-        return _Plan(None, np.asarray(utm_epsg(hub_ll[:, 0])).reshape(-1))
-    return _Plan(target, None)
-
-
-def _to_xy(lonlat: np.ndarray, crs: CRS | int) -> np.ndarray:
-    transformer = Transformer.from_crs(JGD2011, CRS.from_user_input(crs), always_xy=True)
-    x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([x, y])
-
-
 _BAND = 0.005
 """Pairs within ±0.5 % of the radius are decided by their geodesic distance (GRS80): a projection's scale
 error (≤ 0.04 % in UTM, ≤ 0.01 % in a plane rectangular zone, more for remote islands measured in the zone of
@@ -201,7 +154,7 @@ their prefecture's main body) must not move a demand row across the radius."""
 _GEOD = Geod(ellps="GRS80")
 
 
-def _table_for(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: _Plan) -> CoverageTable:
+def _table_for(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: MetricPlan) -> CoverageTable:
     near = _projected_table(hub_ll, demand_ll, radius_m * (1 + _BAND), plan)
     edge = np.flatnonzero(near.cost > radius_m * (1 - _BAND))
     cost = near.cost.copy()
@@ -212,9 +165,9 @@ def _table_for(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan:
     return CoverageTable(near.n_hubs, near.n_demand, near.hub[keep], near.demand[keep], cost[keep], radius_m)
 
 
-def _projected_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: _Plan) -> CoverageTable:
+def _projected_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float, plan: MetricPlan) -> CoverageTable:
     if plan.crs is not None:
-        return coverage_table(_to_xy(hub_ll, plan.crs), _to_xy(demand_ll, plan.crs), radius_m)
+        return coverage_table(lonlat_to_xy(hub_ll, plan.crs), lonlat_to_xy(demand_ll, plan.crs), radius_m)
     parts = []
     for epsg in np.unique(plan.hub_epsg):
         hubs = np.flatnonzero(plan.hub_epsg == epsg)
@@ -228,13 +181,15 @@ def _projected_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float,
             & (demand_ll[:, 1] >= lo[1] - dlat)
             & (demand_ll[:, 1] <= hi[1] + dlat)
         )
-        h, d, c = _pairs(_to_xy(hub_ll[hubs], int(epsg)), _to_xy(demand_ll[near], int(epsg)), radius_m)
+        h, d, c = pairs_within(
+            lonlat_to_xy(hub_ll[hubs], int(epsg)), lonlat_to_xy(demand_ll[near], int(epsg)), radius_m
+        )
         parts.append((hubs[h], near[d], c))  # sorted once, after the zones are joined
     if not parts:  # no hubs: nothing is reached
         empty = np.empty(0, dtype=np.int64)
-        return _table(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), radius_m)
+        return table_from_pairs(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), radius_m)
     hub, dem, cost = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return _table(len(hub_ll), len(demand_ll), hub, dem, cost, radius_m)
+    return table_from_pairs(len(hub_ll), len(demand_ll), hub, dem, cost, radius_m)
 
 
 # ------------------------------------------------------------------------------------------ buffers
@@ -288,7 +243,7 @@ def buffer_hubs(
     if not radii:
         raise ValidationError("radii_m is empty: give at least one radius in metres")
     hub_ll = _hub_lonlat(hubs)
-    plan = _plan(hub_ll, None, crs, pref_code)
+    plan = metric_plan(hub_ll, None, crs, pref_code)
     groups = _groups(plan, len(hub_ll))
     if dissolve:
         return _dissolved(hub_ll, sorted(set(radii)), plan, groups, quad_segs)
@@ -301,7 +256,7 @@ def buffer_hubs(
     for r in sorted(set(radii)):
         geoms = np.empty(len(hub_ll), dtype=object)
         for idx, group_crs in groups:
-            circles = shapely.buffer(shapely.points(_to_xy(hub_ll[idx], group_crs)), r, quad_segs=quad_segs)
+            circles = shapely.buffer(shapely.points(lonlat_to_xy(hub_ll[idx], group_crs)), r, quad_segs=quad_segs)
             geoms[idx] = gpd.GeoSeries(circles, crs=group_crs).to_crs(JGD2011).to_numpy()
         rows = base.copy()
         rows.insert(0, "hub_index", base.index.to_numpy())
@@ -315,7 +270,7 @@ def buffer_hubs(
     return out
 
 
-def _groups(plan: _Plan, n: int) -> list[tuple[np.ndarray, CRS]]:
+def _groups(plan: MetricPlan, n: int) -> list[tuple[np.ndarray, CRS]]:
     """Hub positions measured together, with their metric CRS."""
     if plan.crs is not None:
         return [(np.arange(n), plan.crs)]
@@ -342,7 +297,7 @@ def _union_task(xy: np.ndarray, crs: CRS, radius: float, quad_segs: int) -> shap
 
 
 def _dissolved(
-    hub_ll: np.ndarray, radii: list[float], plan: _Plan, groups: list[tuple[np.ndarray, CRS]], quad_segs: int
+    hub_ll: np.ndarray, radii: list[float], plan: MetricPlan, groups: list[tuple[np.ndarray, CRS]], quad_segs: int
 ) -> gpd.GeoDataFrame:
     """The union per radius, built in metres and moved to EPSG:6668 once: transforming the union's outline is
     cheaper than transforming every buffer. Large groups are halved along x so both cores work; the halves'
@@ -351,7 +306,7 @@ def _dissolved(
     for r in radii:
         tasks = []
         for idx, group_crs in groups:
-            xy = _to_xy(hub_ll[idx], group_crs)
+            xy = lonlat_to_xy(hub_ll[idx], group_crs)
             halves = np.array_split(np.argsort(xy[:, 0]), 2) if len(idx) > 2000 else [np.arange(len(idx))]
             tasks += [(xy[h], group_crs) for h in halves]
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -442,7 +397,7 @@ class CoverageResult:
         )
 
 
-def _names(hubs: Layer, name: str | None) -> pd.Series | None:
+def hub_names(hubs: Layer, name: str | None) -> pd.Series | None:
     if not isinstance(hubs, gpd.GeoDataFrame):
         return None
     if name is not None:
@@ -454,7 +409,7 @@ def _names(hubs: Layer, name: str | None) -> pd.Series | None:
 
 
 def _table_from(
-    hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float | None, plan: _Plan | None, cost: Cost | None
+    hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float | None, plan: MetricPlan | None, cost: Cost | None
 ) -> CoverageTable:
     if cost is None:
         assert plan is not None
@@ -474,7 +429,7 @@ FULL_PAIRS_MAX = 30_000_000
 0.5 GB; beyond that give ``radius_m`` as the longest cost a demand row may be assigned along."""
 
 
-def _full_table(hub_ll: np.ndarray, demand_ll: np.ndarray, plan: _Plan) -> CoverageTable:
+def _full_table(hub_ll: np.ndarray, demand_ll: np.ndarray, plan: MetricPlan) -> CoverageTable:
     """Every hub–demand pair with its straight-line distance in metres (in the plan's metric CRS)."""
     from scipy.spatial.distance import cdist
 
@@ -486,15 +441,15 @@ def _full_table(hub_ll: np.ndarray, demand_ll: np.ndarray, plan: _Plan) -> Cover
         )
     hub_parts, dem_parts, cost_parts = [], [], []
     for idx, group_crs in _groups(plan, len(hub_ll)):
-        dist = cdist(_to_xy(hub_ll[idx], group_crs), _to_xy(demand_ll, group_crs))
+        dist = cdist(lonlat_to_xy(hub_ll[idx], group_crs), lonlat_to_xy(demand_ll, group_crs))
         h, d = np.nonzero(np.ones_like(dist, dtype=bool))
         hub_parts.append(idx[h])
         dem_parts.append(d)
         cost_parts.append(dist.ravel())
     if not hub_parts:
         empty = np.empty(0, dtype=np.int64)
-        return _table(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), np.inf)
-    return _table(
+        return table_from_pairs(len(hub_ll), len(demand_ll), empty, empty, np.empty(0), np.inf)
+    return table_from_pairs(
         len(hub_ll),
         len(demand_ll),
         np.concatenate(hub_parts),
@@ -513,14 +468,12 @@ def _per_area(
 ) -> pd.DataFrame | None:
     """Demand totals per area: by point-in-polygon in ``areas``, else by the demand's own ``muni_code``."""
     if areas is not None:
-        from geo.points import area_index_xy
-
         require_crs(areas, "areas")
         key = next((c for c in ("muni_code", "pref_code") if c in areas.columns), None)
         if key is None:
             raise ValidationError("areas need a muni_code or pref_code column: read them with geo.read_boundaries")
         label = {"muni_code": "muni_name", "pref_code": "pref_name"}[key]
-        xy = demand_ll if CRS.from_user_input(areas.crs).equals(JGD2011) else _to_xy(demand_ll, areas.crs)
+        xy = demand_ll if CRS.from_user_input(areas.crs).equals(JGD2011) else lonlat_to_xy(demand_ll, areas.crs)
         idx = area_index_xy(xy[:, 0], xy[:, 1], areas)
         codes = np.where(idx >= 0, areas[key].to_numpy(dtype=object)[np.maximum(idx, 0)], OUTSIDE)
         source = areas
@@ -552,7 +505,7 @@ def _per_area(
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class PreparedCoverage:
     """What coverage and siting share: the hub × demand table, demand weights and the CRS used."""
 
     table: CoverageTable
@@ -565,7 +518,6 @@ class _Prepared:
 
 def _cost_input(cost: object, hubs: Layer, demand: Layer) -> tuple[Cost | None, str | None]:
     """A cost given as a matrix, a :class:`~geo.costs.CostMatrix`, or an origin–destination CSV / DataFrame."""
-    from geo.costs import CostMatrix, read_cost_matrix
 
     if cost is None:
         return None, None
@@ -578,7 +530,7 @@ def _cost_input(cost: object, hubs: Layer, demand: Layer) -> tuple[Cost | None, 
     return cost, "cost matrix"  # type: ignore[return-value]
 
 
-def _prepare(
+def prepare_coverage(
     hubs: Layer,
     demand: Layer,
     radius_m: float | None,
@@ -586,7 +538,7 @@ def _prepare(
     crs: object,
     pref_code: str | None,
     cost: object,
-) -> _Prepared:
+) -> PreparedCoverage:
     matrix, cost_label = _cost_input(cost, hubs, demand)
     radius = None if radius_m is None else _radius(radius_m) if matrix is None else float(radius_m)
     hub_ll = _hub_lonlat(hubs)
@@ -594,11 +546,11 @@ def _prepare(
     w, column = _weights(demand, weight)
     if matrix is None and radius is not None and crs is None and pref_code is None:
         # the default: geodesic reach, searched in 3-D (no projection, no zones)
-        return _Prepared(_geodesic_table(hub_ll, demand_ll, radius), w, column, radius, demand_ll, GEODESIC)
-    plan = _plan(hub_ll, demand_ll, crs, pref_code) if matrix is None else None
+        return PreparedCoverage(_geodesic_table(hub_ll, demand_ll, radius), w, column, radius, demand_ll, GEODESIC)
+    plan = metric_plan(hub_ll, demand_ll, crs, pref_code) if matrix is None else None
     table = _table_from(hub_ll, demand_ll, radius, plan, matrix)
     label = plan.label() if plan is not None else str(cost_label)
-    return _Prepared(table, w, column, radius, demand_ll, label)
+    return PreparedCoverage(table, w, column, radius, demand_ll, label)
 
 
 GEODESIC = "geodesic (GRS80)"
@@ -624,7 +576,7 @@ def _geodesic_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float) 
     no projection and no zones, and measured here ran as fast as a bare numpy baseline (scripts/bench_hubs.py
     --siting). Costs are the chord (within the figures above) or, near the radius, the exact geodesic.
     """
-    hub, dem, cost = _pairs(_ecef(hub_ll), _ecef(demand_ll), radius_m)
+    hub, dem, cost = pairs_within(_ecef(hub_ll), _ecef(demand_ll), radius_m)
     edge = np.flatnonzero(cost > radius_m * (1 - _BAND))
     if edge.size:
         h, d = hub[edge], dem[edge]
@@ -632,7 +584,7 @@ def _geodesic_table(hub_ll: np.ndarray, demand_ll: np.ndarray, radius_m: float) 
         cost[edge] = _GEOD.inv(hub_ll[h, 0], hub_ll[h, 1], demand_ll[d, 0], demand_ll[d, 1])[2]
         keep = cost <= radius_m
         hub, dem, cost = hub[keep], dem[keep], cost[keep]
-    return _table(len(hub_ll), len(demand_ll), hub, dem, cost, radius_m)
+    return table_from_pairs(len(hub_ll), len(demand_ll), hub, dem, cost, radius_m)
 
 
 def hub_coverage(
@@ -654,10 +606,8 @@ def hub_coverage(
     hubs
         Candidate or existing sites (points with a CRS).
     demand
-        Population points or mesh cells (judged by their centre), or transport-gap points; with a CRS. A
-        dask-geopandas frame or GeoParquet path runs partition-wise with the hubs broadcast and returns only
-        a :class:`geo.scale.CoverageTotals` (total, covered, multi_covered, share, per-hub covered; no
-        per-area totals or cost matrix: those need in-memory demand).
+        Population points or mesh cells (judged by their centre), or transport-gap points; with a CRS.
+        Partitioned demand goes through :func:`geo.hub_coverage` (:mod:`geo.partitioned`).
     radius_m
         Reach in metres (straight line). With ``cost=``, the reach in the cost's unit (e.g. minutes).
     weight
@@ -689,15 +639,7 @@ def hub_coverage(
     >>> print(result)                                                          # doctest: +SKIP
     within 1,000 m of 140 hubs (EPSG:6676): 351,467 of 809,974 pop_2020 covered (43.4%), ...
     """
-    from geo.scale import is_distributed
-
-    if is_distributed(demand):  # dask-geopandas frame or GeoParquet path: the additive figures, partition-wise
-        from geo.scale import hub_coverage_totals
-
-        if areas is not None or cost is not None:
-            raise ValidationError("partitioned demand: per-area totals and cost matrices need in-memory demand")
-        return hub_coverage_totals(hubs, demand, radius_m=radius_m, crs=crs, pref_code=pref_code, weight=weight)  # type: ignore[return-value]
-    p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
+    p = prepare_coverage(hubs, demand, radius_m, weight, crs, pref_code, cost)
     table, w, column, radius, demand_ll = p.table, p.weights, p.column, p.radius, p.demand_ll
     figures = summarise_coverage(table, w)
     per_hub = pd.DataFrame(
@@ -709,7 +651,7 @@ def hub_coverage(
         },
         index=hubs.index,
     )
-    labels = _names(hubs, name)
+    labels = hub_names(hubs, name)
     if labels is not None:
         per_hub.insert(0, "name", labels.to_numpy())
     n_cov = figures.n_covering
@@ -733,336 +675,3 @@ def hub_coverage(
 
 
 # ------------------------------------------------------------------------------------------ siting
-
-
-@dataclass(frozen=True)
-class SitingReport:
-    """How the hubs of :func:`choose_hubs` were chosen, and how they serve the demand.
-
-    Attributes
-    ----------
-    method, model
-        The method asked for and the model solved: ``"max_cover"`` (MCLP), ``"set_cover"`` (LSCP),
-        ``"p_median"`` or ``"p_center"``.
-    k, target_share
-        What was asked: ``k`` hubs beyond the fixed ones, or the fewest reaching ``target_share``.
-    fixed
-        Index labels of the hubs kept open (existing sites), in the order given.
-    radius_m
-        The reach (metres, or the cost matrix's unit); None for p-median/p-center over all pairs.
-    metric_crs
-        The CRS distances were measured in, or ``"cost matrix (…)"``.
-    weight, demand_method
-        The demand weight column, and how the demand was made (e.g. municipal population spread over the
-        1 km grid by area; ``"points"``; ``"mesh cells (centre)"``).
-    total, covered
-        Total demand weight; weight within reach of a chosen hub (MCLP/LSCP) or served (assignment models).
-    objective
-        Covered weight (MCLP/LSCP), Σ weight × cost (p-median) or the worst cost of a served row (p-center).
-    mean_cost, max_cost
-        Weighted mean and maximum cost from each served demand row to its hub.
-    optimal, status
-        Whether the solver proved optimality (None for heuristics) and its status text.
-    capacity
-        The hub capacity column, when capacities were used.
-    per_hub
-        One row per chosen hub (index = hub index label): ``name``, ``fixed``, ``load`` (demand weight served
-        by the hub: for coverage models, the demand it is the nearest chosen hub of), ``demand_rows``,
-        ``mean_cost``, ``max_cost`` and, with capacities, ``capacity`` and ``utilisation`` (load / capacity).
-    assignment
-        Per demand row (demand index): the index label of the hub serving it, missing when none does.
-    """
-
-    method: str
-    model: str
-    k: int | None
-    target_share: float | None
-    fixed: list[object]
-    radius_m: float | None
-    metric_crs: str
-    weight: str | None
-    demand_method: str
-    total: float
-    covered: float
-    objective: float
-    mean_cost: float
-    max_cost: float
-    optimal: bool | None
-    status: str
-    capacity: str | None
-    per_hub: pd.DataFrame = field(repr=False)
-    assignment: pd.Series = field(repr=False)
-
-    @property
-    def share(self) -> float:
-        """Covered (or served) share of the total demand, 0–1."""
-        return self.covered / self.total if self.total > 0 else float("nan")
-
-    def summary(self) -> dict[str, object]:
-        """One flat row of the figures (for a CSV)."""
-        return {
-            "method": self.method,
-            "model": self.model,
-            "k": self.k,
-            "fixed": len(self.fixed),
-            "hubs": len(self.per_hub),
-            "radius_m": self.radius_m,
-            "metric_crs": self.metric_crs,
-            "weight": self.weight or "count",
-            "demand_method": self.demand_method,
-            "total": self.total,
-            "covered": self.covered,
-            "share": self.share,
-            "objective": self.objective,
-            "mean_cost": self.mean_cost,
-            "max_cost": self.max_cost,
-            "optimal": self.optimal,
-            "capacity": self.capacity or "",
-        }
-
-    def __str__(self) -> str:
-        reach = f"within {self.radius_m:,.0f}" if self.radius_m is not None else "over all pairs"
-        fixed = f" ({len(self.fixed)} fixed)" if self.fixed else ""
-        return (
-            f"{self.model} ({self.method}, {reach}, {self.metric_crs}): {len(self.per_hub)} hubs{fixed} serve "
-            f"{self.covered:,.0f} of {self.total:,.0f} ({self.share:.1%}); mean cost {self.mean_cost:,.1f}, "
-            f"worst {self.max_cost:,.1f}; optimal={self.optimal}; demand: {self.demand_method}"
-        )
-
-
-_MODEL = {
-    "greedy": "max_cover",
-    "swap": "max_cover",
-    "exact": "max_cover",
-    "p_median": "p_median",
-    "p_median_swap": "p_median",
-}
-
-
-def demand_method(demand: Layer) -> str:
-    """How a demand layer was made, for reports: its ``demand_method`` column (grid demand), else its kind."""
-    if isinstance(demand, pd.DataFrame) and "demand_method" in demand.columns:
-        return "; ".join(sorted(map(str, demand["demand_method"].dropna().unique())))
-    kinds = shapely.get_type_id(demand.geometry.to_numpy())
-    if len(kinds) and (kinds == 0).all():
-        return "points"
-    return (
-        "mesh cells (by centre)" if isinstance(demand, pd.DataFrame) and "mesh_code" in demand else "cells (by centre)"
-    )
-
-
-def _resolve_fixed(hubs: Layer, fixed: Sequence[object] | None, name: str | None) -> np.ndarray:
-    """Positions of the fixed hubs, given as index labels or names (the ``name`` column or a name column)."""
-    if fixed is None or (isinstance(fixed, (str, int)) is False and len(fixed) == 0):
-        return np.zeros(0, dtype=np.int64)
-    items = [fixed] if isinstance(fixed, (str, int, np.integer)) else list(fixed)
-    labels = _names(hubs, name)
-    by_index = {str(v): i for i, v in enumerate(hubs.index)}
-    by_name: dict[str, list[int]] = {}
-    if labels is not None:
-        for i, v in enumerate(labels.astype(str)):
-            by_name.setdefault(v, []).append(i)
-    positions, problems = [], []
-    for item in items:
-        key = str(item)
-        if item in hubs.index and hubs.index.get_indexer([item])[0] >= 0:
-            positions.append(int(hubs.index.get_indexer([item])[0]))
-        elif key in by_index:
-            positions.append(by_index[key])
-        elif key in by_name and len(by_name[key]) == 1:
-            positions.append(by_name[key][0])
-        elif key in by_name:
-            problems.append(f"fixed site {item!r} names {len(by_name[key])} candidates: give their index labels")
-        else:
-            problems.append(f"fixed site {item!r} is not among the candidates")
-    if problems:
-        examples = list(labels.astype(str)[:5]) if labels is not None else list(hubs.index[:5])
-        raise ValidationError(
-            [
-                *problems,
-                f"fix: give candidates' index labels or names (e.g. {examples}); add missing sites to the "
-                "candidate layer first",
-            ]
-        )
-    if len(set(positions)) != len(positions):
-        raise ValidationError(f"fixed sites repeat a candidate: {items}")
-    return np.array(positions, dtype=np.int64)
-
-
-def _capacity_values(hubs: Layer, capacity: str | None) -> np.ndarray | None:
-    if capacity is None:
-        return None
-    if not isinstance(hubs, pd.DataFrame) or capacity not in hubs.columns:
-        columns = list(hubs.columns)[:20] if isinstance(hubs, pd.DataFrame) else []
-        raise ValidationError(f"capacity column {capacity!r} not found among the candidates' columns {columns}")
-    values = pd.to_numeric(hubs[capacity], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    if bad.size:
-        raise ValidationError(
-            f"capacity column {capacity!r}: {bad.size} missing, negative or non-numeric values (index "
-            f"{list(hubs.index[bad[:10]])}): give every candidate the demand weight it can serve (0 for none)"
-        )
-    return values
-
-
-def _pair_costs(table: CoverageTable, hub: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Cost of given (hub, demand) pairs looked up in the table (sorted by hub, then demand)."""
-    keys = table.hub * max(table.n_demand, 1) + table.demand
-    want = hub * max(table.n_demand, 1) + demand
-    pos = np.searchsorted(keys, want)
-    return table.cost[np.minimum(pos, len(keys) - 1)] if len(keys) else np.zeros(len(want))
-
-
-def choose_hubs(
-    hubs: Layer,
-    demand: Layer,
-    *,
-    k: int | None = None,
-    radius_m: float | None = None,
-    weight: str | None = None,
-    method: str = "greedy",
-    target_share: float | None = None,
-    fixed: Sequence[object] | None = None,
-    capacity: str | None = None,
-    name: str | None = None,
-    crs: CRS | str | int | None = None,
-    pref_code: str | None = None,
-    cost: Cost | str | Path | pd.DataFrame | None = None,
-    time_limit: float | None = 60.0,
-) -> tuple[gpd.GeoDataFrame, SitingReport]:
-    """Choose hubs: the most demand within reach (MCLP), the fewest for a share (LSCP), p-median or p-center.
-
-    Parameters
-    ----------
-    hubs, demand, weight, crs, pref_code
-        As in :func:`hub_coverage`. Polygon demand larger than a mesh cell is refused: spread it over the
-        grid with :func:`geo.grid_demand`.
-    k
-        Number of hubs to choose beyond the ``fixed`` ones. Must not exceed the candidates left.
-    radius_m
-        Reach in metres (or in the cost matrix's unit). Required by the coverage methods; optional for
-        ``"p_median"``/``"p_center"``, where it caps the cost a demand row may be served along (default: all
-        pairs, straight-line in the metric CRS).
-    method
-        ``"greedy"`` (fast; lazy greedy), ``"swap"`` (greedy improved by exchanges; with ``k``), ``"exact"``
-        (MCLP/LSCP integer programme, CBC via PuLP), ``"p_median"`` (least total weighted distance) or
-        ``"p_center"`` (least worst distance), both exact.
-    target_share
-        Instead of ``k``: the fewest hubs that together cover at least this share (0–1] of the demand.
-    fixed
-        Existing sites that stay open, as index labels or names of candidates; ``k`` more are chosen.
-    capacity
-        Column of ``hubs`` with the demand weight each can serve (same unit as ``weight``); with
-        ``"exact"``, ``"p_median"`` or ``"p_center"``. Each demand row is served whole by one hub.
-    name
-        Hub label column (default the first of :data:`NAME_COLUMNS`); also matches ``fixed`` names.
-    cost
-        A hub × demand cost matrix (dense, sparse), a :class:`geo.costs.CostMatrix`, or an origin–destination
-        CSV/DataFrame (origin id, destination id, cost) read with :func:`geo.read_cost_matrix`.
-    time_limit
-        Seconds the exact solver may take; ``report.optimal`` says whether optimality was proven.
-
-    Returns
-    -------
-    (GeoDataFrame, SitingReport)
-        The chosen hubs (copies of their rows, same CRS): fixed first, then in order of choice, with ``rank``
-        (1…), ``fixed``, ``gain`` (coverage models: demand each adds to those before it; assignment models:
-        demand it serves), ``cumulative``, ``cumulative_share``, ``load`` (demand served, nearest chosen hub
-        within reach) and, with capacities, ``capacity`` and ``utilisation``. The report holds the model,
-        totals, costs, solver status, per-hub load and each demand row's hub.
-
-    Raises
-    ------
-    ValidationError
-        ``k`` larger than the candidates, fixed sites not among the candidates, capacities that cannot
-        serve the demand (by how much), a cost table whose ids match nothing, polygon demand, bad values.
-
-    Examples
-    --------
-    >>> best, report = choose_hubs(stations, cells, k=5, radius_m=1000)                 # doctest: +SKIP
-    >>> best[["station_name", "gain", "cumulative_share"]]                             # doctest: +SKIP
-    >>> best, report = choose_hubs(michinoeki, grid, k=3, method="p_median", fixed=["三笠"])  # doctest: +SKIP
-    """
-    if method not in METHODS:
-        raise ValidationError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
-    if method in COVER_METHODS and radius_m is None:
-        raise ValidationError(f"method={method!r} needs radius_m= (the reach in metres, or in the cost's unit)")
-    fixed_pos = _resolve_fixed(hubs, fixed, name)
-    cap = _capacity_values(hubs, capacity)
-    p = _prepare(hubs, demand, radius_m, weight, crs, pref_code, cost)
-    siting: Siting = choose(
-        p.table,
-        p.weights,
-        k=k,
-        target_share=target_share,
-        method=method,
-        time_limit=time_limit,
-        fixed=fixed_pos,
-        capacity=cap,
-    )
-    model = "set_cover" if target_share is not None else _MODEL.get(method, method)
-    assignment = siting.assignment if siting.assignment is not None else np.full(len(p.weights), -1)
-    served = assignment >= 0
-    w = p.weights
-    pair_cost = np.full(len(w), np.nan)
-    pair_cost[served] = _pair_costs(p.table, assignment[served], np.flatnonzero(served))
-    load = np.bincount(assignment[served], weights=w[served], minlength=p.table.n_hubs)
-    rows = np.bincount(assignment[served], minlength=p.table.n_hubs)
-    cost_w = np.bincount(assignment[served], weights=(w * np.nan_to_num(pair_cost))[served], minlength=p.table.n_hubs)
-    worst = np.zeros(p.table.n_hubs)
-    np.maximum.at(worst, assignment[served], np.nan_to_num(pair_cost[served]))
-    order = siting.order
-    out = hubs.iloc[order].copy()
-    if isinstance(out, gpd.GeoSeries):
-        out = gpd.GeoDataFrame(geometry=out)
-    is_fixed = np.isin(order, fixed_pos)
-    out["rank"] = np.arange(1, len(out) + 1)
-    out["fixed"] = is_fixed
-    out["gain"] = siting.gain
-    out["cumulative"] = siting.cumulative
-    out["cumulative_share"] = siting.cumulative / siting.total if siting.total > 0 else np.nan
-    out["load"] = load[order]
-    per_hub = pd.DataFrame(
-        {"fixed": is_fixed, "load": load[order], "demand_rows": rows[order]}, index=hubs.index[order]
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_hub["mean_cost"] = np.where(load[order] > 0, cost_w[order] / load[order], np.nan)
-        per_hub["max_cost"] = np.where(rows[order] > 0, worst[order], np.nan)
-        if cap is not None:
-            out["capacity"] = cap[order]
-            out["utilisation"] = np.where(cap[order] > 0, load[order] / cap[order], np.nan)
-            per_hub["capacity"] = cap[order]
-            per_hub["utilisation"] = out["utilisation"].to_numpy()
-    labels = _names(hubs, name)
-    if labels is not None:
-        per_hub.insert(0, "name", labels.to_numpy()[order])
-    hub_labels = np.asarray(hubs.index, dtype=object)
-    served_w = float(w[served].sum())
-    covered = siting.covered if model in ("max_cover", "set_cover") else served_w
-    report = SitingReport(
-        method=method,
-        model=model,
-        k=k,
-        target_share=target_share,
-        fixed=[hubs.index[i] for i in fixed_pos],
-        radius_m=p.radius,
-        metric_crs=p.crs_label,
-        weight=p.column,
-        demand_method=demand_method(demand),
-        total=siting.total,
-        covered=covered,
-        objective=float(siting.objective if siting.objective is not None else covered),
-        mean_cost=float(np.nansum(w * pair_cost) / served_w) if served_w > 0 else float("nan"),
-        max_cost=float(np.nanmax(pair_cost[served & (w > 0)])) if (served & (w > 0)).any() else float("nan"),
-        optimal=siting.optimal,
-        status=str(siting.info.get("status", "heuristic" if siting.optimal is None else "")),
-        capacity=capacity,
-        per_hub=per_hub,
-        assignment=pd.Series(
-            np.where(served, hub_labels[np.maximum(assignment, 0)], None), index=demand.index, name="hub"
-        ),
-    )
-    if k is not None and model == "max_cover" and len(out) < k + len(fixed_pos):
-        log.warning("only %d of k=%d hubs chosen: the other candidates reach no further demand", len(out), k)
-    log.info("%s", report)
-    return out, report

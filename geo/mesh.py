@@ -36,8 +36,8 @@ import shapely
 from geo import _tables
 from geo._errors import ValidationError
 from geo._inputs import local_file
+from geo._validate import check_counts
 from geo.crs import JGD2011
-from geo.demand import check_counts
 
 log = logging.getLogger(__name__)
 

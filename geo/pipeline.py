@@ -1,9 +1,12 @@
 """A run described by a config file: load → join → analyse → render → write, in one direction.
 
-:func:`run` validates the whole config and every column it names before any work starts, does the work in
-memory, writes everything into a staging folder and moves it to ``outputs/<run-name>/`` only when all
+Each config section *is* a question's parameters (:mod:`geo.params`), so a run asks the same questions
+through the same analyses (:mod:`geo.analyses`) as the ``geo`` subcommands and the API, and writes each
+result's outputs — names, titles, units, credits decided by the result — through the one writer
+(:func:`geo.store.write_outputs`). :func:`run` validates the whole config and every column it names before any
+work starts, writes everything into a staging folder and moves it to ``outputs/<run-name>/`` only when all
 steps succeeded, so a failed run never leaves a half-written output folder. ``run.json`` records each input
-with its SHA-256, the parameters, the CRS used, package versions, timings and the join reports.
+with its SHA-256, the parameters, the CRS used, package versions, timings and every analysis's report.
 """
 
 from __future__ import annotations
@@ -23,15 +26,41 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo import analyses
 from geo._errors import ValidationError
-from geo.config import Derived, RunConfig, load_config, resolve_input
-from geo.steps import DEMAND_SNAP_M, AreaSelection, select_areas
+from geo._inputs import credit_of, file_sha256
+from geo._progress import progress_enabled
+from geo.analyses import (
+    GapsResult,
+    HubsResult,
+    RegionsResult,
+    Result,
+    TimetableGapsResult,
+    credits_with_n03,
+    read_table,
+)
+from geo.areas import AREA_ROW, AreaSelection, place
+from geo.boundaries import dissolve_prefectures
+from geo.config import Derived, LineFinder, RunConfig, load_config, resolve_input
+from geo.crosswalk import read_weights
+from geo.gap_definitions import read_gap_definition
+from geo.good_practices import read_good_practices
+from geo.hubs import NAME_COLUMNS
+from geo.indicators import derive, measure_titles
+from geo.maps import layer_for
+from geo.maps.choropleth import map_from, save_map
+from geo.maps.layers import good_practice_layers
+from geo.mesh import read_mesh
+from geo.points import read_points
+from geo.sources import fetch, get_source
+from geo.store import LayerInfo, Output, check_output_folder, staging_dir, write_outputs
 
 log = logging.getLogger(__name__)
 
-_EXTENSIVE_KINDS = ("sum",)
 _VERSIONED = ("geo", "geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "folium", "mapclassify",
               "matplotlib", "PuLP")  # fmt: skip
+GAP_COLUMNS = ["demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells"]
+"""Area columns a walking-distance gap run adds to the run's areas."""
 
 
 @dataclass
@@ -48,22 +77,21 @@ class _State:
     """Everything a run holds in memory between steps (one direction: each step adds, none rewrites)."""
 
     config: RunConfig
-    areas: gpd.GeoDataFrame | None = None
-    selection: AreaSelection | None = None  # the run's areas and the boundary file they come from
+    selection: AreaSelection | None = None  # the run's areas (joined, derived) and the boundary file
     tables: list[pd.DataFrame] = field(default_factory=list)
     base_columns: list[str] = field(default_factory=list)
-    intensive_columns: list[str] = field(default_factory=list)
-    points: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # in the run's area
-    points_all: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # as read (supply beyond borders)
-    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = field(default_factory=dict)
-    tables_out: dict[str, pd.DataFrame] = field(default_factory=dict)
+    points: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # as read
+    outputs: dict[str, Output] = field(default_factory=dict)  # the run's own layers (areas, points_*)
+    results: dict[str, Result] = field(default_factory=dict)  # question → result
     reports: dict[str, Any] = field(default_factory=dict)
-    crs_used: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    analyses: dict[str, Any] = field(default_factory=dict)
-    service: Any = None  # geo.service_gaps.ServiceGaps of a timetable-gaps run (maps drawn in _render_maps)
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def areas(self) -> gpd.GeoDataFrame:
+        assert self.selection is not None
+        return self.selection.areas
 
 
 def run(
@@ -76,7 +104,7 @@ def run(
     config_path
         A TOML run config (see :mod:`geo.config` and ``scripts/*.toml``).
     progress
-        Show a progress bar of the steps on stderr.
+        Show a progress bar of the steps on stderr (only for a person at a terminal).
     db
         Also write every layer to this PostGIS database (``postgresql://...``); overrides ``[outputs] db``.
     output_root
@@ -89,14 +117,14 @@ def run(
 
     Examples
     --------
-    >>> result = run("scripts/yamanashi.toml")     # doctest: +SKIP
-    >>> sorted(p.name for p in result.files)[:2]     # doctest: +SKIP
-    ['areas.csv', 'coverage.csv']
+    >>> result = run("scripts/tokyo_station_gaps.toml")     # doctest: +SKIP
+    >>> sorted(p.name for p in result.files)[:2]              # doctest: +SKIP
+    ['areas.csv', 'buffers.csv']
     """
     config = load_config(config_path)
     state = _State(config=config)
     steps = _steps(config)
-    with _progress(len(steps) + 1, enabled=progress) as tick:
+    with _progress(len(steps) + 2, enabled=progress) as tick:
         _step(state, "load", _load, tick)  # reads inputs and checks every named column: fails before any work
         for name, func in steps:
             _step(state, name, func, tick)
@@ -107,7 +135,7 @@ def run(
 
 
 def _steps(config: RunConfig) -> list[tuple[str, Callable[[_State], None]]]:
-    steps: list[tuple[str, Callable[[_State], None]]] = [("join", _join), ("points", _assign)]
+    steps: list[tuple[str, Callable[[_State], None]]] = [("join", _join), ("points", _place_points)]
     if config.gaps:
         steps.append(("gaps", _gaps))
     if config.hubs:
@@ -116,7 +144,6 @@ def _steps(config: RunConfig) -> list[tuple[str, Callable[[_State], None]]]:
         steps.append(("regions", _regions))
     if config.good_practices:
         steps.append(("good_practices", _good_practices))
-    steps.append(("maps", lambda s: None))  # rendered into the staging folder in _write
     return steps
 
 
@@ -129,9 +156,7 @@ def _step(state: _State, name: str, func: Callable[[_State], None], tick: Callab
 
 @contextmanager
 def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
-    from tqdm import tqdm
-
-    from geo._progress import progress_enabled
+    from tqdm import tqdm  # a terminal nicety, imported only for a run
 
     # a bar only for a person at a terminal: never in logs, CI output or pipes (geo._progress)
     with tqdm(total=total, disable=not (enabled and progress_enabled()), unit="step", leave=False) as bar:
@@ -148,38 +173,28 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
 
 def _load(state: _State) -> None:
     """Read boundaries, tables and point layers, and check every column the config names exists."""
-    from geo.indicators import aggregate_wards, read_indicators
-    from geo.mesh import read_mesh
-    from geo.points import read_points
-
     config = state.config
-    lines = _ConfigLines(config)
+    lines = LineFinder(config.text)
     area = config.area
     source = resolve_input(config, area.boundaries)
     if source is None:
-        raise ValidationError(f"{lines.at('boundaries')}: {area.boundaries!r} is neither a file nor a pinned source")
-    selection = select_areas(source, level=area.level, prefectures=area.prefectures,
-                             municipalities=area.municipalities)  # fmt: skip
-    state.selection = selection
-    state.areas = selection.areas
-    _record_input(state, "boundaries", source, credit=area.credit)
+        raise ValidationError(f"{lines.at(('area', 'boundaries'))}: {area.boundaries!r} is neither a file nor a "
+                              "pinned source")  # fmt: skip
     problems: list[str] = []
     for i, spec in enumerate(config.indicators):
         path = resolve_input(config, spec.table)
-        table = read_indicators(
-            _fetched(path), code_column=spec.code_column or None, encoding=spec.encoding or None,
-            sheet=spec.sheet or None,
-        )  # fmt: skip
-        if spec.aggregate_wards:  # ward rows summed into their designated city (never both counted)
-            table = aggregate_wards(table)
+        table = read_table(_fetched(path), spec)
         _record_input(state, f"indicators[{i}]", path, credit=spec.credit)
         missing = [c for c in spec.columns if c not in table.columns]
         if missing:
             problems.append(
-                f"{lines.at('indicators', i, 'columns')}: {missing} not in {spec.table} "
+                f"{lines.at(('indicators', i, 'columns'))}: {missing} not in {spec.table} "
                 f"(columns: {', '.join(map(str, table.columns[:40]))})"
             )
         state.tables.append(table)
+    state.selection = analyses.select(_fetched(source), area, table=state.tables[0] if state.tables else None)
+    state.selection = replace(state.selection, source=str(source))
+    _record_input(state, "boundaries", source, credit=area.credit)
     for spec in config.points:
         path = resolve_input(config, spec.path)
         if spec.kind == "mesh":
@@ -188,181 +203,55 @@ def _load(state: _State) -> None:
             layer = read_points(_fetched(path), lat=spec.lat or None, lon=spec.lon or None)
         _record_input(state, f"points.{spec.name}", path, credit=spec.credit)
         state.points[spec.name] = layer
-        if (
-            config.gaps
-            and spec.name == config.gaps.demand
-            and config.gaps.weight
-            and config.gaps.weight not in layer.columns
-        ):
-            problems.append(f"{lines.at('gaps', 'weight')}: {config.gaps.weight!r} is not a column of {spec.path}")
-        hubs = config.hubs
-        if hubs and spec.name == hubs.demand and hubs.weight and hubs.weight not in layer.columns:
-            problems.append(f"{lines.at('hubs', 'weight')}: {hubs.weight!r} is not a column of {spec.path}")
-        if hubs and spec.name == hubs.candidates and hubs.name_column and hubs.name_column not in layer.columns:
-            problems.append(
-                f"{lines.at('hubs', 'name_column')}: {hubs.name_column!r} is not a column of {spec.path} "
-                f"(columns: {', '.join(map(str, layer.columns[:30]))})"
-            )
-    available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
-    available |= set(_GAP_COLUMNS) if config.gaps else set()
-    if config.gaps and (config.gaps.definitions or config.gaps.gtfs):
-        available |= _service_columns(config)
-    if config.regions:
-        regions = config.regions
-        for c in regions.sum_columns:
-            if c not in available:
-                problems.append(f"{lines.at('regions', 'sum_columns')}: {c!r} is not an indicator or derived column")
-        for name, pair in regions.rates.items():
-            if len(pair) != 2 or any(c not in available | set(regions.sum_columns) for c in pair):
-                problems.append(
-                    f"{lines.at('regions', 'rates', name)}: give [numerator, denominator], two indicator columns "
-                    f"(got {pair})"
-                )
-        available |= set(regions.rates)
-    for j, d in enumerate(config.derived):
-        for col in _derived_inputs(d):
-            if col not in available:
-                problems.append(f"{lines.at('derived', j, 'name')}: {d.name!r} uses {col!r}, which no table provides")
-    for j, m in enumerate(config.maps):
-        if m.column not in available:
-            problems.append(
-                f"{lines.at('maps', j, 'column')}: {m.column!r} is not an indicator, derived or analysis column"
-            )
+    problems += _column_problems(state, lines)
     if problems:
         raise ValidationError(problems, source=config.path)
 
 
-def _fetched(value: Path | str | None) -> Path:
-    if isinstance(value, Path):
-        return value
-    from geo.sources import fetch
-
-    return fetch(str(value))
-
-
-class _ConfigLines:
-    def __init__(self, config: RunConfig) -> None:
-        from geo.config import _LineFinder
-
-        self.finder = _LineFinder(config.text)
-
-    def at(self, *where: str | int) -> str:
-        return self.finder.at(tuple(where))
-
-
-def _record_input(state: _State, role: str, value: Path | str | None, *, credit: str = "") -> None:
-    """Record an input's file, SHA-256 and credit (the config's ``credit``, else the pinned source's)."""
-    from geo._inputs import credit_of, file_sha256
-
-    path = _fetched(value)
-    digest = file_sha256(path)
-    entry: dict[str, Any] = {"path": str(path), "sha256": digest, "bytes": path.stat().st_size}
-    if isinstance(value, str):
-        from geo.sources import get_source
-
-        src = get_source(value)
-        entry |= {"source": value, "url": src.url, "licence": src.licence, "credit": src.credit}
-    found = credit_of(value, given=credit or None, sha256=digest)
-    if found:
-        entry["credit"] = found[0]
-    state.inputs[role] = entry
-
-
-def _derived_inputs(d: Derived) -> list[str]:
-    return {"rate": [d.numerator, d.denominator], "change": [d.before, d.after], "density": [d.column],
-            "sum": list(d.columns)}[d.kind]  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------- analyses
-
-
-def _join(state: _State) -> None:
-    from geo import steps
-
-    selection = state.selection
-    for i, (spec, table) in enumerate(zip(state.config.indicators, state.tables, strict=True)):
-        areas, report = steps.join(selection, table, columns=spec.columns, as_of=spec.as_of or None)
-        selection = replace(selection, areas=areas)
-        state.reports[f"indicators[{i}]"] = report.to_dict()
-        log.info("join %s: %s", spec.table, report)
-        state.base_columns += [c for c in spec.columns if c not in state.base_columns]
-    state.areas = apply_derived(selection.areas, state.config.derived)
-
-
-def apply_derived(frame: gpd.GeoDataFrame, derived: list[Derived]) -> gpd.GeoDataFrame:
-    """Compute derived columns (rates, changes, densities, sums) from the base columns of ``frame``.
-
-    Rates and changes are recomputed from sums at every level (municipality, prefecture, region), never
-    averaged; a zero or missing denominator gives a missing value, not 0.
-    """
-    from geo.crs import area_km2
-
-    out = frame.copy()
-    for d in derived:
-        if d.kind == "sum":
-            out[d.name] = out[list(d.columns)].sum(axis=1, min_count=len(d.columns))
-        elif d.kind == "rate":
-            den = out[d.denominator].where(out[d.denominator] != 0)
-            out[d.name] = out[d.numerator] / den * d.per
-        elif d.kind == "change":
-            before = out[d.before].where(out[d.before] != 0)
-            out[d.name] = (out[d.after] - before) / before * 100
-        elif d.kind == "density":
-            out[d.name] = out[d.column] / area_km2(out)
-    return out
-
-
-def _assign(state: _State) -> None:
-    """Place each point layer in the run's areas with the one border rule of :func:`geo.steps.place`."""
-    from geo.points import assign_points
-    from geo.steps import place
-
-    restricted = bool(state.config.area.prefectures or state.config.area.municipalities)
-    for name, layer in state.points.items():
-        spec = next(p for p in state.config.points if p.name == name)
-        state.points_all[name] = layer
-        if spec.filter_prefectures and restricted:
-            assigned, report = place(layer, state.selection, snap_m=DEMAND_SNAP_M, name=name)
-            assigned = assigned.drop(columns="_area_row")
-            state.reports[f"points.{name}"] = report.to_dict()
-        else:
-            placed = assign_points(gpd.GeoDataFrame(geometry=layer.representative_point(), crs=layer.crs), state.areas)
-            assigned = layer.join(placed.drop(columns="geometry"))
-            state.reports[f"points.{name}"] = {"rows": len(layer), "outside": int(assigned["muni_code"].isna().sum())}
-        state.points[name] = assigned
-        state.layers[f"points_{name}"] = assigned
-
-
-def _gaps(state: _State) -> None:
-    from geo import steps
-
-    g = state.config.gaps
-    assert g is not None
-    if g.definitions or g.gtfs:
-        _service_gaps(state)
-        return
-    # the demand as read: the gaps step places it with the same border rule as `geo gaps` and the API;
-    # a station across the prefecture border still serves the residents, so the supply is used as read
-    result = steps.gaps(
-        state.selection, state.points_all[g.demand], {s.layer: state.points_all[s.layer] for s in g.supply},
-        walk_m={s.layer: s.walk_m for s in g.supply}, weight=g.weight or None, snap_m=DEMAND_SNAP_M,
-    )  # fmt: skip
-    state.areas = state.areas.merge(
-        result.by_area[["muni_code" if "muni_code" in state.areas.columns else "pref_code", *_GAP_COLUMNS]],
-        how="left", on="muni_code" if "muni_code" in state.areas.columns else "pref_code",
-    )  # fmt: skip
-    state.layers["gaps"] = result.cells
-    state.analyses["gaps"] = result.report.to_dict()
-    state.crs_used["gaps"] = result.report.figures["crs_name"]
-
-
-_GAP_COLUMNS = ["demand_population", "gap_population", "gap_share_pct", "demand_cells", "gap_cells"]
+def _column_problems(state: _State, lines: LineFinder) -> list[str]:
+    """Every column a section names that its input lacks, with the config line."""
+    config, problems = state.config, []
+    layers = {spec.name: spec.path for spec in config.points}
+    named = []
+    if config.gaps and config.gaps.weight and config.gaps.demand in layers:
+        named.append(("gaps", "weight", config.gaps.demand, config.gaps.weight))
+    if config.hubs:
+        h = config.hubs
+        for key, layer, column in (("weight", h.demand, h.weight), ("name_column", h.candidates, h.name_column),
+                                   ("capacity", h.candidates, h.capacity)):  # fmt: skip
+            if column and layer in layers:
+                named.append(("hubs", key, layer, column))
+    for section, key, layer, column in named:
+        if column not in state.points[layer].columns:
+            problems.append(f"{lines.at((section, key))}: {column!r} is not a column of {layers[layer]} "
+                            f"(columns: {', '.join(map(str, state.points[layer].columns[:30]))})")  # fmt: skip
+    available = {c for spec in config.indicators for c in spec.columns} | {d.name for d in config.derived}
+    if config.gaps:
+        available |= set(GAP_COLUMNS) | (_service_columns(config) if config.gaps.timetable else set())
+    if config.regions:
+        r = config.regions
+        for c in r.sum_columns:
+            if c not in available:
+                problems.append(f"{lines.at(('regions', 'sum_columns'))}: {c!r} is not an indicator or derived column")
+        for name, (numerator, denominator, _) in r.rate_columns().items():
+            for c in (numerator, denominator):
+                if c not in available | set(r.sum_columns):
+                    problems.append(f"{lines.at(('regions', 'rates', name))}: {c!r} is not an indicator column")
+        available |= set(r.rates) | set(r.means)
+    for j, d in enumerate(config.derived):
+        for col in d.inputs():
+            if col not in available:
+                problems.append(f"{lines.at(('derived', j, 'name'))}: {d.name!r} uses {col!r}, which no table provides")
+    for j, m in enumerate(config.maps):
+        if m.column not in available:
+            problems.append(
+                f"{lines.at(('maps', j, 'column'))}: {m.column!r} is not an indicator, derived or analysis column"
+            )
+    return problems
 
 
 def _service_columns(config: RunConfig) -> set[str]:
     """Area columns a timetable-gaps run adds: ``gap_pct_<definition>_<window>``."""
-    from geo.gap_definitions import read_gap_definition
-
     g = config.gaps
     assert g is not None
     out = set()
@@ -372,159 +261,172 @@ def _service_columns(config: RunConfig) -> set[str]:
     return out
 
 
-def _service_gaps(state: _State) -> None:
-    """Timetable gaps: several definitions by time window (geo.steps.timetable_gaps), grades, per-area shares."""
-    from geo import steps
+def _fetched(value: Path | str | None) -> Path:
+    return value if isinstance(value, Path) else fetch(str(value))
 
+
+def _record_input(state: _State, role: str, value: Path | str | None, *, credit: str = "") -> None:
+    """Record an input's file, SHA-256 and credit (the config's ``credit``, else the pinned source's)."""
+    path = _fetched(value)
+    digest = file_sha256(path) if path.is_file() else None
+    entry: dict[str, Any] = {"path": str(path), "sha256": digest, "bytes": path.stat().st_size}
+    if isinstance(value, str):
+        src = get_source(value)
+        entry |= {"source": value, "url": src.url, "licence": src.licence, "credit": src.credit}
+    found = credit_of(value, given=credit or None, sha256=digest)
+    if found:
+        entry["credit"] = found[0]
+    state.inputs[role] = entry
+
+
+def _credits(state: _State, *roles: str) -> tuple[str, ...]:
+    """The credit lines of the inputs behind a result, the N03 boundaries first."""
+    found = [state.inputs.get(r, {}).get("credit") for r in ("boundaries", *roles)]
+    return credits_with_n03([c for c in found if c])
+
+
+# ---------------------------------------------------------------------------------------------- analyses
+
+
+def _join(state: _State) -> None:
+    selection = state.selection
+    assert selection is not None
+    for i, (spec, table) in enumerate(zip(state.config.indicators, state.tables, strict=True)):
+        weights = read_weights(_fetched(resolve_input(state.config, spec.weights))) if spec.weights else None
+        result = analyses.join(selection, table, spec, weights=weights)
+        selection = replace(selection, areas=result.areas)
+        state.reports[f"indicators[{i}]"] = result.join_report.to_dict()
+        log.info("join %s: %s", spec.table, result.join_report)
+        state.base_columns += [c for c in spec.columns if c not in state.base_columns]
+    state.selection = replace(selection, areas=derive(selection.areas, state.config.derived))
+
+
+def _place_points(state: _State) -> None:
+    """Each point layer placed in the run's areas with the one border rule (:func:`geo.areas.place`)."""
+    for spec in state.config.points:
+        layer = state.points[spec.name]
+        if not spec.filter_prefectures:
+            whole = replace(state.selection, areas=state.selection.all_areas)  # every area of the file
+            placed, report = place(layer, whole, snap_m=None, name=spec.name)
+        else:
+            placed, report = place(layer, state.selection, name=spec.name)
+        state.reports[f"points.{spec.name}"] = report.to_dict()
+        info = LayerInfo(f"{spec.name}（{spec.kind}）", _credits(state, f"points.{spec.name}"),
+                         description=str(report))  # fmt: skip
+        state.outputs[f"points_{spec.name}"] = Output(placed.drop(columns=AREA_ROW), info)
+
+
+def _gaps(state: _State) -> None:
     g = state.config.gaps
     assert g is not None
-    if g.spread_population and g.spread_population not in state.areas.columns:
-        raise ValidationError(f"[gaps] spread_population: the areas have no column {g.spread_population!r}")
     kinds = {p.name: p.kind for p in state.config.points}
-    untimed: dict[str, Any] = {}
-    for s in g.supply:  # stations across the border still serve the residents: use the layer as read
-        untimed.setdefault(kinds[s.layer], []).append(state.points_all[s.layer])
+    supply: dict[str, list[gpd.GeoDataFrame]] = {}
+    for layer in g.supply:  # stations across the border still serve the residents: the layers as read
+        supply.setdefault(kinds[layer], []).append(state.points[layer])
+    stops = {k: pd.concat(v, ignore_index=True) for k, v in supply.items()}
+    demand = None if g.demand == "grid" else state.points[g.demand]
+    population = _fetched(resolve_input(state.config, g.population_table)) if g.population_table else None
+    roles = [f"points.{s}" for s in g.supply] + ([f"points.{g.demand}"] if demand is not None else [])
     feeds = []
     for i, value in enumerate(g.gtfs):
         path = _fetched(resolve_input(state.config, value))
         _record_input(state, f"gaps.gtfs[{i}]", path)
         feeds.append(path)
-    definitions = [
-        str(state.config.base_dir / d) if d.endswith(".toml") and not Path(d).is_absolute() else d
-        for d in g.definitions or ["plateau-toshi-kozo"]
-    ]
-    result, report = steps.timetable_gaps(
-        replace(state.selection, areas=state.areas),
-        None if g.demand == "grid" else state.points_all[g.demand], definitions=definitions, feeds=feeds,
-        stops={k: pd.concat(v, ignore_index=True) for k, v in untimed.items()}, date=g.date or None,
-        windows=g.windows, weight=None if g.demand == "grid" else g.weight or None,
-        spread=g.spread_population or None,
-    )  # fmt: skip
-    state.service = result
-    state.layers["service_cells"] = result.cells
-    first = result.definitions[0].name
-    state.layers["gaps"] = result.cells[result.cells[f"n_served_{first}"] == 0]
-    state.tables_out["gap_totals"] = result.totals
-    if result.by_area is not None:
-        state.tables_out["gap_by_area"] = result.by_area
-        areas = state.areas.copy()
-        for (d, w), part in result.by_area.groupby(["definition", "window"], sort=False):
+        roles.append(f"gaps.gtfs[{i}]")
+    definitions = tuple(str(state.config.base_dir / d) if d.endswith(".toml") and not Path(d).is_absolute()
+                        else d for d in g.definitions)  # fmt: skip
+    result = analyses.transport_gaps(state.selection, demand, stops, replace(g, definitions=definitions), feeds=feeds,
+                                     population=population, credits=_credits(state, *roles))  # fmt: skip
+    if isinstance(result, TimetableGapsResult) and result.service.by_area is not None:
+        areas = state.areas.copy()  # gap_pct_<definition>_<window> columns, for [[maps]]
+        for (d, w), part in result.service.by_area.groupby(["definition", "window"], sort=False):
             areas[f"gap_pct_{d}_{w}"] = part["gap_share_pct"].to_numpy()
-        state.areas = areas
-    state.analyses["gaps"] = {**result.record(), "placing": report.notes}
-    state.crs_used["gaps"] = result.info["crs_name"]
+        state.selection = replace(state.selection, areas=areas)
+    elif isinstance(result, GapsResult):
+        key = "muni_code" if "muni_code" in state.areas.columns else "pref_code"
+        merged = state.areas.merge(result.by_area[[key, *GAP_COLUMNS]], how="left", on=key)
+        state.selection = replace(state.selection, areas=merged)
+    state.results["gaps"] = result
 
 
 def _hubs(state: _State) -> None:
-    from geo import steps
-
     h = state.config.hubs
     assert h is not None
-    if h.demand == "grid":  # municipal population spread over the 1 km grid by area, said in every output
-        from geo.demand import grid_demand
-
-        table = _fetched(resolve_input(state.config, h.population_table))
-        demand, grid_report = grid_demand(state.areas, table, column=h.population_column or None, missing="zero")
-        state.analyses["grid_demand"] = str(grid_report)
-    else:
-        demand = state.layers["gaps"] if h.demand == "gaps" else state.points[h.demand]
     cost = _fetched(resolve_input(state.config, h.cost_matrix)) if h.cost_matrix else None
-    result = steps.hubs(
-        state.points[h.candidates], demand, radii_m=h.radii_m, weight=h.weight or None, areas=state.areas,
-        choose=h.choose or None, method=h.method, fixed=h.fixed, capacity=h.capacity or None, cost=cost,
-        access=h.access, name_column=h.name_column or None, pref_code=state.selection.pref_code,
-    )  # fmt: skip
-    state.layers["hubs"] = result.candidates
-    if result.buffers is not None:
-        state.layers["buffers"] = result.buffers
-        state.crs_used["buffers"] = str(result.buffers["metric_crs"].iloc[0]) if len(result.buffers) else ""
-    state.tables_out["coverage"] = result.coverage
-    for tag, table in result.per_hub.items():
-        state.tables_out[f"coverage_per_hub_{tag}"] = table
-    for tag, table in result.per_area.items():
-        state.tables_out[f"coverage_per_area_{tag}"] = table
-    for tag, layer in result.uncovered.items():
-        state.layers[f"uncovered_{tag}"] = layer
-    if result.chosen is not None:
-        state.layers["chosen_hubs"] = result.chosen
-        if result.chosen_buffers is not None:
-            state.layers["chosen_buffers"] = result.chosen_buffers
-        state.tables_out["chosen_per_hub"] = result.siting.per_hub.rename_axis("hub_index").reset_index()
-    if result.access is not None:
-        state.layers["access"] = result.access
-        for kind, table in result.access_per_area.items():
-            state.tables_out[f"access_{kind}_per_area"] = table
-    state.analyses["hubs"] = result.report.to_dict()
+    population = _fetched(resolve_input(state.config, h.population_table)) if h.population_table else None
+    proxy = _fetched(resolve_input(state.config, h.proxy_table)) if h.proxy_table else None
+    if h.demand == "gaps":
+        gaps = state.results["gaps"]
+        demand = gaps.cells if isinstance(gaps, GapsResult) else gaps.gap_cells  # type: ignore[attr-defined]
+        roles = [f"points.{state.config.gaps.demand}"] if state.config.gaps else []
+    else:
+        demand = None if h.demand == "grid" else state.points[h.demand]
+        roles = [] if demand is None else [f"points.{h.demand}"]
+    result = analyses.hubs(state.selection, state.points[h.candidates], demand, h, population=population,
+                           proxy=proxy, cost=cost, credits=_credits(state, f"points.{h.candidates}", *roles))  # fmt: skip
+    state.results["hubs"] = result
 
 
 def _regions(state: _State) -> None:
-    from geo.regions import dissolve_regions, read_regions
-
     r = state.config.regions
     assert r is not None
-    frames = []
-    sums = list(r.sum_columns) or [c for c in state.base_columns if c in state.areas.columns]
-    for numerator, denominator in r.rates.values():
-        sums += [c for c in (numerator, denominator) if c not in sums]
-    for preset in r.presets:
-        regions = read_regions(preset)
-        # missing="skip": e.g. the Northern Territories villages have boundaries but no statistics
-        shapes = dissolve_regions(state.areas, regions, sum_columns=sums, missing="skip")
-        shapes = apply_derived(shapes, state.config.derived)
-        for name, (numerator, denominator) in r.rates.items():  # recomputed from the sums, never averaged
-            shapes[name] = shapes[numerator] / shapes[denominator].where(shapes[denominator] != 0) * 100
-        frames.append(shapes.assign(grouping=preset))
-    state.layers["regions"] = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    roles = [f"indicators[{i}]" for i in range(len(state.config.indicators))]
+    state.results["regions"] = analyses.regions(state.areas, r.presets, r, measures=state.config.derived,
+                                                counts=state.base_columns, credits=_credits(state, *roles))  # fmt: skip
 
 
 def _good_practices(state: _State) -> None:
-    from geo.good_practices import read_good_practices
-
     places = read_good_practices()
     if state.config.area.prefectures:
         places = places[places["pref_code"].isin(state.areas["pref_code"].unique())]
-    state.layers["good_practices"] = places
+    info = LayerInfo("地方創生2.0 基本構想の好事例", credits_with_n03(()), column="title")
+    state.outputs["good_practices"] = Output(places, info)
 
 
-def prefecture_view(state: _State) -> gpd.GeoDataFrame:
-    """The run's areas dissolved to prefectures: counts summed, derived columns recomputed from the sums."""
-    from geo.boundaries import dissolve_prefectures
-
-    areas = state.areas
+def prefecture_view(areas: gpd.GeoDataFrame, base_columns: list[str], derived: list[Derived]) -> gpd.GeoDataFrame:
+    """The areas dissolved to prefectures: counts summed, derived measures recomputed from the sums."""
     shapes = dissolve_prefectures(areas)
-    sums = areas.groupby("pref_code")[state.base_columns].sum(min_count=1).reset_index()
-    return apply_derived(shapes.merge(sums, on="pref_code", how="left"), state.config.derived)
+    sums = areas.groupby("pref_code")[base_columns].sum(min_count=1).reset_index()
+    return derive(shapes.merge(sums, on="pref_code", how="left"), derived)
 
 
 # ------------------------------------------------------------------------------------------------ write
 
 
-def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
-    from geo.store import staging_dir, write_csv, write_layers
-
+def _all_outputs(state: _State) -> dict[str, Output]:
+    """The run's areas and point layers, then each question's outputs as its result decides them."""
     config = state.config
+    units = {d.name: d.unit for d in config.derived if d.unit}
+    titles = measure_titles(config.derived) | {m.column: m.legend or m.title for m in config.maps
+                                               if (m.legend or m.title) and m.column not in units}  # fmt: skip
+    roles = [f"indicators[{i}]" for i in range(len(config.indicators))]
+    if config.gaps:
+        roles += [f"points.{s}" for s in config.gaps.supply] + [f"points.{config.gaps.demand}"]
+    main = config.maps[0].column if config.maps else ""
+    title = config.run.title or config.run.name
+    info = LayerInfo(f"{title}: 区域", _credits(state, *roles), units, titles, main, config.run.description)
+    out = {"areas": Output(state.areas, info), **state.outputs}
+    for result in state.results.values():
+        clash = sorted(set(out) & set(result.outputs()))
+        if clash:  # names are decided once per question; two questions must not claim one
+            raise ValidationError(f"two analyses write the output(s) {clash}")
+        out |= result.outputs()
+    return out
+
+
+def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
+    config = state.config
+    check_output_folder(final)  # a folder of the user's with the run's name is never replaced
     final.parent.mkdir(parents=True, exist_ok=True)
-    layers = {"areas": state.areas, **state.layers}
     with staging_dir(final) as stage:
         t0 = time.perf_counter()
         files = _render_maps(state, stage)
+        gaps = state.results.get("gaps")
+        if isinstance(gaps, TimetableGapsResult):
+            files += gaps.extra_files(stage)
         state.timings["maps"] = round(time.perf_counter() - t0, 3)
-        if config.outputs.gpkg:
-            spatial = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
-            write_layers(spatial, stage / "layers.gpkg", info=_layer_info(state, list(spatial)))
-            files.append(stage / "layers.gpkg")
-        if config.outputs.parquet:
-            from geo.store import write_geoparquet
-
-            files += write_geoparquet(layers, stage / "parquet")
-        if config.outputs.csv:
-            for name, frame in {**layers, **state.tables_out}.items():
-                path = stage / f"{name}.csv"
-                table = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
-                write_csv(pd.DataFrame(table), path)
-                files.append(path)
-        if db:
-            write_layers({k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}, db, overwrite=True)
+        o = config.outputs
+        files += write_outputs(_all_outputs(state), stage, gpkg=o.gpkg, csv=o.csv, parquet=o.parquet, db=db)
         state.timings["total"] = round(time.perf_counter() - state.started, 3)
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -533,63 +435,53 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
 
 
 def _render_maps(state: _State, stage: Path) -> list[Path]:
-    from geo.maps import choropleth
-
     files = []
+    outputs = _all_outputs(state)
     for spec in state.config.maps:
-        areas = state.areas
+        areas, base = state.areas, "areas"
         if spec.level == "prefecture":
-            areas = prefecture_view(state)
+            areas = prefecture_view(state.areas, state.base_columns, state.config.derived)
         elif spec.level == "region":
-            areas = state.layers["regions"]
+            areas, base = state.results["regions"].regions, "regions"  # type: ignore[attr-defined]
         layers = [layer for name in spec.layers for layer in _map_layers(state, name)]
-        m = choropleth(
-            areas, spec.column, scheme=spec.scheme, k=spec.k, breaks=spec.breaks or None,
-            layers=layers, title=spec.title or spec.column,
-            unit=spec.unit or _derived_unit(state, spec.column), palette=spec.palette,
-            attribution=_layer_credits(state, ["regions" if spec.level == "region" else "areas", *spec.layers]),
-            legend_title=spec.legend or None,
-            **({"page": spec.page, "orientation": spec.orientation, "margins_mm": spec.margins_mm} if spec.page else {}),
-        )  # fmt: skip
+        credits = list(outputs[base].info.credits)
+        for name in spec.layers:
+            for key in _MAP_OUTPUTS.get(name, ()):
+                credits += [c for c in (outputs[key].info.credits if key in outputs else ()) if c not in credits]
+        m = map_from(areas, replace(spec, unit=spec.unit or _derived_unit(state, spec.column),
+                                    title=spec.title or spec.column),
+                     layers=layers, attribution=tuple(credits))  # fmt: skip
         for fmt in spec.formats:
             path = stage / f"{spec.name or spec.column}.{fmt}"
-            m.save(path)
+            save_map(m, path, spec)
             files.append(path)
-    if state.service is not None and state.config.gaps is not None and state.config.gaps.maps:
-        from geo.maps.service import grade_map, window_panels, window_switcher_html
-
-        files.append(grade_map(state.service, stage / "service_grade.png", areas=state.areas))
-        for d in state.service.definitions:
-            files.append(window_panels(state.service, d.name, stage / f"gaps_{d.name}_windows.png", areas=state.areas))
-            files.append(
-                window_switcher_html(state.service, d.name, stage / f"gaps_{d.name}_windows.html", areas=state.areas)
-            )
     return files
+
+
+_MAP_OUTPUTS = {"gaps": ("gaps",), "hubs": ("hubs", "chosen_hubs"), "buffers": ("buffers", "chosen_buffers"),
+                "regions": ("regions",), "good_practices": ("good_practices",)}  # fmt: skip
 
 
 def _map_layers(state: _State, name: str) -> list[Any]:
     """The map layers a config name stands for; with siting, hubs and buffers show the chosen hubs only."""
-    from dataclasses import replace
-
-    from geo.maps import layer_for
-    from geo.maps.layers import good_practice_layers
-
     if name == "labels":
         return [layer_for("labels", state.areas)]
-    chosen = state.layers.get("chosen_hubs")
+    hubs = state.results.get("hubs")
+    chosen = hubs.chosen if isinstance(hubs, HubsResult) else None
     if name == "hubs" and chosen is not None:
-        from geo.hubs import NAME_COLUMNS
-
         label = next((c for c in NAME_COLUMNS if c in chosen.columns), None)  # the chosen sites are named
         return [replace(layer_for("hubs", chosen), name=f"選定した拠点（上位{len(chosen)}か所）", label_column=label)]
-    if name == "buffers" and chosen is not None and "chosen_buffers" in state.layers:
-        return [replace(layer_for("buffers", state.layers["chosen_buffers"]), name="選定した拠点の圏域")]
+    if name == "buffers" and chosen is not None and hubs.chosen_buffers is not None:  # type: ignore[union-attr]
+        return [replace(layer_for("buffers", hubs.chosen_buffers), name="選定した拠点の圏域")]  # type: ignore[union-attr]
+    gaps = state.results.get("gaps")
+    regions = state.results.get("regions")
+    good = state.outputs.get("good_practices")
     data = {
-        "hubs": state.points.get(state.config.hubs.candidates) if state.config.hubs else None,
-        "buffers": state.layers.get("buffers"),
-        "gaps": state.layers.get("gaps"),
-        "regions": state.layers.get("regions"),
-        "good_practices": state.layers.get("good_practices"),
+        "hubs": hubs.candidates if isinstance(hubs, HubsResult) else None,
+        "buffers": hubs.buffers if isinstance(hubs, HubsResult) else None,
+        "gaps": gaps.cells if isinstance(gaps, GapsResult) else gaps.gap_cells if gaps is not None else None,  # type: ignore[attr-defined]
+        "regions": regions.regions if isinstance(regions, RegionsResult) else None,
+        "good_practices": good.frame if good is not None else None,
     }[name]
     if data is None or data.empty:
         log.info("map layer %s is empty in this run; left off the map", name)
@@ -603,51 +495,6 @@ def _derived_unit(state: _State, column: str) -> str | None:
     return next((d.unit for d in state.config.derived if d.name == column and d.unit), None)
 
 
-def _roles(state: _State, layer: str) -> list[str]:
-    """The inputs (roles of ``state.inputs``) a layer was computed from."""
-    config = state.config
-    base = ["boundaries", *(f"indicators[{i}]" for i in range(len(config.indicators)))]
-    gaps = (
-        [] if not config.gaps else [f"points.{config.gaps.demand}", *(f"points.{s.layer}" for s in config.gaps.supply)]
-    )
-    if layer in ("areas", "regions"):
-        return base + gaps
-    if layer == "gaps":
-        return ["boundaries", *gaps]
-    if layer.startswith("points_"):
-        return [f"points.{layer.removeprefix('points_')}"]
-    if config.hubs and (layer in ("hubs", "buffers", "chosen_hubs", "chosen_buffers") or layer.startswith("uncovered")):
-        demand = gaps if config.hubs.demand == "gaps" else [f"points.{config.hubs.demand}"]
-        return ["boundaries", f"points.{config.hubs.candidates}", *demand]
-    return ["boundaries"]
-
-
-def _layer_credits(state: _State, layers: list[str]) -> tuple[str, ...]:
-    """Every distinct credit line of the inputs behind ``layers``, the N03 boundaries first."""
-    from geo.maps.style import ATTRIBUTION_N03
-
-    credits = [ATTRIBUTION_N03]
-    for role in (r for name in layers for r in _roles(state, name)):
-        credit = state.inputs.get(role, {}).get("credit")
-        if credit and credit not in credits:
-            credits.append(credit)
-    return tuple(credits)
-
-
-def _layer_info(state: _State, names: list[str]) -> dict[str, Any]:
-    from geo.store import LayerInfo
-
-    units = {d.name: d.unit for d in state.config.derived if d.unit}
-    units |= {"gap_share_pct": "%", "gap_population": "人", "demand_population": "人", "radius_m": "m"}
-    titles = {m.column: m.legend or m.title for m in state.config.maps if m.legend or m.title}
-    titles |= {"gap_share_pct": "交通空白人口の割合", "gap_population": "交通空白人口", "radius_m": "圏域の半径"}
-    main = {"areas": state.config.maps[0].column if state.config.maps else "", "gaps": "dist_m",
-            "buffers": "radius_m", "chosen_buffers": "radius_m"}  # fmt: skip
-    return {name: LayerInfo(f"{state.config.run.title or state.config.run.name}: {name}",
-                            _layer_credits(state, [name]), units, titles, main.get(name, ""))
-            for name in names}  # fmt: skip
-
-
 def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) -> dict[str, Any]:
     config = state.config
     versions = {}
@@ -656,6 +503,14 @@ def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) 
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    crs = {"at_rest": "EPSG:6668"}
+    gaps, hubs = state.results.get("gaps"), state.results.get("hubs")
+    if isinstance(gaps, GapsResult):
+        crs["gaps"] = gaps.report.figures["crs_name"]
+    elif isinstance(gaps, TimetableGapsResult):
+        crs["gaps"] = gaps.service.info["crs_name"]
+    if isinstance(hubs, HubsResult) and hubs.buffers is not None and len(hubs.buffers):
+        crs["buffers"] = str(hubs.buffers["metric_crs"].iloc[0])
     return {
         "run": config.run.name,
         "title": config.run.title,
@@ -663,9 +518,9 @@ def _manifest(state: _State, files: list[Path], stage: Path, *, db: str | None) 
         "config": {"path": str(config.path), "sha256": hashlib.sha256(config.text.encode()).hexdigest()},
         "parameters": _jsonable(asdict(config)),
         "inputs": state.inputs,
-        "crs": {"at_rest": "EPSG:6668", **state.crs_used},
+        "crs": crs,
         "reports": _jsonable(state.reports),
-        "analyses": _jsonable(state.analyses),
+        "analyses": _jsonable({name: r.report.to_dict() for name, r in state.results.items()}),
         "outputs": sorted(str(f.relative_to(stage)) for f in files),
         "database": db.split("@")[-1] if db else None,  # never the password
         "versions": versions | {"python": platform.python_version()},

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
+from geo._tables import decode
 from geo.codes import (
     DESIGNATED_CITIES,
     PREFECTURES,
@@ -49,6 +50,8 @@ from geo.codes import (
     normalize_pref_code,
 )
 from geo.crs import area_km2, require_crs
+from geo.indicators import derive
+from geo.params import Measure
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,16 @@ def read_regions(
     partition: bool | str | Sequence[str] | None = None,
     overlap: bool | None = None,
 ) -> pd.DataFrame:
+    """Read and validate a grouping (:func:`read_grouping` without its description)."""
+    return read_grouping(name_or_path, partition=partition, overlap=overlap)[0]
+
+
+def read_grouping(
+    name_or_path: str | Path,
+    *,
+    partition: bool | str | Sequence[str] | None = None,
+    overlap: bool | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read and validate a grouping: a preset name (``list_regions()``) or a ``.toml``/``.csv`` file.
 
     Parameters
@@ -170,8 +183,8 @@ def read_regions(
     DataFrame
         One row per region and member: ``grouping``, ``region``, ``member_code`` (``"13"`` or
         ``"04100"``), ``member_level`` (``"prefecture"``/``"municipality"``), ``member_name``,
-        ``pref_code``; regions in file order. ``attrs["regions"]`` holds the grouping's title, source and
-        ``unsure`` notes, partition, overlap and file.
+        ``pref_code``; regions in file order. Then the grouping's description: title, source and ``unsure``
+        notes, partition, overlap, file and the regions in order.
 
     Raises
     ------
@@ -181,9 +194,9 @@ def read_regions(
 
     Examples
     --------
-    >>> r = read_regions("kouiki-chihou-keikaku")
-    >>> r.groupby("region", sort=False).size()["東北圏"]
-    7
+    >>> r, info = read_grouping("kouiki-chihou-keikaku")
+    >>> r.groupby("region", sort=False).size()["東北圏"], info["title"]
+    (7, '広域地方計画区域')
     """
     path = _resolve(name_or_path)
     items, meta = _read_toml(path) if path.suffix.lower() == ".toml" else _read_csv(path)
@@ -212,7 +225,7 @@ def read_regions(
     if problems:
         raise ValidationError(problems, source=path)
     out = frame[COLUMNS].reset_index(drop=True)
-    out.attrs["regions"] = {
+    info = {
         "grouping": grouping,
         "file": str(path),
         "title": meta.get("title", grouping),
@@ -225,7 +238,7 @@ def read_regions(
         "overlap": overlap,
         "regions": list(dict.fromkeys(out["region"])),
     }
-    return out
+    return out, info
 
 
 def _read_toml(path: Path) -> tuple[list[_Item], dict[str, Any]]:
@@ -255,7 +268,6 @@ def _read_toml(path: Path) -> tuple[list[_Item], dict[str, Any]]:
 
 
 def _read_csv(path: Path) -> tuple[list[_Item], dict[str, Any]]:
-    from geo._tables import decode
 
     text, _encoding = decode(path.read_bytes(), path, encoding=None)
     lines = [ln for ln in io.StringIO(text)]
@@ -576,7 +588,6 @@ def dissolve_regions(
 
     shapes = gpd.GeoDataFrame(out, geometry=[geoms[r] for r in order], crs=areas.crs)
     shapes.insert(shapes.columns.get_loc("n_areas") + 1, "area_km2", area_km2(shapes))
-    shapes.attrs = {"regions": dict(regions.attrs.get("regions", {}))}
     shapes.attrs["dissolve_regions"] = {
         "method": method,
         "repaired_geometries": repaired,
@@ -740,8 +751,9 @@ def _aggregate(
         pair = values[list(spec[:2])].copy()
         pair[pair.isna().any(axis=1)] = np.nan  # numerator and denominator over the same areas
         sums = total(pair, list(spec[:2]))
-        den = sums[spec[1]].where(sums[spec[1]] != 0)
-        out[name] = sums[spec[0]] / den * (spec[2] if len(spec) == 3 else 1)
+        rate = Measure(name=name, kind="rate", numerator=spec[0], denominator=spec[1],
+                       per=spec[2] if len(spec) == 3 else 1)  # fmt: skip
+        out[name] = derive(sums, [rate])[name].to_numpy()  # the one derived-measure implementation
     for name, (value, weight) in mean_columns.items():
         both = values[value].notna() & values[weight].notna()
         prod = pd.DataFrame({"vw": (values[value] * values[weight]).where(both), "w": values[weight].where(both)})

@@ -29,15 +29,15 @@ import shapely
 from pyproj import CRS
 
 from geo._errors import ValidationError
+from geo.areas import area_index
 from geo.crs import metric_crs, require_crs, to_metric
+from geo.demand import demand_points, demand_weights, weight_column
 from geo.gap_definitions import GapDefinition, GradeTable, read_gap_definition, read_grade_table
-from geo.gaps import _demand_points, _weights, weight_column
-from geo.points import area_index
 from geo.timetable import Feed, parse_windows, read_feed, resolve_service_date, stop_departures
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ServiceGaps", "gap_grid", "service_gaps"]
+__all__ = ["ServiceGaps", "service_gaps"]
 
 DefinitionLike = str | Path | GapDefinition
 
@@ -128,46 +128,6 @@ def _untimed(stops: Any) -> dict[str, gpd.GeoSeries]:
     return out
 
 
-def gap_grid(areas: gpd.GeoDataFrame, *, population: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
-    """Demand for timetable gaps where no population mesh exists: the 1 km grid of the areas.
-
-    Parameters
-    ----------
-    areas : GeoDataFrame
-        Municipalities (canonical schema, EPSG:6668).
-    population : str, optional
-        A population column of ``areas``, spread over the grid pieces of each area by area with
-        :func:`geo.grid_demand` (the one spreading rule, shared with hub siting). None: the unweighted cells
-        whose centre lies in the areas (each counts 1).
-
-    Returns
-    -------
-    (GeoDataFrame, str)
-        Cells (or pieces) with ``mesh_code``, ``muni_code`` and, when spread, ``population``; and a note saying
-        which kind of demand it is (for outputs).
-    """
-    from geo.demand import grid_demand
-    from geo.mesh import mesh_codes_covering, mesh_polygons
-
-    require_crs(areas, "areas")
-    if population is not None:
-        if population not in areas.columns:
-            raise ValidationError(f"areas have no column {population!r}; columns: {list(areas.columns)}")
-        cells, report = grid_demand(areas, None, column=population)
-        return cells, f"municipal population ({population}) spread over the 1 km grid by area ({report})"
-    rows = []
-    for i, geom in enumerate(areas.to_crs(6668).geometry):
-        rows += [(c, i) for c in mesh_codes_covering(geom)]
-    if not rows:
-        raise ValidationError("no 1 km mesh cell has its centre inside the selected areas")
-    codes = [c for c, _ in rows]
-    owner = np.array([i for _, i in rows])
-    cells = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=6668)
-    if "muni_code" in areas.columns:
-        cells["muni_code"] = areas["muni_code"].to_numpy()[owner]
-    return cells, "unweighted 1 km grid (each cell counts 1; no population mesh for this area)"
-
-
 def _qualifies(deps: pd.DataFrame, d: GapDefinition) -> np.ndarray:
     """(stops, windows) bool: a stop qualifies in a window under definition ``d``."""
     out = []
@@ -232,7 +192,7 @@ def service_gaps(
     crs, pref_code
         Metric CRS for distances (default the plane rectangular zone of ``pref_code`` or of the data).
     demand_note : str
-        What the demand is (e.g. from :func:`gap_grid`), carried into ``info``.
+        What the demand is (e.g. the method of :func:`geo.grid_demand`), carried into ``info``.
 
     Returns
     -------
@@ -246,7 +206,7 @@ def service_gaps(
 
     Examples
     --------
-    >>> cells, note = gap_grid(areas[areas.muni_code == "21206"])          # doctest: +SKIP
+    >>> cells, _ = geo.grid_demand(areas[areas.muni_code == "21206"])       # doctest: +SKIP
     >>> result = service_gaps(cells, definition=["handbook-urban", "frequency-30"],
     ...                       feed="nakatsugawa_GTFS.zip", stops={"station": stations}, date="2020-11-10")  # doctest: +SKIP
     >>> result.totals                                                          # doctest: +SKIP
@@ -269,8 +229,8 @@ def service_gaps(
     if not target.is_projected:
         raise ValidationError(f"crs {target.name} is geographic: distances need a projected CRS (metres)")
     column = weight_column(demand, weight)
-    w = _weights(demand, column)
-    centres = _demand_points(demand, target)
+    w = demand_weights(demand, column)
+    centres = demand_points(demand, target)
     n = len(demand)
     out = demand.copy()
 
@@ -445,7 +405,7 @@ def _by_area(
     cells: gpd.GeoDataFrame, defs: list[GapDefinition], w: np.ndarray, areas: gpd.GeoDataFrame, crs: CRS
 ) -> pd.DataFrame:
     require_crs(areas, "areas")
-    centres = gpd.GeoSeries(_demand_points(cells, crs), crs=crs).to_crs(areas.crs)
+    centres = gpd.GeoSeries(demand_points(cells, crs), crs=crs).to_crs(areas.crs)
     idx = area_index(centres, areas)
     inside = idx >= 0
     demand = np.bincount(idx[inside], weights=w[inside], minlength=len(areas))

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from geo import __version__
 from geo._errors import SourceError, ValidationError
 from geo._io import write_text_atomic
 
@@ -635,8 +636,6 @@ class _Transfer:
 
     def __init__(self, *, src: Source, bar: object, timeout: float) -> None:
         import pooch
-
-        from geo import __version__
 
         self.src = src
         self.bar = bar

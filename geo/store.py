@@ -57,6 +57,9 @@ class LayerInfo:
         Column → human title (``gap_share_pct`` → 交通空白人口の割合).
     column : str
         The column a map of this layer shows by default.
+    description : str
+        What the layer holds and how it was computed (method, distances, CRS); with the title it is written
+        into ``gpkg_contents`` (``identifier``, ``description``), where QGIS shows it.
     """
 
     title: str = ""
@@ -64,17 +67,36 @@ class LayerInfo:
     units: Mapping[str, str] = field(default_factory=dict)
     column_titles: Mapping[str, str] = field(default_factory=dict)
     column: str = ""
+    description: str = ""
 
     def to_json(self) -> str:
         data = {"title": self.title, "credits": list(self.credits), "units": dict(self.units),
-                "column_titles": dict(self.column_titles), "column": self.column}  # fmt: skip
+                "column_titles": dict(self.column_titles), "column": self.column,
+                "description": self.description}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> LayerInfo:
         data = json.loads(text)
         return cls(data.get("title", ""), tuple(data.get("credits", ())), data.get("units", {}),
-                   data.get("column_titles", {}), data.get("column", ""))  # fmt: skip
+                   data.get("column_titles", {}), data.get("column", ""), data.get("description", ""))  # fmt: skip
+
+    def contents_description(self) -> str:
+        """The ``gpkg_contents.description``: the description, then the credits (QGIS shows it as the abstract)."""
+        credits = "出典: " + " / ".join(self.credits) if self.credits else ""
+        return "\n".join(part for part in (self.description, credits) if part)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One layer or table a question writes: the frame and its :class:`LayerInfo` (decided once, by the result)."""
+
+    frame: gpd.GeoDataFrame | pd.DataFrame
+    info: LayerInfo
+
+    @property
+    def spatial(self) -> bool:
+        return isinstance(self.frame, gpd.GeoDataFrame)
 
 
 def check_output_dir(path: str | os.PathLike[str]) -> Path:
@@ -94,6 +116,30 @@ def check_output_dir(path: str | os.PathLike[str]) -> Path:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise ValidationError(f"{out}: cannot write in {folder} (permission denied): choose a folder you can write")
         break
+    return out
+
+
+MARKERS = ("report.json", "run.json")
+"""Files every output folder of the toolkit holds: a folder with neither is the user's, never replaced."""
+
+
+def check_output_folder(path: str | os.PathLike[str]) -> Path:
+    """:func:`check_output_dir`, and refuse to replace a non-empty folder this toolkit did not write.
+
+    An output folder is replaced whole when a question is asked again (:func:`staging_dir`); a folder holding
+    other files (``-o outputs``, ``-o ~/Desktop``) would be lost with it.
+
+    Raises
+    ------
+    ValidationError
+        Naming the folder and the fix (a new folder name).
+    """
+    out = check_output_dir(path)
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
+        raise ValidationError(
+            f"{out} holds files this toolkit did not write, and an output folder is replaced whole: choose a new "
+            f"folder for -o (e.g. {out / 'result'})"
+        )
     return out
 
 
@@ -177,8 +223,16 @@ def write_layers(
     # GDAL stamps each layer with the current time; pin it so identical runs give identical files
     with atomic_path(path) as tmp, _gdal_option("OGR_CURRENT_DATE", GPKG_TIMESTAMP):
         for name, frame in layers.items():
-            meta = {_INFO_KEY: info[name].to_json()} if info and name in info else None
-            pyogrio.write_dataframe(_for_file(frame), tmp, layer=name, driver="GPKG", layer_metadata=meta)
+            layer_info = info.get(name) if info else None
+            meta = {_INFO_KEY: layer_info.to_json()} if layer_info else None
+            # title and description in gpkg_contents too, so QGIS shows them (GDAL layer creation options)
+            options = (
+                {"IDENTIFIER": layer_info.title or name, "DESCRIPTION": layer_info.contents_description()}
+                if layer_info else {}
+            )  # fmt: skip
+            pyogrio.write_dataframe(
+                _for_file(frame), tmp, layer=name, driver="GPKG", layer_metadata=meta, layer_options=options
+            )
     return path
 
 
@@ -295,7 +349,7 @@ def protect_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
     A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``, which
     Excel and LibreOffice show as text and do not evaluate; numbers (``-12.5``) and number columns are left
-    alone. Used by every CSV writer (:func:`write_csv`, :func:`geo.points.write_table`).
+    alone. Used by the one CSV writer, :func:`write_csv`.
 
     Examples
     --------
@@ -351,6 +405,46 @@ def staging_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def write_outputs(
+    outputs: Mapping[str, Output],
+    folder: str | os.PathLike[str],
+    *,
+    gpkg: bool = True,
+    csv: bool = True,
+    parquet: bool = False,
+    db: str | None = None,
+    gpkg_name: str = "layers.gpkg",
+) -> list[Path]:
+    """The one writer of a question's outputs: every door (``geo run``, each subcommand, the API) uses it.
+
+    Spatial outputs go into one GeoPackage (``folder/layers.gpkg``, title, description, units and credits of
+    each layer with it), every output is also a CSV (``folder/<name>.csv``, UTF-8 with BOM; point layers keep
+    their coordinates as WKT, polygons are left to the GeoPackage), spatial ones optionally GeoParquet
+    (``folder/parquet/<name>.parquet``) and PostGIS tables. The caller gives a staging folder
+    (:func:`staging_dir`) so nothing is half-written.
+
+    Returns
+    -------
+    list of Path
+        The files written, in order.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    spatial = {name: out.frame for name, out in outputs.items() if out.spatial}
+    info = {name: out.info for name, out in outputs.items()}
+    if gpkg and spatial:
+        files.append(Path(write_layers(spatial, folder / gpkg_name, overwrite=True, info=info)))
+    if parquet and spatial:
+        files += write_geoparquet(spatial, folder / "parquet", overwrite=True)
+    if csv:
+        for name, out in outputs.items():
+            files.append(write_csv(out.frame, folder / f"{name}.csv", geometry="points"))
+    if db and spatial:
+        write_layers(spatial, db, overwrite=True)
+    return files
 
 
 # --- helpers ---------------------------------------------------------------------------------------------

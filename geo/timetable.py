@@ -48,6 +48,8 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
+from geo._inputs import local_file
+from geo.gtfs_stops import gtfs_boarding_of
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +177,7 @@ def _file_row(index: Iterable[int]) -> str:
 
 
 def boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.Series:
-    """The boarding stop each ``stops.txt`` row counts as: :func:`geo.points.gtfs_boarding_of`, the one rule."""
-    from geo.points import gtfs_boarding_of
+    """The boarding stop each ``stops.txt`` row counts as: :func:`geo.gtfs_stops.gtfs_boarding_of`, the one rule."""
 
     return gtfs_boarding_of(stops, fold_stations=fold_stations)
 
@@ -251,8 +252,6 @@ def read_feed(path: str | Path) -> Feed:
     (datetime.date(2020, 10, 1), datetime.date(2021, 3, 31))
     """
     import gtfs_kit
-
-    from geo._inputs import local_file
 
     try:
         path = local_file(path, what="GTFS feed")

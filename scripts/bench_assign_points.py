@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 import geo
-from geo.points import area_index_xy
+from geo.areas import area_index_xy
 
 N03 = "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
 BBOX = (122.9, 24.0, 146.0, 45.6)  # 与那国 … 根室, 波照間 … 宗谷

@@ -39,7 +39,7 @@ import numpy as np
 import shapely
 
 import geo
-from geo.points import area_index_xy
+from geo.areas import area_index_xy
 
 N03 = "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
 STATIONS = "ksj-n02-2023-railway-stations/stations_points.csv"

@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 import geo
-from geo.points import area_index_xy
+from geo.areas import area_index_xy
 
 N03 = "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
 TABLE = "ssdse-a-municipal-indicators/municipal_indicators.csv"

@@ -24,8 +24,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import steps
-from geo.mesh import mesh_codes_covering, mesh_polygons, read_mesh
+from geo import analyses
+from geo.mesh import mesh_codes_covering, read_mesh
 from geo.points import read_points
 
 N03 = "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
@@ -40,14 +40,14 @@ SHARED_MESH_FILES = (
 
 def yamanashi(data: Path, stations: gpd.GeoDataFrame, walk_station: float) -> pd.DataFrame:
     """Gap cells and per-municipality gap population of 山梨県 (walking distance to a railway station only)."""
-    selection = steps.select_areas(data / N03, prefectures=["19"])
+    selection = analyses.select(data / N03, prefectures=["19"])
     cells = read_mesh(data / YAMANASHI_MESH)
-    result = steps.gaps(selection, cells, {"station": stations}, walk_m={"station": walk_station})
+    result = analyses.gaps(selection, cells, {"station": stations}, station_m=walk_station)
     info = result.report.figures
     print(f"== 山梨県: 1 km census mesh 2020 (population) vs railway stations within {walk_station:g} m")
     print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells, {info['demand_weight']:,.0f} people")
     print(f"   gap cells {info['gap_rows']}, gap population {info['gap_weight']:,.0f} ({info['gap_share_pct']:.1f}%)")
-    for note in result.report.notes:  # the one border rule (geo.steps.place): cells outside are reported
+    for note in result.report.notes:  # the one border rule (geo.place): cells outside are reported
         print(f"   {note}")
     _print_table(result.by_area, population=True)
     return result.by_area
@@ -55,7 +55,7 @@ def yamanashi(data: Path, stations: gpd.GeoDataFrame, walk_station: float) -> pd
 
 def nakatsugawa(data: Path, stations: gpd.GeoDataFrame, walk: dict[str, float], mesh: Path | None) -> pd.DataFrame:
     """Gap cells of 中津川市 (bus stops from its GTFS-JP feed and railway stations)."""
-    selection = steps.select_areas(data / N03, prefectures=["21"], municipalities=["21206"])
+    selection = analyses.select(data / N03, prefectures=["21"], municipalities=["21206"])
     codes = mesh_codes_covering(selection.areas.geometry.iloc[0])
     first = sorted({c[:4] for c in codes})
     if mesh is not None:
@@ -68,10 +68,11 @@ def nakatsugawa(data: Path, stations: gpd.GeoDataFrame, walk: dict[str, float], 
             covered |= {c[:4] for c in pd.read_csv(data / name, usecols=["mesh_code"], dtype=str)["mesh_code"]}
         print(f"== 中津川市: its 1 km cells lie in 1st-level mesh {', '.join(first)}; the shared mesh data covers "
               f"{', '.join(sorted(covered))} only → no population, demand = unweighted cells")  # fmt: skip
-        demand = gpd.GeoDataFrame({"mesh_code": codes}, geometry=mesh_polygons(codes).to_numpy(), crs=6668)
+        demand = None  # the one grid builder (geo.grid_demand): whole cells centred in the city, each counting 1
         what = "every 1 km mesh cell centred in the city (unweighted: cells, not people)"
     bus = read_points(data / NAKATSUGAWA_GTFS)
-    result = steps.gaps(selection, demand, {"station": stations, "bus": bus}, walk_m=walk)
+    result = analyses.gaps(selection, demand, {"station": stations, "bus": bus}, station_m=walk["station"],
+                           bus_m=walk["bus"])  # fmt: skip
     info = result.report.figures
     print(f"   demand: {what}; supply: {len(bus)} GTFS stops (≤ {walk['bus']:g} m), stations (≤ {walk['station']:g} m)")
     print(f"   metric CRS {info['crs_name']}; demand {info['demand_rows']} cells")

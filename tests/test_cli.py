@@ -31,7 +31,7 @@ def _exit_code(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
         (("--bogus",), "No such option '--bogus'"),
         (("map", "--bogus"), "No such option '--bogus'"),
         (("run",), "Missing argument 'CONFIG'"),
-        (("join", "n03-2021-s0010"), "Missing argument 'TABLE'"),
+        (("join", "--areas", "n03-2021-s0010"), "Missing argument 'TABLE'"),
         (("sources", "fetch"), "Missing argument 'NAMES...'"),
         (("map", "n03-2021-s0010", "-c", "pop", "-o", "x.html", "--scheme", "bogus"), "Invalid value for '--scheme'"),
         (("gaps", "--areas", "n03-2021-s0010"), "give exactly one of --mesh, --demand or --grid"),

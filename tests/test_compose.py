@@ -31,7 +31,7 @@ def gap_outputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> 
     out = tmp_path_factory.mktemp("gaps")
     invoke("gaps", "--mesh", "mesh1km-yamanashi", "--stations", "stations-n02-2023-points", "--areas",
            "n03-2021-s0010", "--prefecture", "山梨県", "-o", str(out))  # fmt: skip
-    return out / "gaps.gpkg"
+    return out / "layers.gpkg"
 
 
 @pytest.fixture(scope="module")
@@ -42,25 +42,25 @@ def hub_outputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> 
     path = out / "stations.gpkg"
     pyogrio.write_dataframe(yamanashi[yamanashi["pref_code"] == "19"], path)
     invoke("hubs", str(path), "--mesh", "mesh1km-yamanashi", "--radius", "1000", "--radius", "5000", "--choose",
-           "3", "--credit", "山梨県 駅データ（加工）", "-o", str(out / "hubs.gpkg"))  # fmt: skip
-    return out / "hubs.gpkg"
+           "3", "--credit", "山梨県 駅データ（加工）", "-o", str(out / "hubs"))  # fmt: skip
+    return out / "hubs" / "layers.gpkg"
 
 
 def test_every_layer_carries_title_units_and_credits(gap_outputs: Path, hub_outputs: Path) -> None:
     gaps = read_layer_info(gap_outputs)
-    assert set(gaps) == {"gaps", "areas"}
+    assert set(gaps) == {"gaps", "gaps_by_area"}
     for info in gaps.values():
         assert info.credits[0] == ATTRIBUTION_N03
         assert any(MESH_CREDIT in c for c in info.credits) and any(RAIL_CREDIT in c for c in info.credits)
-    assert gaps["areas"].units["gap_share_pct"] == "%" and gaps["areas"].column == "gap_share_pct"
+    assert gaps["gaps_by_area"].units["gap_share_pct"] == "%" and gaps["gaps_by_area"].column == "gap_share_pct"
     hubs = read_layer_info(hub_outputs)
-    assert {"hubs", "buffers", "chosen"} <= set(hubs)
+    assert {"hubs", "buffers", "chosen_hubs"} <= set(hubs)
     assert all("山梨県 駅データ（加工）" in info.credits for info in hubs.values())  # --credit travels
 
 
 @pytest.mark.parametrize(("which", "layer", "legend"), [
-    ("gaps", "gaps", "人口"), ("gaps", "areas", "交通空白人口の割合"),
-    ("hubs", "buffers", "圏域の半径"), ("hubs", "chosen", "選定した拠点の数"),
+    ("gaps", "gaps", "人口"), ("gaps", "gaps_by_area", "交通空白人口の割合"),
+    ("hubs", "buffers", "圏域の半径"), ("hubs", "chosen_hubs", "選定した拠点の数"),
 ])  # fmt: skip
 def test_geo_map_any_layer(which, layer, legend, gap_outputs, hub_outputs, tmp_path: Path) -> None:
     source = gap_outputs if which == "gaps" else hub_outputs
@@ -79,20 +79,20 @@ def contains(page: str, text: str) -> bool:
 
 
 def test_gap_share_is_shown_as_percent(gap_outputs: Path, tmp_path: Path) -> None:
-    areas = gpd.read_file(gap_outputs, layer="areas")
+    areas = gpd.read_file(gap_outputs, layer="gaps_by_area")
     assert areas["gap_share_pct"].max() > 1  # a percent, not a 0–1 fraction
-    m = geo.map_layer(gap_outputs, "areas")
+    m = geo.map_layer(gap_outputs, "gaps_by_area")
     assert all(label.endswith("%") or "%" in label for label in m.classes.labels)
     assert m.classes.labels[-1].endswith("100%以下")  # 0–100, never "0.722%以上"
 
 
 def test_unknown_layer_lists_the_layers(gap_outputs: Path) -> None:
     result = CliRunner().invoke(cli, ["map", str(gap_outputs), "--layer", "nope", "-o", "x.html"])
-    assert result.exit_code == 1 and "layers are: gaps, areas" in str(result.exception)
+    assert result.exit_code == 1 and "layers are: gaps, gaps_by_area" in str(result.exception)
 
 
 def test_tables_take_pinned_source_names(tmp_path: Path, shared_data: Path) -> None:
-    output = invoke("join", "n03-2021-s0010", "ssdse-a", "--prefecture", "19", "-o", str(tmp_path / "j.gpkg"))
+    output = invoke("join", "ssdse-a", "--prefecture", "19", "-o", str(tmp_path / "j"))
     assert "27 / 27" in output
 
 

@@ -48,5 +48,5 @@ def test_config_md_is_in_sync_with_the_schema() -> None:
     module = _script()
     text = module.reference()
     assert module.OUT.read_text(encoding="utf-8") == text, "run: python scripts/config_reference.py"
-    for key in ("`radii_m`", "`walk_m`", "`[[maps]]`", "`breaks`", "`good_practices`", "**required**"):
+    for key in ("`radii_m`", "`station_m`", "`--radius`", "`[[maps]]`", "`breaks`", "`good_practices`", "**required**"):
         assert key in text

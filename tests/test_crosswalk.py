@@ -327,8 +327,8 @@ def test_cli_join_as_of_converts_before_joining(shared_data, tmp_path):
     fukuoka = fukuoka[fukuoka["level"].isin(["municipality", "ward", "former_municipality"])]
     src = tmp_path / "fukuoka_2016.csv"
     fukuoka[["code", "name", "pop_20160101"]].to_csv(src, index=False)
-    out = tmp_path / "joined.gpkg"
-    args = ["join", "n03-2021-s0010-40", str(src), "-o", str(out), "--json"]
+    out = tmp_path / "joined"
+    args = ["join", str(src), "--areas", "n03-2021-s0010-40", "-o", str(out), "--json"]
     plain = CliRunner().invoke(cli, args)
     assert plain.exit_code == 0, plain.output
     assert "--as-of" in json.loads(plain.output)["unmatched_rows"][0]["reason"]
@@ -337,7 +337,7 @@ def test_cli_join_as_of_converts_before_joining(shared_data, tmp_path):
     summary = json.loads(result.output)
     assert summary["unmatched_rows"] == [] and summary["matched"] == summary["areas"]
     assert summary["conversion"]["converted"][0]["to_code"] == "40231"
-    joined = pd.read_csv(out.with_suffix(".csv"), dtype={"muni_code": str})
+    joined = pd.read_csv(out / "areas.csv", dtype={"muni_code": str})
     assert joined["pop_20160101"].sum() == fukuoka["pop_20160101"].sum()
 
 

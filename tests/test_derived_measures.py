@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import types
 from collections import defaultdict
 from pathlib import Path
 
@@ -115,8 +114,7 @@ def test_municipal_ageing_rate_and_change_equal_the_raw_recomputation(japan, raw
 def test_prefecture_sums_and_rates_equal_the_raw_recomputation(japan, raw) -> None:
     """The prefecture maps' numbers: counts summed over municipalities, rates recomputed from the sums."""
     _, layers = japan
-    state = types.SimpleNamespace(areas=layers["areas"], base_columns=BASE, config=load_config(JAPAN))
-    prefs = prefecture_view(state).set_index("pref_name")
+    prefs = prefecture_view(layers["areas"], BASE, load_config(JAPAN).derived).set_index("pref_name")
     expected = _totals(raw, lambda c: c["prefecture"])
     assert sorted(prefs.index) == sorted(expected)
     for name, sums in expected.items():

@@ -15,7 +15,8 @@ from pyproj import Geod
 import geo
 import geo.cli
 from geo._errors import ValidationError
-from geo.gaps import find_gaps, gaps_by_area
+from geo.areas import AreaSelection
+from geo.gaps import find_gaps
 from geo.mesh import mesh_bounds, mesh_codes_covering, mesh_polygons, read_mesh
 
 YAMANASHI = "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
@@ -131,9 +132,11 @@ def test_yamanashi_gaps_match_geodesic_brute_force(cells: gpd.GeoDataFrame, stat
 def test_yamanashi_per_municipality_matches_brute_force(
     cells: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame
 ) -> None:
-    gaps = find_gaps(cells, {"station": stations}, pref_code="19")
-    yamanashi = municipalities[municipalities["pref_code"] == "19"]
-    table = gaps_by_area(gaps, cells, yamanashi)
+    """Per municipality, by the one border rule (geo.areas.place), against point-in-polygon by hand."""
+    yamanashi = municipalities[municipalities["pref_code"] == "19"].reset_index(drop=True)
+    selection = AreaSelection(yamanashi, municipalities, "n03")
+    result = geo.analyses.gaps(selection, cells, {"station": stations}, snap_m=0)
+    table, gaps = result.by_area, result.cells
     assert len(table) == 27
     b, gb = cells.geometry.bounds, gaps.geometry.bounds
     cx, cy = ((b["minx"] + b["maxx"]) / 2).to_numpy(), ((b["miny"] + b["maxy"]) / 2).to_numpy()
@@ -145,12 +148,12 @@ def test_yamanashi_per_municipality_matches_brute_force(
         assert row["demand_population"] == cells["population"].to_numpy()[in_demand].sum()
         assert row["gap_population"] == gaps["population"].to_numpy()[in_gap].sum()
         assert row["gap_cells"] == in_gap.sum()
-    info = table.attrs["gaps_by_area"]
-    assert info["demand_outside_rows"] == 16  # SOURCE.md: 1,684 of 1,700 centres inside the 1 % polygons
-    assert table["demand_population"].sum() + info["demand_outside_weight"] == 809974
-    snapped = gaps_by_area(gaps, cells, yamanashi, snap_m=1000)
-    assert snapped["demand_population"].sum() == 809974  # border cells go to the nearest municipality
-    assert (snapped["gap_share_pct"].between(0, 100)).all()
+    figures = result.report.figures
+    assert figures["outside_rows"] == 16  # SOURCE.md: 1,684 of 1,700 centres inside the 1 % polygons
+    assert table["demand_population"].sum() + figures["outside_weight"] == 809974
+    snapped = geo.analyses.gaps(selection, cells, {"station": stations}, snap_m=1000)
+    assert snapped.by_area["demand_population"].sum() == 809298  # cells in no area within 1 km count too
+    assert (snapped.by_area["gap_share_pct"].between(0, 100)).all()
 
 
 def test_nakatsugawa_grid_gaps_match_brute_force(
@@ -171,7 +174,8 @@ def test_nakatsugawa_grid_gaps_match_brute_force(
     expected = (d_station > 800) & (d_bus > 300)  # covered by rail OR bus: a union
     clear = (np.abs(d_station - 800) > 1) & (np.abs(d_bus - 300) > 1)
     assert (gaps["gap"].to_numpy()[clear] == expected[clear]).all()
-    table = gaps_by_area(gaps[gaps["gap"]], grid, city)
+    table = geo.analyses.gaps(AreaSelection(city.reset_index(drop=True), municipalities, "n03"), None,
+                              {"station": stations, "bus": bus}).by_area  # fmt: skip
     assert table["gap_cells"].iloc[0] == expected.sum() == 575
     assert table["demand_cells"].iloc[0] == len(codes)
 
@@ -215,16 +219,17 @@ def test_refuses_crs_less_and_geographic(cells: gpd.GeoDataFrame, stations: gpd.
         find_gaps(cells.head(3), {"station": stations}, crs=6668)
 
 
-def test_user_supplied_gap_points_feed_the_same_table(municipalities: gpd.GeoDataFrame) -> None:
-    """Gap points a planner supplies (settlements with residents) are counted the same way, no demand needed."""
-    yamanashi = municipalities[municipalities["pref_code"] == "19"]
+def test_user_supplied_gap_points_are_counted_per_area(municipalities: gpd.GeoDataFrame) -> None:
+    """Gap points a planner supplies (settlements with residents) are placed and counted with the one rule."""
+    yamanashi = municipalities[municipalities["pref_code"] == "19"].reset_index(drop=True)
     kofu = yamanashi[yamanashi["muni_code"] == "19201"].geometry.iloc[0].representative_point()
     hokuto = yamanashi[yamanashi["muni_code"] == "19209"].geometry.iloc[0].representative_point()
     settlements = gpd.GeoDataFrame({"人口": [120, 35, 60]}, geometry=[kofu, hokuto, hokuto], crs=6668)
-    table = gaps_by_area(settlements, None, yamanashi).set_index("muni_code")
-    assert table.loc["19201", "gap_population"] == 120 and table.loc["19209", "gap_population"] == 95
-    assert table.loc["19209", "gap_cells"] == 2 and np.isnan(table.loc["19209", "gap_share_pct"])
-    assert geo.count_points(settlements, yamanashi, weight="人口").set_index("muni_code").loc["19209", "n_points"] == 95
+    counted = geo.count_points(settlements, yamanashi, weight="人口").set_index("muni_code")
+    assert counted.loc["19201", "n_points"] == 120 and counted.loc["19209", "n_points"] == 95
+    placed = geo.analyses.points(AreaSelection(yamanashi, municipalities, "n03"), settlements, name="s")
+    assert placed.per_area.set_index("muni_code").loc["19209", "n_points"] == 2
+    assert placed.points["muni_code"].tolist() == ["19201", "19209", "19209"]
 
 
 # --------------------------------------------------------------------------------------------------- CLI
@@ -237,12 +242,12 @@ def test_cli_gaps_yamanashi(tmp_path: Path, shared_data: Path) -> None:
          "--areas", str(shared_data / N03), "--prefecture", "19", "--snap-m", "1000", "-o", str(tmp_path)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    # the same figure as `geo run` and geo.steps.gaps (tests/test_spine.py proves it independently)
+    # the same figure as `geo run` and geo.analyses.gaps (tests/test_spine.py proves it independently)
     assert "population: 638,155 of 809,298 (78.9%)" in result.output
     assert "16 rows of demand (population 676) lie outside the selected areas" in result.output
     by_area = pd.read_csv(tmp_path / "gaps_by_area.csv", dtype={"muni_code": str})
     assert by_area["gap_population"].sum() == 638155 and len(by_area) == 27
-    cells = gpd.read_file(tmp_path / "gaps.gpkg", layer="gaps")
+    cells = gpd.read_file(tmp_path / "layers.gpkg", layer="gaps")
     assert len(cells) == 1563 and cells["muni_code"].notna().all()
 
 
@@ -250,11 +255,11 @@ def test_cli_gaps_nakatsugawa_grid(tmp_path: Path, shared_data: Path) -> None:
     result = CliRunner().invoke(
         geo.cli.cli,
         ["gaps", "--grid", "--stations", str(shared_data / STATIONS), "--bus-stops", str(shared_data / NAKATSUGAWA),
-         "--areas", str(shared_data / N03), "--municipality", "21206", "-o", str(tmp_path), "--prefix", "naka"],
+         "--areas", str(shared_data / N03), "--municipality", "21206", "-o", str(tmp_path)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "cells (unweighted): 575 of 646" in result.output
-    assert pd.read_csv(tmp_path / "naka_by_area.csv")["gap_cells"].tolist() == [575]
+    assert pd.read_csv(tmp_path / "gaps_by_area.csv")["gap_cells"].tolist() == [575]
 
 
 def test_cli_gaps_needs_one_demand(shared_data: Path) -> None:

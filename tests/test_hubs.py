@@ -343,7 +343,7 @@ def test_set_covering_is_minimal(cells, stations):
 def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
     points = tmp_path / "stations.gpkg"
     pyogrio.write_dataframe(stations, points, layer="stations")
-    out = tmp_path / "out" / "hubs.gpkg"
+    out = tmp_path / "out"
     args = [
         "hubs",
         str(points),
@@ -362,13 +362,13 @@ def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
     ]
     result = CliRunner().invoke(geo.cli.cli, args)
     assert result.exit_code == 0, result.output
-    layers = dict(pyogrio.list_layers(out).tolist())
-    assert {"hubs", "buffers", "buffers_union", "uncovered_1000m", "uncovered_5000m", "chosen"} <= set(layers)
-    summary = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
+    layers = dict(pyogrio.list_layers(out / "layers.gpkg").tolist())
+    assert {"hubs", "buffers", "buffers_union", "uncovered_1000m", "uncovered_5000m", "chosen_hubs"} <= set(layers)
+    summary = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
     expect = geo.hub_coverage(stations, cells, radius_m=5000)
     row = summary.set_index("radius_m").loc[5000.0]
     assert row["covered"] == expect.covered and row["metric_crs"] == "geodesic (GRS80)"
-    chosen = pd.read_csv(tmp_path / "out" / "hubs_chosen.csv", encoding="utf-8-sig")
+    chosen = pd.read_csv(out / "chosen_hubs.csv", encoding="utf-8-sig")
     assert len(chosen) == 3 and chosen["rank"].tolist() == [1, 2, 3]
     assert not list((tmp_path / "out").glob(".*tmp*"))
     # demand as a GeoPackage of transport-gap cells (polygons, as `geo gaps` writes them), set covering
@@ -386,13 +386,13 @@ def test_cli_writes_layers_and_summary(tmp_path, shared_data, stations, cells):
         "--weight",
         "population",
         "-o",
-        str(tmp_path / "gap_hubs.gpkg"),
+        str(tmp_path / "gap_hubs"),
     ]
     result = CliRunner().invoke(geo.cli.cli, args)
     assert result.exit_code == 0, result.output
-    chosen = pd.read_csv(tmp_path / "gap_hubs_chosen.csv", encoding="utf-8-sig")
+    chosen = pd.read_csv(tmp_path / "gap_hubs" / "chosen_hubs.csv", encoding="utf-8-sig")
     expect, _ = geo.choose_hubs(stations, gaps, target_share=0.5, radius_m=5000, weight="population")
     assert chosen["station_code"].astype(str).str.zfill(6).tolist() == expect["station_code"].tolist()
     assert chosen["cumulative_share"].iloc[-1] >= 0.5
     bad = CliRunner().invoke(geo.cli.cli, ["hubs", str(points), "--radius", "1000", "-o", str(out)])
-    assert bad.exit_code == 2 and "exactly one of --demand and --mesh" in bad.output
+    assert bad.exit_code == 2 and "exactly one of --demand, --mesh and --grid" in bad.output

@@ -13,16 +13,8 @@ import geo
 from geo import ValidationError
 from geo.boundaries import NORTHERN_TERRITORIES
 from geo.cli import cli
-from geo.indicators import (
-    add_change,
-    add_density,
-    add_rate,
-    aggregate_to_prefectures,
-    aggregate_wards,
-    join_indicators,
-    read_indicators,
-    table_level,
-)
+from geo.indicators import add_change, add_density, add_rate, aggregate_to_prefectures, aggregate_wards, join_indicators
+from geo.tables import read_indicators, table_level
 
 SSDSE_A_RAW = "ssdse-a-municipal-indicators/raw/SSDSE-A-2026.csv"
 SSDSE_A = "ssdse-a-municipal-indicators/municipal_indicators.csv"
@@ -222,27 +214,27 @@ def test_derived_measures(ssdse_a, designated_cities):
 def test_cli_join_writes_geopackage_csv_and_report(shared_data, tmp_path):
     import geopandas as gpd
 
-    out = tmp_path / "outputs" / "ssdse.gpkg"
+    out = tmp_path / "outputs" / "ssdse"
     n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
-    result = CliRunner().invoke(cli, ["join", str(n03), str(shared_data / SSDSE_A_RAW), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["join", str(shared_data / SSDSE_A_RAW), "--areas", str(n03), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "1,741 / 1,747" in result.output and "北方領土" in result.output
-    layer = gpd.read_file(out)
+    layer = gpd.read_file(out / "layers.gpkg", layer="areas")
     assert layer["総人口"].sum() == 126_146_099 and layer.crs.to_epsg() == 6668
-    csv = pd.read_csv(out.with_suffix(".csv"), dtype={"muni_code": str}, encoding="utf-8-sig")
+    csv = pd.read_csv(out / "areas.csv", dtype={"muni_code": str}, encoding="utf-8-sig")
     assert csv["muni_code"].iloc[0] == "01100" and "geometry" not in csv.columns
-    report = json.loads(out.with_suffix(".report.json").read_text("utf-8"))
+    report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["matched"] == 1741 and report["boundary_level"] == "designated_city"
-    assert sorted(p.name for p in out.parent.iterdir()) == ["ssdse.csv", "ssdse.gpkg", "ssdse.report.json"]
-    wrong = CliRunner().invoke(cli, ["join", str(n03), str(shared_data / IPSS), "--level", "municipality",
-                                     "-o", str(tmp_path / "x.gpkg")])  # fmt: skip
-    assert isinstance(wrong.exception, ValidationError) and not (tmp_path / "x.gpkg").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["areas.csv", "layers.gpkg", "report.json"]
+    wrong = CliRunner().invoke(cli, ["join", str(shared_data / IPSS), "--areas", str(n03), "--level", "municipality",
+                                     "-o", str(tmp_path / "x")])  # fmt: skip
+    assert isinstance(wrong.exception, ValidationError) and not (tmp_path / "x").exists()
 
 
 def test_cli_join_ward_table_for_one_prefecture(shared_data, tmp_path, municipalities):
     n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
-    out = tmp_path / "hokkaido.gpkg"
-    args = ["join", str(n03), str(shared_data / CENSUS), "--prefecture", "北海道", "-o", str(out), "--json"]
+    out = tmp_path / "hokkaido"
+    args = ["join", str(shared_data / CENSUS), "--areas", str(n03), "--prefecture", "北海道", "-o", str(out), "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -250,7 +242,7 @@ def test_cli_join_ward_table_for_one_prefecture(shared_data, tmp_path, municipal
     assert report["boundary_level"] == "municipality" and report["areas"] == len(hokkaido)
     assert report["matched"] == len(hokkaido) - 6  # the Northern Territories villages, listed
     assert {r["code"] for r in report["unmatched_areas"]} == set(NORTHERN_TERRITORIES)
-    # rows of the other 46 prefectures were not asked for: counted once, not listed as failures (geo.steps.join,
+    # rows of the other 46 prefectures were not asked for: counted once, not listed as failures (geo.analyses.join,
     # the same rule as a config run)
     census = pd.read_csv(shared_data / CENSUS, dtype=str)
     others = census[(census["level"] != "1") & (census["code"].str.zfill(5).str[:2] != "01")]  # not 全国

@@ -148,7 +148,7 @@ def test_failure_mid_run_keeps_previous_output(demo, tmp_path, monkeypatch, shar
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("geo.hubs.choose_hubs", broken)
+    monkeypatch.setattr("geo.analyses.hub_analysis.choose_hubs", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         geo.run(YAMANASHI, progress=False, output_root=previous.parent)
     assert sorted(p.name for p in previous.iterdir()) == before

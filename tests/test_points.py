@@ -305,22 +305,32 @@ def test_cli_points_writes_outputs(tmp_path: Path, shared_data: Path, municipali
         geo.cli.cli,
         ["points", str(shared_data / GUNMA), "--areas",
          str(shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"),
-         "--prefecture", "群馬県", "-o", str(tmp_path)],
+         "--prefecture", "群馬県", "--snap-m", "0", "-o", str(tmp_path)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert f"{inside} in 35 areas, {7858 - inside} in no area" in result.output
-    per_area = pd.read_csv(tmp_path / "gunma_bus_stops_per_area.csv", dtype={"muni_code": str})
+    assert f"7858 points, {inside} in 35 areas, {7858 - inside} outside them" in result.output
+    per_area = pd.read_csv(tmp_path / "points_gunma_bus_stops_per_area.csv", dtype={"muni_code": str})
     assert per_area["n_points"].tolist() == expected["n_points"].tolist()
-    assert len(pd.read_csv(tmp_path / "gunma_bus_stops_outside.csv")) == 7858 - inside
-    assert len(gpd.read_file(tmp_path / "gunma_bus_stops_points.gpkg")) == 7858
+    assert len(pd.read_csv(tmp_path / "points_gunma_bus_stops_outside.csv")) == 7858 - inside
+    assert len(gpd.read_file(tmp_path / "layers.gpkg", layer="points_gunma_bus_stops")) == inside
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
+
+
+def test_output_folder_of_the_user_is_never_replaced(tmp_path: Path, station_table: pd.DataFrame) -> None:
+    """-o naming a folder that holds other files is refused before any work (a folder is replaced whole)."""
+    path = _write(tmp_path, _facilities(station_table))
+    result = CliRunner().invoke(geo.cli.cli, ["points", str(path), "-o", str(tmp_path)])
+    assert isinstance(result.exception, ValidationError) and "holds files this toolkit did not write" in str(
+        result.exception
+    )
+    assert path.exists() and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
 def test_cli_points_bad_file_names_row(tmp_path: Path, station_table: pd.DataFrame) -> None:
     table = _facilities(station_table)
     table.loc[table.index[1], "緯度"] = ""
     path = _write(tmp_path, table)
-    result = CliRunner().invoke(geo.cli.cli, ["points", str(path), "--areas", "unused.json", "-o", str(tmp_path)])
+    result = CliRunner().invoke(geo.cli.cli, ["points", str(path), "--areas", "unused.json", "-o", str(tmp_path / "o")])
     assert isinstance(result.exception, ValidationError)
     assert "facilities.csv" in str(result.exception) and "row 3, column 緯度" in str(result.exception)
 
@@ -357,7 +367,7 @@ def test_cli_points_population_rate(tmp_path: Path, shared_data: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "35 / 35 areas matched" in result.output  # the join report of `geo join`
-    per_area = pd.read_csv(tmp_path / "gunma_bus_stops_per_area.csv", dtype={"muni_code": str})
+    per_area = pd.read_csv(tmp_path / "points_gunma_bus_stops_per_area.csv", dtype={"muni_code": str})
     pop = pd.read_csv(table, dtype={"code": str}).set_index("code")["pop_total"]
     maebashi = per_area.set_index("muni_code").loc["10201"]
     assert maebashi["n_points_per_10k"] == pytest.approx(maebashi["n_points"] / pop["10201"] * 1e4)

@@ -53,7 +53,7 @@ def test_preset_loads_exactly_the_members_its_file_lists(name):
     assert list(zip(regions["region"], regions["member_code"], strict=True)) == listed
     assert set(regions["member_level"]) <= {"prefecture", "municipality"}
     assert (regions["member_level"] == "prefecture").eq(regions["member_code"].str.len() == 2).all()
-    meta = regions.attrs["regions"]
+    meta = geo.read_grouping(name)[1]
     assert len(meta["source"]) > 80, "every preset carries a source note"
 
 
@@ -73,11 +73,11 @@ def test_kouiki_chihou_keikaku_follows_the_ordinance():
     assert "新潟県" in by_region["東北圏"] and "山梨県" in by_region["首都圏"]
     assert by_region["北陸圏"] == {"富山県", "石川県", "福井県"}
     assert len(r) == 45 and not set(r["member_code"]) & {"01", "47"}
-    assert r.attrs["regions"]["outside"] == ["01", "47"]
+    assert geo.read_grouping("kouiki-chihou-keikaku")[1]["outside"] == ["01", "47"]
 
 
 def test_preset_found_by_title_or_alias():
-    assert geo.read_regions("昇龍道").attrs["regions"]["grouping"] == "shoryudo"
+    assert geo.read_grouping("昇龍道")[1]["grouping"] == "shoryudo"
     with pytest.raises(geo.ValidationError, match="neither a preset nor a file"):
         geo.read_regions("no-such-grouping")
 
@@ -439,16 +439,16 @@ def test_region_layer_draws_on_a_map(designated_cities, ssdse, tmp_path):
 
 
 def test_cli_dissolve_writes_layer_and_table(tmp_path, n03_dir, ssdse):
-    out = tmp_path / "tokyo.gpkg"
+    out = tmp_path / "tokyo"
     result = CliRunner().invoke(geo.cli.cli, [
         "regions", "dissolve", "tokyo-ken",
-        "--boundaries", str(n03_dir / "topojson/s0010/N03-21_210101.json"),
+        "--areas", str(n03_dir / "topojson/s0010/N03-21_210101.json"),
         "--table", str(ssdse), "--sum", "pop_2020", "--rate", "ageing_rate=pop_65plus_2020/pop_2020*100",
         "--mean", "households_per_pop=general_households_2020@pop_2020", "-o", str(out),
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
-    layer = gpd.read_file(out)
-    table = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
+    layer = gpd.read_file(out / "layers.gpkg", layer="regions")
+    table = pd.read_csv(out / "regions.csv", encoding="utf-8-sig")
     assert list(layer["region"]) == ["東京圏"] and layer.crs.to_epsg() == 6668
     raw = pd.read_csv(ssdse, dtype={"pref_code": str})
     tokyo = raw[raw["pref_code"].isin(["11", "12", "13", "14"])]
@@ -459,12 +459,9 @@ def test_cli_dissolve_writes_layer_and_table(tmp_path, n03_dir, ssdse):
 
 def test_cli_rejects_bad_options(tmp_path):
     runner = CliRunner()
-    bad = runner.invoke(
-        geo.cli.cli, ["regions", "dissolve", "tokyo-ken", "--boundaries", "x", "-o", str(tmp_path / "a.shp")]
-    )
+    bad = runner.invoke(geo.cli.cli, ["regions", "dissolve", "tokyo-ken", "--missing", "zero", "-o", str(tmp_path)])
     assert bad.exit_code == 2
     bad_rate = runner.invoke(geo.cli.cli, [
-        "regions", "dissolve", "tokyo-ken", "--boundaries", "x", "--rate", "ageing",
-        "-o", str(tmp_path / "a.csv"),
+        "regions", "dissolve", "tokyo-ken", "--areas", "x", "--rate", "ageing", "-o", str(tmp_path / "a"),
     ])  # fmt: skip
     assert bad_rate.exit_code == 2 and "NUMERATOR/DENOMINATOR" in bad_rate.output

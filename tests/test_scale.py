@@ -18,9 +18,9 @@ import shapely
 
 import geo
 from geo._point_index import DIRECT_BELOW
+from geo.areas import area_index_xy
 from geo.crs import area_km2
 from geo.maps._jenks import fisher_jenks_bins, fisher_jenks_classes
-from geo.points import area_index_xy
 
 
 @pytest.fixture(scope="module")
@@ -165,11 +165,11 @@ def test_dask_partitions_give_the_in_memory_answers(yamanashi, tmp_path):
 
 
 def test_chunked_assignment_equals_one_pass(yamanashi, monkeypatch):
-    import geo.points
+    import geo.areas
 
     x, y = _sample(yamanashi, 12_000, seed=13)
     whole = area_index_xy(x, y, yamanashi)
-    monkeypatch.setattr(geo.points, "_CHUNK", 5_000)
+    monkeypatch.setattr(geo.areas, "_CHUNK", 5_000)
     np.testing.assert_array_equal(area_index_xy(x, y, yamanashi), whole)
 
 

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from pyproj import Transformer
 
 import geo
+from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
-from geo.service_gaps import ServiceGaps, gap_grid, service_gaps
+from geo.service_gaps import ServiceGaps, service_gaps
 from geo.timetable import read_feed, stop_departures
 
 FOUR = ["mlit-hojokin-1km", "handbook-urban", "handbook-rural", "plateau-toshi-kozo"]
@@ -30,10 +31,10 @@ def nakatsugawa(shared_data):
     areas = areas[areas["muni_code"] == "21206"].reset_index(drop=True)
     stations = geo.read_points(shared_data / STATIONS)
     feed = read_feed(shared_data / NAKA)
-    cells, note = gap_grid(areas)
+    cells, grid = grid_demand(areas)
     result = service_gaps(
         cells, definition=[*FOUR, "frequency-30"], feed=feed, stops={"station": stations}, date="2020-11-10",
-        areas=areas, demand_note=note,
+        areas=areas, demand_note=str(grid),
     )  # fmt: skip
     return {"areas": areas, "stations": stations, "feed": feed, "cells": cells, "result": result}
 
@@ -166,20 +167,22 @@ def test_definitions_are_data_with_sources(tmp_path):
         read_gap_definition("no-such-definition")
 
 
-def test_find_gaps_keeps_the_old_call_and_takes_definitions(nakatsugawa, shared_data):
+def test_find_gaps_is_the_distance_question_and_service_gaps_the_timetable_one(nakatsugawa, shared_data):
+    """One type per function: find_gaps returns the gap rows, service_gaps the timetable result."""
     cells, stations = nakatsugawa["cells"], nakatsugawa["stations"]
     old = geo.find_gaps(cells, {"station": stations}, walk_m={"station": 800})
     assert isinstance(old, gpd.GeoDataFrame)
-    new = geo.find_gaps(
-        cells, {"station": stations}, definition="plateau-toshi-kozo", feed=shared_data / NAKA, date="平日"
-    )
+    with pytest.raises(TypeError, match="definition"):
+        geo.find_gaps(cells, {"station": stations}, definition="plateau-toshi-kozo")
+    new = service_gaps(cells, definition="plateau-toshi-kozo", feed=shared_data / NAKA,
+                           stops={"station": stations}, date="平日")  # fmt: skip
     assert isinstance(new, ServiceGaps)
     assert new.service_dates["plateau-toshi-kozo"]["day_type"] == "平日"
     # with no bus stop at all the station rule is the old 800 m rule
-    only_stations = geo.find_gaps(cells, {"station": stations}, definition="plateau-toshi-kozo")
+    only_stations = service_gaps(cells, definition="plateau-toshi-kozo", stops={"station": stations})
     assert (~only_stations.cells["served_plateau-toshi-kozo_07-09"]).sum() == len(old)
     with pytest.raises(geo.ValidationError, match="outside the service range"):
-        geo.find_gaps(cells, definition="handbook-urban", feed=shared_data / NAKA, date="2019-01-01")
+        service_gaps(cells, definition="handbook-urban", feed=shared_data / NAKA, date="2019-01-01")
 
 
 def test_cli_evaluates_four_definitions_side_by_side(shared_data, tmp_path):
@@ -190,7 +193,7 @@ def test_cli_evaluates_four_definitions_side_by_side(shared_data, tmp_path):
     args += [x for name in FOUR for x in ("--definition", name)] + ["--no-maps", "-o", str(tmp_path)]
     out = CliRunner().invoke(geo.cli.cli, args, catch_exceptions=False)
     assert out.exit_code == 0, out.output
-    record = json.loads((tmp_path / "gaps_definitions.json").read_text(encoding="utf-8"))
+    record = json.loads((tmp_path / "definitions.json").read_text(encoding="utf-8"))
     assert [d["name"] for d in record["definitions"]] == FOUR
     assert all(d["source"] and d["service_date"]["date"] == "2020-11-10" for d in record["definitions"])
     assert "unweighted 1 km grid" in record["demand_note"]
@@ -208,7 +211,7 @@ def test_run_records_each_definition_with_its_source(shared_data, tmp_path):
     for d in gaps["definitions"]:
         assert d["source"] == read_gap_definition(d["name"]).source
         assert d["walk_m"] == read_gap_definition(d["name"]).walk_m
-    assert "spread over the 1 km grid" in gaps["demand_note"]
-    assert {"gap_totals.csv", "gap_by_area.csv", "service_cells.csv"} <= set(result.manifest["outputs"])
+    assert "spread over 1 km grid cells by area" in gaps["demand_note"]
+    assert {"gap_totals.csv", "gaps_by_area.csv", "service_cells.csv"} <= set(result.manifest["outputs"])
     assert "service_grade.png" not in result.manifest["outputs"]  # maps = false is read
     shutil.rmtree(result.output_dir)

@@ -46,34 +46,36 @@ def test_cli_grid_population_access_and_fixed(tmp_path, shared_data, yamanashi_g
     yamanashi = stations.cx[138.2:139.2, 35.2:35.95]
     pts = tmp_path / "stations.gpkg"
     pyogrio.write_dataframe(yamanashi, pts, layer="stations")
-    out = tmp_path / "out" / "hubs.gpkg"
-    args = ["hubs", str(pts), "--grid", "--population", f"{shared_data / CENSUS}:pop_total"]
+    out = tmp_path / "out"
+    args = ["hubs", str(pts), "--grid", "--population-table", str(shared_data / CENSUS), "--population-column",
+            "pop_total"]  # fmt: skip
     args += ["--areas", str(shared_data / YAMANASHI), "--radius", "3000", "--choose", "3", "--method", "exact"]
     args += ["--fixed", "韮崎", "--access", "2sfca", "--access", "cumulative", "-o", str(out)]
     result = CliRunner().invoke(geo.cli.cli, args)
     assert result.exit_code == 0, result.output
     assert "areal weighting" in result.output
-    chosen = pd.read_csv(tmp_path / "out" / "hubs_chosen.csv", encoding="utf-8-sig")
+    chosen = pd.read_csv(out / "chosen_hubs.csv", encoding="utf-8-sig")
     assert chosen["station_name"].iloc[0] == "韮崎" and chosen["fixed"].tolist() == [True, False, False, False]
-    siting = pd.read_csv(tmp_path / "out" / "hubs_siting.csv", encoding="utf-8-sig")
+    siting = pd.read_csv(out / "siting.csv", encoding="utf-8-sig")
     assert siting["demand_method"].iloc[0] == METHOD_AREA
-    per_area = pd.read_csv(tmp_path / "out" / "hubs_access_2sfca_per_area.csv", encoding="utf-8-sig", dtype=str)
+    per_area = pd.read_csv(out / "access_2sfca_per_area.csv", encoding="utf-8-sig", dtype=str)
     assert len(per_area) == 27 and "score" in per_area
-    layers = dict(pyogrio.list_layers(out).tolist())
+    layers = dict(pyogrio.list_layers(out / "layers.gpkg").tolist())
     assert "access" in layers
-    # the same through the API
+    # the same through the API: the candidates placed in the areas with the one border rule
     _, cells = yamanashi_grid
-    ours, rep = geo.choose_hubs(yamanashi, cells, k=3, radius_m=3000, method="exact", fixed=["韮崎"])
+    placed, _ = geo.place(yamanashi, geo.analyses.select(shared_data / YAMANASHI))
+    ours, rep = geo.choose_hubs(placed, cells, k=3, radius_m=3000, method="exact", fixed=["韮崎"])
     assert chosen["station_name"].tolist() == ours["station_name"].tolist()
     assert siting["covered"].iloc[0] == pytest.approx(rep.covered)
     bad = CliRunner().invoke(geo.cli.cli, ["hubs", str(pts), "--grid", "--radius", "1000", "-o", str(out)])
     assert bad.exit_code == 2 and "--population" in bad.output
     mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
     by_proxy = CliRunner().invoke(
-        geo.cli.cli, [*args[:-2], "--proxy", f"{mesh}:pop_2015", "-o", str(tmp_path / "proxy.gpkg")]
+        geo.cli.cli, [*args[:-2], "--proxy-table", str(mesh), "--proxy-column", "pop_2015", "-o", str(tmp_path / "proxy")]
     )
     assert by_proxy.exit_code == 0, by_proxy.output
-    assert "dasymetric" in pd.read_csv(tmp_path / "proxy_siting.csv", encoding="utf-8-sig")["demand_method"].iloc[0]
+    assert "dasymetric" in pd.read_csv(tmp_path / "proxy" / "siting.csv", encoding="utf-8-sig")["demand_method"].iloc[0]
     with pytest.raises(geo.ValidationError, match="'甲府' names 2 candidates"):  # 中央線 and 身延線
         geo.choose_hubs(yamanashi, cells, k=1, radius_m=3000, fixed=["甲府"])
 
@@ -82,7 +84,7 @@ def test_example_config_is_valid(shared_data):
 
     config = load_config(Path(__file__).resolve().parents[1] / "scripts" / "hokkaido_michinoeki_hubs.toml")
     assert config.hubs is not None and config.hubs.demand == "grid" and config.hubs.choose == 10
-    assert config.hubs.access == ["2sfca"]
+    assert config.hubs.access == ("2sfca",)
 
 
 def test_config_grid_fixed_access_and_cost_matrix_reach_the_step(tmp_path, shared_data, yamanashi_grid):
@@ -139,7 +141,7 @@ cost_matrix = "walk.csv"
     assert coverage["total"].iloc[0] == pytest.approx(cells["population"].sum())
     assert coverage["covered"].iloc[0] == pytest.approx(expect.covered)
     assert expect.covered < geo.hub_coverage(near, cells, radius_m=25 * 80.0).covered + 1e-6
-    assert result.manifest["analyses"]["grid_demand"].startswith(f"{cells['population'].sum():,.0f} people")
+    assert result.manifest["analyses"]["hubs"]["demand"].startswith(f"{cells['population'].sum():,.0f} people")
 
 
 def test_grid_demand_with_a_proxy_places_people_better_than_area(shared_data, yamanashi_grid, census):

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import geo
-import geo.steps
+import geo.areas
 from geo.cli import cli
 
 MESH = "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
@@ -53,11 +53,9 @@ def independent(shared_data: Path) -> dict[str, float]:
 
 def test_yamanashi_stations_800m_three_ways(shared_data: Path, tmp_path: Path, independent: dict) -> None:
     # 1. the API step
-    selection = geo.steps.select_areas("n03-2021-s0010", prefectures=["山梨県"])
+    selection = geo.analyses.select("n03-2021-s0010", prefectures=["山梨県"])
     cells = geo.read_mesh(shared_data / MESH)
-    api = geo.steps.gaps(
-        selection, cells, {"station": geo.read_points(shared_data / STATIONS)}, walk_m={"station": 800}
-    )
+    api = geo.analyses.gaps(selection, cells, {"station": geo.read_points(shared_data / STATIONS)}, station_m=800)
     # 2. the command line
     out = CliRunner().invoke(
         cli, ["gaps", "--mesh", "mesh1km-yamanashi", "--stations", "stations-n02-2023-points",
@@ -83,7 +81,7 @@ def test_yamanashi_stations_800m_three_ways(shared_data: Path, tmp_path: Path, i
         [gaps]
         demand = "mesh"
         weight = "pop_2020"
-        supply = [{ layer = "stations", walk_m = 800 }]
+        supply = ["stations"]
     """), encoding="utf-8")  # fmt: skip
     run = geo.run(config, progress=False, output_root=tmp_path / "run")
     manifest = json.loads((run.output_dir / "run.json").read_text(encoding="utf-8"))["analyses"]["gaps"]
@@ -109,12 +107,12 @@ def test_place_rule_on_hand_made_shapes() -> None:
         {"pref_code": ["19", "20"], "muni_code": ["19201", "20201"], "muni_name": ["甲", "乙"]},
         geometry=[shapely.box(138.0, 35.0, 138.1, 35.1), shapely.box(138.1, 35.0, 138.2, 35.1)], crs=6668,
     )  # fmt: skip
-    selection = geo.steps.AreaSelection(squares.iloc[[0]].reset_index(drop=True), squares, "hand-made")
+    selection = geo.areas.AreaSelection(squares.iloc[[0]].reset_index(drop=True), squares, "hand-made")
     pts = gpd.GeoDataFrame(
         {"w": [1.0, 2.0, 4.0, 8.0]},
         geometry=gpd.points_from_xy([138.05, 138.15, 137.995, 137.9], [35.05, 35.05, 35.05, 35.05]), crs=6668,
     )  # fmt: skip
-    placed, report = geo.steps.place(pts, selection, snap_m=1000, weight="w")
+    placed, report = geo.place(pts, selection, snap_m=1000, weight="w")
     assert placed["w"].tolist() == [1.0, 4.0]  # inside; 450 m west of the square (snapped)
     assert report.figures == {"rows": 4, "inside": 2, "snapped": 1, "outside": 2, "outside_weight": 10.0}
     assert placed["muni_code"].tolist() == ["19201", "19201"]

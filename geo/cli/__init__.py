@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from geo._errors import CRSError, SourceError, ValidationError
+
 # subcommand name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
     "boundaries": "geo.cli.boundaries:boundaries",
@@ -56,7 +58,6 @@ def cli(quiet: bool, verbose: bool) -> None:
 
 def main() -> None:
     """Entry point: exit 0 on success, 1 when the work failed (bad data, missing file), 2 on wrong usage."""
-    from geo._errors import CRSError, SourceError, ValidationError
 
     try:
         cli.main(prog_name="geo", standalone_mode=False)

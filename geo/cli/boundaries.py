@@ -6,7 +6,11 @@ import json
 
 import click
 
-from geo.boundaries import LEVELS
+from geo._inputs import credit_of
+from geo.analyses import credits_with_n03
+from geo.boundaries import LEVELS, describe, read_boundaries, simplify_boundaries
+from geo.sources import fetch as fetch_source
+from geo.store import LayerInfo, write_layers
 
 
 @click.group()
@@ -30,7 +34,6 @@ def fetch(names: tuple[str, ...]) -> None:
     Example:
       geo boundaries fetch n03-2021-s0010 n03-official-2024-19
     """
-    from geo.sources import fetch as fetch_source
 
     for name in names:
         click.echo(f"{name}\t{fetch_source(name)}")
@@ -54,7 +57,6 @@ def info(source: str, level: str, prefectures: tuple[str, ...], as_json: bool) -
     Example:
       geo boundaries info n03-official-2024-19 --level designated_city
     """
-    from geo.boundaries import describe, read_boundaries
 
     areas = read_boundaries(source, level=level, prefectures=prefectures or None)
     summary = describe(areas)
@@ -82,11 +84,12 @@ def write(source: str, level: str, prefectures: tuple[str, ...], output: str, si
     Example:
       geo boundaries write n03-2021-s0010 --prefecture 山梨県 --simplify-m 200 -o outputs/yamanashi.gpkg
     """
-    from geo.boundaries import read_boundaries, simplify_boundaries
-    from geo.store import write_layers
 
     areas = read_boundaries(source, level=level, prefectures=prefectures or None)
     if simplify_m:
         areas = simplify_boundaries(areas, tolerance_m=simplify_m)
-    write_layers({level: areas}, output, overwrite=True)
+    levels = {"municipality": "市区町村", "designated_city": "市区町村（政令市は市単位）", "prefecture": "都道府県"}
+    info = LayerInfo(f"行政区域（{levels.get(level, level)}）", credits_with_n03(credit_of(source)),
+                     description=f"{source}, level {level}" + (f", simplified {simplify_m:g} m" if simplify_m else ""))  # fmt: skip
+    write_layers({level: areas}, output, overwrite=True, info={level: info})
     click.echo(f"wrote {len(areas)} {level} rows to {output}")

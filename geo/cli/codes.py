@@ -9,40 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from geo._io import write_with
+from geo.codes import code_history
+from geo.crosswalk import code_events, convert_codes, parse_intensive, read_weights
+from geo.store import write_csv
+from geo.tables import read_indicators
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-
-def parse_intensive(values: tuple[str, ...]) -> dict[str, tuple[str, str, float] | None]:
-    """``NAME`` or ``NAME=NUM/DEN`` or ``NAME=NUM/DEN*SCALE`` → the ``intensive=`` mapping of convert_codes."""
-    out: dict[str, tuple[str, str, float] | None] = {}
-    for value in values:
-        name, _, spec = value.partition("=")
-        if not spec:
-            out[name] = None
-            continue
-        ratio, _, scale = spec.partition("*")
-        num, slash, den = ratio.partition("/")
-        if not slash or not num or not den:
-            raise click.BadParameter(f"{value!r}: write NAME=NUMERATOR/DENOMINATOR[*SCALE]", param_hint="--intensive")
-        try:
-            out[name] = (num, den, float(scale) if scale else 1.0)
-        except ValueError as exc:
-            raise click.BadParameter(
-                f"{value!r}: the scale {scale!r} is not a number", param_hint="--intensive"
-            ) from exc
-    return out
-
-
-def read_weights(path: str | None) -> pd.DataFrame | None:
-    """A weights CSV: columns ``muni_code`` (or ``code``) and ``weight``, or ``from_code, to_code, weight``."""
-    if path is None:
-        return None
-    import pandas as pd
-
-    frame = pd.read_csv(path, dtype={"muni_code": str, "code": str, "from_code": str, "to_code": str})
-    return frame
+    pass
 
 
 @click.group("codes")
@@ -88,8 +61,6 @@ def convert_command(
     Merges sum the extensive columns; splits are apportioned by --weights; rates are recomputed from
     --intensive NAME=NUM/DEN or refused. Every converted row is listed in the report with its event and date.
     """
-    from geo.crosswalk import convert_codes
-    from geo.indicators import read_indicators
 
     out = Path(output)
     frame = read_indicators(table, code_column=code_column, encoding=encoding)
@@ -99,7 +70,7 @@ def convert_command(
     )  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     report_path = out.with_suffix(".report.json")
-    write_with(out, lambda tmp: converted.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    write_csv(converted, out)  # the one CSV writer (UTF-8 with BOM, formula cells protected)
     summary = report.to_dict() | {"table": table, "outputs": [str(out)]}
     text = json.dumps(summary, ensure_ascii=False, indent=2)
     write_with(report_path, lambda tmp: Path(tmp).write_text(text, "utf-8"))
@@ -114,8 +85,6 @@ def convert_command(
 @click.argument("code")
 def history_command(code: str) -> None:
     """Print every period of CODE (name, kind, designated city) and the events that ended it."""
-    from geo.codes import code_history
-    from geo.crosswalk import code_events
 
     history = code_history(code.zfill(5))
     if history.empty:

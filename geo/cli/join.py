@@ -1,104 +1,47 @@
-"""``geo join``: join an indicator table to boundaries and write GeoPackage + CSV + the match report."""
+"""``geo join``: join a statistics table to boundaries (:func:`geo.analyses.join`) and write the result."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
-from geo._io import write_with
-from geo.store import write_csv
-
-LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
+from geo import analyses
+from geo._inputs import credit_of
+from geo.cli.options import area_options, finish, output_options, params_from, params_options
+from geo.crosswalk import read_weights
+from geo.params import AreaParams, JoinParams
+from geo.store import check_output_folder
 
 
 @click.command("join")
-@click.argument("boundaries")
-@click.argument("table", type=click.Path(dir_okay=False))
-@click.option(
-    "--level", type=click.Choice(LEVEL_CHOICES), default="auto", show_default=True,
-    help="Boundary level; auto: prefecture for a prefecture table, designated_city for a table of whole "
-    "designated cities, else municipality (wards).",
-)  # fmt: skip
-@click.option(
-    "--prefecture", "prefectures", multiple=True, help="Keep only this prefecture (code or name); repeatable."
-)
-@click.option("--code-column", default=None, help="Header of the code column (default: detected).")
-@click.option("--encoding", default=None, help="Table encoding (default: UTF-8, else CP932).")
-@click.option("--sheet", default=None, help="Excel sheet name or 0-based index.")
-@click.option("--how", type=click.Choice(["left", "inner"]), default="left", show_default=True,
-              help="left: keep every area; inner: only areas with data.")  # fmt: skip
-@click.option("--aggregate-wards", is_flag=True, help="Sum ward rows into whole designated cities first.")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default="outputs/joined.gpkg", show_default=True,
-    help="GeoPackage to write; the CSV (UTF-8 with BOM, opens in Excel) and the report JSON go beside it.",
-)  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
-@click.option(
-    "--as-of", default=None,
-    help="Date of the table's codes (YYYY-MM-DD): convert them to the boundaries' date before joining.",
-)  # fmt: skip
-@click.option(
-    "--boundaries-as-of", default=None,
-    help="Date of the boundaries' codes (default: from the source name, e.g. n03-2021 → 2021-01-01, or the codes).",
-)  # fmt: skip
+@click.argument("table")
+@area_options
+@params_options(JoinParams)
 @click.option("--weights", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV apportioning split codes (see geo codes convert --help).")  # fmt: skip
-@click.option("--intensive", multiple=True, help="A rate: NAME or NAME=NUM/DEN[*SCALE] (see geo codes convert).")
-def join_command(
-    boundaries: str, table: str, level: str, prefectures: tuple[str, ...], code_column: str | None,
-    encoding: str | None, sheet: str | None, how: str, aggregate_wards: bool, output: str, as_json: bool,
-    as_of: str | None = None, boundaries_as_of: str | None = None, weights: str | None = None,
-    intensive: tuple[str, ...] = (),
-) -> None:  # fmt: skip
-    """Join TABLE (CSV/TSV/Excel keyed by municipal or prefecture codes) to BOUNDARIES (an N03 file,
-    folder or pinned source name) and write OUTPUT.gpkg, OUTPUT.csv and OUTPUT.report.json.
+              help="With --as-of: CSV apportioning split codes (see geo codes convert --help).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
+@output_options("outputs/join")
+def join_command(table: str, areas: str, weights: str | None, as_json: bool, output: str,
+                 credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
+    """Join TABLE (CSV/TSV/Excel keyed by municipal or prefecture codes, or a pinned source name) to the
+    boundaries (--areas) and write the joined areas with the match report.
 
     Every area without data and every table row without an area is reported, with a suggestion where a
-    name matches (codes change when towns become cities).
+    name matches (codes change when towns become cities). --level auto joins at the table's level.
 
     \b
     Examples:
-      geo join n03-2021-s0010 ssdse-a-raw --level designated_city -o outputs/ssdse_a.gpkg
-      geo join n03-2021-s0010 census2020-wards --level municipality
-      geo join n03-2021-s0010 ssdse-e-raw --level prefecture -o outputs/prefs.gpkg
+      geo join ssdse-a-raw --level designated_city -o outputs/ssdse_a
+      geo join census2020-wards --level municipality --prefecture 山梨県 -o outputs/yamanashi_census
+      geo join ssdse-e-raw --level prefecture -o outputs/prefs
     """
-    from geo import steps
-    from geo.indicators import aggregate_wards as sum_wards
-    from geo.indicators import read_indicators, table_level
-
-    out = Path(output)
-    if out.suffix.lower() != ".gpkg":
-        raise click.BadParameter(f"{output}: the output must end in .gpkg", param_hint="-o/--output")
-    frame = read_indicators(table, code_column=code_column, encoding=encoding, sheet=sheet)
-    if aggregate_wards:
-        frame = sum_wards(frame)
-    if level == "auto":
-        level = table_level(frame)
-    selection = steps.select_areas(boundaries, level=level, prefectures=prefectures)
-    extra = {}
-    if as_of is not None or boundaries_as_of is not None:
-        from geo.cli.codes import parse_intensive, read_weights
-
-        extra = {"weights": read_weights(weights), "intensive": parse_intensive(intensive)}
-    joined, report = steps.join(selection, frame, how=how, as_of=as_of, boundaries_as_of=boundaries_as_of, **extra)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    csv_path, report_path = out.with_suffix(".csv"), out.with_suffix(".report.json")
-    write_with(out, lambda tmp: joined.to_file(tmp, driver="GPKG", layer=out.stem))
-    table_only = joined.drop(columns=joined.geometry.name)
-    write_csv(table_only, csv_path)
-    summary = report.to_dict() | {
-        "boundaries": boundaries,
-        "boundary_level": level,
-        "outputs": [str(out), str(csv_path)],
-    }
-    write_with(
-        report_path,
-        lambda tmp: Path(tmp).write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8"),
-    )
+    area, params = params_from(AreaParams, options), params_from(JoinParams, options)
+    check_output_folder(output)
+    frame = analyses.read_table(table, params)
+    selection = analyses.select(areas, area, table=frame)
+    result = analyses.join(selection, frame, params, weights=read_weights(weights),
+                           credits=(*credit_of(table), *credits))  # fmt: skip
+    finish(result, output, params=(area, params), inputs={"areas": areas, "table": table}, summary=not as_json)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    elif not (click.get_current_context().find_root().obj or {}).get("quiet"):
-        click.echo(str(report))
-        click.echo(f"wrote {out}, {csv_path}, {report_path}")
+        click.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2, default=str))

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from dataclasses import replace
 
 import click
+import pandas as pd
 
-from geo._io import write_with
-from geo.store import write_csv
+from geo import analyses
+from geo._inputs import credit_of
+from geo.cli.options import area_options, finish, output_options, params_from, params_options, quiet
+from geo.params import AreaParams, JoinParams, RegionsParams
+from geo.regions import list_regions, read_grouping, read_regions
+from geo.store import check_output_folder
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
 _RATE = re.compile(r"^([^=]+)=([^/]+)/([^*]+?)(?:\*([0-9.eE+-]+))?$")
@@ -25,9 +30,9 @@ def regions() -> None:
       geo regions list
       geo regions show 昇龍道
       geo regions show tokyo-ken --partition 埼玉県,千葉県,東京都,神奈川県
-      geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 \\
-          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" --sum pop_2020 --sum pop_65plus_2020 \\
-          --rate ageing_rate=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
+      geo regions dissolve kouiki-chihou-keikaku \\
+          --table ssdse-a --level designated_city --sum pop_2020 --sum pop_65plus_2020 \\
+          --rate ageing_rate=pop_65plus_2020/pop_2020*100 --missing skip -o outputs/regions
     """
 
 
@@ -40,12 +45,10 @@ def list_command(as_json: bool) -> None:
     Example:
       geo regions list
     """
-    from geo.regions import list_regions, read_regions
 
     rows = []
     for name in list_regions():
-        r = read_regions(name)
-        meta = r.attrs["regions"]
+        r, meta = read_grouping(name)
         rows.append({
             "name": name, "title": meta["title"], "regions": meta["regions"],
             "levels": sorted(set(r["member_level"])), "members": len(r), "unsure": bool(meta["unsure"]),
@@ -75,10 +78,8 @@ def show_command(grouping: str, partition: str | None, overlap: bool | None, as_
     Every unknown name or code, duplicate, overlap and (with --partition) gap is reported at once; the
     command then exits with status 1.
     """
-    from geo.regions import read_regions
 
-    r = read_regions(grouping, partition=partition, overlap=overlap)
-    meta = r.attrs["regions"]
+    r, meta = read_grouping(grouping, partition=partition, overlap=overlap)
     if as_json:
         members = r.groupby("region", sort=False).apply(
             lambda g: [f"{c} {n}" for c, n in zip(g["member_code"], g["member_name"], strict=True)],
@@ -101,128 +102,44 @@ def show_command(grouping: str, partition: str | None, overlap: bool | None, as_
 
 
 @regions.command("dissolve")
-@click.argument("grouping")
-@click.option(
-    "--boundaries",
-    "boundaries",
-    required=True,
-    help="N03 file, folder or pinned source name (e.g. n03-2021-s0010).",
-)
-@click.option(
-    "--level",
-    type=click.Choice(LEVEL_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Boundary level; auto: the table's level, else municipality (prefecture if every member is one).",
-)
-@click.option(
-    "--table",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="Indicator table (CSV/Excel) joined by code before dissolving.",
-)
-@click.option("--sum", "sums", multiple=True, help="Count column to sum; repeatable.")
-@click.option(
-    "--rate",
-    "rates",
-    multiple=True,
-    help="Rate recomputed from sums: NAME=NUMERATOR/DENOMINATOR[*PER]; repeatable.",
-)
-@click.option("--mean", "means", multiple=True, help="Weighted mean: NAME=COLUMN@WEIGHT; repeatable.")
-@click.option(
-    "--missing",
-    type=click.Choice(["raise", "skip", "propagate"]),
-    default="raise",
-    show_default=True,
-    help="Areas with missing values: stop, aggregate the others (n_missing), or leave the region empty.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default="outputs/regions.gpkg",
-    show_default=True,
-    help="Region layer (.gpkg/.geojson; the comparison CSV is written beside it) or a .csv table only.",
-)
-def dissolve_command(
-    grouping: str, boundaries: str, level: str, table: str | None, sums: tuple[str, ...],
-    rates: tuple[str, ...], means: tuple[str, ...], missing: str, output: str,
-) -> None:  # fmt: skip
-    """Dissolve BOUNDARIES into the regions of GROUPING and aggregate the indicators of --table.
+@click.argument("groupings", metavar="GROUPING...", nargs=-1, required=True)
+@area_options
+@click.option("--table", default=None,
+              help="Statistics table (CSV/Excel or pinned source) joined by code before dissolving.")  # fmt: skip
+@click.option("--column", "columns", multiple=True,
+              help="Columns of --table to join (and sum, without --sum); repeatable. Default: all joined, only those "
+              "--sum, --rate and --mean name summed.")  # fmt: skip
+@params_options(RegionsParams)
+@output_options("outputs/regions")
+def dissolve_command(groupings: tuple[str, ...], areas: str, table: str | None, columns: tuple[str, ...],
+                     output: str, credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
+    """Dissolve the areas into the regions of each GROUPING; sum counts, recompute rates from the sums.
+
+    Without --prefecture the areas are the prefectures the groupings' members lie in. --level auto: the
+    table's level, else prefecture when every member is a prefecture, else municipality.
 
     \b
     Example:
-      geo regions dissolve kouiki-chihou-keikaku --boundaries n03-2021-s0010 \\
-          --table "$GEO_DATA_MIRROR/ssdse-a-municipal-indicators/municipal_indicators.csv" --sum pop_2020 --sum pop_65plus_2020 --rate ageing=pop_65plus_2020/pop_2020*100 -o outputs/regions.gpkg
+      geo regions dissolve kouiki-chihou-keikaku --table ssdse-a --level designated_city --sum pop_2020 \\
+          --rate ageing_rate=pop_65plus_2020/pop_2020*100 --missing skip -o outputs/regions
     """
-    from geo.boundaries import read_boundaries
-    from geo.regions import dissolve_regions, read_regions, region_table
-
-    out = Path(output)
-    suffix = out.suffix.lower()
-    if suffix not in (".gpkg", ".geojson", ".csv"):
-        raise click.BadParameter(f"{output}: use .gpkg, .geojson or .csv", param_hint="-o/--output")
-    rate_columns = {name: spec for name, spec in (_parse_rate(r) for r in rates)}
-    mean_columns = {name: spec for name, spec in (_parse_mean(m) for m in means)}
-    r = read_regions(grouping)
+    area, params = params_from(AreaParams, options), params_from(RegionsParams, options)
+    check_output_folder(output)
+    members = pd.concat([read_regions(g) for g in groupings], ignore_index=True)
+    if not area.prefectures:
+        area = replace(area, prefectures=tuple(sorted(set(members["pref_code"]))))
     frame = None
     if table:
-        from geo.indicators import read_indicators, table_level
-
-        frame = read_indicators(table)
-    if level == "auto":
-        if frame is not None:
-            level = table_level(frame)
-        else:
-            level = "prefecture" if (r["member_level"] == "prefecture").all() else "municipality"
-    prefs = sorted(set(r["pref_code"]))
-    areas = read_boundaries(boundaries, level=level, prefectures=prefs)
+        frame = analyses.read_table(table, JoinParams(columns=columns))
+    elif area.level == "auto":
+        level = "prefecture" if (members["member_level"] == "prefecture").all() else "municipality"
+        area = replace(area, level=level)
+    selection = analyses.select(areas, area, table=frame)
+    shapes, counts, found = selection.areas, list(columns), [*credits]
     if frame is not None:
-        from geo.indicators import join_indicators
-
-        # rows of other prefectures are not wanted here: keep them out of the join report
-        key = "muni_code" if "muni_code" in frame.columns else "pref_code"
-        frame = frame[frame[key].astype("string").str[:2].isin(prefs).fillna(True).astype(bool)]
-
-        areas, report = join_indicators(areas, frame)
-        if not _quiet():
-            click.echo(str(report))
-    shapes = dissolve_regions(
-        areas, r, sum_columns=list(sums), rate_columns=rate_columns, mean_columns=mean_columns,
-        missing=missing,  # type: ignore[arg-type]
-    )  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    if suffix != ".csv":
-        driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
-        layer = {"layer": out.stem} if driver == "GPKG" else {}
-        write_with(out, lambda tmp: shapes.to_file(tmp, driver=driver, **layer))
-        written.append(out)
-    csv_path = out if suffix == ".csv" else out.with_suffix(".csv")
-    table_out = region_table(shapes)
-    write_csv(table_out, csv_path)
-    written.append(csv_path)
-    if not _quiet():
-        shown = [c for c in table_out.columns if c not in ("grouping", "members")]
-        click.echo(table_out[shown].to_string(index=False))
-        click.echo(f"dissolve method: {shapes.attrs['dissolve_regions']['method']}; wrote "
-                   + ", ".join(map(str, written)))  # fmt: skip
-
-
-def _parse_rate(text: str) -> tuple[str, tuple]:
-    m = _RATE.match(text.strip())
-    if not m:
-        raise click.BadParameter(f"{text!r}: write NAME=NUMERATOR/DENOMINATOR or NAME=NUM/DEN*100", param_hint="--rate")
-    name, num, den, per = (g.strip() if g else g for g in m.groups())
-    return name, (num, den, float(per)) if per else (num, den)
-
-
-def _parse_mean(text: str) -> tuple[str, tuple[str, str]]:
-    m = _MEAN.match(text.strip())
-    if not m:
-        raise click.BadParameter(f"{text!r}: write NAME=COLUMN@WEIGHT", param_hint="--mean")
-    return m.group(1).strip(), (m.group(2).strip(), m.group(3).strip())
-
-
-def _quiet() -> bool:
-    return bool((click.get_current_context().find_root().obj or {}).get("quiet"))
+        joined = analyses.join(selection, frame, JoinParams(columns=columns), credits=credit_of(table))
+        if not quiet():
+            click.echo(str(joined.report))
+        shapes, found = joined.areas, [*credit_of(table), *credits]
+    result = analyses.regions(shapes, groupings, params, counts=counts, credits=found)
+    finish(result, output, params=(area, params), inputs={"areas": areas, "table": table, "groupings": groupings})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from geo.demo import run_demo
+from geo.pipeline import run, validate
+
 
 @click.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
@@ -29,7 +32,6 @@ def run_command(ctx: click.Context, config: str, db: str | None, check: bool, ou
       geo run scripts/tokyo_station_gaps.toml
       geo run scripts/regions_compare.toml --db postgresql://geo@localhost/geo
     """
-    from geo.pipeline import run, validate
 
     if check:
         cfg = validate(config)
@@ -51,7 +53,6 @@ def demo_command(ctx: click.Context, output_root: str) -> None:
     Example:
       geo demo && open outputs/demo/index.html
     """
-    from geo.demo import run_demo
 
     quiet = (ctx.find_root().obj or {}).get("quiet", False)
     results = run_demo(output_root, progress=not quiet)

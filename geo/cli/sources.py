@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from geo.sources import cache_dir, credit_for, fetch, get_source, list_sources, locate
+
 
 @click.group()
 def sources() -> None:
@@ -49,7 +51,6 @@ def list_command(show_all: bool, as_json: bool) -> None:
     Example:
       geo sources list --all
     """
-    from geo.sources import list_sources, locate
 
     items = list_sources()
     if as_json:
@@ -85,7 +86,6 @@ def fetch_command(names: tuple[str, ...], sha256: str | None, refresh: bool) -> 
     Example:
       geo sources fetch n03-2021-s0010 ssdse-a
     """
-    from geo.sources import fetch
 
     if sha256 and len(names) > 1:
         raise click.UsageError("--sha256 applies to one source: give a single NAME")
@@ -105,7 +105,6 @@ def info_command(name: str, as_json: bool) -> None:
     Example:
       geo sources info stations-n02-2023-points
     """
-    from geo.sources import cache_dir, get_source, locate
 
     src = get_source(name)
     where, path = locate(src)
@@ -136,6 +135,5 @@ def credit_command(names: tuple[str, ...], sep: str) -> None:
     Example:
       geo sources credit n03-2021-s0010 ssdse-a
     """
-    from geo.sources import credit_for
 
     click.echo(credit_for(names, sep=sep))

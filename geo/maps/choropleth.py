@@ -16,9 +16,13 @@ from geo._errors import ValidationError
 from geo._io import write_bytes_atomic
 from geo.crs import JGD2011, require_crs
 from geo.maps.groupings import split_groupings
+from geo.maps.interactive import render_html
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
 from geo.maps.spec import Layer, MapSpec
+from geo.maps.static import render_static
 from geo.maps.style import ATTRIBUTION_N03, classify
+from geo.params import MapParams
+from geo.tables import code_kinds
 
 __all__ = ["ChoroplethMap", "choropleth"]
 
@@ -59,7 +63,6 @@ class ChoroplethMap:
 
     def to_html(self) -> str:
         """The self-contained HTML page as text (same input, same bytes)."""
-        from geo.maps.interactive import render_html
 
         return render_html(self.spec, tiles=self.tiles, simplify_m=self.simplify_m)
 
@@ -100,8 +103,6 @@ class ChoroplethMap:
             write_bytes_atomic(out, self.to_html().encode("utf-8"))
             return out
         if suffix in STATIC_SUFFIXES:
-            from geo.maps.static import render_static
-
             kwargs: dict[str, Any] = {"dpi": dpi}
             page = page if page is not None else self.page
             if page is not None:
@@ -120,10 +121,11 @@ class ChoroplethMap:
 
 
 def _level(areas: gpd.GeoDataFrame) -> str:
-    recorded = (areas.attrs.get("boundaries") or {}).get("level")
-    if recorded:
-        return str(recorded)
-    return "municipality" if "muni_code" in areas.columns else "prefecture"
+    """The level the areas are at, from their codes: whole designated cities and no wards is designated_city."""
+    if "muni_code" not in areas.columns:
+        return "prefecture"
+    kinds = set(code_kinds(areas["muni_code"].dropna()))
+    return "designated_city" if "designated_city" in kinds and "ward" not in kinds else "municipality"
 
 
 def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]:
@@ -293,3 +295,35 @@ def _only_filled(layer: Layer, filled: gpd.GeoDataFrame) -> Layer:
     if "grouping" not in data.columns or data["grouping"].nunique() < 2 or not len(filled):
         return layer
     return replace(layer, data=data[data["grouping"] == filled["grouping"].iloc[0]])
+
+
+def map_from(
+    areas: gpd.GeoDataFrame,
+    params: MapParams,
+    *,
+    layers: Iterable[Layer | gpd.GeoDataFrame] = (),
+    attribution: str | Sequence[str] | None = None,
+    column_titles: Mapping[str, str] | None = None,
+) -> ChoroplethMap:
+    """:func:`choropleth` from a :class:`~geo.params.MapParams` (``geo map`` and ``[[maps]]`` draw through it).
+
+    Raises
+    ------
+    ValidationError
+        No column given, and everything :func:`choropleth` refuses.
+    """
+    if not params.column:
+        raise ValidationError(["give the column to map (--column, or column = '...' in [[maps]])"])
+    return choropleth(
+        areas, params.column, scheme=params.scheme, k=params.k, breaks=list(params.breaks) or None, layers=layers,
+        title=params.title, unit=params.unit, palette=params.palette, legend_title=params.legend,
+        show_labels=params.labels, attribution=attribution, tiles=params.tiles, midpoint=params.midpoint,
+        column_titles=column_titles,
+        **({"page": params.page, "orientation": params.orientation, "margins_mm": params.margins_mm}
+           if params.page else {}),
+    )  # fmt: skip
+
+
+def save_map(m: ChoroplethMap, path: str | os.PathLike[str], params: MapParams) -> Path:
+    """Write a map drawn by :func:`map_from` with the parameters' resolution and page."""
+    return m.save(path, dpi=params.dpi, page=params.page, orientation=params.orientation, margins_mm=params.margins_mm)

@@ -20,6 +20,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo._errors import ValidationError
+from geo.areas import assign_points, count_points
+from geo.boundaries import read_boundaries
+from geo.maps import choropleth
+from geo.maps.layers import as_layer, layer_for
+from geo.store import read_layer_info, read_layers
 
 __all__ = ["map_layer"]
 
@@ -68,9 +73,6 @@ def map_layer(
     ValidationError
         Unknown layer (the message lists the layers), a table without geometry, a missing column.
     """
-    from geo.maps import choropleth
-    from geo.maps.layers import as_layer, layer_for
-    from geo.store import read_layer_info, read_layers
 
     frame = read_layers(path, [layer])[layer]
     info = read_layer_info(path, layer)[layer]
@@ -80,7 +82,6 @@ def map_layer(
     extra = []
     if kinds <= {"Point", "MultiPoint"}:
         base = _areas_around(frame, areas)
-        from geo.points import count_points
 
         base = count_points(frame, base, name="n_points")
         column = column or "n_points"
@@ -114,8 +115,6 @@ def _first_numeric(frame: gpd.GeoDataFrame) -> str:
 
 
 def _areas_around(points: gpd.GeoDataFrame, areas: Any) -> gpd.GeoDataFrame:
-    from geo.boundaries import read_boundaries
-    from geo.points import assign_points
 
     if isinstance(areas, gpd.GeoDataFrame):
         return areas

@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.codes import pref_name
+from geo.crs import to_metric
 from geo.maps.spec import Layer
 from geo.maps.style import PolygonStyle, format_value
+from geo.regions import list_regions, read_grouping
 
 __all__ = ["GROUPING_STYLES", "GroupingSplit", "OverlapWarning", "grouping_title", "outside_note", "split_groupings"]
 
@@ -75,7 +78,6 @@ def grouping_title(grouping: str) -> str:
 
 def outside_note(grouping: str) -> str | None:
     """「北海道・沖縄県は広域地方計画区域に含まれない」 from the preset's ``outside`` list, or None."""
-    from geo.codes import pref_name
 
     outside = _meta(grouping).get("outside") or []
     if not outside:
@@ -85,11 +87,10 @@ def outside_note(grouping: str) -> str | None:
 
 
 def _meta(grouping: str) -> dict[str, object]:
-    from geo.regions import list_regions, read_regions
 
     if grouping not in list_regions():
         return {}
-    return dict(read_regions(grouping).attrs.get("regions", {}))
+    return read_grouping(grouping)[1]
 
 
 def split_groupings(
@@ -162,7 +163,6 @@ def split_groupings(
 
 def _overlaps(rows: gpd.GeoDataFrame, filled: gpd.GeoDataFrame, names: str | None) -> list[tuple[str, str]]:
     """(region of ``rows``, region of ``filled``) pairs sharing more than OVERLAP_SHARE of the smaller one."""
-    from geo.crs import to_metric
 
     both = to_metric(pd.concat([rows[["geometry"]], filled[["geometry"]]], ignore_index=True))
     a = both.geometry.values[: len(rows)]

@@ -24,6 +24,7 @@ import numpy as np
 
 from geo._io import write_text_atomic, write_with
 from geo.maps._offline import inline_css, inline_js, json_for_script
+from geo.maps.static import font_context
 
 __all__ = ["GRADE_COLORS", "SERVED_COLORS", "grade_map", "window_panels", "window_switcher_html"]
 
@@ -104,8 +105,6 @@ def grade_map(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from geo.maps.static import font_context
-
     cells = _cells(result)
     labels = windows or result.grade_windows()
     cols = min(len(labels), 3)
@@ -142,8 +141,6 @@ def window_panels(
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-
-    from geo.maps.static import font_context
 
     cells = _cells(result)
     labels = result.windows(definition)

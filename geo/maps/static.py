@@ -48,13 +48,13 @@ from geo.maps._static_parts import (
     remote_groups,
 )
 from geo.maps.layers import ring_groups
+from geo.maps.spec import Layer, MapSpec
 from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from geo.maps.spec import Layer, MapSpec
 
 __all__ = ["FORMATS", "build_figure", "font_context", "legend_label", "render_static"]
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
+from geo.maps._jenks import fisher_jenks_classes
 
 __all__ = [
     "ATTRIBUTION_N03",
@@ -496,8 +497,6 @@ def classify(
         k = n_unique
 
     if key == "fisher_jenks":  # mapclassify's partition, without its numba compile in every fresh process
-        from geo.maps._jenks import fisher_jenks_classes
-
         fitted = SimpleNamespace(yb=fisher_jenks_classes(y, k))
     else:
         with warnings.catch_warnings():

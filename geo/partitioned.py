@@ -31,6 +31,11 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import ValidationError
+from geo.areas import area_index, area_index_xy, count_frame, weights_inside
+from geo.areas import assign_points as assign_in_memory
+from geo.crs import metric_crs
+from geo.gaps import find_gaps as gaps_in_memory
+from geo.hubs import hub_coverage as coverage_in_memory
 
 _INSTALL = "pip install dask-geopandas distributed (or conda install -c conda-forge dask-geopandas distributed)"
 
@@ -95,8 +100,6 @@ def _partitions(points: Any) -> list[Any]:
 def assign_points(points: object, areas: gpd.GeoDataFrame, *, columns: tuple[str, ...] | list[str]) -> Any:
     """:func:`geo.assign_points` partition by partition: a lazy dask-geopandas frame (call ``.compute()``
     or ``.to_parquet()``), with the same rows, index and values as the in-memory result."""
-    from geo.points import assign_points as assign_in_memory
-
     frame = as_dask(points)
     meta = assign_in_memory(frame._meta, areas, columns=columns)  # empty frame: the output columns and dtypes
     return frame.map_partitions(assign_in_memory, _delayed()(areas), columns=columns, meta=meta)
@@ -104,11 +107,10 @@ def assign_points(points: object, areas: gpd.GeoDataFrame, *, columns: tuple[str
 
 def _totals(part: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, weight: str | None) -> np.ndarray:
     """(len(areas) + 2,) per-area sums of one partition, then the partition's point and outside counts."""
-    from geo.points import _weights_inside, area_index
 
     idx = area_index(part, areas)
     inside = idx >= 0
-    values = _weights_inside(part, weight, inside)
+    values = weights_inside(part, weight, inside)
     totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
     return np.concatenate([totals, [len(idx), int((~inside).sum())]])
 
@@ -167,12 +169,11 @@ def point_xy_from_parquet(
 
 def _file_totals(path: Path, areas: gpd.GeoDataFrame, weight: str | None) -> np.ndarray:
     """:func:`_totals` for one GeoParquet file of points, read as coordinates only."""
-    from geo.points import _weights_inside, area_index_xy
 
     x, y, extra = point_xy_from_parquet(path, areas.crs, columns=(weight,) if weight else ())
     idx = area_index_xy(x, y, areas)
     inside = idx >= 0
-    values = _weights_inside(extra, weight, inside)
+    values = weights_inside(extra, weight, inside)
     totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
     return np.concatenate([totals, [len(idx), int((~inside).sum())]])
 
@@ -186,7 +187,6 @@ def count_points(
     population: str | None,
 ) -> gpd.GeoDataFrame:
     """:func:`geo.count_points` over a dask frame: per-partition sums added up, then the same output frame."""
-    from geo.points import _count_frame
 
     delayed = _delayed()
     shared = delayed(areas)
@@ -199,7 +199,7 @@ def count_points(
         parts = [delayed(_totals)(p, shared, weight) for p in _partitions(as_dask(points))]
     summed = np.asarray(delayed(sum)(parts).compute(), dtype=float) if parts else np.zeros(len(areas) + 2)
     totals, n_points, outside = summed[:-2], int(summed[-2]), int(summed[-1])
-    return _count_frame(areas, totals, name=name, weight=weight, population=population, n=n_points, outside=outside)
+    return count_frame(areas, totals, name=name, weight=weight, population=population, n=n_points, outside=outside)
 
 
 def find_gaps(demand: object, stops: object, *, crs: object, pref_code: str | None, **options: Any) -> Any:
@@ -209,9 +209,6 @@ def find_gaps(demand: object, stops: object, *, crs: object, pref_code: str | No
     partition measures in the same CRS as the in-memory run would.
     """
     from pyproj import CRS
-
-    from geo.crs import metric_crs
-    from geo.gaps import find_gaps as gaps_in_memory
 
     frame = as_dask(demand)
     if crs is None:
@@ -253,9 +250,6 @@ def hub_coverage_totals(
     do not depend on the other rows, so the sums equal the in-memory figures.
     """
     from pyproj import CRS
-
-    from geo.crs import metric_crs
-    from geo.hubs import hub_coverage as coverage_in_memory
 
     frame = as_dask(demand)
     if crs is None:

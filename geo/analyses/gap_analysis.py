@@ -1,0 +1,291 @@
+"""Transport gaps (交通空白): by walking distance, and by usable timetabled service per time window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from geo._errors import ValidationError
+from geo._inputs import local_file
+from geo._io import write_text_atomic
+from geo.analyses.base import (
+    PEOPLE,
+    TITLES,
+    Result,
+    credits_with_n03,
+    layer_info,
+    place_demand,
+    resolve_params,
+    to_json,
+)
+from geo.areas import AREA_ROW, AreaSelection
+from geo.crs import metric_crs
+from geo.gaps import find_gaps as find_in_memory
+from geo.maps.service import grade_map, window_panels, window_switcher_html
+from geo.params import GapsParams
+from geo.report import Report
+from geo.service_gaps import ServiceGaps, service_gaps
+from geo.store import Output
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GapsResult(Result):
+    """Transport gaps (交通空白) by walking distance, per area, with the one border rule.
+
+    Attributes
+    ----------
+    cells : GeoDataFrame
+        The demand rows in the selection that are gaps, with ``muni_code``, ``dist_<kind>_m`` and ``dist_m``.
+    by_area : GeoDataFrame
+        The selected areas with ``demand_population``, ``gap_population``, ``gap_share_pct`` (percent, NaN
+        where there is no demand), ``demand_cells`` and ``gap_cells``.
+    """
+
+    cells: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
+    by_area: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
+
+    def outputs(self) -> dict[str, Output]:
+        f = self.report.figures
+        walk = "、".join(f"{_KIND_JA.get(k, k)}{v:g} m" for k, v in (f["walk_m"] or {}).items())
+        weight = f["weight_column"]
+        units, titles = dict(PEOPLE), dict(TITLES)
+        if weight:
+            units[weight], titles[weight] = "人", "人口"
+        text = (f"駅・停留所から徒歩圏（{walk}）の外にある需要。距離は {f['crs_name']} で測定。"
+                f"需要 {f['demand_weight']:,.0f}、うち交通空白 {f['gap_weight']:,.0f}（{f['gap_share_pct']:.1f}%）")  # fmt: skip
+        return {
+            "gaps": Output(self.cells, layer_info(self, f"交通空白（{walk}）", description=text, units=units,
+                                             titles=titles, column=weight or "dist_m")),
+            "gaps_by_area": Output(self.by_area, layer_info(self, f"交通空白人口の割合（{walk}）", description=text,
+                                                        units=units, titles=titles, column="gap_share_pct")),
+        }  # fmt: skip
+
+
+_KIND_JA = {"station": "駅", "bus": "バス停"}
+
+
+def gaps(
+    selection: AreaSelection,
+    demand: gpd.GeoDataFrame | None,
+    supply: Mapping[str, gpd.GeoDataFrame],
+    params: GapsParams | None = None,
+    *,
+    population: Any = None,
+    credits: Sequence[str] = (),
+    **keywords: Any,
+) -> GapsResult:
+    """Transport gaps (交通空白) of the selection's demand by walking distance, per area.
+
+    Parameters
+    ----------
+    selection
+        From :func:`select`.
+    demand
+        Mesh cells or points with a weight column (default population-like; else counts). Placed in the
+        selection with the one border rule (:func:`geo.areas.place`): rows in a neighbouring prefecture are
+        outside and reported, rows in no area within ``snap_m`` go to the nearest area. None: the 1 km grid
+        of the selection (:func:`place_demand`).
+    supply
+        Kind (``"station"``, ``"bus"``) → stops as read: supply beyond the selection still serves its residents.
+    params, **keywords
+        :class:`~geo.params.GapsParams` (``station_m``, ``bus_m``, ``weight``, ``snap_m``, ``population_column``).
+    population
+        Grid demand: a population table spread over the grid by area (path, pinned name or frame).
+    credits
+        Credit lines of the demand and supply.
+
+    Raises
+    ------
+    ValidationError
+        Unknown weight column, bad weights, no supply, a supply kind other than station/bus.
+    """
+    p = resolve_params(GapsParams, params, keywords)
+    unknown = sorted(set(supply) - {"station", "bus"})
+    if unknown or not supply:
+        raise ValidationError(f"supply: give layers of kind 'station' and/or 'bus' (got {sorted(supply) or 'none'})")
+    placed, column, note, placing = place_demand(selection, demand, population=population, weight=p.weight,
+                                               population_column=p.population_column, snap_m=p.snap_m)  # fmt: skip
+    crs = metric_crs(selection.areas, pref_code=selection.pref_code)
+    walk = p.walk_m(supply)
+    judged = find_in_memory(placed, dict(supply), walk_m=walk, weight=column, crs=crs, keep_all=True)
+    w = np.ones(len(judged)) if column is None else judged[column].to_numpy(dtype=float)
+    gap = judged["gap"].to_numpy(dtype=bool)
+    n = len(selection.areas)
+    by_area = selection.areas.copy()
+    idx = judged[AREA_ROW].to_numpy()
+    by_area["demand_population"] = np.bincount(idx, weights=w, minlength=n)
+    by_area["gap_population"] = np.bincount(idx[gap], weights=w[gap], minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = by_area["gap_population"].to_numpy() / by_area["demand_population"].to_numpy() * 100
+    by_area["gap_share_pct"] = np.where(np.isfinite(share), share, np.nan)
+    by_area["demand_cells"] = np.bincount(idx, minlength=n).astype(np.int64)
+    by_area["gap_cells"] = np.bincount(idx[gap], minlength=n).astype(np.int64)
+    cells = judged.loc[gap].drop(columns=["gap", AREA_ROW]).reset_index(drop=True)
+    total, gap_total = float(w.sum()), float(w[gap].sum())
+    figures = {
+        "weight_column": column,
+        "demand_rows": len(judged),
+        "demand_weight": total,
+        "gap_rows": int(gap.sum()),
+        "gap_weight": gap_total,
+        "gap_share_pct": gap_total / total * 100 if total else float("nan"),
+        "outside_rows": placing.figures["outside"],
+        "outside_weight": placing.figures.get("outside_weight", float(placing.figures["outside"])),
+        "snapped_rows": placing.figures["snapped"],
+        "demand": note,
+        "walk_m": walk,
+        "crs": crs.to_string(),
+        "crs_name": crs.name,
+    }
+    unit = column or "cells (unweighted)"
+    summary = [f"walking distances {walk} measured in {crs.name}",
+               f"gaps: {figures['gap_rows']} of {figures['demand_rows']} demand rows; {unit}: {gap_total:,.0f} of "
+               f"{total:,.0f} ({figures['gap_share_pct']:.1f}%)", *placing.notes]  # fmt: skip
+    report = Report("gaps", figures, placing.notes, text="\n".join(summary))
+    return GapsResult(report, credits_with_n03(credits), cells, by_area)
+
+
+@dataclass
+class TimetableGapsResult(Result):
+    """交通空白 by time window from timetables, several definitions side by side (:func:`geo.service_gaps`).
+
+    Attributes
+    ----------
+    service : ServiceGaps
+        Cells with served flags and grades per definition and window, totals, per-area table, service dates.
+    areas : GeoDataFrame
+        The selected areas (for the maps).
+    maps : bool
+        Draw the grade map and the per-window maps when written.
+    """
+
+    service: ServiceGaps = field(default=None)  # type: ignore[assignment]
+    areas: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
+    maps: bool = True
+
+    @property
+    def gap_cells(self) -> gpd.GeoDataFrame:
+        """Cells served in no window by the first definition."""
+        first = self.service.definitions[0].name
+        return self.service.cells[self.service.cells[f"n_served_{first}"] == 0]
+
+    def outputs(self) -> dict[str, Output]:
+        s = self.service
+        names = "、".join(d.title or d.name for d in s.definitions)
+        dates = "; ".join(f"{k}: {v['date']} {v['day_type']}" for k, v in s.service_dates.items())
+        text = f"時間帯別の交通空白（{names}）。運行日 {dates}。需要: {s.info.get('demand_note', '')}"
+        out = {
+            "service_cells": Output(s.cells, layer_info(self, f"時間帯別のサービス（{names}）", description=text,
+                                                   column="grade")),
+            "gaps": Output(self.gap_cells, layer_info(self, f"交通空白（{s.definitions[0].title or s.definitions[0].name}"
+                                                       "、どの時間帯もサービスなし）", description=text)),
+            "gap_totals": Output(s.totals, layer_info(self, "定義・時間帯別の交通空白", description=text,
+                                                 units={"gap_share_pct": "%"})),
+        }  # fmt: skip
+        if s.by_area is not None:
+            out["gaps_by_area"] = Output(s.by_area, layer_info(self, "市区町村・定義・時間帯別の交通空白", description=text,
+                                                          units={"gap_share_pct": "%"}))  # fmt: skip
+        return out
+
+    def extra_files(self, folder: Path) -> list[Path]:
+        record = {**self.service.record(), "credits": list(self.credits)}
+        files = [write_text_atomic(folder / "definitions.json", to_json(record))]
+        if self.maps:
+            files.append(grade_map(self.service, folder / "service_grade.png", areas=self.areas))
+            for d in self.service.definitions:
+                files.append(window_panels(self.service, d.name, folder / f"gaps_{d.name}_windows.png",
+                                           areas=self.areas))  # fmt: skip
+                files.append(window_switcher_html(self.service, d.name, folder / f"gaps_{d.name}_windows.html",
+                                                  areas=self.areas))  # fmt: skip
+        return files
+
+
+def timetable_gaps(
+    selection: AreaSelection,
+    demand: gpd.GeoDataFrame | None,
+    params: GapsParams | None = None,
+    *,
+    feeds: Sequence[Any] = (),
+    stops: Mapping[str, gpd.GeoDataFrame] | None = None,
+    population: Any = None,
+    credits: Sequence[str] = (),
+    **keywords: Any,
+) -> TimetableGapsResult:
+    """交通空白 by time window from timetables, for several definitions side by side.
+
+    Parameters
+    ----------
+    selection
+        From :func:`select`.
+    demand
+        Mesh cells or points, placed with the border rule (:func:`geo.areas.place`); None: the 1 km grid of
+        the selection (:func:`geo.grid_demand`: unweighted, or ``population`` spread over it by area).
+    params, **keywords
+        :class:`~geo.params.GapsParams` (``definitions``, ``date``, ``windows``, ``weight``, ``snap_m``,
+        ``population_column``, ``maps``).
+    feeds
+        GTFS / GTFS-JP feeds (paths or pinned source names).
+    stops
+        Untimed supply by kind (``{"station": n02}``), used as read (a station across the border serves).
+    population
+        With grid demand: a population table (path, pinned source name or frame with ``muni_code``).
+    credits
+        Credit lines of the inputs.
+    """
+    p = resolve_params(GapsParams, params, keywords)
+    definitions = list(p.definitions) or ["plateau-toshi-kozo"]
+    demand, weight, note, placing = place_demand(selection, demand, population=population, weight=p.weight,
+                                               population_column=p.population_column, snap_m=p.snap_m)  # fmt: skip
+    demand = demand.drop(columns=AREA_ROW)
+    result = service_gaps(
+        demand, definition=definitions, feed=[local_file(f, what="GTFS feed") for f in feeds] or None,
+        stops=dict(stops) if stops else None, date=p.date, windows=list(p.windows) or None, areas=selection.areas,
+        weight=weight, pref_code=selection.pref_code, demand_note=note,
+    )  # fmt: skip
+    unit = result.info["demand_unit"]
+    notes = list(placing.notes)
+    lines = [*notes, f"demand: {note}; distances in {result.info['crs_name']}"]
+    for d in result.definitions:
+        day = result.service_dates[d.name]
+        lines.append(f"{d.name} ({day['date']} {day['day_type']}): {d.title} — source: {d.source}")
+    for row in result.totals.itertuples(index=False):
+        lines.append(f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} "
+                     f"({row.gap_share_pct:.1f}%)")  # fmt: skip
+    figures = {"demand": note, "definitions": [d.name for d in result.definitions], **result.record()}
+    return TimetableGapsResult(Report("timetable_gaps", figures, notes, text="\n".join(lines)),
+                               credits_with_n03(credits), result, selection.areas, p.maps)  # fmt: skip
+
+
+def transport_gaps(
+    selection: AreaSelection,
+    demand: gpd.GeoDataFrame | None,
+    stops: Mapping[str, gpd.GeoDataFrame],
+    params: GapsParams | None = None,
+    *,
+    feeds: Sequence[Any] = (),
+    population: Any = None,
+    credits: Sequence[str] = (),
+    **keywords: Any,
+) -> GapsResult | TimetableGapsResult:
+    """交通空白, the question every door asks: by timetable when definitions or feeds are given
+    (:func:`timetable_gaps`), else by walking distance (:func:`gaps`). The choice is made here, once.
+
+    Raises
+    ------
+    ValidationError
+        A service date or time windows without definitions or feeds, and everything the two analyses refuse.
+    """
+    p = resolve_params(GapsParams, params, keywords)
+    if p.timetable or feeds:
+        return timetable_gaps(selection, demand, p, feeds=feeds, stops=stops, population=population, credits=credits)
+    if p.date or p.windows:
+        raise ValidationError("a service date and time windows need timetables: give definitions and/or GTFS feeds")
+    return gaps(selection, demand, stops, p, population=population, credits=credits)
