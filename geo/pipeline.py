@@ -70,6 +70,8 @@ class RunResult:
     output_dir: Path
     manifest: dict[str, Any]
     files: list[Path] = field(default_factory=list)
+    summaries: dict[str, str] = field(default_factory=dict)
+    """Question → the summary its result prints (``str(result.report)``), as the subcommands print it."""
 
 
 @dataclass
@@ -431,7 +433,9 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(stage / "run.json")
-    return RunResult(output_dir=final, manifest=manifest, files=[final / f.relative_to(stage) for f in files])
+    summaries = {name: str(r.report) for name, r in state.results.items()}
+    return RunResult(output_dir=final, manifest=manifest, files=[final / f.relative_to(stage) for f in files],
+                     summaries=summaries)  # fmt: skip
 
 
 def _render_maps(state: _State, stage: Path) -> list[Path]:

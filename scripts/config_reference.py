@@ -1,9 +1,9 @@
-"""Write the run-config reference (scripts/CONFIG.md) from the schema in geo/config.py.
+"""Write the run-config reference (docs/config.md) from the schema in geo/config.py.
 
 Every key of every section with its type, default, an example and its meaning (the ``help`` and ``example`` of
-each dataclass field's metadata). tests/test_config_reference.py fails when CONFIG.md is out of date.
+each dataclass field's metadata). tests/test_config_reference.py fails when docs/config.md is out of date.
 
-    .venv/bin/python scripts/config_reference.py            # rewrite scripts/CONFIG.md
+    .venv/bin/python scripts/config_reference.py            # rewrite docs/config.md
     .venv/bin/python scripts/config_reference.py --check    # exit 1 when it is out of date
 """
 
@@ -21,7 +21,7 @@ from geo.cli.options import option_name
 from geo.config import RunConfig
 from geo.params import QUESTIONS, fields_of
 
-OUT = Path(__file__).resolve().parent / "CONFIG.md"
+OUT = Path(__file__).resolve().parents[1] / "docs" / "config.md"
 
 
 def _type_name(hint: object) -> str:

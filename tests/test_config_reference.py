@@ -1,4 +1,4 @@
-"""scripts/CONFIG.md, the run-config reference, is generated from the schema and kept in sync with it."""
+"""docs/config.md, the run-config reference, is generated from the schema and kept in sync with it."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def test_run_records_each_definition_with_its_source(shared_data, tmp_path):
     text = config.read_text(encoding="utf-8").replace('"plateau-toshi-kozo", "frequency-30"', '"plateau-toshi-kozo"')
     text = text.split("[[maps]]")[0].replace("[gaps]", "[gaps]\nmaps = false")  # maps: tested above
     (tmp_path / "run.toml").write_text(text + "\n[outputs]\ngpkg = false\n", encoding="utf-8")
-    result = geo.run(tmp_path / "run.toml", progress=False)
+    result = geo.run(tmp_path / "run.toml", progress=False, output_root=tmp_path / "out")
     gaps = result.manifest["analyses"]["gaps"]
     assert [d["name"] for d in gaps["definitions"]] == FOUR
     for d in gaps["definitions"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 
 import click
 
@@ -56,8 +57,15 @@ def cli(quiet: bool, verbose: bool) -> None:
     ctx.obj["quiet"] = quiet
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None,
+                  line: str | None = None) -> None:  # fmt: skip
+    """A warning for a person: its message, not the Python file and source line that raised it."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main() -> None:
     """Entry point: exit 0 on success, 1 when the work failed (bad data, missing file), 2 on wrong usage."""
+    warnings.showwarning = _show_warning
 
     try:
         cli.main(prog_name="geo", standalone_mode=False)

@@ -40,6 +40,8 @@ def run_command(ctx: click.Context, config: str, db: str | None, check: bool, ou
     quiet = (ctx.find_root().obj or {}).get("quiet", False)
     result = run(config, db=db, progress=not quiet, output_root=output_root)
     if not quiet:
+        for name, summary in result.summaries.items():  # what each question found, as its command prints it
+            click.echo(f"== {name}\n{summary}")
         click.echo(f"wrote {len(result.files)} files to {result.output_dir}")
 
 
@@ -47,11 +49,12 @@ def run_command(ctx: click.Context, config: str, db: str | None, check: bool, ou
 @click.option("-o", "--output-root", default="outputs/demo", show_default=True, type=click.Path(file_okay=False))
 @click.pass_context
 def demo_command(ctx: click.Context, output_root: str) -> None:
-    """Build the planner's demo map set from the pinned sources (what `make demo` runs).
+    """Build the planner's demo map set from the pinned sources (what `make demo` runs); then open
+    outputs/demo/index.html in a browser.
 
     \b
     Example:
-      geo demo && open outputs/demo/index.html
+      geo demo
     """
 
     quiet = (ctx.find_root().obj or {}).get("quiet", False)
