@@ -43,6 +43,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,13 +58,16 @@ __all__ = [
     "DAY_TYPES",
     "DEFAULT_WINDOWS",
     "Feed",
+    "ServiceDay",
     "Window",
     "boarding_stops",
     "day_type_of",
+    "holiday_notes",
     "parse_windows",
     "read_feed",
     "resolve_service_date",
     "service_dates",
+    "service_day",
     "services_on",
     "stop_departures",
 ]
@@ -609,34 +613,191 @@ def service_dates(feed: Feed) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "day_type", "trips"])
 
 
-def resolve_service_date(feed: Feed, when: dt.date | str) -> dt.date:
-    """The service date meant by ``when``: a date (``date``, ``"2020-11-10"``, ``"20201110"``) or a day type.
+FEW_DATES_SHARE = 0.5
+"""Below this share of its day type's dates, the chosen service pattern is reported as unrepresentative."""
 
-    A day type (``"平日"``, ``"土曜"``, ``"日祝"`` or an alias in :data:`DAY_TYPES`) stands for the date of that
-    type in the feed's range on which the most trips run (the earliest such date on a tie): a representative
-    day, skipping school holidays or year-end dates the feed thins out.
+
+@dataclass(frozen=True)
+class ServiceDay:
+    """The service date a run evaluates, and why (from :func:`service_day`).
+
+    Attributes
+    ----------
+    date : date
+        The service date used.
+    day_type : str
+        Its day type (平日 / 土曜 / 日祝).
+    reason : str
+        Why this date: given by the user, or the most common set of services of the day type (with counts).
+    services : tuple of str
+        The service ids running that day (empty: no service at all).
+    trips : int
+        Trips running that day.
+    notes : tuple of str
+        Warnings: the pattern covers few of the day type's dates; the feed encodes no public holidays.
+    """
+
+    date: dt.date
+    day_type: str
+    reason: str
+    services: tuple[str, ...] = ()
+    trips: int = 0
+    notes: tuple[str, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        """JSON-ready: date, day_type, reason, services, trips, notes."""
+        return {
+            "date": str(self.date),
+            "day_type": self.day_type,
+            "reason": self.reason,
+            "services": list(self.services),
+            "trips": self.trips,
+            "notes": list(self.notes),
+        }
+
+
+def _canonical_day_type(when: object) -> str | None:
+    if not isinstance(when, str):
+        return None
+    key = when.strip().lower()
+    return next((v for k, v in DAY_TYPES.items() if k.lower() == key), None)
+
+
+def _trips_per_service(feed: Feed) -> dict[str, int]:
+    counts = np.bincount(feed._trip_service[feed._trip_service >= 0], minlength=len(feed._service_ids))
+    return {s: int(c) for s, c in zip(feed._service_ids, counts, strict=True)}
+
+
+def _dates(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _services_text(services: Iterable[str]) -> str:
+    names = sorted(services)
+    return "[" + ", ".join(names) + "]" if names else "no service"
+
+
+def holiday_notes(feed: Feed) -> tuple[str, ...]:
+    """Whether the feed encodes Japanese public holidays, judged on the holidays that fall on a weekday.
+
+    A weekday holiday whose set of services runs on more ordinary weekdays than on holidays, and on no Sunday, runs
+    the weekday timetable: the feed did not encode it. Many Japanese feeds
+    encode no holiday at all; then 日祝 can only stand for Sundays.
+
+    Returns
+    -------
+    tuple of str
+        Empty when every weekday holiday in range has its own service; else one note saying which do not,
+        or that the feed encodes no holidays, or that none falls in range.
+    """
+    first, last = feed.service_range
+    holidays, plain = _weekday_holidays(feed)
+    if not holidays:
+        return (f"feed {feed.name}: no public holiday falls on a weekday between {first} and {last}, so whether it "
+                "encodes holidays cannot be told",)  # fmt: skip
+    if not plain:
+        return ()
+    listed = ", ".join(str(d) for d in plain[:8]) + (f" and {len(plain) - 8} more" if len(plain) > 8 else "")
+    if len(plain) == len(holidays):
+        return (f"feed {feed.name} encodes no public holidays: all {len(holidays)} weekday holidays in range "
+                f"({listed}) run the same services as an ordinary weekday; 日祝 stands for Sundays only, and a "
+                "holiday is evaluated with weekday service (add the holidays to calendar_dates.txt to change this)",)  # fmt: skip
+    return (f"feed {feed.name}: {len(plain)} of {len(holidays)} weekday holidays run the weekday services "
+            f"({listed}); they are left out of the choice of the 日祝 day",)  # fmt: skip
+
+
+def service_day(feed: Feed, when: dt.date | str) -> ServiceDay:
+    """The service date meant by ``when``, with the reason: a date, or a day type's representative date.
+
+    For a day type (``"平日"``, ``"土曜"``, ``"日祝"`` or an alias in :data:`DAY_TYPES`) every date of that type in
+    the feed's range is grouped by its set of active services; the most common set wins (on a tie, the set whose
+    last date is later: the newer timetable), and its first date is used. The date with the most trips is
+    never taken as such: it is exactly the anomaly (a moved holiday running the weekday timetable). Weekday
+    holidays that run weekday services are left out of 日祝 (see :func:`holiday_notes`). A note warns when the
+    chosen set covers fewer than :data:`FEW_DATES_SHARE` of the day type's dates.
 
     Raises
     ------
     ValidationError
         The date lies outside the feed's service range (the message gives the range), or a day type has no date
         in it, or ``when`` is neither a date nor a day type.
+
+    Examples
+    --------
+    >>> service_day(read_feed("toyota_kikan_GTFS.zip"), "日祝").date       # doctest: +SKIP
+    datetime.date(2020, 12, 13)
     """
     first, last = feed.service_range
-    if isinstance(when, str) and when.strip().lower() in {k.lower() for k in DAY_TYPES}:
-        kind = next(v for k, v in DAY_TYPES.items() if k.lower() == when.strip().lower())
-        table = service_dates(feed)
-        table = table[(table["day_type"] == kind) & (table["trips"] > 0)]
-        if table.empty:
-            raise ValidationError(f"feed {feed.name}: no {kind} with service between {first} and {last}")
-        return table.sort_values(["trips", "date"], ascending=[False, True]).iloc[0]["date"]
-    day = _as_date(when)
-    if not first <= day <= last:
+    per_service = _trips_per_service(feed)
+    kind = _canonical_day_type(when)
+    if kind is None:
+        day = _as_date(when)
+        if not first <= day <= last:
+            raise ValidationError(
+                f"date {day} is outside the service range of feed {feed.name} ({first} to {last}): choose a date "
+                "in that range or a day type (平日, 土曜, 日祝)"
+            )
+        active = services_on(feed, day)
+        return ServiceDay(day, day_type_of(day), "date given", tuple(sorted(active)),
+                          sum(per_service.get(s, 0) for s in active))  # fmt: skip
+    notes = holiday_notes(feed) if kind == "日祝" else ()
+    plain_holidays = set(_weekday_holidays(feed)[1]) if kind == "日祝" else set()
+    dates = [d for d in _dates(first, last) if day_type_of(d) == kind and d not in plain_holidays]
+    if not dates:
         raise ValidationError(
-            f"date {day} is outside the service range of feed {feed.name} ({first} to {last}): choose a date in "
-            "that range or a day type (平日, 土曜, 日祝)"
+            f"feed {feed.name}: no {kind} date between {first} and {last}; pass a date in that range instead"
         )
-    return day
+    patterns: dict[frozenset[str], list[dt.date]] = {}
+    for d in dates:
+        patterns.setdefault(frozenset(services_on(feed, d)), []).append(d)
+    ranked = sorted(patterns.items(), key=lambda kv: (len(kv[1]), kv[1][-1]), reverse=True)
+    services, same = ranked[0]
+    trips = sum(per_service.get(s, 0) for s in services)
+    share = len(same) / len(dates)
+    reason = (f"{kind}: the most common set of services, running on {len(same)} of the {len(dates)} {kind} dates "
+              f"({share:.0%}) between {first} and {last}: {_services_text(services)}, {trips} trips")  # fmt: skip
+    if len(ranked) > 1 and len(ranked[1][1]) == len(same):
+        reason += f" (tied with {ranked[1][1][0]}'s set: the later timetable is taken; pass a date to choose)"
+    if not services:
+        reason += "; no bus runs on this day type"
+    warn = list(notes)
+    if share < FEW_DATES_SHARE:
+        others = "; ".join(f"{len(ds)} dates like {ds[0]} ({_services_text(p)})" for p, ds in ranked[1:4])
+        warn.append(f"feed {feed.name}: the {kind} day {same[0]} stands for only {len(same)} of {len(dates)} "
+                    f"{kind} dates ({share:.0%}); the others differ: {others}. Pass a date to evaluate another")  # fmt: skip
+    for text in warn:
+        log.warning(text)
+    return ServiceDay(same[0], kind, reason, tuple(sorted(services)), trips, tuple(warn))
+
+
+def _weekday_holidays(feed: Feed) -> tuple[list[dt.date], list[dt.date]]:
+    """Public holidays on a weekday in range, and those of them running weekday services.
+
+    A holiday runs weekday services when its set of services runs on more ordinary weekdays (平日) than on
+    holidays in the feed's range and never on a Sunday (e.g. the moved 2021 holidays running a summer weekday
+    set; a year-end set that also runs on a Sunday is a holiday set).
+    """
+    import jpholiday
+
+    first, last = feed.service_range
+    counts: dict[frozenset[str], dict[str, int]] = {}
+    holidays, pattern_of = [], {}
+    for day in _dates(first, last):
+        pattern = frozenset(services_on(feed, day))
+        kind = "日曜" if day.weekday() == 6 else day_type_of(day)
+        counts.setdefault(pattern, {}).setdefault(kind, 0)
+        counts[pattern][kind] += 1
+        if day.weekday() < 5 and jpholiday.is_holiday(day):
+            holidays.append(day)
+            pattern_of[day] = pattern
+    seen = {d: counts[pattern_of[d]] for d in holidays}
+    plain = [d for d in holidays if not seen[d].get("日曜") and seen[d].get("平日", 0) > seen[d].get("日祝", 0)]
+    return holidays, plain
+
+
+def resolve_service_date(feed: Feed, when: dt.date | str) -> dt.date:
+    """The service date meant by ``when``: :attr:`ServiceDay.date` of :func:`service_day` (see there)."""
+    return service_day(feed, when).date
 
 
 def _as_date(when: object) -> dt.date:

@@ -256,6 +256,11 @@ def timetable_gaps(
     for d in result.definitions:
         day = result.service_dates[d.name]
         lines.append(f"{d.name} ({day['date']} {day['day_type']}): {d.title} — source: {d.source}")
+        lines.append(f"  service day: {day['reason']}")
+        for n in day.get("notes", []):
+            if n not in notes:
+                notes.append(n)
+                lines.append(f"  note: {n}")
     for row in result.totals.itertuples(index=False):
         lines.append(f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} "
                      f"({row.gap_share_pct:.1f}%)")  # fmt: skip
