@@ -198,6 +198,10 @@ class HubsParams:
         1000.0, help="Demand in no area at all within this distance (m) counts in the nearest area; 0: never.",
         example=1000,
     )  # fmt: skip
+    cost_hubs: Literal["auto", "origin", "destination"] = param(
+        "auto", help="Cost matrix: the column holding the candidates, origin or destination; auto: the only reading "
+        "whose ids all match (refused when hub and demand ids overlap so both do).", example="destination",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         radii = [float(r) for r in self.radii_m]

@@ -163,7 +163,7 @@ def hubs(
     notes = [*placing_demand.notes, *placing.notes]
     p = replace(p, weight=weight)
     if cost is not None and not hasattr(cost, "pairs"):
-        cost = read_cost_matrix(cost, hubs=candidates, demand=placed)
+        cost = read_cost_matrix(cost, hubs=candidates, demand=placed, hubs_are=p.cost_hubs)
     pref = selection.pref_code
     layer = candidates.copy()
     rows, per_hub, per_area, uncovered = [], [], [], {}
