@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import logging
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable
@@ -22,7 +23,8 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo._inputs import local_file
-from geo.gtfs_stops import gtfs_boarding_of
+from geo._tables import decode
+from geo.gtfs_stops import gtfs_boarding_of, stop_id_problems
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +88,44 @@ def _member_names(path: Path) -> dict[str, str]:
         return {Path(n).stem: n for n in zf.namelist() if n.endswith(".txt") and not n.startswith("__MACOSX")}
 
 
-def _raw_table(path: Path, member: str) -> pd.DataFrame:
-    """A table as strings (BOM dropped), empty cells as NaN."""
+def _member_bytes(path: Path, member: str) -> bytes:
     if path.is_dir():
-        raw = Path(member).read_bytes()
-    else:
-        with zipfile.ZipFile(path) as zf:
-            raw = zf.read(member)
-    frame = pd.read_csv(io.BytesIO(raw), dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+        return Path(member).read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(member)
+
+
+def _member_text(path: Path, member: str) -> tuple[str, str]:
+    """A table's text through the one decoder (UTF-8 with or without BOM, CP932 …) and the encoding found."""
+    return decode(_member_bytes(path, member), path / Path(member).name, encoding=None)
+
+
+def _raw_table(path: Path, member: str) -> pd.DataFrame:
+    """A table as strings (BOM dropped, any encoding the one decoder knows), empty cells as NaN."""
+    text, _ = _member_text(path, member)
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _utf8_copy(path: Path, members: dict[str, str], folder: Path) -> Path | None:
+    """Where a table is not UTF-8 (a CP932 feed), a UTF-8 copy of the feed in ``folder`` for gtfs-kit; else None."""
+    texts = {name: _member_text(path, member) for name, member in members.items()}
+    if all(enc.startswith("utf-8") for _, enc in texts.values()):
+        return None
+    for name, (text, _) in texts.items():
+        (folder / f"{name}.txt").write_text(text.lstrip("\ufeff"), encoding="utf-8")
+    log.info("%s: tables in %s read as UTF-8 copies", path, sorted({e for _, e in texts.values()}))
+    return folder
+
+
+def _empty_tables(path: Path, members: dict[str, str]) -> list[str]:
+    out = []
+    for name in ("trips", "stop_times"):
+        if name in members and _raw_table(path, members[name]).empty:
+            out.append(f"{name}.txt has a header but no rows: a feed without {name.replace('_', ' ')} has no "
+                       "service; give the complete feed")  # fmt: skip
+    return out
 
 
 def _file_row(index: Iterable[int]) -> str:
@@ -183,21 +213,32 @@ def read_feed(path: str | Path) -> Feed:
         members = _member_names(path)
     except zipfile.BadZipFile as exc:
         raise ValidationError(f"{path}: not a zip file ({exc}); give a GTFS .zip or a folder") from exc
+    if not members and path.is_dir():
+        inner = sorted(p.name for p in path.glob("*.zip"))
+        hint = f"it holds {inner[:3]}: give the zip itself" if inner else "give the feed's .zip or its unpacked folder"
+        raise ValidationError(f"the folder holds no GTFS tables (*.txt); {hint}", source=path)
     problems = [f"{name}.txt is missing (required)" for name in ("stops", "trips", "stop_times") if name not in members]
     if "calendar" not in members and "calendar_dates" not in members:
-        problems.append("neither calendar.txt nor calendar_dates.txt is present: no service day can be known")
+        problems.append(
+            "neither calendar.txt nor calendar_dates.txt is present: which days the trips run cannot be known; "
+            "add the feed's calendar.txt (or calendar_dates.txt)"
+        )
     if problems:
         raise ValidationError(problems, source=path)
     stops_raw = _raw_table(path, members["stops"])
-    problems += _check_stops(stops_raw)
+    problems += _check_stops(stops_raw) + _empty_tables(path, members)
     if problems:  # gtfs-kit would fail or mislead on these; say them with their rows first
         raise ValidationError(problems, source=path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gfeed = gtfs_kit.read_feed(path, dist_units="km")
-    except Exception as exc:  # gtfs-kit raises ValueError/KeyError/… on malformed tables
-        raise ValidationError(f"gtfs-kit could not read the feed: {type(exc).__name__}: {exc}", source=path) from exc
+    with tempfile.TemporaryDirectory(prefix="geo-gtfs-") as tmp:
+        readable = _utf8_copy(path, members, Path(tmp)) or path
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gfeed = gtfs_kit.read_feed(readable, dist_units="km")
+        except Exception as exc:  # gtfs-kit raises ValueError/KeyError/… on malformed tables
+            raise ValidationError(
+                f"gtfs-kit could not read the feed: {type(exc).__name__}: {exc}", source=path
+            ) from exc
     extras = {name: _raw_table(path, members[name]) for name in EXTRA_TABLES if name in members}
     return _prepare(path, gfeed, stops_raw, extras)
 
@@ -209,16 +250,7 @@ def _check_stops(stops: pd.DataFrame) -> list[str]:
             problems.append(f"stops.txt has no column {column!r} (columns: {list(stops.columns)})")
     if problems:
         return problems
-    missing_id = stops["stop_id"].isna()
-    if missing_id.any():
-        problems.append(f"stops.txt rows {_file_row(stops.index[missing_id])}, column stop_id: empty id")
-    dup = stops["stop_id"].duplicated(keep=False) & ~missing_id
-    if dup.any():
-        ids = sorted(set(stops.loc[dup, "stop_id"]))[:5]
-        problems.append(
-            f"stops.txt rows {_file_row(stops.index[dup])}, column stop_id: duplicate stop_id {ids}: "
-            "each stop needs its own id (rename or delete the repeated rows)"
-        )
+    problems += stop_id_problems(stops)
     kind = pd.to_numeric(stops.get("location_type", pd.Series(index=stops.index, dtype=object)), errors="coerce")
     needs_xy = kind.fillna(0).isin([0, 1, 2]).to_numpy()
     for column, lo, hi in (("stop_lat", -90, 90), ("stop_lon", -180, 180)):
@@ -316,12 +348,15 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
     )
     stops["mode"] = _stop_modes(gfeed, trips, st_trip, raw_to_board[st_raw], len(stops))
 
+    _check_order(seconds, st_trip, st["stop_sequence"].to_numpy(dtype=float), trip_ids, path)
+
     # --- services
     service_ids = tuple(pd.unique(trips["service_id"].astype(str)))
     service_index = pd.Index(service_ids)
     trip_service = service_index.get_indexer(trips["service_id"].astype(str))
     calendar, cdates = _normal_calendars(calendar, cdates, path)
-    first, last = _range(calendar, cdates)
+    _check_services(trips, calendar, cdates, path)
+    first, last = _range(calendar, cdates, path)
     feed = Feed(
         path=path,
         gtfs=gfeed,
@@ -477,8 +512,45 @@ def _normal_calendars(calendar: pd.DataFrame, cdates: pd.DataFrame, path: Path) 
     return cal, cd
 
 
-def _range(cal: pd.DataFrame, cd: pd.DataFrame) -> tuple[dt.date, dt.date]:
+def _range(cal: pd.DataFrame, cd: pd.DataFrame, path: Path) -> tuple[dt.date, dt.date]:
     dates = list(cal["start"]) + list(cal["end"]) + list(cd.loc[cd["exception_type"] == 1, "date"])
     if not dates:
-        raise ValidationError("the feed's calendar.txt and calendar_dates.txt define no service day")
+        which = "calendar.txt has no rows" if len(cd) else "calendar.txt and calendar_dates.txt have no rows"
+        if not len(cal) and len(cd):
+            which = "there is no calendar.txt and calendar_dates.txt only removes dates (exception_type 2)"
+        raise ValidationError(
+            f"{which}: no day of service is defined; add the feed's calendar.txt (service_id, weekday flags, "
+            "start_date, end_date)",
+            source=path,
+        )
     return min(dates), max(dates)
+
+
+def _check_services(trips: pd.DataFrame, cal: pd.DataFrame, cd: pd.DataFrame, path: Path) -> None:
+    """Trips whose service_id no calendar knows would never run: refused, not dropped without a word."""
+    known = set(cal["service_id"]) | set(cd["service_id"])
+    sid = trips["service_id"].astype(str)
+    unknown = ~sid.isin(known).to_numpy()
+    if unknown.any():
+        ids = sorted(set(sid[unknown]))
+        raise ValidationError(
+            f"trips.txt rows {_file_row(np.flatnonzero(unknown))}, column service_id: {ids[:5]} are in neither "
+            "calendar.txt nor calendar_dates.txt, so these trips would never run; add the services to the "
+            "calendar or correct the trips' service_id",
+            source=path,
+        )
+
+
+def _check_order(times: np.ndarray, trip: np.ndarray, seq: np.ndarray, trip_ids: np.ndarray, path: Path) -> None:
+    """Times must not decrease along a trip's stop_sequence (a stop reached before the one before it)."""
+    order = np.lexsort((seq, trip))
+    t, tr = times[order], trip[order]
+    back = np.flatnonzero((tr[1:] == tr[:-1]) & (t[1:] < t[:-1])) + 1
+    if back.size:
+        rows = np.sort(order[back])
+        sample = sorted(set(trip_ids[trip[rows]].tolist()))[:5]
+        raise ValidationError(
+            f"stop_times.txt rows {_file_row(rows)}, columns arrival_time/departure_time: earlier than the "
+            f"stop before it along stop_sequence (trips {sample}); correct the times or the stop_sequence",
+            source=path,
+        )

@@ -38,7 +38,7 @@ from geo.crs import (
     is_plane_rectangular,
     to_jgd2011_xy,
 )
-from geo.gtfs_stops import GTFS_KINDS, gtfs_boarding_stops
+from geo.gtfs_stops import GTFS_KINDS, gtfs_boarding_stops, stop_id_problems
 
 log = logging.getLogger(__name__)
 
@@ -452,6 +452,9 @@ def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, 
     missing = [c for c in ("stop_id", "stop_lat", "stop_lon") if c not in table.columns]
     if missing:
         raise ValidationError(f"stops.txt lacks the required GTFS column(s) {missing}", source=label)
+    repeated = stop_id_problems(table.reset_index(drop=True))
+    if repeated:
+        raise ValidationError(repeated, source=label)
     kind = table["location_type"].str.strip() if "location_type" in table.columns else pd.Series("", index=table.index)
     code = pd.to_numeric(kind.replace("", "0"), errors="coerce")
     bad = code.isna() | ~code.isin(list(GTFS_KINDS))

@@ -193,21 +193,26 @@ TOYOTA = "toyota_kikan_GTFS.zip"
 NAKA = "nakatsugawa_GTFS.zip"
 
 
-def _rewrite_zip(source: Path, target: Path, edit: dict[str, object]) -> Path:
-    """A copy of a real feed with some tables edited: ``{name: function(list of rows) -> list of rows}``."""
+def _rewrite_zip(source: Path, target: Path, edit: dict[str, object], *, encoding: str = "") -> Path:
+    """A copy of a real feed with some tables edited: ``{name: function(list of rows) -> list of rows}`` (None
+    leaves the table out); ``encoding`` re-encodes every table (e.g. ``"cp932"``)."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             name = Path(item.filename).stem
+            if name in edit and edit[name] is None:
+                continue
+            if encoding:
+                data = data.decode("utf-8-sig").encode(encoding)
             if name in edit:
-                text = data.decode("utf-8-sig")
+                text = data.decode(encoding or "utf-8-sig")
                 rows = list(csv.DictReader(io.StringIO(text)))
                 fields = list(rows[0])
                 out = io.StringIO()
                 writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
                 writer.writeheader()
                 writer.writerows(edit[name](rows))  # type: ignore[operator]
-                data = out.getvalue().encode("utf-8")
+                data = out.getvalue().encode(encoding or "utf-8")
             zout.writestr(item.filename, data)
     return target
 
@@ -280,3 +285,60 @@ def test_a_feed_encoding_no_holidays_is_detected(shared_data, tmp_path):
     day = service_day(feed, "日祝")
     assert day.date.weekday() == 6 and note in day.notes
     assert holiday_notes(read_feed(shared_data / FEEDS / NAKA)) == ()  # 中津川 encodes its holidays
+
+
+# ------------------------------------------------------------------ GTFS inputs that once broke or misled (issue 20)
+def test_a_cp932_feed_reads_like_its_utf8_original(shared_data, tmp_path):
+    path = _rewrite_zip(shared_data / FEEDS / NAKA, tmp_path / "naka_cp932.zip", {}, encoding="cp932")
+    with zipfile.ZipFile(path) as zf, pytest.raises(UnicodeDecodeError):
+        zf.read("stops.txt").decode("utf-8")
+    ours = stop_departures(geo.read_feed(path), date="2020-11-10")
+    original = stop_departures(geo.read_feed(shared_data / FEEDS / NAKA), date="2020-11-10")
+    assert ours["stop_name"].tolist() == original["stop_name"].tolist()
+    assert ours["dep_day"].tolist() == original["dep_day"].tolist() and ours["dep_day"].sum() > 0
+
+
+def _refused(path: Path) -> str:
+    with pytest.raises(geo.ValidationError) as info:
+        geo.read_feed(path)
+    return str(info.value)
+
+
+def test_broken_feeds_are_refused_with_file_row_and_fix(shared_data, tmp_path):
+    naka = shared_data / FEEDS / NAKA
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (folder / NAKA).write_bytes(naka.read_bytes())
+    assert "holds ['nakatsugawa_GTFS.zip']: give the zip itself" in _refused(folder)
+
+    no_calendar = _rewrite_zip(naka, tmp_path / "no_calendar.zip", {"calendar": None})
+    message = _refused(no_calendar)
+    assert "no calendar.txt and calendar_dates.txt only removes dates" in message and "add the feed's" in message
+
+    no_trips = _rewrite_zip(naka, tmp_path / "no_trips.zip", {"trips": lambda rows: []})
+    assert "trips.txt has a header but no rows" in _refused(no_trips)
+
+    def unknown_service(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{**r, "service_id": "運休"} if i == 4 else r for i, r in enumerate(rows)]
+
+    message = _refused(_rewrite_zip(naka, tmp_path / "unknown_service.zip", {"trips": unknown_service}))
+    assert "trips.txt rows 6, column service_id: ['運休']" in message and "would never run" in message
+
+    def backwards(rows: list[dict[str, str]]) -> list[dict[str, str]]:  # the 2nd call of the first trip at 08:30
+        return [{**r, "arrival_time": "08:30:00", "departure_time": "08:30:00"} if i == 1 else r
+                for i, r in enumerate(rows)]  # fmt: skip
+
+    message = _refused(_rewrite_zip(naka, tmp_path / "backwards.zip", {"stop_times": backwards}))
+    assert "stop_times.txt rows 3, columns arrival_time/departure_time: earlier than the stop before it" in message
+    assert "10福岡金_08時32分_系統641001" in message
+
+
+def test_points_refuses_a_duplicated_stop_id_like_the_timetable_reader(shared_data, tmp_path):
+    def twice(rows: list[dict[str, str]]) -> list[dict[str, str]]:  # stop 3 listed again 1 km away
+        moved = {**rows[2], "stop_lat": str(float(rows[2]["stop_lat"]) + 0.009)}
+        return [*rows, moved]
+
+    path = _rewrite_zip(shared_data / FEEDS / NAKA, tmp_path / "dup.zip", {"stops": twice})
+    with pytest.raises(geo.ValidationError, match=r"stops.txt rows 4, 371, column stop_id: duplicate stop_id"):
+        geo.read_points(path)
+    assert "duplicate stop_id" in _refused(path)
