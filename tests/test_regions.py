@@ -465,3 +465,18 @@ def test_cli_rejects_bad_options(tmp_path):
         "regions", "dissolve", "tokyo-ken", "--areas", "x", "--rate", "ageing", "-o", str(tmp_path / "a"),
     ])  # fmt: skip
     assert bad_rate.exit_code == 2 and "NUMERATOR/DENOMINATOR" in bad_rate.output
+
+
+def test_cli_dissolve_refuses_sums_that_overflow_to_infinity(tmp_path, n03_dir, ssdse):
+    """A column with values near float64's limit once summed to inf and was written as such."""
+    raw = pd.read_csv(ssdse, dtype={"pref_code": str})
+    raw["pop_2020"] = raw["pop_2020"].astype(float)
+    raw.loc[raw["pref_code"].isin(["11", "13"]), "pop_2020"] = 1.0e308  # finite each, infinite together
+    table = tmp_path / "ssdse_overflow.csv"
+    raw.to_csv(table, index=False)
+    args = ["regions", "dissolve", "tokyo-ken", "--areas", str(n03_dir / "topojson/s0010/N03-21_210101.json"),
+            "--table", str(table), "--sum", "pop_2020", "-o", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(geo.cli.cli, args)
+    assert isinstance(result.exception, geo.ValidationError), result.output
+    assert "東京圏 (pop_2020) overflow to infinity" in str(result.exception)
+    assert not (tmp_path / "out").exists()
