@@ -203,3 +203,20 @@ def test_cost_table_with_overlapping_ids_is_never_read_the_wrong_way_round(share
     assert coverage["covered"].iloc[0] == right
     cm = geo.read_cost_matrix(tmp_path / "od.csv", hubs=hubs, demand=demand, hubs_are="destination")
     assert not cm.hubs_are_origins and cm.matrix.shape == (10, 10)
+
+
+def test_hubs_takes_the_mesh_level_its_own_message_advises(tmp_path, shared_data):
+    """geo hubs once advised --mesh-level, an option only geo gaps had."""
+    stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
+    pts = tmp_path / "stations.gpkg"
+    pyogrio.write_dataframe(stations.cx[138.2:139.2, 35.2:35.95], pts, layer="stations")
+    mesh = pd.read_csv(shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv", dtype=str)
+    quarter = mesh[["mesh_code", "pop_2020"]].assign(mesh_code=mesh["mesh_code"] + "11")  # SW 250 m of each cell
+    demand = tmp_path / "quarter.csv"
+    quarter.to_csv(demand, index=False)
+    args = ["hubs", str(pts), "--mesh", str(demand), "--areas", str(shared_data / YAMANASHI), "--radius", "1000"]
+    asked = CliRunner().invoke(geo.cli.cli, [*args, "-o", str(tmp_path / "a")])
+    assert isinstance(asked.exception, geo.ValidationError)
+    assert "geo gaps / geo hubs --mesh-level" in str(asked.exception)
+    told = CliRunner().invoke(geo.cli.cli, [*args, "--mesh-level", "quarter", "-o", str(tmp_path / "b")])
+    assert told.exit_code == 0, told.output
