@@ -708,6 +708,19 @@ def _trace(
 
 
 def _weight_lookup(weights: WeightsLike | None) -> tuple[dict[tuple[str, str], float], dict[str, float], str]:
+    pairs, per_code, kind = _weights_of(weights)
+    bad = [(k, v) for k, v in (*pairs.items(), *per_code.items()) if not np.isfinite(v) or v < 0]
+    if bad:
+        shown = ", ".join(f"{' → '.join(k) if isinstance(k, tuple) else k}: {v:g}" for k, v in bad[:8])
+        raise ValidationError(
+            f"weights: {len(bad)} negative, infinite or empty weight(s) ({shown}{' …' if len(bad) > 8 else ''}); "
+            "a weight is a non-negative amount (population, area …): correct them, or leave the row out to "
+            "have the split refused and named"
+        )
+    return pairs, per_code, kind
+
+
+def _weights_of(weights: WeightsLike | None) -> tuple[dict[tuple[str, str], float], dict[str, float], str]:
     if weights is None:
         return {}, {}, ""
     if isinstance(weights, pd.DataFrame):

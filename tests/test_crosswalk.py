@@ -433,3 +433,16 @@ def test_cli_join_as_of_totals_count_each_person_once(shared_data, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert f"合計 total pop_20160101: {prefecture:,.0f} = {prefecture:,.0f}" in result.output
+
+
+@pytest.mark.parametrize("weight", ["-0.4", "", "inf"])
+def test_cli_convert_names_a_negative_or_empty_weight(tmp_path, weight):
+    """浜松市 浜北区 22135 split in 2024: a negative or empty weight was reported as a missing one."""
+    src = tmp_path / "hamamatsu.csv"
+    pd.DataFrame({"code": ["22135", "22137"], "pop": [92_011, 28_555]}).to_csv(src, index=False)
+    weights = tmp_path / "w.csv"
+    weights.write_text(f"from_code,to_code,weight\n22135,22138,{weight}\n22135,22139,0.6\n", encoding="utf-8")
+    args = ["codes", "convert", str(src), "--from", "2023-01-01", "--to", "2024-01-01", "-o", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(cli, [*args, "--weights", str(weights)])
+    assert isinstance(result.exception, ValidationError)
+    assert "weights: 1 negative, infinite or empty weight(s) (22135 → 22138:" in str(result.exception)
