@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -433,3 +434,17 @@ def test_a_wkb_column_without_geoparquet_metadata_asks_for_its_crs(tmp_path: Pat
         geo.read_points(path)
     read = geo.read_points(path, crs="EPSG:6668")
     assert len(read) == 1010 and read.geometry.geom_equals_exact(gunma_schools.geometry, tolerance=1e-9).all()
+
+
+def test_a_zero_byte_file_and_a_shapefile_without_its_dbf_are_named(tmp_path: Path, gunma_schools) -> None:
+    """GDAL's advice ('specify the driver') for a 0-byte file; a .shp without .dbf read without its names."""
+    gunma_schools.head(20).to_file(tmp_path / "schools.shp", encoding="utf-8")
+    (tmp_path / "schools.dbf").unlink()
+    (tmp_path / "empty.geojson").write_bytes(b"")
+    args = ["--areas", "n03-2021-s0010-10", "-o", str(tmp_path / "out")]
+    for name, expect in (("schools.shp", "has no schools.dbf beside it"), ("empty.geojson", "is empty (0 bytes)")):
+        result = CliRunner().invoke(geo.cli.cli, ["points", str(tmp_path / name), *args])
+        assert isinstance(result.exception, ValidationError), result.output
+        assert name in str(result.exception) and expect in str(result.exception)
+        with pytest.raises(ValidationError, match=re.escape(expect)):
+            geo.read_boundaries(tmp_path / name)
