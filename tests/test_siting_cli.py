@@ -220,3 +220,14 @@ def test_hubs_takes_the_mesh_level_its_own_message_advises(tmp_path, shared_data
     assert "geo gaps / geo hubs --mesh-level" in str(asked.exception)
     told = CliRunner().invoke(geo.cli.cli, [*args, "--mesh-level", "quarter", "-o", str(tmp_path / "b")])
     assert told.exit_code == 0, told.output
+
+
+def test_candidates_far_from_the_selected_areas_are_named_as_such(tmp_path, shared_data):
+    """Hokkaido 道の駅 as candidates for 山梨県 demand were refused as 'no hubs given'."""
+    michinoeki = shared_data / "ksj-p35-2018-michinoeki-hokkaido/P35-18_01_michinoeki_hokkaido.geojson"
+    mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
+    args = ["hubs", str(michinoeki), "--mesh", str(mesh), "--areas", str(shared_data / YAMANASHI), "--radius", "1000"]
+    result = CliRunner().invoke(geo.cli.cli, [*args, "-o", str(tmp_path / "out")])
+    assert isinstance(result.exception, geo.ValidationError), result.output
+    message = str(result.exception)
+    assert "none of the" in message and "candidates lies in the selected areas" in message and "--prefecture" in message

@@ -159,6 +159,12 @@ def hubs(
     )  # fmt: skip
     placed = placed.drop(columns=AREA_ROW)
     candidates, placing = place(candidates, selection, snap_m=p.snap_m, name="candidates")
+    if candidates.empty:  # once reported as "no hubs given"
+        raise ValidationError(
+            f"none of the {placing.figures.get('rows', 0)} candidates lies in the selected areas "
+            f"({len(selection.areas)} areas) or within snap_m = {p.snap_m:g} m of them; give candidates inside the "
+            "areas, or select the areas they are in (--prefecture / --municipality)"
+        )
     candidates = candidates.drop(columns=AREA_ROW)
     notes = [*placing_demand.notes, *placing.notes]
     p = replace(p, weight=weight)
