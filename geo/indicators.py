@@ -294,7 +294,8 @@ def join_indicators(
     level = _check_levels(area_codes, rows, source) if key == "muni_code" else "prefecture"
     names = _row_names(rows, meta, key)
     matched_mask = rows[key].isin(set(area_codes)) & rows[key].notna()
-    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level, areas_day=areas_day)
+    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level, areas_day=areas_day,
+                                     joined_codes=set(rows.loc[matched_mask, key]))  # fmt: skip
     has_row = areas[key].isin(set(rows.loc[matched_mask, key]))
     coded = areas[key].notna()
     unmatched_areas = _unmatched_areas(areas[coded & ~has_row], key, unmatched_rows)
@@ -409,8 +410,11 @@ def _unmatched_rows(
     level: str,
     *,
     areas_day: datetime.date | None = None,
+    joined_codes: set[str] | frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     area_prefs = set(areas["pref_code"].dropna())
+    joined_wards_of = {city_of(c) for c in joined_codes} if key == "muni_code" else set()
+    tokyo_wards_joined = any(c.startswith("131") and c != "13100" for c in joined_codes)
     by_stem: dict[tuple[str, str], list[tuple[str, str]]] = {}
     if key == "muni_code":
         for code, name, pref in zip(areas["muni_code"], areas["muni_name"], areas["pref_code"], strict=True):
@@ -424,8 +428,14 @@ def _unmatched_rows(
         suggestion = None
         if code and kind != "national" and code[:2] not in area_prefs:
             reason = "prefecture not among the areas"
+        elif kind == "tokyo_wards_total" and not tokyo_wards_joined:
+            reason = ("特別区部 total of Tokyo's 23 wards, not joined: the table has no row for any ward, so the wards "
+                      "stay without data (a total is never spread over them; give the wards' rows)")  # fmt: skip
         elif kind in _REASONS:
             reason = _REASONS[kind]
+        elif kind == "designated_city" and code not in joined_wards_of:
+            reason = ("政令市計 designated-city total, not joined: the table has no row for its wards, which stay "
+                      "without data (join at level designated_city to use this row)")  # fmt: skip
         elif kind == "designated_city":
             reason = "政令市計 designated-city total: its wards are joined (not counted twice)"
         elif kind == "ward" and level == "designated_city" and code in set(muni_table()["muni_code"]):

@@ -426,3 +426,25 @@ def test_join_rejects_a_frame_without_codes_and_bad_how(municipalities):
         join_indicators(municipalities, pd.DataFrame({"x": [1]}))
     with pytest.raises(ValidationError, match="how='outer'"):
         join_indicators(municipalities, pd.DataFrame({"muni_code": ["13101"]}), how="outer")  # type: ignore[arg-type]
+
+
+def test_cli_join_never_says_the_23_wards_were_joined_when_the_table_has_none(shared_data, tmp_path):
+    """特別区部 13100 was described as 'joined one by one' although no ward row existed in the table."""
+    census = pd.read_csv(shared_data / CENSUS, dtype=str)
+    tokyo = census[census["code"].str.startswith("13") & ~census["code"].str.match(r"^131(0[1-9]|1\d|2[0-3])$")]
+    src = tmp_path / "tokyo_without_wards.csv"
+    tokyo.to_csv(src, index=False)
+    n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
+    args = ["join", str(src), "--areas", str(n03), "--prefecture", "東京都", "-o", str(tmp_path / "o"), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (row,) = [r for r in report["unmatched_rows"] if r["code"] == "13100"]
+    assert "not joined: the table has no row for any ward" in row["reason"] and "one by one" not in row["reason"]
+    assert {f"131{i:02d}" for i in range(1, 24)} <= {r["code"] for r in report["unmatched_areas"]}
+    # with the wards present, the total is described as joined ward by ward, as before
+    full = CliRunner().invoke(
+        cli, ["join", str(shared_data / CENSUS), *args[2:-3], "-o", str(tmp_path / "f"), "--json"]
+    )
+    (row,) = [r for r in json.loads(full.output)["unmatched_rows"] if r["code"] == "13100"]
+    assert "joined one by one" in row["reason"]
