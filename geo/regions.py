@@ -599,6 +599,14 @@ def dissolve_regions(
     return shapes
 
 
+def areas_outside(areas: gpd.GeoDataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``areas`` in no region of the grouping (entering no total): their codes and names, in order."""
+    inside = np.zeros(len(areas), dtype=bool)
+    inside[_assign(areas, regions)["area"].to_numpy()] = True
+    columns = [c for c in ("pref_code", "pref_name", "muni_code", "muni_name") if c in areas.columns]
+    return pd.DataFrame(areas.loc[~inside, columns]).reset_index(drop=True)
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     absent = [c for c in columns if c not in df.columns]
     if absent:
