@@ -522,27 +522,37 @@ def _counted_once(codes: pd.Series, day: datetime.date) -> np.ndarray:
 
 
 def level_notes(rows: pd.DataFrame, code_column: str, columns: Sequence[str], day: DateLike) -> list[str]:
-    """Notes on a table holding designated cities beside their wards: totals count the city rows only, and any
-    column where a city's own row disagrees with the sum of its wards (the table is then inconsistent).
+    """Notes on a table holding designated cities beside their wards: totals count the city rows only, and
+    :func:`city_ward_disagreements`."""
+    day = as_date(day)
+    codes = rows[code_column].astype("string")
+    once = _counted_once(codes, day)
+    if once.all():
+        return []
+    cities = codes[~once].map(code_table_on(day)["city_code"])
+    return [
+        f"totals count {cities.nunique()} designated cities whole: their {int((~once).sum())} ward rows are left "
+        "out of the totals (never city + wards twice)",
+        *city_ward_disagreements(rows, code_column, columns, day),
+    ]
+
+
+def city_ward_disagreements(rows: pd.DataFrame, code_column: str, columns: Sequence[str], day: DateLike) -> list[str]:
+    """One note per designated city whose own row differs from the sum of its wards listed (per column given).
 
     Examples
     --------
     >>> t = pd.DataFrame({"code": ["01100", "01101", "01102"], "pop": [100, 60, 30]})
-    >>> level_notes(t, "code", ["pop"], "2020-01-01")[1]
-    "column pop: 札幌市 01100 is 100 but its 2 wards listed sum to 90 (missing or extra wards, or another date's figures): the table disagrees with itself; check it before summing or joining wards"
+    >>> notes = city_ward_disagreements(t, "code", ["pop"], "2020-01-01")
+    >>> notes[0].startswith("札幌市 01100: its own row differs from the sum of its 2 wards listed (pop 100 vs 90)")
+    True
     """
     day = as_date(day)
     table = code_table_on(day)
     codes = rows[code_column].astype("string")
     once = _counted_once(codes, day)
-    if once.all():
-        return []
-    wards = rows[~once]
-    cities = wards[code_column].astype("string").map(table["city_code"])
-    notes = [
-        f"totals count {cities.nunique()} designated cities whole: their {len(wards)} ward rows are left out of "
-        "the totals (never city + wards twice)"
-    ]
+    cities = codes[~once].map(table["city_code"])
+    differ: dict[str, list[str]] = {}
     for c in columns:
         values = pd.to_numeric(rows[c], errors="coerce")
         ward_sum = values[~once].groupby(cities.to_numpy()).sum(min_count=1)
@@ -550,13 +560,13 @@ def level_notes(rows: pd.DataFrame, code_column: str, columns: Sequence[str], da
             own = values[(codes == city).fillna(False).to_numpy(dtype=bool)]
             if own.empty or pd.isna(own.iloc[0]) or pd.isna(total) or np.isclose(own.iloc[0], total, atol=1e-6):
                 continue
-            n = int((cities == city).sum())
-            notes.append(
-                f"column {c}: {table.at[city, 'muni_name']} {city} is {own.iloc[0]:,.0f} but its {n} wards listed "
-                f"sum to {total:,.0f} (missing or extra wards, or another date's figures): the table disagrees "
-                "with itself; check it before summing or joining wards"
-            )
-    return notes
+            differ.setdefault(str(city), []).append(f"{c} {own.iloc[0]:,.0f} vs {total:,.0f}")
+    return [
+        f"{table.at[city, 'muni_name']} {city}: its own row differs from the sum of its {int((cities == city).sum())} "
+        f"wards listed ({'; '.join(cols[:3])}{' …' if len(cols) > 3 else ''}): missing or extra wards, or another "
+        "date's figures; the table disagrees with itself, check it before summing or joining wards"
+        for city, cols in differ.items()
+    ]
 
 
 def _is_aggregate_code(code: str) -> bool:

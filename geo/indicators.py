@@ -28,8 +28,10 @@ import pandas as pd
 
 from geo import _tables
 from geo._errors import ValidationError
+from geo._validate import is_count_column
 from geo.boundaries import dissolve_prefectures
 from geo.codes import (
+    CODE_TABLE_SPAN,
     DESIGNATED_CITIES,
     PREFECTURES,
     DateLike,
@@ -42,6 +44,7 @@ from geo.crosswalk import (
     IntensiveSpec,
     WeightsLike,
     areas_date,
+    city_ward_disagreements,
     convert_codes,
     describe_code_change,
 )
@@ -108,6 +111,8 @@ class JoinReport:
     rows_outside_selection: int = 0
     """Table rows of prefectures outside the selected areas (:func:`geo.analyses.join`): not asked for, so not
     joined and not counted as unmatched."""
+    notes: tuple[str, ...] = ()
+    """What the user should check: a designated city's own row that differs from the sum of its wards listed."""
 
     def __str__(self) -> str:
         share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
@@ -153,6 +158,7 @@ class JoinReport:
                 more = " ..." if len(differ) > 8 else ""
                 shown = ", ".join(differ[:8])
                 lines.append(f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}")
+        lines += [f"  note: {n}" for n in self.notes]
         if self.conversion is not None:
             lines.append(str(self.conversion))
         return "\n".join(lines)
@@ -180,6 +186,7 @@ class JoinReport:
             "conversion": None if self.conversion is None else self.conversion.to_dict(),
             "suppressed": self.suppressed,
             "rows_outside_selection": self.rows_outside_selection,
+            "notes": list(self.notes),
         }
 
 
@@ -317,6 +324,7 @@ def join_indicators(
         uncoded_areas=int((~coded).sum()),
         source=source,
         totals=_check_totals(rows, joined, key, areas),
+        notes=tuple(_disagreements(rows, key, areas_day)),
         conversion=conversion,
         suppressed={
             c[: -len(SUPPRESSED_SUFFIX)]: int(joined[c].fillna(False).astype(bool).sum())
@@ -760,6 +768,16 @@ def _recompute_rates(frame: pd.DataFrame, rate_columns: Mapping[str, tuple]) -> 
     measures = [Measure(name=name, kind="rate", numerator=spec[0], denominator=spec[1],
                         per=spec[2] if len(spec) == 3 else 1) for name, spec in rate_columns.items()]  # fmt: skip
     return derive(frame, measures)
+
+
+def _disagreements(rows: pd.DataFrame, key: str, day: datetime.date | None) -> list[str]:
+    """City rows that differ from the sum of their wards in the same table (never joined without a word)."""
+    if key != "muni_code" or not (rows["_kind"] == "designated_city").any():
+        return []
+    # counts only: rates and averages never sum to the city's own
+    columns = [c for c in rows.columns if c not in (key, "source_row", "_kind") and _is_value_column(rows, c)
+               and is_count_column(c)]  # fmt: skip
+    return city_ward_disagreements(rows, key, columns, day or CODE_TABLE_SPAN[1])
 
 
 def _is_value_column(frame: pd.DataFrame, column: object) -> bool:

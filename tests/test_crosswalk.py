@@ -419,7 +419,8 @@ def test_cli_convert_totals_never_add_designated_cities_and_their_wards(shared_d
     src.write_text("\n".join(x for x in lines if not x.startswith("011011,")) + "\n", encoding="utf-8")
     thinned = CliRunner().invoke(cli, ["codes", "convert", str(src), *args[3:], "-o", str(tmp_path / "t.csv")])
     assert thinned.exit_code == 0, thinned.output
-    assert "column 人口（人）: 札幌市 01100 is 1,941,832 but its 9 wards listed sum to 1,711,450" in thinned.output
+    assert "札幌市 01100: its own row differs from the sum of its 9 wards listed" in thinned.output
+    assert "人口（人） 1,941,832 vs 1,711,450" in thinned.output
 
 
 def test_cli_join_as_of_totals_count_each_person_once(shared_data, tmp_path):

@@ -448,3 +448,19 @@ def test_cli_join_never_says_the_23_wards_were_joined_when_the_table_has_none(sh
     )
     (row,) = [r for r in json.loads(full.output)["unmatched_rows"] if r["code"] == "13100"]
     assert "joined one by one" in row["reason"]
+
+
+def test_cli_join_names_a_city_row_that_disagrees_with_its_wards(shared_data, tmp_path):
+    """A designated city's own row that differed from the sum of its wards in the same table was joined silently."""
+    raw = shared_data / "juki-population-municipal-2016-2022/raw/juki_20160101.csv"
+    lines = raw.read_text(encoding="utf-8-sig").splitlines()
+    src = tmp_path / "juki_without_chuo.csv"  # 札幌市中央区 left out: the city row still counts it
+    src.write_text("\n".join(x for x in lines if not x.startswith("011011,")) + "\n", encoding="utf-8")
+    n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
+    args = ["join", str(src), "--areas", str(n03), "--prefecture", "北海道", "-o", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "note: 札幌市 01100: its own row differs from the sum of its 9 wards listed" in result.output
+    assert "人口（人） 1,941,832 vs 1,711,450" in result.output
+    whole = CliRunner().invoke(cli, ["join", str(raw), *args[2:-1], str(tmp_path / "w")])
+    assert whole.exit_code == 0 and "its own row differs" not in whole.output  # the original agrees with itself
