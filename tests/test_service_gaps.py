@@ -17,6 +17,7 @@ import geo
 from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
 from geo.service_gaps import ServiceGaps, service_gaps
+from geo.store import read_layer_info
 from geo.timetable import read_feed, stop_departures
 
 FOUR = ["mlit-hojokin-1km", "handbook-urban", "handbook-rural", "plateau-toshi-kozo"]
@@ -233,3 +234,6 @@ def test_cli_holiday_gaps_use_a_real_sunday_and_say_why(shared_data, tmp_path):
     assert any("2021-07-22" in n for n in day["notes"])
     assert "service day: 日祝: the most common set of services" in out.output
     assert "note: feed toyota_kikan_GTFS.zip: 3 of 15 weekday holidays run the weekday services" in out.output
+    # the layers say it too (QGIS shows the description)
+    description = read_layer_info(tmp_path / "layers.gpkg")["service_cells"].description
+    assert "2020-12-13 日祝" in description and "59 of the 68 日祝 dates" in description

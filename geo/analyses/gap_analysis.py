@@ -180,7 +180,9 @@ class TimetableGapsResult(Result):
     def outputs(self) -> dict[str, Output]:
         s = self.service
         names = "、".join(d.title or d.name for d in s.definitions)
-        dates = "; ".join(f"{k}: {v['date']} {v['day_type']}" for k, v in s.service_dates.items())
+        dates = "; ".join(
+            f"{k}: {v['date']} {v['day_type']} ({v.get('reason', '')})" for k, v in s.service_dates.items()
+        )
         text = f"時間帯別の交通空白（{names}）。運行日 {dates}。需要: {s.info.get('demand_note', '')}"
         out = {
             "service_cells": Output(s.cells, layer_info(self, f"時間帯別のサービス（{names}）", description=text,
