@@ -203,6 +203,9 @@ def test_cost_table_with_overlapping_ids_is_never_read_the_wrong_way_round(share
     assert coverage["covered"].iloc[0] == right
     cm = geo.read_cost_matrix(tmp_path / "od.csv", hubs=hubs, demand=demand, hubs_are="destination")
     assert not cm.hubs_are_origins and cm.matrix.shape == (10, 10)
+    pd.concat([od, od.iloc[[12]]]).to_csv(tmp_path / "od_twice.csv", index=False)  # pair (1, 2) listed again
+    with pytest.raises(geo.ValidationError, match=r"rows \[14, 102\]: 1 hub–demand pairs are listed more than once"):
+        geo.read_cost_matrix(tmp_path / "od_twice.csv", hubs=hubs, demand=demand, hubs_are="origin")
 
 
 def test_hubs_takes_the_mesh_level_its_own_message_advises(tmp_path, shared_data):
