@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "stop_departures": "geo.timetable",
     "service_dates": "geo.timetable",
     "resolve_service_date": "geo.timetable",
+    "service_day": "geo.timetable",
+    "ServiceDay": "geo.timetable",
     "list_gap_definitions": "geo.gap_definitions",
     "read_gap_definition": "geo.gap_definitions",
     "read_grade_table": "geo.gap_definitions",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from geo._errors import ValidationError
 from geo.sources import fetch, get_source, list_sources
 from geo.store import read_layer_info
 
@@ -23,11 +24,32 @@ def local_file(value: str | os.PathLike[str], *, what: str = "input") -> Path:
     """
     path = Path(value)
     if path.exists():
-        return path
+        return check_file(path)
     name = str(value)
     if os.sep not in name and "/" not in name and name in {s.name for s in list_sources()}:
         return fetch(name)
     raise FileNotFoundError(f"{value}: no such {what} file, and not a pinned source name (see `geo sources list`)")
+
+
+def check_file(path: Path) -> Path:
+    """Refuse, before any reader guesses at it, a 0-byte file (GDAL would advise naming a driver) and a shapefile
+    without its ``.dbf`` (read silently without any attribute: no names, no codes)."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValidationError(
+            "the file is empty (0 bytes): it was not fully downloaded, copied or saved; get or export it again",
+            source=path,
+        )
+    if path.suffix.lower() == ".shp":
+        parts = {p.suffix.lower() for p in path.parent.glob(f"{path.stem}.*")}
+        missing = [s for s in (".shx", ".dbf") if s not in parts]
+        if missing:
+            raise ValidationError(
+                f"the shapefile has no {' or '.join(path.stem + s for s in missing)} beside it: a shapefile is several "
+                "files (.shp geometry, .shx index, .dbf attributes such as names and codes, .prj CRS); copy all of "
+                "them into the same folder, or give the original .zip",
+                source=path,
+            )
+    return path
 
 
 def credit_of(

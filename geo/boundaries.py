@@ -30,6 +30,7 @@ import pyogrio
 import shapely
 
 from geo._errors import ValidationError
+from geo._inputs import check_file
 from geo._progress import progress
 from geo.codes import (
     DESIGNATED_CITIES,
@@ -153,7 +154,7 @@ def _resolve(source: str | Path | Sequence[str | Path]) -> list[Path]:
             raise ValidationError(f"folder {path} holds no boundary file ({', '.join(sorted(_SUFFIXES))})")
         return files
     if path.exists():
-        return [path]
+        return [check_file(path)]
     if isinstance(source, str) and path.suffix.lower() not in _SUFFIXES and "/" not in source:
         return [fetch(source)]
     raise FileNotFoundError(f"{path}: no such boundary file (give a path, a folder or a pinned source name)")

@@ -45,6 +45,7 @@ from geo.codes import as_date
 from geo.gap_definitions import read_gap_definition
 from geo.params import AreaParams, GapsParams, HubsParams, JoinParams, MapParams, Measure, RegionsParams
 from geo.sources import list_sources
+from geo.store import check_output_dir
 from geo.timetable import parse_windows
 
 # ---------------------------------------------------------------------------------------------- sections
@@ -462,16 +463,18 @@ def _check_references(config: RunConfig, lines: LineFinder) -> list[str]:
 
 
 def _output_problems(base: Path, run: dict[str, Any], lines: LineFinder) -> list[str]:
-    """The output folder must be creatable: not a file, not under a file; the run's name must name a folder."""
+    """The output folder must be creatable and writable (:func:`geo.store.check_output_dir`); the run's name must
+    name a folder."""
     problems = []
     name = str(run.get("name", ""))
     if name and not re.fullmatch(r"[\w.-]+", name):
         problems.append(f"{lines.at(('run', 'name'))}: use letters, digits, '-', '_' or '.' (it names a folder)")
     folder = Path(str(run.get("output_dir", "outputs")))
     out = (folder if folder.is_absolute() else base / folder) / (name or "run")
-    blocking = next((p for p in [out, *out.parents] if p.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        problems.append(f"{lines.at(('run', 'output_dir'))}: {blocking} is a file, so {out} cannot be a folder")
+    try:  # the one rule every command applies before any work: not a file, not under a file, writable
+        check_output_dir(out)
+    except ValidationError as exc:
+        problems.append(f"{lines.at(('run', 'output_dir'))}: {exc}")
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -122,6 +123,36 @@ def _best_ids(frame: pd.DataFrame, given: str | None, wanted: pd.Index) -> tuple
     return best[2], best[1]
 
 
+def _direction(
+    source: str,
+    columns: tuple[str, str],
+    *,
+    forward: tuple[np.ndarray, np.ndarray],
+    backward: tuple[np.ndarray, np.ndarray],
+) -> bool:
+    """True when the origins are the hubs: the only reading whose ids all match; refused when both do.
+
+    When neither reading matches every id, the one matching more is taken, and the ids it misses are reported
+    as errors by the caller (so a wrong guess is never silent).
+    """
+    o_col, d_col = columns
+    full_f = bool(forward[0].all() and forward[1].all())
+    full_b = bool(backward[0].all() and backward[1].all())
+    if full_f and full_b:
+        raise ValidationError(
+            f"the direction of the cost table is ambiguous: the ids in {o_col!r} and {d_col!r} match both the hub "
+            "and the demand rows (overlapping ids such as 0-9), so the table could be read either way round and "
+            f"give other costs. Say which column holds the hubs, {o_col!r} (origin) or {d_col!r} (destination): "
+            "geo.read_cost_matrix(..., hubs_are='origin'|'destination'), on the command line --cost-hubs "
+            'origin|destination, in a config cost_hubs = "origin" under [hubs]; or write distinct ids (e.g. '
+            "prefix the hubs' ids with 'h')",
+            source=source,
+        )
+    if full_f != full_b:
+        return full_f
+    return int(forward[0].sum() + forward[1].sum()) > int(backward[0].sum() + backward[1].sum())
+
+
 def read_cost_matrix(
     table: str | Path | pd.DataFrame,
     *,
@@ -132,6 +163,7 @@ def read_cost_matrix(
     origin: str | None = None,
     destination: str | None = None,
     cost: str | None = None,
+    hubs_are: Literal["auto", "origin", "destination"] = "auto",
 ) -> CostMatrix:
     """Match an origin–destination cost table to hub and demand rows: the ``(n_hubs, n_demand)`` matrix.
 
@@ -140,8 +172,7 @@ def read_cost_matrix(
     table
         A CSV (UTF-8 or CP932) or DataFrame with one row per pair: origin id, destination id, cost. Columns
         are found by name (``origin``/``from``, ``destination``/``to``, ``cost``/``minutes``/``distance``…) or
-        are the three columns in that order. Either side may be the hubs: the orientation is the one whose
-        ids match.
+        are the three columns in that order. Either side may be the hubs (see ``hubs_are``).
     hubs, demand
         The layers the ids refer to (their row order is the matrix's).
     hub_id, demand_id
@@ -149,6 +180,10 @@ def read_cost_matrix(
         matches most ids of the table (e.g. ``mesh_code`` of mesh cells).
     origin, destination, cost
         Column names in the table, when not found by name.
+    hubs_are
+        Which column holds the hubs: ``"origin"`` or ``"destination"``. ``"auto"`` takes the only reading whose
+        ids all match; when both readings match (hub and demand ids overlap, e.g. both 0–9 as routing tools
+        write them) it refuses rather than guess, since a transposed table gives wrong costs without a word.
 
     Returns
     -------
@@ -158,8 +193,8 @@ def read_cost_matrix(
     Raises
     ------
     ValidationError
-        Ids that match no hub or no demand row (listed with their table rows), duplicate pairs, missing or
-        negative costs.
+        Ids that match no hub or no demand row (listed with their table rows), duplicate pairs (listed),
+        missing or negative costs, or an ambiguous direction with ``hubs_are="auto"``.
 
     Examples
     --------
@@ -183,14 +218,19 @@ def read_cost_matrix(
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     for i in bad[:_MAX_LISTED]:
         problems.append(f"row {i + 2}, column {c_col}: {frame[c_col].iloc[i]!r} is not a cost >= 0")
-    # orientation: the one where more ids match
+    if hubs_are not in ("auto", "origin", "destination"):
+        raise ValidationError(f"hubs_are={hubs_are!r}: use 'origin', 'destination' or 'auto'")
     h_as_o, h_label_o = _best_ids(hubs, hub_id, o_ids)
     d_as_d, d_label_d = _best_ids(demand, demand_id, d_ids)
     h_as_d, h_label_d = _best_ids(hubs, hub_id, d_ids)
     d_as_o, d_label_o = _best_ids(demand, demand_id, o_ids)
-    forward = int(o_ids.isin(h_as_o).sum() + d_ids.isin(d_as_d).sum())
-    backward = int(o_ids.isin(d_as_o).sum() + d_ids.isin(h_as_d).sum())
-    hubs_are_origins = forward > backward
+    if hubs_are == "auto":
+        hubs_are_origins = _direction(
+            source, (o_col, d_col), forward=(o_ids.isin(h_as_o), d_ids.isin(d_as_d)),
+            backward=(o_ids.isin(d_as_o), d_ids.isin(h_as_d)),
+        )  # fmt: skip
+    else:
+        hubs_are_origins = hubs_are == "origin"
     if hubs_are_origins:
         h_ids, h_col, h_label, dem_ids, dem_col, dem_label = o_ids, o_col, h_label_o, d_ids, d_col, d_label_d
         h_index, dem_index = h_as_o, d_as_d
@@ -213,8 +253,14 @@ def read_cost_matrix(
             )
     ok = (h_pos >= 0) & (d_pos >= 0)
     key = h_pos[ok].astype(np.int64) * max(len(demand), 1) + d_pos[ok]
-    if len(np.unique(key)) != len(key):
-        problems.append("the table lists some origin–destination pairs twice: keep one cost per pair")
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        rows = np.flatnonzero(ok)[repeated]
+        pairs = sorted({(str(h_ids[i]), str(dem_ids[i])) for i in rows})
+        problems.append(
+            f"rows {(rows[:_MAX_LISTED] + 2).tolist()}: {len(pairs)} hub–demand pairs are listed more than once, "
+            f"e.g. {pairs[:5]} (hub, demand): keep one cost per pair"
+        )
     if problems:
         raise ValidationError(problems, source=source)
     matrix = sparse.csr_array((values, (h_pos, d_pos)), shape=(len(hubs), len(demand)))

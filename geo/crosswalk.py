@@ -85,7 +85,8 @@ class ConversionReport:
         ``code``, ``name``, ``reason``.
     totals
         Extensive column → ``{"before": sum over the input's municipal rows, "after": sum over the rows they became,
-        "equal": bool}``: conversion never creates or loses a unit.
+        "equal": bool}``: conversion never creates or loses a unit. Each total sums one level: a ward whose
+        designated city is listed too counts in the city's row only (see :func:`level_notes`).
     intensive
         Intensive column → how it was handled.
     notes
@@ -505,9 +506,67 @@ def convert_codes(
         dropped=pd.DataFrame(dropped, columns=["source_row", "code", "name", "reason"]),
         totals=totals,
         intensive=intensive_notes,
-        notes=tuple(weight_notes),
+        notes=(*weight_notes, *level_notes(rows, code_column, extensive_cols, start)),
     )
     return out, report
+
+
+def _counted_once(codes: pd.Series, day: datetime.date) -> np.ndarray:
+    """True for the rows a total counts: a ward whose designated city is listed too is left out (the city row
+    counts whole). 特別区部 13100 is an aggregate row and never traced."""
+    table = code_table_on(day)
+    kind = codes.map(table["kind"])
+    city = codes.map(table["city_code"])
+    ward_of_listed = ((kind == "ward") & city.isin(set(codes.dropna()))).fillna(False)
+    return ~ward_of_listed.to_numpy(dtype=bool)
+
+
+def level_notes(rows: pd.DataFrame, code_column: str, columns: Sequence[str], day: DateLike) -> list[str]:
+    """Notes on a table holding designated cities beside their wards: totals count the city rows only, and
+    :func:`city_ward_disagreements`."""
+    day = as_date(day)
+    codes = rows[code_column].astype("string")
+    once = _counted_once(codes, day)
+    if once.all():
+        return []
+    cities = codes[~once].map(code_table_on(day)["city_code"])
+    return [
+        f"totals count {cities.nunique()} designated cities whole: their {int((~once).sum())} ward rows are left "
+        "out of the totals (never city + wards twice)",
+        *city_ward_disagreements(rows, code_column, columns, day),
+    ]
+
+
+def city_ward_disagreements(rows: pd.DataFrame, code_column: str, columns: Sequence[str], day: DateLike) -> list[str]:
+    """One note per designated city whose own row differs from the sum of its wards listed (per column given).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"code": ["01100", "01101", "01102"], "pop": [100, 60, 30]})
+    >>> notes = city_ward_disagreements(t, "code", ["pop"], "2020-01-01")
+    >>> notes[0].startswith("札幌市 01100: its own row differs from the sum of its 2 wards listed (pop 100 vs 90)")
+    True
+    """
+    day = as_date(day)
+    table = code_table_on(day)
+    codes = rows[code_column].astype("string")
+    once = _counted_once(codes, day)
+    cities = codes[~once].map(table["city_code"])
+    differ: dict[str, list[str]] = {}
+    for c in columns:
+        values = pd.to_numeric(rows[c], errors="coerce")
+        ward_sum = values[~once].groupby(cities.to_numpy()).sum(min_count=1)
+        for city, total in ward_sum.items():
+            own = values[(codes == city).fillna(False).to_numpy(dtype=bool)]
+            if own.empty or pd.isna(own.iloc[0]) or pd.isna(total) or np.isclose(own.iloc[0], total, atol=1e-6):
+                continue
+            differ.setdefault(str(city), []).append(f"{c} {own.iloc[0]:,.0f} vs {total:,.0f}")
+    return [
+        f"{table.at[city, 'muni_name']} {city}: its own row differs from the sum of its {int((cities == city).sum())} "
+        f"wards listed ({'; '.join(cols[:3])}{' …' if len(cols) > 3 else ''}): missing or extra wards, or another "
+        "date's figures; the table disagrees with itself, check it before summing or joining wards"
+        for city, cols in differ.items()
+    ]
 
 
 def _is_aggregate_code(code: str) -> bool:
@@ -659,6 +718,19 @@ def _trace(
 
 
 def _weight_lookup(weights: WeightsLike | None) -> tuple[dict[tuple[str, str], float], dict[str, float], str]:
+    pairs, per_code, kind = _weights_of(weights)
+    bad = [(k, v) for k, v in (*pairs.items(), *per_code.items()) if not np.isfinite(v) or v < 0]
+    if bad:
+        shown = ", ".join(f"{' → '.join(k) if isinstance(k, tuple) else k}: {v:g}" for k, v in bad[:8])
+        raise ValidationError(
+            f"weights: {len(bad)} negative, infinite or empty weight(s) ({shown}{' …' if len(bad) > 8 else ''}); "
+            "a weight is a non-negative amount (population, area …): correct them, or leave the row out to "
+            "have the split refused and named"
+        )
+    return pairs, per_code, kind
+
+
+def _weights_of(weights: WeightsLike | None) -> tuple[dict[tuple[str, str], float], dict[str, float], str]:
     if weights is None:
         return {}, {}, ""
     if isinstance(weights, pd.DataFrame):
@@ -856,10 +928,14 @@ def _build_output(
         if c in out.columns and not pd.api.types.is_numeric_dtype(out[c]):
             out.loc[touched, c] = new_names[touched]
     traced = sorted({p.index for p in pieces})
+    # every traced row in, every row they became out (nothing created or lost), each at one level: a ward whose
+    # designated city is listed too counts in the city's row only (never city + wards)
+    once_in = _counted_once(codes.loc[traced], start)
+    once_out = _counted_once(out[code_column].astype("string"), end)
     totals = {}
-    for c in extensive:  # every traced row in, every row they became out: nothing created or lost
-        before = float(rows.loc[traced, c].astype("float64").sum())
-        after = float(out[c].astype("float64").sum())
+    for c in extensive:
+        before = float(rows.loc[traced, c].astype("float64")[once_in].sum())
+        after = float(out[c].astype("float64")[once_out].sum())
         totals[c] = {"before": before, "after": after, "equal": bool(np.isclose(before, after, rtol=0, atol=1e-6))}
     kept_rows = rows.drop(index=traced + sorted(dropped_index))
     order = np.concatenate([first, kept_rows.index.to_numpy()])  # rows stay in the input's order

@@ -14,7 +14,7 @@ Nothing in the toolkit buffers or measures in degrees: :func:`to_metric` refuses
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TypeVar
 
@@ -276,7 +276,50 @@ def _tokyo_fallback(src: CRS, missing: list[str]) -> tuple[Transformer, DatumShi
         f"grid {', '.join(missing) or 'tky2jgd.gsb'} not installed for PROJ: used EPSG's Japan-wide translation "
         "instead of the grid (install the grid with `projsync --file tky2jgd.gsb` for ±0.2 m)"
     )
-    return transformer, DatumShift(_label(src), f"{_TOKYO_TO_WGS84} + WGS 84 → JGD2011", 10.0, False, note)
+    return transformer, DatumShift(
+        _label(src), f"{_TOKYO_TO_WGS84} + WGS 84 → JGD2011", _TOKYO_TRANSLATION_M, False, note
+    )
+
+
+# Tokyo datum through EPSG's Japan-wide translation (no grid), measured against GSI's TKY2JGD grid v2.1.1 at all
+# its 392,262 nodes (the PyPI package tky2jgd 0.2.0 ships it): median 2.7 m, 95 % within 7.1 m, at most 8.1 m on
+# Hokkaido and 12 m on Honshu, Shikoku, Kyushu and the islands north of 31° N, but 75 m on 青ヶ島 (Izu islands
+# south of 33° N) and 643 m south of 31° N (大東諸島; Okinawa had its own datums). Used as stated uncertainty.
+_TOKYO_TRANSLATION_M = 12.0
+_TOKYO_SOUTH_IZU_M = 80.0
+_TOKYO_SOUTH_OF_31_M = 650.0
+# JGD2000 → JGD2011 without GSI's PatchJGD grid (touhokutaiheiyouoki2011): coordinates in the area moved by the
+# 2011 Tōhoku earthquake (東北, 関東, 甲信越, 北陸 and neighbours; taken generously as lon 136–142.5 E, lat
+# 34.5–41.6 N) stay up to 5.3 m off (牡鹿半島; a 石巻 point 4.72 m). Elsewhere the two agree (EPSG: 1 m).
+_TOHOKU_2011_M = 5.3
+_TOHOKU_2011_BOX = (136.0, 34.5, 142.5, 41.6)
+
+
+def _ungridded_uncertainty(lon: np.ndarray, lat: np.ndarray, datum: int) -> tuple[np.ndarray, list[str]]:
+    """Per point, how far off coordinates converted without a grid may be (m), and notes saying where and why."""
+    u = np.zeros(len(lon))
+    notes = []
+    w, s, e, n = _TOHOKU_2011_BOX
+    quake = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    if datum == 4301:
+        south = lat < 31.0
+        izu = ~south & (lat < 33.0) & (lon >= 139.0) & (lon <= 141.0)
+        u[:] = _TOKYO_TRANSLATION_M
+        u[izu] = _TOKYO_SOUTH_IZU_M
+        u[south] = _TOKYO_SOUTH_OF_31_M
+        if south.any() or izu.any():
+            notes.append(
+                f"{int(south.sum() + izu.sum())} point(s) lie south of 31° N or on the Izu islands south of 33° N, "
+                f"where the Japan-wide translation is up to {_TOKYO_SOUTH_OF_31_M:g} m off (TKY2JGD grid)"
+            )
+    if quake.any():
+        u[quake] += _TOHOKU_2011_M
+        notes.append(
+            f"{int(quake.sum())} point(s) lie in the area moved by the 2011 Tōhoku earthquake: JGD2000-era coordinates "
+            f"there are up to {_TOHOKU_2011_M:g} m off JGD2011 without GSI's PatchJGD grid "
+            "(install it with `projsync --file jp_gsi_touhokutaiheiyouoki2011.tif`, or convert with GSI's PatchJGD)"
+        )
+    return u, notes
 
 
 def _steps(definition: str) -> str:
@@ -301,7 +344,21 @@ def to_jgd2011_xy(x: np.ndarray, y: np.ndarray, source: CRS | str | int) -> tupl
     if ok.any():
         a, b = transformer.transform(x[ok], y[ok], errcheck=False)
         lon[ok], lat[ok] = a, b
-    return lon, lat, shift
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    return lon, lat, _stated(shift, source, lon[ok], lat[ok])
+
+
+def _stated(shift: DatumShift, source: CRS | str | int, lon: np.ndarray, lat: np.ndarray) -> DatumShift:
+    """The record with the real uncertainty where the points lie, when no grid was applied (see above)."""
+    geodetic = CRS.from_user_input(source).geodetic_crs
+    datum = geodetic.to_epsg() if geodetic is not None else None
+    if not len(lon) or shift.grid_based or datum not in (4301, 4612):
+        return shift
+    u, notes = _ungridded_uncertainty(lon, lat, datum)
+    worst = float(u.max())
+    if shift.accuracy_m is not None and worst <= shift.accuracy_m:
+        return shift
+    return replace(shift, accuracy_m=worst, note="; ".join([n for n in (shift.note, *notes) if n]))
 
 
 def frame_to_jgd2011(frame: Frame) -> tuple[Frame, DatumShift]:
@@ -321,6 +378,8 @@ def frame_to_jgd2011(frame: Frame) -> tuple[Frame, DatumShift]:
         geoms.to_numpy(),
         lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)),
     )
+    xy = shapely.get_coordinates(moved)
+    shift = _stated(shift, src, xy[:, 0], xy[:, 1])
     out = frame.copy()
     if isinstance(out, gpd.GeoDataFrame):
         out = out.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=JGD2011), crs=JGD2011)

@@ -12,6 +12,32 @@ GTFS_KINDS = {0: "stop", 1: "station", 2: "entrance", 3: "node", 4: "boarding_ar
 """GTFS ``location_type`` → kind. Only 0–2 must have coordinates; 3 and 4 may lack them."""
 
 
+def stop_id_problems(stops: pd.DataFrame) -> list[str]:
+    """Empty or repeated ``stop_id`` in a raw ``stops.txt`` (strings, default index = file line − 2): the one
+    check :func:`geo.read_points` and :func:`geo.read_feed` both apply, so neither accepts what the other refuses.
+    """
+    rows = stops.index.to_numpy() + 2  # header is line 1
+    ids = stops["stop_id"].astype("string").str.strip()
+    problems = []
+    empty = (ids.isna() | (ids == "")).to_numpy()
+    if empty.any():
+        problems.append(f"stops.txt rows {_listed(rows[empty])}, column stop_id: empty id; give every stop an id")
+    dup = ids.duplicated(keep=False).to_numpy() & ~empty
+    if dup.any():
+        repeated = sorted(set(ids[dup]))[:5]
+        problems.append(
+            f"stops.txt rows {_listed(rows[dup])}, column stop_id: duplicate stop_id {repeated}: each stop needs "
+            "its own id (rename or delete the repeated rows)"
+        )
+    return problems
+
+
+def _listed(rows: object) -> str:
+    values = [int(r) for r in rows]  # type: ignore[attr-defined]
+    more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+    return ", ".join(map(str, values[:10])) + more
+
+
 def gtfs_boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.DataFrame:
     """The places where riders board, from GTFS ``stops.txt`` rows: the one ``location_type`` rule.
 

@@ -186,12 +186,19 @@ def capacity_values(hubs: Layer, capacity: str | None) -> np.ndarray | None:
     if not isinstance(hubs, pd.DataFrame) or capacity not in hubs.columns:
         columns = list(hubs.columns)[:20] if isinstance(hubs, pd.DataFrame) else []
         raise ValidationError(f"capacity column {capacity!r} not found among the candidates' columns {columns}")
-    values = pd.to_numeric(hubs[capacity], errors="coerce").to_numpy(dtype=float)
+    raw = hubs[capacity]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
+        names = hub_names(hubs, None) if isinstance(hubs, gpd.GeoDataFrame) else None
+        listed = ", ".join(
+            f"candidate {i + 1}" + (f" {names.iloc[i]}" if names is not None else "") + f" = {raw.iloc[i]}"
+            for i in bad[:10]
+        )
         raise ValidationError(
-            f"capacity column {capacity!r}: {bad.size} missing, negative or non-numeric values (index "
-            f"{list(hubs.index[bad[:10]])}): give every candidate the demand weight it can serve (0 for none)"
+            f"capacity column {capacity!r}: {bad.size} missing, negative or non-numeric values ({listed}"
+            f"{' …' if bad.size > 10 else ''}; position among the candidates used, from 1): give every "
+            "candidate the demand weight it can serve, 0 for none"
         )
     return values
 

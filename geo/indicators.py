@@ -28,8 +28,10 @@ import pandas as pd
 
 from geo import _tables
 from geo._errors import ValidationError
+from geo._validate import is_count_column
 from geo.boundaries import dissolve_prefectures
 from geo.codes import (
+    CODE_TABLE_SPAN,
     DESIGNATED_CITIES,
     PREFECTURES,
     DateLike,
@@ -42,6 +44,7 @@ from geo.crosswalk import (
     IntensiveSpec,
     WeightsLike,
     areas_date,
+    city_ward_disagreements,
     convert_codes,
     describe_code_change,
 )
@@ -108,6 +111,8 @@ class JoinReport:
     rows_outside_selection: int = 0
     """Table rows of prefectures outside the selected areas (:func:`geo.analyses.join`): not asked for, so not
     joined and not counted as unmatched."""
+    notes: tuple[str, ...] = ()
+    """What the user should check: a designated city's own row that differs from the sum of its wards listed."""
 
     def __str__(self) -> str:
         share = self.matched / self.n_areas * 100 if self.n_areas else 0.0
@@ -153,6 +158,7 @@ class JoinReport:
                 more = " ..." if len(differ) > 8 else ""
                 shown = ", ".join(differ[:8])
                 lines.append(f"    {len(differ)} differ (rates, rounded or suppressed values?): {shown}{more}")
+        lines += [f"  note: {n}" for n in self.notes]
         if self.conversion is not None:
             lines.append(str(self.conversion))
         return "\n".join(lines)
@@ -180,6 +186,7 @@ class JoinReport:
             "conversion": None if self.conversion is None else self.conversion.to_dict(),
             "suppressed": self.suppressed,
             "rows_outside_selection": self.rows_outside_selection,
+            "notes": list(self.notes),
         }
 
 
@@ -294,7 +301,8 @@ def join_indicators(
     level = _check_levels(area_codes, rows, source) if key == "muni_code" else "prefecture"
     names = _row_names(rows, meta, key)
     matched_mask = rows[key].isin(set(area_codes)) & rows[key].notna()
-    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level, areas_day=areas_day)
+    unmatched_rows = _unmatched_rows(rows[~matched_mask], names, areas, key, level, areas_day=areas_day,
+                                     joined_codes=set(rows.loc[matched_mask, key]))  # fmt: skip
     has_row = areas[key].isin(set(rows.loc[matched_mask, key]))
     coded = areas[key].notna()
     unmatched_areas = _unmatched_areas(areas[coded & ~has_row], key, unmatched_rows)
@@ -316,6 +324,7 @@ def join_indicators(
         uncoded_areas=int((~coded).sum()),
         source=source,
         totals=_check_totals(rows, joined, key, areas),
+        notes=tuple(_disagreements(rows, key, areas_day)),
         conversion=conversion,
         suppressed={
             c[: -len(SUPPRESSED_SUFFIX)]: int(joined[c].fillna(False).astype(bool).sum())
@@ -409,8 +418,11 @@ def _unmatched_rows(
     level: str,
     *,
     areas_day: datetime.date | None = None,
+    joined_codes: set[str] | frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     area_prefs = set(areas["pref_code"].dropna())
+    joined_wards_of = {city_of(c) for c in joined_codes} if key == "muni_code" else set()
+    tokyo_wards_joined = any(c.startswith("131") and c != "13100" for c in joined_codes)
     by_stem: dict[tuple[str, str], list[tuple[str, str]]] = {}
     if key == "muni_code":
         for code, name, pref in zip(areas["muni_code"], areas["muni_name"], areas["pref_code"], strict=True):
@@ -424,8 +436,14 @@ def _unmatched_rows(
         suggestion = None
         if code and kind != "national" and code[:2] not in area_prefs:
             reason = "prefecture not among the areas"
+        elif kind == "tokyo_wards_total" and not tokyo_wards_joined:
+            reason = ("特別区部 total of Tokyo's 23 wards, not joined: the table has no row for any ward, so the wards "
+                      "stay without data (a total is never spread over them; give the wards' rows)")  # fmt: skip
         elif kind in _REASONS:
             reason = _REASONS[kind]
+        elif kind == "designated_city" and code not in joined_wards_of:
+            reason = ("政令市計 designated-city total, not joined: the table has no row for its wards, which stay "
+                      "without data (join at level designated_city to use this row)")  # fmt: skip
         elif kind == "designated_city":
             reason = "政令市計 designated-city total: its wards are joined (not counted twice)"
         elif kind == "ward" and level == "designated_city" and code in set(muni_table()["muni_code"]):
@@ -750,6 +768,16 @@ def _recompute_rates(frame: pd.DataFrame, rate_columns: Mapping[str, tuple]) -> 
     measures = [Measure(name=name, kind="rate", numerator=spec[0], denominator=spec[1],
                         per=spec[2] if len(spec) == 3 else 1) for name, spec in rate_columns.items()]  # fmt: skip
     return derive(frame, measures)
+
+
+def _disagreements(rows: pd.DataFrame, key: str, day: datetime.date | None) -> list[str]:
+    """City rows that differ from the sum of their wards in the same table (never joined without a word)."""
+    if key != "muni_code" or not (rows["_kind"] == "designated_city").any():
+        return []
+    # counts only: rates and averages never sum to the city's own
+    columns = [c for c in rows.columns if c not in (key, "source_row", "_kind") and _is_value_column(rows, c)
+               and is_count_column(c)]  # fmt: skip
+    return city_ward_disagreements(rows, key, columns, day or CODE_TABLE_SPAN[1])
 
 
 def _is_value_column(frame: pd.DataFrame, column: object) -> bool:

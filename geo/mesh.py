@@ -146,8 +146,8 @@ def ten_digit_kind(
     if all("1" <= t[8] <= "4" and "1" <= t[9] <= "4" for t in tens):
         raise ValidationError(
             f"{len(tens)} codes have 10 digits (e.g. {tens[0]}): quarter meshes (250 m) or 100 m cells? Both "
-            "read the same. Declare it: level='quarter' or level='100m' (geo gaps --mesh-level; config "
-            "[[points]] mesh_level)",
+            "read the same. Declare it: level='quarter' or level='100m' (geo gaps / geo hubs --mesh-level; "
+            "config [[points]] mesh_level)",
             source=source,
         )
     log.warning("%s: 10-digit codes ending in 0 or 5–9 are 100 m cells (1/10 細分メッシュ)", source)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,23 @@ def param(default: Any = dataclasses.MISSING, *, help: str, example: Any = None,
 
 
 Level = Literal["auto", "municipality", "designated_city", "prefecture"]
+
+MAX_DISTANCE_M = 100_000.0
+"""Largest walking or snapping distance accepted (100 km): beyond it a value is a typo, not a plan."""
+MAX_REACH = 1_000_000.0
+"""Largest hub reach accepted (1,000 km, or the cost matrix's unit): 1e308 would buffer to infinite coordinates."""
+
+
+def check_range(name: str, value: float | None, *, low: float, high: float, low_open: bool = False) -> None:
+    """Refuse a parameter outside ``[low, high]`` (``(low, high]`` with ``low_open``), NaN or infinite; the message
+    starts with the field's name, so a config's line-numbered check points at its line."""
+    if value is None:
+        return
+    number = float(value)
+    below = number <= low if low_open else number < low
+    if not math.isfinite(number) or below or number > high:
+        bound = f"{'above' if low_open else 'from'} {low:g} up to {high:,.0f}"
+        raise ValidationError(f"{name} = {value!r}: give a finite number {bound}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +150,11 @@ class GapsParams:
     maps: bool = param(True, help="Timetable gaps: draw the grade map and the per-window maps (png and html).",
                        example=True)  # fmt: skip
 
+    def __post_init__(self) -> None:
+        check_range("station_m", self.station_m, low=0, high=MAX_DISTANCE_M, low_open=True)
+        check_range("bus_m", self.bus_m, low=0, high=MAX_DISTANCE_M, low_open=True)
+        check_range("snap_m", self.snap_m, low=0, high=MAX_DISTANCE_M)
+
     @property
     def timetable(self) -> bool:
         return bool(self.definitions)
@@ -198,11 +221,20 @@ class HubsParams:
         1000.0, help="Demand in no area at all within this distance (m) counts in the nearest area; 0: never.",
         example=1000,
     )  # fmt: skip
+    cost_hubs: Literal["auto", "origin", "destination"] = param(
+        "auto", help="Cost matrix: the column holding the candidates, origin or destination; auto: the only reading "
+        "whose ids all match (refused when hub and demand ids overlap so both do).", example="destination",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         radii = [float(r) for r in self.radii_m]
         if not radii or any(not r > 0 for r in radii):
             raise ValidationError(f"radii_m: give one or more radii, each > 0 (got {list(self.radii_m)})")
+        for r in radii:
+            check_range("radii_m", r, low=0, high=MAX_REACH, low_open=True)
+        check_range("choose_radius_m", self.choose_radius_m, low=0, high=MAX_REACH, low_open=True)
+        check_range("snap_m", self.snap_m, low=0, high=MAX_DISTANCE_M)
+        check_range("target_share", self.target_share, low=0, high=1, low_open=True)
         object.__setattr__(self, "radii_m", tuple(dict.fromkeys(radii)))
         if self.choose is not None and self.target_share is not None:
             raise ValidationError("give at most one of choose and target_share")

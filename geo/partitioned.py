@@ -36,17 +36,20 @@ from geo.areas import assign_points as assign_in_memory
 from geo.crs import metric_crs
 from geo.gaps import find_gaps as gaps_in_memory
 from geo.hubs import hub_coverage as coverage_in_memory
+from geo.points import parquet_files
 
 _INSTALL = "pip install dask-geopandas distributed (or conda install -c conda-forge dask-geopandas distributed)"
 
 
 def is_distributed(obj: object) -> bool:
-    """True for a dask(-geopandas) collection or the path of a ``.parquet`` file / dataset folder."""
+    """True for a dask(-geopandas) collection or the path of a ``.parquet`` file / dataset folder (any folder:
+    an empty one or one without Parquet files is refused by :func:`geo.points.parquet_files`, never read as a
+    frame)."""
     if type(obj).__module__.split(".")[0] in ("dask", "dask_geopandas", "dask_expr"):
         return True
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
-        return path.suffix.lower() in (".parquet", ".geoparquet") or (path.is_dir() and any(path.glob("*.parquet")))
+        return path.suffix.lower() in (".parquet", ".geoparquet") or path.is_dir()  # Hive key=value folders too
     return False
 
 
@@ -85,6 +88,7 @@ def as_dask(points: object, *, npartitions: int | None = None) -> Any:
         path = Path(points)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such GeoParquet file or dataset folder")
+        parquet_files(path)  # an empty folder or partitions with differing columns are refused, named
         return dgpd.read_parquet(str(path))
     if type(points).__module__.split(".")[0] in ("dask", "dask_geopandas", "dask_expr"):
         if not hasattr(points, "crs"):
@@ -113,10 +117,6 @@ def _totals(part: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, weight: str | None)
     values = weights_inside(part, weight, inside)
     totals = np.bincount(idx[inside], weights=values[inside], minlength=len(areas))
     return np.concatenate([totals, [len(idx), int((~inside).sum())]])
-
-
-def _parquet_files(path: Path) -> list[Path]:
-    return sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
 
 
 def point_xy_from_parquet(
@@ -194,7 +194,7 @@ def count_points(
         path = Path(points)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such GeoParquet file or dataset folder")
-        parts = [delayed(_file_totals)(f, shared, weight) for f in _parquet_files(path)]
+        parts = [delayed(_file_totals)(f, shared, weight) for f in parquet_files(path)]
     else:
         parts = [delayed(_totals)(p, shared, weight) for p in _partitions(as_dask(points))]
     summed = np.asarray(delayed(sum)(parts).compute(), dtype=float) if parts else np.zeros(len(areas) + 2)

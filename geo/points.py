@@ -38,7 +38,7 @@ from geo.crs import (
     is_plane_rectangular,
     to_jgd2011_xy,
 )
-from geo.gtfs_stops import GTFS_KINDS, gtfs_boarding_stops
+from geo.gtfs_stops import GTFS_KINDS, gtfs_boarding_stops, stop_id_problems
 
 log = logging.getLogger(__name__)
 
@@ -452,6 +452,9 @@ def _from_gtfs(table: pd.DataFrame, label: str, *, crs: CRS | str | int | None, 
     missing = [c for c in ("stop_id", "stop_lat", "stop_lon") if c not in table.columns]
     if missing:
         raise ValidationError(f"stops.txt lacks the required GTFS column(s) {missing}", source=label)
+    repeated = stop_id_problems(table.reset_index(drop=True))
+    if repeated:
+        raise ValidationError(repeated, source=label)
     kind = table["location_type"].str.strip() if "location_type" in table.columns else pd.Series("", index=table.index)
     code = pd.to_numeric(kind.replace("", "0"), errors="coerce")
     bad = code.isna() | ~code.isin(list(GTFS_KINDS))
@@ -486,6 +489,49 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".geoparquet")
 
 
+_WKB_NAMES = ("geometry", "geom", "wkb", "wkb_geometry", "the_geom")
+
+
+def parquet_files(path: Path) -> list[Path]:
+    """The files of a Parquet file or dataset folder (Hive ``key=value`` subfolders too), refusing an empty folder
+    and partitions whose columns differ (a reader would drop the missing names and cast ``004337`` to 4337.0).
+
+    Raises
+    ------
+    ValidationError
+        No ``.parquet`` file in the folder; partitions with other columns or types (each named).
+    """
+    import pyarrow.parquet as pq
+
+    if not path.is_dir():
+        return [path]
+    files = sorted(path.rglob("*.parquet"))
+    if not files:
+        raise ValidationError(
+            "the folder holds no .parquet files: give a GeoParquet file or a folder of them", source=path
+        )
+    first = {f.name: str(f.type) for f in pq.read_schema(files[0])}
+    problems = []
+    for other in files[1:]:
+        schema = {f.name: str(f.type) for f in pq.read_schema(other)}
+        if schema == first:
+            continue
+        missing = [c for c in first if c not in schema]
+        extra = [c for c in schema if c not in first]
+        typed = [f"{c} {first[c]} → {schema[c]}" for c in first if c in schema and schema[c] != first[c]]
+        parts = [f"lacks {missing}" if missing else "", f"adds {extra}" if extra else "",
+                 f"types differ: {', '.join(typed)}" if typed else ""]  # fmt: skip
+        problems.append(
+            f"{other.relative_to(path)} vs {files[0].relative_to(path)}: " + "; ".join(p for p in parts if p)
+        )
+    if problems:
+        raise ValidationError(
+            [*problems[:10], "write every partition with the same columns and types (codes as text), then read again"],
+            source=path,
+        )
+    return files
+
+
 def _from_parquet(
     path: Path, *, lat: str | None, lon: str | None, crs: CRS | str | int | None, on_invalid: str
 ) -> gpd.GeoDataFrame:
@@ -494,12 +540,29 @@ def _from_parquet(
         import pyarrow.parquet as pq
     except ImportError as exc:  # pragma: no cover - a pinned dependency
         raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from exc
+    files = parquet_files(path)
     try:
-        schema = pq.read_schema(next(iter(sorted(path.rglob("*.parquet")))) if path.is_dir() else path)
-    except (OSError, StopIteration, ValueError) as exc:
-        raise ValidationError(f"cannot read as Parquet: {exc}", source=path) from None
+        schema = pq.read_schema(files[0])
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"cannot read as Parquet: {exc}", source=files[0]) from None
     if b"geo" in (schema.metadata or {}):
         return _from_vector(path, crs=crs, layer=None, on_invalid=on_invalid, raw=gpd.read_parquet(path))
+    wkb = [f.name for f in schema if f.name.lower() in _WKB_NAMES and str(f.type) in ("binary", "large_binary")]
+    if wkb and lat is None and lon is None:
+        if crs is None:
+            raise ValidationError(
+                f"column {wkb[0]!r} holds binary geometries (WKB) but the file has no GeoParquet metadata, so "
+                "their CRS is unknown: give crs= (geo points --crs, e.g. EPSG:6668), or write the file with "
+                "geopandas .to_parquet()",
+                source=path,
+            )
+        table = pd.read_parquet(path)
+        try:
+            geoms = shapely.from_wkb(table[wkb[0]].to_numpy())
+        except shapely.errors.GEOSException as exc:
+            raise ValidationError(f"column {wkb[0]!r}: not well-known binary geometries ({exc})", source=path) from None
+        raw = gpd.GeoDataFrame(table.drop(columns=wkb[0]), geometry=geoms, crs=crs)
+        return _from_vector(path, crs=crs, layer=None, on_invalid=on_invalid, raw=raw)
     table = pd.read_parquet(path)
     text = table.astype({c: str for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])})
     return _from_table(text, path, lat=lat, lon=lon, crs=crs, on_invalid=on_invalid)

@@ -599,6 +599,14 @@ def dissolve_regions(
     return shapes
 
 
+def areas_outside(areas: gpd.GeoDataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``areas`` in no region of the grouping (entering no total): their codes and names, in order."""
+    inside = np.zeros(len(areas), dtype=bool)
+    inside[_assign(areas, regions)["area"].to_numpy()] = True
+    columns = [c for c in ("pref_code", "pref_name", "muni_code", "muni_name") if c in areas.columns]
+    return pd.DataFrame(areas.loc[~inside, columns]).reset_index(drop=True)
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     absent = [c for c in columns if c not in df.columns]
     if absent:
@@ -723,6 +731,15 @@ def _aggregate(
         {c: pd.to_numeric(areas[c], errors="coerce").astype("float64").to_numpy()[rows["area"]] for c in needed},
         index=rows.index,
     )
+    label_of = areas["muni_code"] if "muni_code" in areas.columns else areas["pref_code"]
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        where = sorted({f"{label_of.iloc[rows.at[values.index[i], 'area']]} ({needed[j]})"
+                        for i, j in zip(*np.nonzero(infinite), strict=True)})  # fmt: skip
+        raise ValidationError(
+            f"{len(where)} infinite values in areas of the regions: {', '.join(where[:20])}: a sum with them is no "
+            "total; correct the table's values (a unit error or an overflow upstream?)"
+        )
     na = values.isna()
     if missing == "raise" and na.any().any():
         label = areas["muni_code"] if "muni_code" in areas.columns else areas["pref_code"]
@@ -739,9 +756,17 @@ def _aggregate(
     key = rows["region"]
 
     def total(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-        sums = frame[cols].groupby(key, sort=False).sum(min_count=1)
+        with np.errstate(over="ignore"):  # an overflow is found and refused below
+            sums = frame[cols].groupby(key, sort=False).sum(min_count=1)
         if missing == "propagate":
             sums = sums.where(~frame[cols].isna().groupby(key, sort=False).any())
+        overflow = np.isinf(sums.to_numpy())
+        if overflow.any():  # finite parts whose sum passes float64's 1.8e308
+            where = [f"{sums.index[i]} ({cols[j]})" for i, j in zip(*np.nonzero(overflow), strict=True)]
+            raise ValidationError(
+                f"the sums of {', '.join(where[:20])} overflow to infinity (beyond 1.8e308): the values cannot be "
+                "counts or amounts; correct the table (a unit or parsing error?)"
+            )
         return sums.reindex(order)
 
     out = pd.DataFrame(index=order)

@@ -33,7 +33,7 @@ from geo.areas import area_index
 from geo.crs import metric_crs, require_crs, to_metric
 from geo.demand import demand_points, demand_weights, weight_column
 from geo.gap_definitions import GapDefinition, GradeTable, read_gap_definition, read_grade_table
-from geo.timetable import Feed, parse_windows, read_feed, resolve_service_date, stop_departures
+from geo.timetable import Feed, ServiceDay, parse_windows, read_feed, service_day, stop_departures
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class ServiceGaps:
     definitions : list of GapDefinition
     grades : GradeTable
     service_dates : dict
-        Definition name → the service date evaluated (date, its day type).
+        Definition name → the service date evaluated: ``date``, ``day_type``, ``reason`` (why this date),
+        ``notes`` (warnings: a pattern covering few dates, holidays the feed does not encode), ``feeds``.
     info : dict
         CRS used, weight column and demand unit, feeds with their service ranges.
     """
@@ -72,7 +73,7 @@ class ServiceGaps:
     by_area: pd.DataFrame | None
     definitions: list[GapDefinition]
     grades: GradeTable
-    service_dates: dict[str, dict[str, str]]
+    service_dates: dict[str, dict[str, Any]]
     info: dict[str, Any] = field(default_factory=dict)
 
     def grade_windows(self) -> list[str]:
@@ -95,6 +96,20 @@ class ServiceGaps:
             "grades": self.grades.record(),
             "totals": self.totals.to_dict("records"),
         }
+
+
+def _dates_record(feeds: Sequence[Feed], days: Sequence[ServiceDay]) -> dict[str, Any]:
+    """One definition's service dates over all feeds: date and day type (joined by ``,``), why, and warnings."""
+    if not days:
+        return {"date": "", "day_type": "all (no timetable)", "reason": "no timetable given", "notes": []}
+    many = len(days) > 1
+    return {
+        "date": ",".join(sorted({str(x.date) for x in days})),
+        "day_type": ",".join(sorted({x.day_type for x in days})),
+        "reason": "; ".join(f"{f.name}: {x.reason}" if many else x.reason for f, x in zip(feeds, days, strict=True)),
+        "notes": [n for x in days for n in x.notes],
+        "feeds": {f.name: x.record() for f, x in zip(feeds, days, strict=True)},
+    }
 
 
 def _definitions(definition: DefinitionLike | Sequence[DefinitionLike]) -> list[GapDefinition]:
@@ -239,23 +254,20 @@ def service_gaps(
     reach = max(reach, grade_table.bands_m[-1])
 
     # timed stops: one departures table per (feed, date), stops stacked across feeds
-    dates: dict[str, dict[str, str]] = {}
+    dates: dict[str, dict[str, Any]] = {}
     cache: dict[tuple[int, dt.date], pd.DataFrame] = {}
     per_def_deps: dict[str, pd.DataFrame] = {}
     for d in defs:
         frames = []
+        days: list[ServiceDay] = []
         for i, f in enumerate(feeds):
-            day = resolve_service_date(f, date if date is not None else d.day_type)
-            if (i, day) not in cache:
-                cache[(i, day)] = stop_departures(f, date=day, windows=all_windows)
-            frames.append(cache[(i, day)].assign(feed=f.name))
+            day = service_day(f, date if date is not None else d.day_type)
+            days.append(day)
+            if (i, day.date) not in cache:
+                cache[(i, day.date)] = stop_departures(f, date=day.date, windows=all_windows)
+            frames.append(cache[(i, day.date)].assign(feed=f.name))
         per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if frames:
-            days = sorted({str(fr["service_date"].iloc[0]) for fr in frames})
-            types = sorted({str(fr["day_type"].iloc[0]) for fr in frames})
-            dates[d.name] = {"date": ",".join(days), "day_type": ",".join(types)}
-        else:
-            dates[d.name] = {"date": "", "day_type": "all (no timetable)"}
+        dates[d.name] = _dates_record(feeds, days)
     stop_frame = next(iter(per_def_deps.values())) if feeds else pd.DataFrame()
     if feeds:
         stop_pts = gpd.GeoSeries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,44 @@ def test_not_toml(tmp_path):
         load_config(_write(tmp_path, "[run\nname = 1"))
     with pytest.raises(FileNotFoundError):
         load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("radii_m = [1000, 5000]", "radii_m = [1000, 1e308]", "hubs.radii_m: radii_m = 1e+308"),
+        ('supply = ["stations"]', 'supply = ["stations"]\nstation_m = inf', "gaps.station_m: station_m = inf"),
+        ('supply = ["stations"]', 'supply = ["stations"]\nbus_m = -300', "gaps.bus_m: bus_m = -300"),
+    ],
+)
+def test_check_refuses_distances_out_of_range_before_any_work(tmp_path, old, new, line):
+    """A radius of 1e308 once ran, wrote Infinity coordinates, and --check called it valid."""
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    path = _write(tmp_path, GOOD.replace(old, new))
+    result = CliRunner().invoke(cli, ["run", str(path), "--check"])
+    assert result.exit_code != 0
+    message = str(result.exception) + result.output
+    assert line in message and "give a finite number" in message and "line " in message
+
+
+def test_check_finds_an_output_folder_that_cannot_be_written(tmp_path, monkeypatch):
+    """--check once called valid an output_dir that the run only found unwritable at the end. (The suite runs as
+    root, for whom every folder is writable: the permission is denied through os.access, as for another uid.)"""
+    import os
+
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+
+    locked = tmp_path / "shared_outputs"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    path = _write(tmp_path, GOOD.replace('name = "t"', f'name = "t"\noutput_dir = "{locked.as_posix()}"', 1))
+    result = CliRunner().invoke(cli, ["run", str(path), "--check"])
+    assert result.exit_code != 0
+    message = str(result.exception) + result.output
+    assert f"cannot write in {locked} (permission denied)" in message and "run.output_dir" in message

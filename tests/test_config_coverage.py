@@ -97,6 +97,7 @@ VARIANTS: dict[str, Any] = {
     "hubs.proxy_table": "MESH",
     "hubs.proxy_column": "households_2020",
     "hubs.snap_m": 0.0,
+    "hubs.cost_hubs": "destination",
     "regions.presets": ["REGIONS2"],
     "regions.sum_columns": ["a", "b"],
     "regions.rates": {"r": "a/b*100"},
@@ -161,10 +162,20 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "gaps.population_column": {"gaps.demand": "grid", "gaps.population_table": "TABLE", "gaps.weight": ""},
     "hubs.target_share": {"hubs.method": "greedy"},
     "hubs.choose_radius_m": {"hubs.choose": 1},
-    "hubs.proxy_table": {"hubs.demand": "grid", "hubs.population_table": "TABLE", "hubs.population_column": "a",
-                         "hubs.proxy_column": "households_2020", "hubs.weight": ""},
-    "hubs.proxy_column": {"hubs.demand": "grid", "hubs.population_table": "TABLE", "hubs.population_column": "a",
-                          "hubs.proxy_table": "MESH", "hubs.weight": ""},
+    "hubs.proxy_table": {
+        "hubs.demand": "grid",
+        "hubs.population_table": "TABLE",
+        "hubs.population_column": "a",
+        "hubs.proxy_column": "households_2020",
+        "hubs.weight": "",
+    },
+    "hubs.proxy_column": {
+        "hubs.demand": "grid",
+        "hubs.population_table": "TABLE",
+        "hubs.population_column": "a",
+        "hubs.proxy_table": "MESH",
+        "hubs.weight": "",
+    },
     "maps.midpoint": {"maps.palette": "RdBu"},
     "gaps.definitions": {},
     "gaps.gtfs": {"gaps.definitions": ["handbook-rural"]},
@@ -176,6 +187,9 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "maps.margins_mm": {"maps.page": "A4"},
     "maps.level": {},
     "hubs.demand": {},
+    # candidates and demand are the same points here: the table's direction is ambiguous and must be told
+    "hubs.cost_matrix": {"hubs.cost_hubs": "origin"},
+    "hubs.cost_hubs": {"hubs.cost_matrix": "OD"},
 }
 
 
@@ -320,7 +334,9 @@ def files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[s
         (h, d, abs(i - j) * 100.0) for i, h in enumerate(points["mesh_code"]) for j, d in enumerate(mesh["mesh_code"])
     ]
     pd.DataFrame(od, columns=["origin", "destination", "minutes"]).to_csv(root / "od.csv", index=False)
-    pd.DataFrame({"from_code": ["19201"], "to_code": ["19201"], "weight": [1.0]}).to_csv(root / "weights.csv", index=False)
+    pd.DataFrame({"from_code": ["19201"], "to_code": ["19201"], "weight": [1.0]}).to_csv(
+        root / "weights.csv", index=False
+    )
     return {"TABLE": str(root / "table.csv"), "TABLE2": str(root / "table2.csv"), "TABLE_CODE": str(root / "table_code.csv"),
             "TABLE_CP932": str(root / "table_cp932.csv"), "TABLE.xlsx": str(root / "table.xlsx"), "MESH": str(root / "mesh.csv"),
             "MESH2": str(root / "mesh2.csv"), "MESH_POINTS": str(root / "mesh_points.csv"),

@@ -400,3 +400,50 @@ def test_cli_codes_history_and_intensive_option(tmp_path):
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out, encoding="utf-8-sig")
     assert written["aging_rate"].tolist() == [pytest.approx(126_000 / 620_000 * 100)]
+
+
+def test_cli_convert_totals_never_add_designated_cities_and_their_wards(shared_data, tmp_path):
+    """The 2016 resident register lists 20 designated cities beside their 175 wards (and 特別区部 beside the 23 wards):
+    its total was printed as 155,400,161 people; the file's own 合計 row says 128,066,211."""
+    out = tmp_path / "juki.csv"
+    args = ["codes", "convert", str(shared_data / JUKI_RAW_2016), "--from", "2016-01-01", "--to", "2021-01-01"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "合計 total 人口（人）: 128,066,211 = 128,066,211" in result.output
+    report = json.loads(out.with_suffix(".report.json").read_text("utf-8"))
+    assert report["totals"]["人口（人）"]["before"] == 128_066_211
+    assert any("20 designated cities whole: their 175 ward rows" in n for n in report["notes"])
+    # a city row that disagrees with its wards (札幌市中央区 left out of a copy) is named, not joined silently
+    lines = (shared_data / JUKI_RAW_2016).read_text(encoding="utf-8-sig").splitlines()
+    src = tmp_path / "juki_without_chuo.csv"
+    src.write_text("\n".join(x for x in lines if not x.startswith("011011,")) + "\n", encoding="utf-8")
+    thinned = CliRunner().invoke(cli, ["codes", "convert", str(src), *args[3:], "-o", str(tmp_path / "t.csv")])
+    assert thinned.exit_code == 0, thinned.output
+    assert "札幌市 01100: its own row differs from the sum of its 9 wards listed" in thinned.output
+    assert "人口（人） 1,941,832 vs 1,711,450" in thinned.output
+
+
+def test_cli_join_as_of_totals_count_each_person_once(shared_data, tmp_path):
+    juki = pd.read_csv(shared_data / JUKI, dtype={"code": str})
+    fukuoka = juki[juki["code"].str.startswith("40") & juki["pop_20160101"].notna()]
+    prefecture = fukuoka.loc[fukuoka["level"] == "prefecture", "pop_20160101"].iloc[0]
+    levels = ["municipality", "designated_city", "ward", "former_municipality"]  # 福岡市, 北九州市 and their wards
+    src = tmp_path / "fukuoka_2016.csv"
+    fukuoka[fukuoka["level"].isin(levels)][["code", "name", "pop_20160101"]].to_csv(src, index=False)
+    args = ["join", str(src), "--areas", "n03-2021-s0010-40", "-o", str(tmp_path / "j"), "--as-of", "2016-01-01"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert f"合計 total pop_20160101: {prefecture:,.0f} = {prefecture:,.0f}" in result.output
+
+
+@pytest.mark.parametrize("weight", ["-0.4", "", "inf"])
+def test_cli_convert_names_a_negative_or_empty_weight(tmp_path, weight):
+    """浜松市 浜北区 22135 split in 2024: a negative or empty weight was reported as a missing one."""
+    src = tmp_path / "hamamatsu.csv"
+    pd.DataFrame({"code": ["22135", "22137"], "pop": [92_011, 28_555]}).to_csv(src, index=False)
+    weights = tmp_path / "w.csv"
+    weights.write_text(f"from_code,to_code,weight\n22135,22138,{weight}\n22135,22139,0.6\n", encoding="utf-8")
+    args = ["codes", "convert", str(src), "--from", "2023-01-01", "--to", "2024-01-01", "-o", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(cli, [*args, "--weights", str(weights)])
+    assert isinstance(result.exception, ValidationError)
+    assert "weights: 1 negative, infinite or empty weight(s) (22135 → 22138:" in str(result.exception)

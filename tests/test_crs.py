@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -43,3 +44,25 @@ def test_utm_zones():
 def test_areas_in_equal_area_match_known_prefecture(prefectures):
     yamanashi_km2 = area_km2(prefectures[prefectures["pref_code"] == "19"])[0]
     assert yamanashi_km2 == pytest.approx(4465, rel=0.01)  # 山梨県 4,465 km² (GSI)
+
+
+def test_ungridded_datum_shifts_state_the_real_uncertainty_where_the_points_lie(shared_data, tmp_path):
+    """JGD2000 near 石巻 is up to ~5 m off JGD2011 without GSI's 2011 grid (once recorded as ±1 m); Tokyo datum by
+    the Japan-wide translation is up to 12 m off on the main islands and hundreds of metres south of 31° N."""
+    import geo
+
+    stations = pd.read_csv(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv", dtype=str)
+    pick = stations.drop_duplicates("station_name").set_index("station_name").loc[["石巻", "博多"], ["lon", "lat"]]
+    both = tmp_path / "jgd2000.csv"
+    pick.reset_index().to_csv(both, index=False)
+    record = geo.read_points(both, crs="EPSG:4612").attrs["points"]["datum"]
+    assert "±5.3 m" in record and "1 point(s) lie in the area moved by the 2011 Tōhoku earthquake" in record
+    assert "touhokutaiheiyouoki2011" in record
+    west = tmp_path / "hakata.csv"
+    pick.loc[["博多"]].reset_index().to_csv(west, index=False)
+    assert "±1 m" in geo.read_points(west, crs="EPSG:4612").attrs["points"]["datum"]
+    tokyo = geo.read_points(west, crs="EPSG:4301").attrs["points"]["datum"]
+    assert "±12 m" in tokyo
+    okinawa = tmp_path / "naha.csv"  # a Tokyo-datum point south of 31° N
+    pd.DataFrame({"name": ["那覇"], "lon": [127.6792], "lat": [26.2124]}).to_csv(okinawa, index=False)
+    assert "±650 m" in geo.read_points(okinawa, crs="EPSG:4301").attrs["points"]["datum"]

@@ -168,3 +168,14 @@ def test_cost_matrix_csv_through_api_and_errors(tmp_path, michinoeki, grid):
         geo.ValidationError, match=r"(?s)match no hub row.*道の駅ではない.*match no demand row.*99999999"
     ):
         geo.read_cost_matrix(tmp_path / "bad.csv", hubs=near, demand=demand)
+
+
+def test_a_negative_capacity_is_named_by_its_candidate(michinoeki, grid):
+    cells, _ = grid
+    near = michinoeki.cx[142.2:142.6, 43.6:43.9].copy()
+    near["capacity"] = 1000.0
+    near.iloc[1, near.columns.get_loc("capacity")] = -5.0
+    name = near["道の駅名"].iloc[1]
+    with pytest.raises(geo.ValidationError, match=rf"capacity column 'capacity'.*candidate 2 {name} = -5\.0"):
+        geo.choose_hubs(near, cells[cells["muni_code"] == "01204"], k=1, radius_m=5000, method="exact",
+                        capacity="capacity")  # fmt: skip

@@ -426,3 +426,41 @@ def test_join_rejects_a_frame_without_codes_and_bad_how(municipalities):
         join_indicators(municipalities, pd.DataFrame({"x": [1]}))
     with pytest.raises(ValidationError, match="how='outer'"):
         join_indicators(municipalities, pd.DataFrame({"muni_code": ["13101"]}), how="outer")  # type: ignore[arg-type]
+
+
+def test_cli_join_never_says_the_23_wards_were_joined_when_the_table_has_none(shared_data, tmp_path):
+    """特別区部 13100 was described as 'joined one by one' although no ward row existed in the table."""
+    census = pd.read_csv(shared_data / CENSUS, dtype=str)
+    tokyo = census[census["code"].str.startswith("13") & ~census["code"].str.match(r"^131(0[1-9]|1\d|2[0-3])$")]
+    src = tmp_path / "tokyo_without_wards.csv"
+    tokyo.to_csv(src, index=False)
+    n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
+    args = ["join", str(src), "--areas", str(n03), "--prefecture", "東京都", "-o", str(tmp_path / "o"), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (row,) = [r for r in report["unmatched_rows"] if r["code"] == "13100"]
+    assert "not joined: the table has no row for any ward" in row["reason"] and "one by one" not in row["reason"]
+    assert {f"131{i:02d}" for i in range(1, 24)} <= {r["code"] for r in report["unmatched_areas"]}
+    # with the wards present, the total is described as joined ward by ward, as before
+    full = CliRunner().invoke(
+        cli, ["join", str(shared_data / CENSUS), *args[2:-3], "-o", str(tmp_path / "f"), "--json"]
+    )
+    (row,) = [r for r in json.loads(full.output)["unmatched_rows"] if r["code"] == "13100"]
+    assert "joined one by one" in row["reason"]
+
+
+def test_cli_join_names_a_city_row_that_disagrees_with_its_wards(shared_data, tmp_path):
+    """A designated city's own row that differed from the sum of its wards in the same table was joined silently."""
+    raw = shared_data / "juki-population-municipal-2016-2022/raw/juki_20160101.csv"
+    lines = raw.read_text(encoding="utf-8-sig").splitlines()
+    src = tmp_path / "juki_without_chuo.csv"  # 札幌市中央区 left out: the city row still counts it
+    src.write_text("\n".join(x for x in lines if not x.startswith("011011,")) + "\n", encoding="utf-8")
+    n03 = shared_data / "japan-topography-n03-2021/topojson/s0010/N03-21_210101.json"
+    args = ["join", str(src), "--areas", str(n03), "--prefecture", "北海道", "-o", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "note: 札幌市 01100: its own row differs from the sum of its 9 wards listed" in result.output
+    assert "人口（人） 1,941,832 vs 1,711,450" in result.output
+    whole = CliRunner().invoke(cli, ["join", str(raw), *args[2:-1], str(tmp_path / "w")])
+    assert whole.exit_code == 0 and "its own row differs" not in whole.output  # the original agrees with itself

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -387,3 +388,63 @@ def test_main_exits_1_with_the_message(
         geo.cli.main()
     assert info.value.code == 1
     assert "facilities.csv: row 2, columns 緯度/経度: (51.5072, -0.1276) is outside Japan" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ Parquet inputs that once broke (issue 20)
+@pytest.fixture(scope="module")
+def gunma_schools(shared_data: Path) -> gpd.GeoDataFrame:
+    schools = geo.read_points(shared_data / "ksj-p29-2023-schools-gunma/P29-23_10.geojson")
+    return schools.rename(columns={"P29_001": "muni", "P29_002": "code", "P29_004": "name"})
+
+
+def test_count_points_on_a_hive_partitioned_folder_and_an_empty_one(tmp_path: Path, gunma_schools) -> None:
+    """The README's count_points("/mnt/shared/gps_points/", areas) raised AttributeError on key=value folders."""
+    for muni, group in gunma_schools.groupby("muni"):
+        (tmp_path / "hive" / f"muni={muni}").mkdir(parents=True)
+        group[["code", "name", "geometry"]].to_parquet(tmp_path / "hive" / f"muni={muni}" / "part-0.parquet")
+    areas = geo.read_boundaries("n03-2021-s0010", prefectures=["10"])
+    counts = geo.count_points(str(tmp_path / "hive"), areas)
+    expect = geo.count_points(gunma_schools, areas)
+    assert counts["n_points"].sum() == len(gunma_schools) == 1010
+    assert counts["n_points"].tolist() == expect["n_points"].tolist()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValidationError, match=r"empty: the folder holds no \.parquet files"):
+        geo.count_points(str(tmp_path / "empty"), areas)
+    with pytest.raises(ValidationError, match=r"'schools.csv' is a path but not a GeoParquet.*geo.read_points"):
+        geo.count_points("schools.csv", areas)
+
+
+def test_partitions_with_differing_schemas_are_refused_not_cast(tmp_path: Path, gunma_schools) -> None:
+    """A code written as text in one partition and as a number in the next came back as 4337.0, names lost."""
+    first = gunma_schools.iloc[:500][["code", "name", "geometry"]].assign(code="004337")
+    second = gunma_schools.iloc[500:][["code", "geometry"]].assign(code=4337)
+    (tmp_path / "mixed").mkdir()
+    first.to_parquet(tmp_path / "mixed" / "a.parquet")
+    second.to_parquet(tmp_path / "mixed" / "b.parquet")
+    with pytest.raises(ValidationError, match=r"b.parquet vs a.parquet: lacks \['name'\]; types differ: code") as info:
+        geo.read_points(tmp_path / "mixed")
+    assert "same columns and types (codes as text)" in str(info.value)
+
+
+def test_a_wkb_column_without_geoparquet_metadata_asks_for_its_crs(tmp_path: Path, gunma_schools) -> None:
+    plain = pd.DataFrame({"name": gunma_schools["name"], "geometry": shapely.to_wkb(gunma_schools.geometry.to_numpy())})
+    path = tmp_path / "wkb.parquet"
+    plain.to_parquet(path)
+    with pytest.raises(ValidationError, match=r"column 'geometry' holds binary geometries \(WKB\).*give crs="):
+        geo.read_points(path)
+    read = geo.read_points(path, crs="EPSG:6668")
+    assert len(read) == 1010 and read.geometry.geom_equals_exact(gunma_schools.geometry, tolerance=1e-9).all()
+
+
+def test_a_zero_byte_file_and_a_shapefile_without_its_dbf_are_named(tmp_path: Path, gunma_schools) -> None:
+    """GDAL's advice ('specify the driver') for a 0-byte file; a .shp without .dbf read without its names."""
+    gunma_schools.head(20).to_file(tmp_path / "schools.shp", encoding="utf-8")
+    (tmp_path / "schools.dbf").unlink()
+    (tmp_path / "empty.geojson").write_bytes(b"")
+    args = ["--areas", "n03-2021-s0010-10", "-o", str(tmp_path / "out")]
+    for name, expect in (("schools.shp", "has no schools.dbf beside it"), ("empty.geojson", "is empty (0 bytes)")):
+        result = CliRunner().invoke(geo.cli.cli, ["points", str(tmp_path / name), *args])
+        assert isinstance(result.exception, ValidationError), result.output
+        assert name in str(result.exception) and expect in str(result.exception)
+        with pytest.raises(ValidationError, match=re.escape(expect)):
+            geo.read_boundaries(tmp_path / name)

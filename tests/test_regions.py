@@ -465,3 +465,30 @@ def test_cli_rejects_bad_options(tmp_path):
         "regions", "dissolve", "tokyo-ken", "--areas", "x", "--rate", "ageing", "-o", str(tmp_path / "a"),
     ])  # fmt: skip
     assert bad_rate.exit_code == 2 and "NUMERATOR/DENOMINATOR" in bad_rate.output
+
+
+def test_cli_dissolve_refuses_sums_that_overflow_to_infinity(tmp_path, n03_dir, ssdse):
+    """A column with values near float64's limit once summed to inf and was written as such."""
+    raw = pd.read_csv(ssdse, dtype={"pref_code": str})
+    raw["pop_2020"] = raw["pop_2020"].astype(float)
+    raw.loc[raw["pref_code"].isin(["11", "13"]), "pop_2020"] = 1.0e308  # finite each, infinite together
+    table = tmp_path / "ssdse_overflow.csv"
+    raw.to_csv(table, index=False)
+    args = ["regions", "dissolve", "tokyo-ken", "--areas", str(n03_dir / "topojson/s0010/N03-21_210101.json"),
+            "--table", str(table), "--sum", "pop_2020", "-o", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(geo.cli.cli, args)
+    assert isinstance(result.exception, geo.ValidationError), result.output
+    assert "東京圏 (pop_2020) overflow to infinity" in str(result.exception)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_dissolve_lists_the_areas_outside_every_region(tmp_path, n03_dir, ssdse):
+    """山梨県 selected beside 東京圏: its 27 municipalities entered no total and were never named."""
+    prefs = [x for p in ("埼玉県", "千葉県", "東京都", "神奈川県", "山梨県") for x in ("--prefecture", p)]
+    args = ["regions", "dissolve", "tokyo-ken", "--areas", str(n03_dir / "topojson/s0010/N03-21_210101.json"),
+            "--table", str(ssdse), "--sum", "pop_2020", *prefs, "-o", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(geo.cli.cli, args)
+    assert result.exit_code == 0, result.output
+    assert "tokyo-ken: 27 areas belong to no region and enter no total: 19201 甲府市" in result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["areas_outside"] == {"tokyo-ken": 27} and "19201 甲府市" in report["notes"][0]

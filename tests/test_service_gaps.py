@@ -17,6 +17,7 @@ import geo
 from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
 from geo.service_gaps import ServiceGaps, service_gaps
+from geo.store import read_layer_info
 from geo.timetable import read_feed, stop_departures
 
 FOUR = ["mlit-hojokin-1km", "handbook-urban", "handbook-rural", "plateau-toshi-kozo"]
@@ -215,3 +216,24 @@ def test_run_records_each_definition_with_its_source(shared_data, tmp_path):
     assert {"gap_totals.csv", "gaps_by_area.csv", "service_cells.csv"} <= set(result.manifest["outputs"])
     assert "service_grade.png" not in result.manifest["outputs"]  # maps = false is read
     shutil.rmtree(result.output_dir)
+
+
+def test_cli_holiday_gaps_use_a_real_sunday_and_say_why(shared_data, tmp_path):
+    """豊田 日祝 once resolved to 2021-07-22 (weekday timetable running): the holiday map equalled the weekday one."""
+    import geo.cli
+
+    args = ["gaps", "--grid", "--gtfs", str(shared_data / "gtfs-jp-nakatsugawa-toyota/toyota_kikan_GTFS.zip")]
+    args += ["--date", "日祝", "--definition", "handbook-rural", "--areas", str(shared_data / AREAS)]
+    args += ["--municipality", "23211", "--no-maps", "-o", str(tmp_path)]
+    out = CliRunner().invoke(geo.cli.cli, args, catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    (record,) = json.loads((tmp_path / "definitions.json").read_text(encoding="utf-8"))["definitions"]
+    day = record["service_date"]
+    assert (day["date"], day["day_type"]) == ("2020-12-13", "日祝")  # a Sunday with the 土日祝 services
+    assert "59 of the 68 日祝 dates" in day["reason"]
+    assert any("2021-07-22" in n for n in day["notes"])
+    assert "service day: 日祝: the most common set of services" in out.output
+    assert "note: feed toyota_kikan_GTFS.zip: 3 of 15 weekday holidays run the weekday services" in out.output
+    # the layers say it too (QGIS shows the description)
+    description = read_layer_info(tmp_path / "layers.gpkg")["service_cells"].description
+    assert "2020-12-13 日祝" in description and "59 of the 68 日祝 dates" in description

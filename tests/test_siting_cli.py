@@ -72,7 +72,8 @@ def test_cli_grid_population_access_and_fixed(tmp_path, shared_data, yamanashi_g
     assert bad.exit_code == 2 and "--population" in bad.output
     mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
     by_proxy = CliRunner().invoke(
-        geo.cli.cli, [*args[:-2], "--proxy-table", str(mesh), "--proxy-column", "pop_2015", "-o", str(tmp_path / "proxy")]
+        geo.cli.cli,
+        [*args[:-2], "--proxy-table", str(mesh), "--proxy-column", "pop_2015", "-o", str(tmp_path / "proxy")],
     )
     assert by_proxy.exit_code == 0, by_proxy.output
     assert "dasymetric" in pd.read_csv(tmp_path / "proxy" / "siting.csv", encoding="utf-8-sig")["demand_method"].iloc[0]
@@ -171,3 +172,65 @@ def test_grid_demand_with_a_proxy_places_people_better_than_area(shared_data, ya
     w = proxy.reindex(kofu["mesh_code"]).fillna(0).to_numpy() * piece_area / cell_area.to_numpy()
     expect = census["19201"] * w[kofu.index.get_loc(piece.name)] / w.sum()
     assert piece["population"] == pytest.approx(expect, rel=1e-6)
+
+
+def test_cost_table_with_overlapping_ids_is_never_read_the_wrong_way_round(shared_data, tmp_path):
+    """A routing tool numbers 10 前橋 小学校 (hubs) and 10 other schools (demand) 0-9 alike: both readings fit."""
+    schools = geo.read_points(shared_data / "ksj-p29-2023-schools-gunma/P29-23_10.geojson")
+    maebashi = schools[schools["P29_001"] == "10201"]
+    hubs = maebashi[maebashi["P29_003"] == "16001"].head(10).reset_index(drop=True)
+    demand = maebashi[maebashi["P29_003"] == "16011"].head(10).reset_index(drop=True)
+    pyogrio.write_dataframe(hubs, tmp_path / "hubs.gpkg")
+    pyogrio.write_dataframe(demand, tmp_path / "demand.gpkg")
+    h, d = shapely.get_coordinates(hubs.geometry.to_numpy()), shapely.get_coordinates(demand.geometry.to_numpy())
+    rows = [(i, j, GEOD.inv(*h[i], *d[j])[2] / 500.0) for i in range(10) for j in range(10)]  # 30 km/h
+    od = pd.DataFrame(rows, columns=["from_id", "to_id", "minutes"])
+    od.to_csv(tmp_path / "od.csv", index=False)
+    right = od.loc[od["minutes"] <= 8, "to_id"].nunique()
+    wrong = od.loc[od["minutes"] <= 8, "from_id"].nunique()  # what the transposed table covered
+    assert right != wrong
+    args = ["hubs", str(tmp_path / "hubs.gpkg"), "--demand", str(tmp_path / "demand.gpkg"), "--cost-matrix",
+            str(tmp_path / "od.csv"), "--radius", "8", "--areas", str(shared_data / YAMANASHI.replace("19", "10")),
+            "--municipality", "10201"]  # fmt: skip
+    refused = CliRunner().invoke(geo.cli.cli, [*args, "-o", str(tmp_path / "auto")])
+    assert isinstance(refused.exception, geo.ValidationError)
+    message = str(refused.exception)
+    assert "od.csv" in message and "ambiguous" in message and "--cost-hubs origin|destination" in message
+    assert not (tmp_path / "auto").exists()
+    told = CliRunner().invoke(geo.cli.cli, [*args, "--cost-hubs", "origin", "-o", str(tmp_path / "told")])
+    assert told.exit_code == 0, told.output
+    coverage = pd.read_csv(tmp_path / "told" / "coverage.csv", encoding="utf-8-sig")
+    assert coverage["covered"].iloc[0] == right
+    cm = geo.read_cost_matrix(tmp_path / "od.csv", hubs=hubs, demand=demand, hubs_are="destination")
+    assert not cm.hubs_are_origins and cm.matrix.shape == (10, 10)
+    pd.concat([od, od.iloc[[12]]]).to_csv(tmp_path / "od_twice.csv", index=False)  # pair (1, 2) listed again
+    with pytest.raises(geo.ValidationError, match=r"rows \[14, 102\]: 1 hub–demand pairs are listed more than once"):
+        geo.read_cost_matrix(tmp_path / "od_twice.csv", hubs=hubs, demand=demand, hubs_are="origin")
+
+
+def test_hubs_takes_the_mesh_level_its_own_message_advises(tmp_path, shared_data):
+    """geo hubs once advised --mesh-level, an option only geo gaps had."""
+    stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
+    pts = tmp_path / "stations.gpkg"
+    pyogrio.write_dataframe(stations.cx[138.2:139.2, 35.2:35.95], pts, layer="stations")
+    mesh = pd.read_csv(shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv", dtype=str)
+    quarter = mesh[["mesh_code", "pop_2020"]].assign(mesh_code=mesh["mesh_code"] + "11")  # SW 250 m of each cell
+    demand = tmp_path / "quarter.csv"
+    quarter.to_csv(demand, index=False)
+    args = ["hubs", str(pts), "--mesh", str(demand), "--areas", str(shared_data / YAMANASHI), "--radius", "1000"]
+    asked = CliRunner().invoke(geo.cli.cli, [*args, "-o", str(tmp_path / "a")])
+    assert isinstance(asked.exception, geo.ValidationError)
+    assert "geo gaps / geo hubs --mesh-level" in str(asked.exception)
+    told = CliRunner().invoke(geo.cli.cli, [*args, "--mesh-level", "quarter", "-o", str(tmp_path / "b")])
+    assert told.exit_code == 0, told.output
+
+
+def test_candidates_far_from_the_selected_areas_are_named_as_such(tmp_path, shared_data):
+    """Hokkaido 道の駅 as candidates for 山梨県 demand were refused as 'no hubs given'."""
+    michinoeki = shared_data / "ksj-p35-2018-michinoeki-hokkaido/P35-18_01_michinoeki_hokkaido.geojson"
+    mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
+    args = ["hubs", str(michinoeki), "--mesh", str(mesh), "--areas", str(shared_data / YAMANASHI), "--radius", "1000"]
+    result = CliRunner().invoke(geo.cli.cli, [*args, "-o", str(tmp_path / "out")])
+    assert isinstance(result.exception, geo.ValidationError), result.output
+    message = str(result.exception)
+    assert "none of the" in message and "candidates lies in the selected areas" in message and "--prefecture" in message

@@ -186,3 +186,159 @@ def test_feed_from_folder_equals_zip_and_keeps_gtfs_jp_extras(shared_data, tmp_p
     a = stop_departures(folder, date="2020-11-10")
     b = stop_departures(read_feed(shared_data / FEEDS / "nakatsugawa_GTFS.zip"), date="2020-11-10")
     assert np.array_equal(a["dep_day"], b["dep_day"])
+
+
+# ------------------------------------------------------------------ the representative day of a day type (issue 20)
+TOYOTA = "toyota_kikan_GTFS.zip"
+NAKA = "nakatsugawa_GTFS.zip"
+
+
+def _rewrite_zip(source: Path, target: Path, edit: dict[str, object], *, encoding: str = "") -> Path:
+    """A copy of a real feed with some tables edited: ``{name: function(list of rows) -> list of rows}`` (None
+    leaves the table out); ``encoding`` re-encodes every table (e.g. ``"cp932"``)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            name = Path(item.filename).stem
+            if name in edit and edit[name] is None:
+                continue
+            if encoding:
+                data = data.decode("utf-8-sig").encode(encoding)
+            if name in edit:
+                text = data.decode(encoding or "utf-8-sig")
+                rows = list(csv.DictReader(io.StringIO(text)))
+                fields = list(rows[0])
+                out = io.StringIO()
+                writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(edit[name](rows))  # type: ignore[operator]
+                data = out.getvalue().encode(encoding or "utf-8")
+            zout.writestr(item.filename, data)
+    return target
+
+
+def test_toyota_holiday_day_is_a_real_sunday_with_holiday_service(shared_data):
+    import jpholiday
+
+    from geo.timetable import service_day
+
+    feed = read_feed(shared_data / FEEDS / TOYOTA)
+    day = service_day(feed, "日祝")
+    # not 2021-07-22, the Olympic-moved 海の日 that ran the weekday timetable (the day with the most trips)
+    assert day.date == dt.date(2020, 12, 13)
+    assert day.date.weekday() == 6 or jpholiday.is_holiday(day.date)
+    assert "土日祝" in day.services and "平日" not in day.services
+    assert day.trips == 340
+    assert "59 of the 68 日祝 dates" in day.reason
+    assert any("2021-07-22, 2021-07-23" in n and "weekday services" in n for n in day.notes)
+    weekday = service_day(feed, "平日")
+    assert weekday.trips > day.trips and not weekday.notes  # 210 of 265 weekdays: representative, no warning
+
+
+def test_nakatsugawa_holiday_day_is_a_sunday_without_service(shared_data):
+    from geo.timetable import service_day
+
+    feed = read_feed(shared_data / FEEDS / NAKA)
+    day = service_day(feed, "日祝")
+    # not 2020-11-03 (文化の日, one of the 3 holidays with a bus): 30 of its 33 日祝 dates have no service
+    assert day.date == dt.date(2020, 10, 4) and day.date.weekday() == 6
+    assert day.services == () and day.trips == 0
+    assert "30 of the 33 日祝 dates" in day.reason and "no bus runs" in day.reason
+    deps = stop_departures(feed, date="日祝")
+    assert deps["dep_day"].sum() == 0 and (deps["service_date"] == dt.date(2020, 10, 4)).all()
+
+
+def test_a_pattern_covering_few_dates_is_warned(shared_data):
+    from geo.timetable import service_day
+
+    day = service_day(read_feed(shared_data / FEEDS / NAKA), "平日")  # each weekday runs its own set of lines
+    assert len(day.notes) == 1
+    assert "only 25 of 124 平日 dates (20%)" in day.notes[0] and "Pass a date" in day.notes[0]
+
+
+def test_a_feed_spanning_a_timetable_change_uses_the_current_timetable(shared_data, tmp_path):
+    """A ダイヤ改正 on 2021-04-01 drops the school-day trips: the weekday is the newer timetable's, not the busiest."""
+    from geo.timetable import service_day
+
+    def change(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{**r, "end_date": "20210331"} if r["service_id"] == "平日登校日" else r for r in rows]
+
+    path = _rewrite_zip(shared_data / FEEDS / TOYOTA, tmp_path / "toyota_kaisei.zip", {"calendar": change})
+    day = service_day(read_feed(path), "平日")
+    assert "平日登校日" not in day.services and day.trips == 484  # the busiest weekday ran 485 trips
+    assert "174 of the 265 平日 dates" in day.reason
+
+
+def test_a_feed_encoding_no_holidays_is_detected(shared_data, tmp_path):
+    import jpholiday
+
+    from geo.timetable import holiday_notes, service_day
+
+    def drop_holidays(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [r for r in rows if not jpholiday.is_holiday(dt.datetime.strptime(r["date"], "%Y%m%d").date())]
+
+    path = _rewrite_zip(shared_data / FEEDS / TOYOTA, tmp_path / "toyota_no_holidays.zip",
+                        {"calendar_dates": drop_holidays})  # fmt: skip
+    feed = read_feed(path)
+    (note,) = holiday_notes(feed)
+    assert "encodes no public holidays" in note and "2021-01-11" in note and "calendar_dates.txt" in note
+    day = service_day(feed, "日祝")
+    assert day.date.weekday() == 6 and note in day.notes
+    assert holiday_notes(read_feed(shared_data / FEEDS / NAKA)) == ()  # 中津川 encodes its holidays
+
+
+# ------------------------------------------------------------------ GTFS inputs that once broke or misled (issue 20)
+def test_a_cp932_feed_reads_like_its_utf8_original(shared_data, tmp_path):
+    path = _rewrite_zip(shared_data / FEEDS / NAKA, tmp_path / "naka_cp932.zip", {}, encoding="cp932")
+    with zipfile.ZipFile(path) as zf, pytest.raises(UnicodeDecodeError):
+        zf.read("stops.txt").decode("utf-8")
+    ours = stop_departures(geo.read_feed(path), date="2020-11-10")
+    original = stop_departures(geo.read_feed(shared_data / FEEDS / NAKA), date="2020-11-10")
+    assert ours["stop_name"].tolist() == original["stop_name"].tolist()
+    assert ours["dep_day"].tolist() == original["dep_day"].tolist() and ours["dep_day"].sum() > 0
+
+
+def _refused(path: Path) -> str:
+    with pytest.raises(geo.ValidationError) as info:
+        geo.read_feed(path)
+    return str(info.value)
+
+
+def test_broken_feeds_are_refused_with_file_row_and_fix(shared_data, tmp_path):
+    naka = shared_data / FEEDS / NAKA
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (folder / NAKA).write_bytes(naka.read_bytes())
+    assert "holds ['nakatsugawa_GTFS.zip']: give the zip itself" in _refused(folder)
+
+    no_calendar = _rewrite_zip(naka, tmp_path / "no_calendar.zip", {"calendar": None})
+    message = _refused(no_calendar)
+    assert "no calendar.txt and calendar_dates.txt only removes dates" in message and "add the feed's" in message
+
+    no_trips = _rewrite_zip(naka, tmp_path / "no_trips.zip", {"trips": lambda rows: []})
+    assert "trips.txt has a header but no rows" in _refused(no_trips)
+
+    def unknown_service(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{**r, "service_id": "運休"} if i == 4 else r for i, r in enumerate(rows)]
+
+    message = _refused(_rewrite_zip(naka, tmp_path / "unknown_service.zip", {"trips": unknown_service}))
+    assert "trips.txt rows 6, column service_id: ['運休']" in message and "would never run" in message
+
+    def backwards(rows: list[dict[str, str]]) -> list[dict[str, str]]:  # the 2nd call of the first trip at 08:30
+        return [{**r, "arrival_time": "08:30:00", "departure_time": "08:30:00"} if i == 1 else r
+                for i, r in enumerate(rows)]  # fmt: skip
+
+    message = _refused(_rewrite_zip(naka, tmp_path / "backwards.zip", {"stop_times": backwards}))
+    assert "stop_times.txt rows 3, columns arrival_time/departure_time: earlier than the stop before it" in message
+    assert "10福岡金_08時32分_系統641001" in message
+
+
+def test_points_refuses_a_duplicated_stop_id_like_the_timetable_reader(shared_data, tmp_path):
+    def twice(rows: list[dict[str, str]]) -> list[dict[str, str]]:  # stop 3 listed again 1 km away
+        moved = {**rows[2], "stop_lat": str(float(rows[2]["stop_lat"]) + 0.009)}
+        return [*rows, moved]
+
+    path = _rewrite_zip(shared_data / FEEDS / NAKA, tmp_path / "dup.zip", {"stops": twice})
+    with pytest.raises(geo.ValidationError, match=r"stops.txt rows 4, 371, column stop_id: duplicate stop_id"):
+        geo.read_points(path)
+    assert "duplicate stop_id" in _refused(path)

@@ -180,7 +180,9 @@ class TimetableGapsResult(Result):
     def outputs(self) -> dict[str, Output]:
         s = self.service
         names = "、".join(d.title or d.name for d in s.definitions)
-        dates = "; ".join(f"{k}: {v['date']} {v['day_type']}" for k, v in s.service_dates.items())
+        dates = "; ".join(
+            f"{k}: {v['date']} {v['day_type']} ({v.get('reason', '')})" for k, v in s.service_dates.items()
+        )
         text = f"時間帯別の交通空白（{names}）。運行日 {dates}。需要: {s.info.get('demand_note', '')}"
         out = {
             "service_cells": Output(s.cells, layer_info(self, f"時間帯別のサービス（{names}）", description=text,
@@ -256,6 +258,11 @@ def timetable_gaps(
     for d in result.definitions:
         day = result.service_dates[d.name]
         lines.append(f"{d.name} ({day['date']} {day['day_type']}): {d.title} — source: {d.source}")
+        lines.append(f"  service day: {day['reason']}")
+        for n in day.get("notes", []):
+            if n not in notes:
+                notes.append(n)
+                lines.append(f"  note: {n}")
     for row in result.totals.itertuples(index=False):
         lines.append(f"  {row.definition:<22} {row.window:>6}: gap {row.gap:,.0f} of {row.demand:,.0f} {unit} "
                      f"({row.gap_share_pct:.1f}%)")  # fmt: skip

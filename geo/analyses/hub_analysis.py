@@ -159,11 +159,17 @@ def hubs(
     )  # fmt: skip
     placed = placed.drop(columns=AREA_ROW)
     candidates, placing = place(candidates, selection, snap_m=p.snap_m, name="candidates")
+    if candidates.empty:  # once reported as "no hubs given"
+        raise ValidationError(
+            f"none of the {placing.figures.get('rows', 0)} candidates lies in the selected areas "
+            f"({len(selection.areas)} areas) or within snap_m = {p.snap_m:g} m of them; give candidates inside the "
+            "areas, or select the areas they are in (--prefecture / --municipality)"
+        )
     candidates = candidates.drop(columns=AREA_ROW)
     notes = [*placing_demand.notes, *placing.notes]
     p = replace(p, weight=weight)
     if cost is not None and not hasattr(cost, "pairs"):
-        cost = read_cost_matrix(cost, hubs=candidates, demand=placed)
+        cost = read_cost_matrix(cost, hubs=candidates, demand=placed, hubs_are=p.cost_hubs)
     pref = selection.pref_code
     layer = candidates.copy()
     rows, per_hub, per_area, uncovered = [], [], [], {}

@@ -22,7 +22,7 @@ from geo.areas import AreaSelection
 from geo.crosswalk import boundary_date, parse_intensive
 from geo.indicators import JoinReport, aggregate_wards, derive, join_indicators, measure_titles
 from geo.params import JoinParams, Measure, RegionsParams
-from geo.regions import dissolve_regions, read_regions
+from geo.regions import areas_outside, dissolve_regions, read_regions
 from geo.report import Report
 from geo.store import Output
 from geo.tables import read_indicators, table_level
@@ -200,15 +200,31 @@ def regions(
     sums = list(p.sum_columns or [c for c in counts if c in areas.columns])
     for m in all_measures:
         sums += [c for c in m.inputs() if c in areas.columns and c not in sums]
-    frames = []
+    frames, notes, outside_counts = [], [], {}
     for grouping in groupings:
-        shapes = dissolve_regions(areas, read_regions(grouping), sum_columns=sums, mean_columns=p.mean_columns(),
+        members = read_regions(grouping)
+        shapes = dissolve_regions(areas, members, sum_columns=sums, mean_columns=p.mean_columns(),
                                   missing=p.missing)  # fmt: skip
         frames.append(derive(shapes, all_measures).assign(grouping=grouping))
+        outside = areas_outside(areas, members)
+        outside_counts[grouping] = len(outside)
+        if len(outside):
+            notes.append(_outside_note(grouping, outside))
     shapes = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     figures = {"groupings": list(groupings), "regions": len(shapes), "sum_columns": sums,
-               "measures": {m.name: m.definition() for m in all_measures}}  # fmt: skip
+               "measures": {m.name: m.definition() for m in all_measures}, "areas_outside": outside_counts}  # fmt: skip
     shown = [c for c in shapes.columns if c not in ("grouping", "members", shapes.geometry.name)]
-    text = pd.DataFrame(shapes[shown]).to_string(index=False)
-    return RegionsResult(Report("regions", figures, text=text), credits_with_n03(credits), shapes,
+    text = "\n".join([pd.DataFrame(shapes[shown]).to_string(index=False), *notes])
+    return RegionsResult(Report("regions", figures, notes, text=text), credits_with_n03(credits), shapes,
                          tuple(all_measures))  # fmt: skip
+
+
+def _outside_note(grouping: str, outside: pd.DataFrame) -> str:
+    """The areas in no region, listed (the first 10 by name) and counted per prefecture."""
+    label = outside["muni_code"].fillna("") + " " + outside["muni_name"].fillna("") if "muni_code" in outside else \
+        outside["pref_code"]  # fmt: skip
+    per_pref = outside.groupby("pref_code").size()
+    prefs = ", ".join(f"{k}: {v}" for k, v in per_pref.head(8).items()) + (" …" if len(per_pref) > 8 else "")
+    shown = ", ".join(label.head(10).str.strip()) + (" …" if len(outside) > 10 else "")
+    return (f"{grouping}: {len(outside)} areas belong to no region and enter no total: {shown} "
+            f"(per prefecture {prefs})")  # fmt: skip

@@ -5,6 +5,7 @@ or partition-wise (dask) are dispatched here, never inside a domain function.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,11 +108,24 @@ def points(
                         layer.loc[~inside].reset_index(drop=True))  # fmt: skip
 
 
+def _distributed(layer: Any, what: str) -> bool:
+    """Partition-wise for a dask frame or a GeoParquet path; any other path is refused with the fix (it once
+    reached the in-memory code as a string: ``'str' object has no attribute 'crs'``)."""
+    if partitioned.is_distributed(layer):
+        return True
+    if isinstance(layer, (str, os.PathLike)):
+        raise ValidationError(
+            f"{what} {str(layer)!r} is a path but not a GeoParquet file or folder: read it first with "
+            "geo.read_points(path) and pass the frame"
+        )
+    return False
+
+
 def assign_points(points: Any, areas: gpd.GeoDataFrame, *,
                   columns: Sequence[str] = ("pref_code", "pref_name", "muni_code", "muni_name")) -> Any:  # fmt: skip
     """:func:`geo.areas.assign_points`, partition-wise for a dask-geopandas frame or GeoParquet path
     (:mod:`geo.partitioned`, a lazy frame with the same values)."""
-    if partitioned.is_distributed(points):
+    if _distributed(points, "points"):
         return partitioned.assign_points(points, areas, columns=columns)
     return assign_in_memory(points, areas, columns=columns)
 
@@ -119,14 +133,14 @@ def assign_points(points: Any, areas: gpd.GeoDataFrame, *,
 def count_points(points: Any, areas: gpd.GeoDataFrame, *, name: str = "n_points", weight: str | None = None,
                  population: str | None = None) -> gpd.GeoDataFrame:  # fmt: skip
     """:func:`geo.areas.count_points`, partition-wise for a dask-geopandas frame or GeoParquet path."""
-    if partitioned.is_distributed(points):
+    if _distributed(points, "points"):
         return partitioned.count_points(points, areas, name=name, weight=weight, population=population)
     return count_in_memory(points, areas, name=name, weight=weight, population=population)
 
 
 def find_gaps(demand: Any, stops: Any = None, **options: Any) -> Any:
     """:func:`geo.gaps.find_gaps`, partition-wise (a lazy frame of the gap rows) for partitioned demand."""
-    if partitioned.is_distributed(demand):
+    if _distributed(demand, "demand"):
         return partitioned.find_gaps(demand, stops, crs=options.pop("crs", None),
                                      pref_code=options.pop("pref_code", None), **options)  # fmt: skip
     return find_in_memory(demand, stops, **options)
@@ -135,7 +149,7 @@ def find_gaps(demand: Any, stops: Any = None, **options: Any) -> Any:
 def hub_coverage(hubs: Any, demand: Any, **options: Any) -> Any:
     """:func:`geo.hubs.hub_coverage`; for partitioned demand the additive totals only
     (:class:`geo.partitioned.CoverageTotals`: no per-area totals or cost matrix)."""
-    if partitioned.is_distributed(demand):
+    if _distributed(demand, "demand"):
         if options.get("areas") is not None or options.get("cost") is not None:
             raise ValidationError("partitioned demand: per-area totals and cost matrices need in-memory demand")
         return partitioned.hub_coverage_totals(hubs, demand, **{k: v for k, v in options.items()

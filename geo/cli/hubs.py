@@ -42,6 +42,10 @@ def read_demand(path: str):  # type: ignore[no-untyped-def]
               help="With --grid: municipal population table (file or pinned source, muni codes).")  # fmt: skip
 @click.option("--proxy-table", default=None,
               help="With --grid: a mesh table whose --proxy-column guides the spreading instead of area.")  # fmt: skip
+@click.option("--mesh-level", type=click.Choice(["quarter", "100m"]), default=None,
+              help="What 10-digit mesh codes are: quarter (250 m) or 100m cells (asked when ambiguous).")  # fmt: skip
+@click.option("--mesh-overlaps", type=click.Choice(["raise", "finest"]), default="raise", show_default=True,
+              help="A mesh cell listed with its own children: refuse, or keep the children (finest).")  # fmt: skip
 @click.option(
     "--cost-matrix", type=click.Path(exists=True, dir_okay=False), default=None,
     help="Origin-destination CSV (origin id, destination id, cost): replaces straight-line metres; --radius is "
@@ -50,7 +54,8 @@ def read_demand(path: str):  # type: ignore[no-untyped-def]
 @params_options(HubsParams)
 @output_options("outputs/hubs")
 def hubs_command(candidates: str, areas: str, demand_path: str | None, mesh_path: str | None, grid: bool,
-                 population_table: str | None, proxy_table: str | None, cost_matrix: str | None, output: str,
+                 population_table: str | None, proxy_table: str | None, mesh_level: str | None, mesh_overlaps: str,
+                 cost_matrix: str | None, output: str,
                  credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
     """Rings and demand coverage of service-hub CANDIDATES (地域くらしサービス拠点), optionally siting and access.
 
@@ -87,7 +92,7 @@ def hubs_command(candidates: str, areas: str, demand_path: str | None, mesh_path
     hubs = read_points(candidates)
     demand = None
     if mesh_path:
-        demand = read_mesh(mesh_path)
+        demand = read_mesh(mesh_path, level=mesh_level, overlaps=mesh_overlaps)  # type: ignore[arg-type]
     elif demand_path:
         demand = read_demand(demand_path)
     inputs = (areas, candidates, demand_path or mesh_path, population_table, proxy_table, cost_matrix)
