@@ -544,3 +544,48 @@ def test_figure_builds_without_warnings_into_a_buffer(national) -> None:
     fig = static.build_figure(national.spec, dpi=100, width_px=1000, height_px=800)
     with static.font_context():
         fig.savefig(io.BytesIO(), format="png", dpi=100)
+
+
+# ----------------------------------------------------------------------------------------------- points on their land
+def _points_per_frame(fig) -> list[np.ndarray]:
+    """Marker positions (in each frame's own CRS) drawn on each axes: main frame first, then the insets."""
+    out = []
+    for ax in fig.axes:
+        offsets = [np.asarray(c.get_offsets()) for c in ax.collections if c.get_zorder() >= 12]
+        out.append(np.concatenate(offsets) if offsets else np.empty((0, 2)))
+    return out
+
+
+def test_points_are_drawn_in_the_frame_of_the_land_they_stand_on(municipalities) -> None:
+    areas = municipalities[~municipalities["pref_code"].isin(["01", "47"])].copy()  # a region map without 北海道, 沖縄
+    areas["面積"] = area_km2(areas)
+    points = gpd.GeoDataFrame(
+        {"name": ["瀬戸内町", "新宿区", "札幌市", "那覇市"]},
+        geometry=shapely.points([(129.3146, 28.1461), (139.7036, 35.6938), (141.3544, 43.0621), (127.6811, 26.2124)]),
+        crs=6668,
+    )
+    layer = geo.maps.Layer("points", points, "好事例", role="good_practices")
+    m = geo.choropleth(areas, "面積", unit="km²", layers=[layer])
+    # nothing from outside the selection: 札幌 and 那覇 are left out of the map, and the map says so
+    assert list(m.spec.layers[0].data["name"]) == ["瀬戸内町", "新宿区"]
+    assert "好事例: 地図の範囲外の2地点は描いていません" in m.spec.notes
+    fig = static.build_figure(m.spec)
+    main = fig.axes[0]
+    per_frame = _points_per_frame(fig)
+    # 新宿 in the main frame only; 瀬戸内町 in the 南西諸島 (奄美) inset, where its island is, not in the sea
+    assert [len(p) for p in per_frame if len(p)] == [1, 1]
+    assert len(per_frame[0]) == 1
+    amami = next(ax for ax, p in zip(fig.axes, per_frame, strict=True) if ax is not main and len(p))
+    assert "瀬戸内町" in amami.texts[-1].get_text() or "奄美" in amami.texts[-1].get_text()
+    # every point drawn lies inside the frame or inset it is drawn in
+    for ax, xy in zip(fig.axes, per_frame, strict=True):
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert ((x0 <= xy[:, 0]) & (xy[:, 0] <= x1) & (y0 <= xy[:, 1]) & (xy[:, 1] <= y1)).all()
+
+
+def test_frame_of_assigns_points_to_the_nearest_land_within_reach() -> None:
+    honshu, hachijo = shapely.box(139, 35.5, 140, 35.9), shapely.box(139.7, 33.05, 139.9, 33.15)
+    main, _, groups = remote_groups(np.array([shapely.MultiPolygon([honshu, hachijo])]))
+    pts = shapely.points([(139.5, 35.7), (139.95, 33.1), (139.8, 34.4), (np.nan, np.nan)])
+    # a point 5 km off 八丈島 goes with it; one in the sea between (over 100 km from land) and an empty one nowhere
+    assert _static_parts.frame_of(pts, main, groups).tolist() == [0, 1, -1, -1]

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
 from geo._io import write_bytes_atomic
-from geo.crs import JGD2011, require_crs
+from geo.crs import JGD2011, metric_crs, require_crs
+from geo.maps._static_parts import NEAR_LAND_KM
 from geo.maps.groupings import split_groupings
 from geo.maps.interactive import render_html
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
@@ -265,6 +267,8 @@ def choropleth(
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
     prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
+    prepared, outside = _points_on_the_map(prepared, drawn)
+    map_notes += outside
     # the boundaries are N03: their credit always stands first, and what is given adds to it (never replaces it)
     given = () if attribution is None else (attribution,) if isinstance(attribution, str) else tuple(attribution)
     credits: tuple[str, ...] = (ATTRIBUTION_N03, *given)
@@ -287,6 +291,32 @@ def choropleth(
     return ChoroplethMap(
         spec, tiles=tiles, simplify_m=simplify_m, page=page, orientation=orientation, margins_mm=margins_mm
     )
+
+
+def _points_on_the_map(layers: tuple[Layer, ...], areas: gpd.GeoDataFrame) -> tuple[tuple[Layer, ...], list[str]]:
+    """Point layers without the points farther than ``NEAR_LAND_KM`` from every area, and a note naming them.
+
+    A map of a selection shows what stands on it: 北海道's good-practice points do not float in an empty corner
+    of a map of the other regions (nor stretch the HTML map's view). Distances are in metres.
+    """
+    if not len(areas) or not any(layer.kind == "points" and len(layer.data) for layer in layers):
+        return layers, []
+    crs = metric_crs(areas)
+    tree = shapely.STRtree(areas.geometry.to_crs(crs).values)
+    out, notes = [], []
+    for layer in layers:
+        if layer.kind != "points" or not len(layer.data):
+            out.append(layer)
+            continue
+        pts = layer.data.geometry.to_crs(crs).values
+        near = np.zeros(len(pts), dtype=bool)
+        near[tree.query(pts, predicate="dwithin", distance=NEAR_LAND_KM * 1000.0)[0]] = True
+        if near.all():
+            out.append(layer)
+            continue
+        out.append(replace(layer, data=layer.data[near]))
+        notes.append(f"{layer.title or layer.name}: 地図の範囲外の{int((~near).sum()):,}地点は描いていません")
+    return tuple(out), notes
 
 
 def _only_filled(layer: Layer, filled: gpd.GeoDataFrame) -> Layer:

@@ -40,6 +40,7 @@ from geo.maps._static_parts import (
     RemoteGroup,
     draw_north_arrow,
     draw_scale_bar,
+    frame_of,
     island_group_name,
     local_equal_area,
     nice_length,
@@ -294,6 +295,9 @@ class _Sheet:
 
         geoms = self.areas.geometry.values
         main_parts, main_rows, groups = remote_groups(np.asarray(geoms))
+        self.groups = groups
+        # the frame each layer's features are drawn in: that of the land they stand on (0 main, i + 1 inset i)
+        self.homes = [self._homes(layer, main_parts, groups) for layer in spec.layers]
         self.crs = self._main_crs(main_parts)
         top = mt + (16 * self.s * 1.7 + 10) / 72 / h_in
         n_lines = 3 + len(spec.notes)
@@ -311,6 +315,7 @@ class _Sheet:
         self.insets = [self._inset(g, i) for i, g in enumerate(shown[:1])]
         self.legend = self._legend()
         self.insets += [self._inset(g, i) for i, g in enumerate(shown[1:], start=1)]
+        self.inset_groups = shown
         self._furniture()
         self._texts(top, bottom)
         self._declutter()
@@ -323,6 +328,14 @@ class _Sheet:
         if len(parts) == 0:
             return JAPAN_EQUAL_AREA
         return metric_crs(gpd.GeoSeries(parts, crs=JGD2011))
+
+    @staticmethod
+    def _homes(layer: Layer, main_parts: np.ndarray, groups: list[RemoteGroup]) -> np.ndarray | None:
+        """Frame of each point of a point layer (:func:`frame_of`); None for other layers (drawn by extent)."""
+        if layer.kind != "points" or not len(layer.data):
+            return None
+        data = layer.data if CRS.from_user_input(layer.data.crs).equals(JGD2011) else layer.data.to_crs(JGD2011)
+        return frame_of(shapely.point_on_surface(data.geometry.values), main_parts, groups)
 
     def _in_main_frame(self, data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
         """Mask of the features whose representative point lies inside the main frame's limits."""
@@ -369,17 +382,24 @@ class _Sheet:
             spine.set_color(color)
             spine.set_linewidth(width * self.s)
 
-    def _draw_layers(self, ax: Axes, crs: CRS, *, inset: bool = False) -> np.ndarray:
-        """Draw the spec's layers on ``ax``; return the projected point coordinates (for placement).
+    def _draw_layers(self, ax: Axes, crs: CRS, *, frame: int = 0) -> np.ndarray:
+        """Draw the spec's layers on ``ax`` (``frame`` 0: the main map, ``i + 1``: the inset of group ``i``);
+        return the projected point coordinates (for placement).
 
-        In an inset, features the main frame shows already are left out, so nothing is drawn twice (a hub
-        on the coast of the mainland would otherwise peek over the edge of the 伊豆諸島 inset).
+        A point is drawn only in the frame of the land it stands on (:func:`frame_of`): 瀬戸内町's point in
+        the 南西諸島 inset, never in the sea of the main frame, and a point far from every area nowhere. In an
+        inset, polygons the main frame shows already are left out, so nothing is drawn twice (a hub ring on the
+        coast of the mainland would otherwise peek over the edge of the 伊豆諸島 inset).
         """
         xy = [np.empty((0, 2))]
         for i, layer in enumerate(self.spec.layers):
             if not layer.show:
                 continue
-            data = layer.data[~self._in_main_frame(layer.data)] if inset else layer.data
+            homes = self.homes[i]
+            if homes is not None:
+                data = layer.data[homes == frame]
+            else:
+                data = layer.data[~self._in_main_frame(layer.data)] if frame else layer.data
             data = data.to_crs(crs)
             st = layer.resolved_style()
             z = 5 + i
@@ -556,9 +576,14 @@ class _Sheet:
     def _layers_near(self, group: RemoteGroup) -> bool:
         minx, miny, maxx, maxy = shapely.total_bounds(group.parts)
         box = shapely.box(minx - 0.2, miny - 0.2, maxx + 0.2, maxy + 0.2)  # about 20 km around, EPSG:6668
-        for layer in self.spec.layers:
+        frame = next(j for j, g in enumerate(self.groups) if g is group) + 1
+        for layer, homes in zip(self.spec.layers, self.homes, strict=True):
             if layer.kind == "outline" or not layer.show or not len(layer.data):
                 continue  # outlines of regions built from the areas themselves show nothing new there
+            if homes is not None:  # points: those standing on this group's land
+                if (homes == frame).any():
+                    return True
+                continue
             if shapely.intersects(layer.data.geometry.values, box).any():
                 return True
         return False
@@ -597,7 +622,7 @@ class _Sheet:
         self._draw_areas(ax, parts, group.rows, speck=True)
         _fit(ax, parts, self._px(ax), pad=0.08, top_px=title_px, min_span=_MIN_INSET_M)
         self._frame(ax, color="#555555", width=0.9)
-        self._draw_layers(ax, crs, inset=True)
+        self._draw_layers(ax, crs, frame=next(j for j, g in enumerate(self.groups) if g is group) + 1)
         self._draw_area_labels(ax, crs, inset=True)
         ax.text(
             0.03,
