@@ -22,7 +22,7 @@ from geo.maps.interactive import render_html
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
 from geo.maps.spec import Layer, MapSpec
 from geo.maps.static import render_static
-from geo.maps.style import ATTRIBUTION_N03, classify
+from geo.maps.style import ATTRIBUTION_N03, Classes, classify, classify_together
 from geo.params import MapParams
 from geo.tables import code_kinds
 
@@ -130,7 +130,7 @@ def _level(areas: gpd.GeoDataFrame) -> str:
     return "designated_city" if "designated_city" in kinds and "ward" not in kinds else "municipality"
 
 
-def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]:
+def _check_areas(areas: Any, column: str, label_column: str | None, classes_with: Sequence[str] = ()) -> list[str]:
     if not isinstance(areas, gpd.GeoDataFrame):
         return [f"areas: expected a GeoDataFrame (geo.read_boundaries), got {type(areas).__name__}"]
     require_crs(areas, "areas")
@@ -146,6 +146,9 @@ def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]
             f"column {column!r} is not numeric ({int(bad.sum())} non-number value(s), e.g. rows "
             f"{rows}); convert it, with NaN for no data"
         )
+    missing_with = [c for c in classes_with if c not in areas.columns]
+    if missing_with:
+        problems.append(f"classes_with: column(s) {missing_with} not found in areas; the classes are fitted on them")
     if label_column is not None and label_column not in areas.columns:
         problems.append(f"label_column {label_column!r} not found in areas")
     geoms = areas.geometry
@@ -184,6 +187,8 @@ def choropleth(
     page: str | None = None,
     orientation: str = "portrait",
     margins_mm: float | Sequence[float] | None = None,
+    classes: Classes | None = None,
+    classes_with: Sequence[str] = (),
 ) -> ChoroplethMap:
     """Map an indicator over areas (prefectures, designated cities or municipalities), classified.
 
@@ -226,6 +231,12 @@ def choropleth(
     page, orientation, margins_mm
         Print sheet of static maps (``"A4"``/``"A3"``, ``"portrait"``/``"landscape"``, margins in mm); see
         :meth:`ChoroplethMap.save`.
+    classes : Classes, optional
+        A classification fitted elsewhere (:func:`geo.maps.style.classify_together`, or ``other_map.classes``)
+        drawn as it is: same breaks, colours and labels, this map's counts. Excludes ``scheme``/``k``/``breaks``.
+    classes_with : sequence of str
+        Other columns of ``areas`` fitted into one classification together with ``column``: the maps of all these
+        columns (years, windows, scenarios) share breaks, colours and labels, and their legends say so.
 
     Several groupings (a ``grouping`` column, as ``geo run`` builds from several presets): the first fills the
     map and the others are drawn as outlines with their own styles, labelled with name and value; overlapping
@@ -250,7 +261,7 @@ def choropleth(
     >>> areas["area_km2"] = geo.crs.area_km2(areas)                                # doctest: +SKIP
     >>> geo.choropleth(areas, "area_km2", unit="km²").save("outputs/area.html")  # doctest: +SKIP
     """
-    problems = _check_areas(areas, column, label_column)
+    problems = _check_areas(areas, column, label_column, classes_with)
     if problems:
         raise ValidationError(problems)
     drawn = areas if areas.crs.equals(JGD2011) else areas.to_crs(JGD2011)
@@ -263,7 +274,20 @@ def choropleth(
         # the areas' own outlines layer (layers=["regions"]) is the filled grouping; the others are drawn apart
         given = [_only_filled(layer, drawn) for layer in given] + list(split.outlines)
     values = pd.to_numeric(drawn[column], errors="coerce")
-    classes = classify(values, scheme=scheme, k=k, breaks=breaks, unit=unit, palette=palette, midpoint=midpoint)
+    if classes is None:
+        fit = {"scheme": scheme, "k": k, "breaks": breaks, "unit": unit, "palette": palette, "midpoint": midpoint}
+        if classes_with:
+            wanted = {column, *classes_with}  # in the frame's order: every map of the set writes the same legend
+            together = [c for c in dict.fromkeys(drawn.columns) if c in wanted]
+            names = [(column_titles or {}).get(c, c) for c in together]
+            classes = classify_together(
+                {n: pd.to_numeric(drawn[c], errors="coerce") for n, c in zip(names, together, strict=True)}, **fit
+            )
+        else:
+            classes = classify(values, **fit)
+    classes = classes.recount(values)
+    if classes.shared_note:
+        map_notes.append(classes.shared_note)
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
     prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
@@ -348,7 +372,7 @@ def map_from(
         areas, params.column, scheme=params.scheme, k=params.k, breaks=list(params.breaks) or None, layers=layers,
         title=params.title, unit=params.unit, palette=params.palette, legend_title=params.legend,
         show_labels=params.labels, attribution=attribution, tiles=params.tiles, midpoint=params.midpoint,
-        column_titles=column_titles,
+        column_titles=column_titles, classes_with=params.classes_with,
         **({"page": params.page, "orientation": params.orientation, "margins_mm": params.margins_mm}
            if params.page else {}),
     )  # fmt: skip
