@@ -10,6 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geo._errors import ValidationError
 from geo._inputs import local_file
@@ -46,7 +47,8 @@ class GapsResult(Result):
         The demand rows in the selection that are gaps, with ``muni_code``, ``dist_<kind>_m`` and ``dist_m``.
     by_area : GeoDataFrame
         The selected areas with ``demand_population``, ``gap_population``, ``gap_share_pct`` (percent, NaN
-        where there is no demand), ``demand_cells`` and ``gap_cells``.
+        where there is no demand; the populations are NaN, no data, in areas beyond the first meshes of mesh
+        demand), ``demand_cells`` and ``gap_cells``.
     """
 
     cells: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
@@ -70,6 +72,24 @@ class GapsResult(Result):
 
 
 _KIND_JA = {"station": "駅", "bus": "バス停"}
+
+
+def _outside_first_meshes(areas: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Mask of the areas touching none of the first meshes (80 km squares) the mesh cells come from.
+
+    e-Stat mesh statistics come as whole first meshes, and a cell with nobody in it is simply absent: inside a
+    first mesh of the data an area without cells has 0 people, outside all of them it has no data. Demand
+    without mesh codes (points, a grid) says nothing of its extent: no area is outside then.
+    """
+    if "mesh_code" not in cells.columns or not len(cells):
+        return np.zeros(len(areas), dtype=bool)
+    first = {str(c)[:4] for c in cells["mesh_code"].dropna() if len(str(c)) >= 4 and str(c)[:4].isdigit()}
+    if not first:
+        return np.zeros(len(areas), dtype=bool)
+    # first mesh "pquv": latitude pq / 1.5 (40 minutes high), longitude uv + 100 (1 degree wide)
+    boxes = [shapely.box(int(c[2:]) + 100, int(c[:2]) / 1.5, int(c[2:]) + 101, (int(c[:2]) + 1) / 1.5) for c in first]
+    geoms = areas.geometry.to_crs(6668).values if areas.crs is not None else areas.geometry.values
+    return ~shapely.intersects(geoms, shapely.union_all(boxes))
 
 
 def gaps(
@@ -128,6 +148,9 @@ def gaps(
     by_area["gap_share_pct"] = np.where(np.isfinite(share), share, np.nan)
     by_area["demand_cells"] = np.bincount(idx, minlength=n).astype(np.int64)
     by_area["gap_cells"] = np.bincount(idx[gap], minlength=n).astype(np.int64)
+    # an area the mesh data does not reach (伊豆諸島 beside first meshes 5339 etc.) has no data, not 0 people
+    unreached = (by_area["demand_cells"].to_numpy() == 0) & _outside_first_meshes(by_area, judged)
+    by_area.loc[unreached, ["demand_population", "gap_population"]] = np.nan
     cells = judged.loc[gap].drop(columns=["gap", AREA_ROW]).reset_index(drop=True)
     total, gap_total = float(w.sum()), float(w[gap].sum())
     figures = {
