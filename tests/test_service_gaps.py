@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
+from matplotlib.colors import to_rgb
 from pyproj import Transformer
 
 import geo
 from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
+from geo.maps.service import GRADE_COLORS, grade_map, window_panels
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.timetable import read_feed, stop_departures
 
@@ -67,7 +69,7 @@ def test_served_cells_equal_a_brute_force_check(nakatsugawa):
 def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(nakatsugawa, tmp_path):
     import matplotlib.image as mpimg
 
-    from geo.maps.service import grade_map, window_panels, window_switcher_html
+    from geo.maps.service import window_switcher_html
 
     result, areas = nakatsugawa["result"], nakatsugawa["areas"]
     cells = result.cells
@@ -79,10 +81,8 @@ def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(na
     path = grade_map(result, tmp_path / "grade.png", windows=["07-09", "19-22"], areas=areas, dpi=40)
     image = mpimg.imread(path)[..., :3]
     half = image.shape[1] // 2
-    served = [
-        sum(((np.abs(p - np.array(c) / 255).sum(-1)) < 0.05).sum() for c in ([0xD9, 0xEF, 0x8B], [0xFE, 0xE0, 0x8B]))
-        for p in (image[:, :half], image[:, half:])
-    ]
+    cd = [np.array(to_rgb(GRADE_COLORS[g])) for g in "CD"]
+    served = [sum(((np.abs(p - c).sum(-1)) < 0.05).sum() for c in cd) for p in (image[:, :half], image[:, half:])]
     assert served[0] > served[1] > 0  # more C/D-grade pixels in the morning panel than in the evening one
     window_panels(result, "handbook-rural", tmp_path / "w.png", areas=areas, dpi=40)
     page = window_switcher_html(result, "handbook-rural", tmp_path / "w.html", areas=areas).read_text()
@@ -215,3 +215,36 @@ def test_run_records_each_definition_with_its_source(shared_data, tmp_path):
     assert {"gap_totals.csv", "gaps_by_area.csv", "service_cells.csv"} <= set(result.manifest["outputs"])
     assert "service_grade.png" not in result.manifest["outputs"]  # maps = false is read
     shutil.rmtree(result.output_dir)
+
+
+def _svg_texts(path: Path) -> list[str]:
+    import re
+
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8")) if t.strip()]
+
+
+def test_timetable_maps_have_the_furniture_of_the_other_maps(nakatsugawa, tmp_path):
+    result, areas = nakatsugawa["result"], nakatsugawa["areas"]
+    rural = read_gap_definition("handbook-rural")
+    for path in (
+        grade_map(result, tmp_path / "grade.svg", windows=["07-09", "19-22"], areas=areas, dpi=40),
+        window_panels(result, "handbook-rural", tmp_path / "windows.svg", areas=areas, dpi=40),
+    ):
+        texts = _svg_texts(path)
+        joined = "\n".join(texts)
+        assert "N" in texts and any(t.endswith("km") for t in texts), path.name  # north arrow, scale bar
+        assert "中津川市" in texts, path.name  # place names
+        assert "運行日: 2020-11-10（平日）" in texts, path.name
+        assert any(t.startswith("需要: 1 km メッシュ 646 セル") for t in texts), path.name  # footer in Japanese
+        assert "cells of" not in joined and "unweighted" not in joined and "weekday" not in joined, path.name
+    texts = _svg_texts(tmp_path / "windows.svg")
+    assert f"時間帯別の交通空白 — {rural.title}" in texts and not any("handbook-rural" in t for t in texts)
+    assert {"A（最良）", "F（最低）"} <= set(_svg_texts(tmp_path / "grade.svg"))
+
+
+def test_grade_palette_reads_from_good_to_bad():
+    rgb = np.array([to_rgb(GRADE_COLORS[g]) for g in "ABCDEF"])
+    redness = rgb[:, 0] - rgb[:, 1]
+    assert (np.diff(redness) > 0).all()  # every grade redder than the one before: A green ... F red
+    # neighbours are told apart (C and D were two pale yellows): at least 0.25 apart in RGB
+    assert (np.linalg.norm(np.diff(rgb, axis=0), axis=1) > 0.25).all()
