@@ -248,3 +248,24 @@ def test_grade_palette_reads_from_good_to_bad():
     assert (np.diff(redness) > 0).all()  # every grade redder than the one before: A green ... F red
     # neighbours are told apart (C and D were two pale yellows): at least 0.25 apart in RGB
     assert (np.linalg.norm(np.diff(rgb, axis=0), axis=1) > 0.25).all()
+
+
+def test_per_window_maps_share_one_classification(shared_data, tmp_path):
+    selection = geo.analyses.select(
+        shared_data / AREAS, municipalities=("21206", "21210", "21208")
+    )  # 中津川, 恵那, 瑞浪
+    result = geo.analyses.timetable_gaps(
+        selection, None, definitions=("handbook-rural",), date="2020-11-10", feeds=[shared_data / NAKA],
+        stops={"station": geo.read_points(shared_data / STATIONS)},
+    )  # fmt: skip
+    maps = result.window_share_choropleths()
+    assert list(maps) == ["07-09", "09-17", "17-19", "19-22"]
+    classes = [m.classes for m, _ in maps.values()]
+    assert len({(c.bins, c.labels, c.colors) for c in classes}) == 1  # one classification for the four maps
+    assert all(c.title_ja.endswith("共通区分") for c in classes)
+    note = "階級区分は 07-09 時・09-17 時・17-19 時・19-22 時 の値を合わせて設定（4図で共通）"
+    assert all(note in m.spec.notes for m, _ in maps.values())
+    # each map counts its own areas: 3 areas in every one
+    assert all(sum(c.counts) + c.nodata_count == 3 for c in classes)
+    files = result.window_share_maps(tmp_path)
+    assert [f.name for f in files] == [f"gaps_handbook-rural_share_{w}.png" for w in maps]

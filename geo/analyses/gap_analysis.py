@@ -28,8 +28,9 @@ from geo.analyses.base import (
 from geo.areas import AREA_ROW, AreaSelection
 from geo.crs import metric_crs
 from geo.gaps import find_gaps as find_in_memory
+from geo.maps.choropleth import map_from, save_map
 from geo.maps.service import grade_map, window_panels, window_switcher_html
-from geo.params import GapsParams
+from geo.params import GapsParams, MapParams
 from geo.report import Report
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.store import Output
@@ -228,7 +229,45 @@ class TimetableGapsResult(Result):
                                            areas=self.areas))  # fmt: skip
                 files.append(window_switcher_html(self.service, d.name, folder / f"gaps_{d.name}_windows.html",
                                                   areas=self.areas))  # fmt: skip
+            files += self.window_share_maps(folder)
         return files
+
+    def window_share_maps(self, folder: Path) -> list[Path]:
+        """Write :meth:`window_share_choropleths` as ``gaps_<definition>_share_<window>.png``."""
+        d = self.service.definitions[0].name
+        return [save_map(m, folder / f"gaps_{d}_share_{w}.png", params)
+                for w, (m, params) in self.window_share_choropleths().items()]  # fmt: skip
+
+    def window_share_choropleths(self) -> dict[str, tuple[Any, MapParams]]:
+        """One choropleth per time window of the first definition: the share of demand in a gap per area.
+
+        The maps of the windows share one classification (fitted on every window's values), so a colour means
+        the same share in the morning and in the evening; their legends say so. None when the selection holds
+        fewer than two areas with codes (one area makes no choropleth).
+
+        Returns
+        -------
+        dict
+            Window → (map, its :class:`~geo.params.MapParams`), drawn through :func:`geo.maps.choropleth.map_from`.
+        """
+        s = self.service
+        if s.by_area is None or self.areas is None or len(self.areas) < 2 or "muni_code" not in s.by_area:
+            return {}
+        d = s.definitions[0]
+        rows = s.by_area[s.by_area["definition"] == d.name]
+        wide = rows.pivot_table(index="muni_code", columns="window", values="gap_share_pct", aggfunc="first")
+        columns = {w: f"gap_share_{w}" for w in s.windows(d.name) if w in wide.columns}
+        areas = self.areas.merge(wide.rename(columns=columns)[list(columns.values())], left_on="muni_code",
+                                 right_index=True, how="left")  # fmt: skip
+        what = "人口" if s.info.get("demand_unit") == "population" else "セル"
+        titles = {c: f"{w} 時" for w, c in columns.items()}
+        out = {}
+        for w, c in columns.items():
+            params = MapParams(column=c, title=f"{w} 時の交通空白（{what}の割合） — {d.title}", unit="%",
+                               legend=f"交通空白の{what}の割合",
+                               classes_with=tuple(x for x in columns.values() if x != c))  # fmt: skip
+            out[w] = (map_from(areas, params, attribution=self.credits, column_titles=titles), params)
+        return out
 
 
 def timetable_gaps(

@@ -740,7 +740,7 @@ class _Sheet:
         spec, s = self.spec, self.s
         title = spec.title or spec.column_label()
         mt = self.margins[2]
-        self.figure.text(
+        text = self.figure.text(
             0.5,
             1 - mt - (top - mt) / 2,
             str(title),
@@ -749,6 +749,11 @@ class _Sheet:
             fontsize=16 * s,
             color=_INK,
         )
+        # a long title (a definition's full name) is set smaller until it fits between the margins
+        room = (1 - self.margins[0] - self.margins[1]) * self.figure.get_figwidth() * self.figure.dpi
+        width = text.get_window_extent(self.renderer).width
+        if width > room:
+            text.set_fontsize(max(16 * s * room / width * 0.98, 7 * s))
         credit = spec.attribution_text()
         crs_text = f"地図の投影: {crs_name(self.crs)}"
         if self.insets:
