@@ -569,6 +569,8 @@ def test_points_are_drawn_in_the_frame_of_the_land_they_stand_on(municipalities)
     # nothing from outside the selection: 札幌 and 那覇 are left out of the map, and the map says so
     assert list(m.spec.layers[0].data["name"]) == ["瀬戸内町", "新宿区"]
     assert "好事例: 地図の範囲外の2地点は描いていません" in m.spec.notes
+    page = m.to_html()  # the HTML map draws the same layer: no 札幌 or 那覇 marker stretching its view
+    assert "瀬戸内町" in page and "札幌市" not in page and "那覇市" not in page
     fig = static.build_figure(m.spec)
     main = fig.axes[0]
     per_frame = _points_per_frame(fig)
