@@ -451,12 +451,19 @@ class _Sheet:
         from matplotlib.colors import to_rgba
 
         face = "none" if outline or st.fill_color is None else to_rgba(st.fill_color, alpha=st.fill_opacity)
+        hatch = None if outline else st.hatch
+        if hatch and len(geoms):
+            # one outline around touching cells and a hatch inside: the choropleth stays readable beneath
+            # (on a 0.5 m grid: neighbouring cells whose corners differ by a rounding merge without slivers)
+            geoms = shapely.get_parts(shapely.union_all(np.asarray(geoms, dtype=object), grid_size=0.5))
+            face = "none"
         coll = PathCollection(
             polygon_paths(geoms),
             facecolors=face,
             edgecolors=st.color,
             linewidths=st.weight * self.s * 0.75,  # HTML px -> pt
             linestyles=_dashes(st.dash),
+            hatch=hatch,
             zorder=z,
         )
         ax.add_collection(coll, autolim=False)
@@ -715,9 +722,10 @@ class _Sheet:
                 markeredgewidth=lst.weight * _PX_PT * self.s,
             )
         if isinstance(lst, PolygonStyle):
-            filled = layer.kind != "outline" and lst.fill_color is not None
+            filled = layer.kind != "outline" and lst.fill_color is not None and not lst.hatch
             return Patch(
                 facecolor=to_rgba(lst.fill_color, alpha=max(lst.fill_opacity, 0.15)) if filled else "none",
+                hatch=lst.hatch if layer.kind != "outline" else None,
                 edgecolor=lst.color,
                 linewidth=lst.weight * _PX_PT * self.s,
                 linestyle=_dashes(lst.dash),

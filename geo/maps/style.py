@@ -699,6 +699,9 @@ class PolygonStyle:
     fill_color: str | None = None  # None: outline only
     fill_opacity: float = 0.0
     dash: str | None = None  # SVG dash array such as "6 4"; static maps map it to a dashed line
+    # static maps: the features merged and hatched with this pattern (matplotlib, e.g. "////") instead of filled,
+    # so a dense layer over a choropleth leaves the colours beneath readable; HTML keeps the light fill
+    hatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -718,7 +721,7 @@ LAYER_STYLES: dict[str, AreaStyle | PointStyle | PolygonStyle | LabelStyle] = {
     "hubs": PointStyle(color="#08306b", fill_color="#2171b5", radius=6.0, weight=1.5, marker="s"),
     "hub_buffers": PolygonStyle(color="#2171b5", weight=1.2, fill_color="#6baed6", fill_opacity=0.15, dash="6 4"),
     "region_outline": PolygonStyle(color="#252525", weight=2.5),
-    "gap_cells": PolygonStyle(color="#a50f15", weight=0.6, fill_color="#e31a1c", fill_opacity=0.45),
+    "gap_cells": PolygonStyle(color="#a50f15", weight=0.8, fill_color="#e31a1c", fill_opacity=0.2, hatch="////"),
     "good_practices": PointStyle(color="#00441b", fill_color="#41ab5d", radius=5.0, weight=1.2, marker="^"),
     # the five pillars of the 地方創生2.0 basic concept, one colour each (ColorBrewer Dark2)
     **{
