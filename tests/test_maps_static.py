@@ -591,3 +591,17 @@ def test_frame_of_assigns_points_to_the_nearest_land_within_reach() -> None:
     pts = shapely.points([(139.5, 35.7), (139.95, 33.1), (139.8, 34.4), (np.nan, np.nan)])
     # a point 5 km off 八丈島 goes with it; one in the sea between (over 100 km from land) and an empty one nowhere
     assert _static_parts.frame_of(pts, main, groups).tolist() == [0, 1, -1, -1]
+
+
+def test_no_data_is_grey_and_hatched_on_the_map_and_in_the_legend(pref_map) -> None:
+    fig = static.build_figure(pref_map.spec)
+    main = fig.axes[0]
+    # 茨城県 (no data) only: one hatched part over the grey, nothing else hatched
+    hatched = [c for c in main.collections if c.get_hatch() and c.get_zorder() < 2]
+    nodata_parts = shapely.get_parts(pref_map.spec.areas.loc[pref_map.spec.areas["pref_code"] == "08"].geometry.values)
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == len(nodata_parts)
+    legend = main.get_legend()
+    rows = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles, strict=True))
+    nodata = [h for text, h in rows.items() if text.startswith("データなし")]
+    assert len(nodata) == 1 and nodata[0].get_hatch() and to_hex(nodata[0].get_facecolor()) == "#d9d9d9"
+    assert all(not h.get_hatch() for text, h in rows.items() if not text.startswith("データなし"))

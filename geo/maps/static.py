@@ -87,6 +87,8 @@ MIN_INSET_LAND_KM2 = 5.0
 _LABEL_Z = 25  # labels above every data layer (layers 5..), below the legend (30)
 _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
 _INK = "#222222"
+_NODATA_HATCH = "////"  # the hatch of no-data areas (matplotlib pattern), in _NODATA_EDGE over the grey
+_NODATA_EDGE = "#8c8c8c"
 _PX_PT = 0.75  # the styles' sizes are CSS px of the HTML map; 1 px = 0.75 pt
 
 
@@ -292,6 +294,7 @@ class _Sheet:
         self.area_style = LAYER_STYLES["areas"]
         assert isinstance(self.area_style, AreaStyle)
         self.colors = np.asarray(spec.classes.color_of(spec.values()), dtype=object)
+        self.nodata = spec.classes.class_of(spec.values()) < 0
 
         geoms = self.areas.geometry.values
         main_parts, main_rows, groups = remote_groups(np.asarray(geoms))
@@ -366,6 +369,12 @@ class _Sheet:
                 polygon_paths(parts), facecolors=faces, edgecolors="#6e6e6e", linewidths=1.0 * self.s, zorder=0.9
             )
             ax.add_collection(under, autolim=False)
+        nodata = self.nodata[rows] if len(rows) else np.zeros(0, dtype=bool)
+        if nodata.any():  # no data: grey and hatched, never mistaken for the palest class (or for 0);
+            # drawn over the land by zorder, added first so the land stays the last collection of the axes
+            hatched = PathCollection(polygon_paths(parts[nodata]), facecolors="none", edgecolors=_NODATA_EDGE,
+                                     linewidths=0, hatch=_NODATA_HATCH, zorder=1.05)  # fmt: skip
+            ax.add_collection(hatched, autolim=False)
         coll = PathCollection(
             polygon_paths(parts),
             facecolors=faces,
@@ -668,7 +677,9 @@ class _Sheet:
         handles: list[Any] = []
         labels: list[str] = []
         for color, label, count in c.legend_items():
-            handles.append(Patch(facecolor=color, alpha=st.fill_opacity, edgecolor="#777777", linewidth=0.4))
+            nodata = label == c.nodata_label
+            handles.append(Patch(facecolor=color, alpha=st.fill_opacity, edgecolor="#777777", linewidth=0.4,
+                                 hatch=_NODATA_HATCH if nodata else None))  # fmt: skip
             labels.append(legend_label(label, count))
         for layer in spec.layers:
             if not layer.show:
