@@ -452,8 +452,9 @@ def test_remote_groups_split_parts_by_latitude_and_distance() -> None:
     chichijima = shapely.box(142.1, 27.0, 142.2, 27.1)
     tokyo = shapely.MultiPolygon([honshu, chichijima])
     main, rows, groups = remote_groups(np.array([tokyo, shapely.MultiPolygon([okinawa, miyako])]))
-    assert [len(g.parts) for g in groups] == [2, 1]  # Okinawa + Miyako (< 500 km apart), then Ogasawara
-    assert list(groups[1].rows) == [0] and set(groups[0].rows) == {1}
+    # Okinawa and Miyako (290 km apart) each in an inset of their own, then Ogasawara
+    assert [len(g.parts) for g in groups] == [1, 1, 1]
+    assert list(groups[2].rows) == [0] and set(groups[0].rows) == set(groups[1].rows) == {1}
     assert list(rows) == [0] and main[0].equals(honshu)
     # Okinawa alone: nothing north of 30°N; the main island's cluster stays, Miyako (290 km away) is an inset
     main_island = shapely.box(127.6, 26.0, 128.3, 26.9)
@@ -605,3 +606,19 @@ def test_no_data_is_grey_and_hatched_on_the_map_and_in_the_legend(pref_map) -> N
     nodata = [h for text, h in rows.items() if text.startswith("データなし")]
     assert len(nodata) == 1 and nodata[0].get_hatch() and to_hex(nodata[0].get_facecolor()) == "#d9d9d9"
     assert all(not h.get_hatch() for text, h in rows.items() if not text.startswith("データなし"))
+
+
+def test_okinawa_main_island_is_drawn_large_enough_to_tell_its_municipalities_apart(national) -> None:
+    from pyproj import Geod
+
+    fig = static.build_figure(national.spec, page="A4", orientation="landscape", dpi=150)
+    titles = {ax.texts[-1].get_text(): ax for ax in fig.axes[1:] if ax.texts}
+    okinawa = [t for t in titles if "沖縄諸島" in t]
+    assert len(okinawa) == 1 and "先島諸島" not in okinawa[0]  # 先島 (290 km away) has an inset of its own
+    assert any(t.startswith("先島諸島") for t in titles)
+    ax = titles[okinawa[0]]
+    # 沖縄本島 across (127.65°E to 128.33°E at 26.5°N, about 68 km), at the inset's scale
+    _, _, across_m = Geod(ellps="GRS80").inv(127.65, 26.5, 128.33, 26.5)
+    (x0, x1), width_px = ax.get_xlim(), ax.get_window_extent().width
+    span_px = across_m * width_px / (x1 - x0)
+    assert span_px > 45  # now about 50 px; one 南西諸島 inset spanning 800 km drew it about 30 px wide

@@ -46,8 +46,13 @@ __all__ = [
 #: islands. Yakushima (30.3°N) and the Izu islands stay in the main frame, as on the usual maps of Japan.
 REMOTE_SOUTH_OF = 30.0
 
-#: Remote parts closer than this (km, between part outlines) form one inset.
-GROUP_GAP_KM = 500.0
+#: Remote parts south of REMOTE_SOUTH_OF closer than this (km, between part outlines) form one inset: 沖縄・奄美
+#: in one, 先島諸島 (290 km away) and 大東諸島 (360 km) in their own, so 沖縄本島 is drawn large enough to tell
+#: its municipalities apart (one 南西諸島 inset spanning 800 km drew it about 30 px wide).
+GROUP_GAP_KM = 150.0
+
+#: Far clusters of the main frame (伊豆諸島, 小笠原諸島 on a map of 東京都) closer than this form one inset.
+FAR_GROUP_GAP_KM = 500.0
 
 #: On maps without parts on both sides of REMOTE_SOUTH_OF, clusters of parts further apart than this (km)
 #: from the largest one go to insets (沖縄県: 先島諸島 and 大東諸島 beside the main island).
@@ -178,8 +183,8 @@ def remote_groups(
        Far clusters near the main body's box stay (see ``FAR_NEAR_PAD``), so on the national map this step
        changes nothing.
 
-    Remote parts of steps 1–2 less than ``gap_km`` apart form one group; those of step 3 are grouped the same
-    way among themselves (伊豆諸島 one inset, 小笠原諸島 another).
+    Remote parts of steps 1–2 less than ``gap_km`` apart form one group (沖縄・奄美, 先島諸島, 大東諸島); those of
+    step 3 less than ``FAR_GROUP_GAP_KM`` apart (伊豆諸島 one inset, 小笠原諸島 another).
 
     Returns
     -------
@@ -211,7 +216,7 @@ def remote_groups(
             remote = np.zeros(len(parts), dtype=bool)
     far = np.zeros(len(parts), dtype=bool)
     far[~remote] = _far_from_main_body(metric[~remote], far_gap_km)
-    groups = _groups(metric, remote, gap_km) + _groups(metric, far, gap_km)
+    groups = _groups(metric, remote, gap_km) + _groups(metric, far, FAR_GROUP_GAP_KM)
     groups.sort(key=lambda t: -t[0])
     keep = ~(remote | far)
     return parts[keep], rows[keep], [RemoteGroup(parts[sel], rows[sel]) for _, sel in groups]

@@ -85,6 +85,7 @@ _PAGE_MARGIN_MM = 10.0
 #: notes them instead (南鳥島, 1.5 km², on a national map is an empty box)
 MIN_INSET_LAND_KM2 = 5.0
 _LABEL_Z = 25  # labels above every data layer (layers 5..), below the legend (30)
+_INSET_LAND_KM2 = 200.0  # a secondary inset with less land than this gets a small frame
 _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
 _INK = "#222222"
 _NODATA_HATCH = "////"  # the hatch of no-data areas (matplotlib pattern), in _NODATA_EDGE over the grey
@@ -612,7 +613,11 @@ class _Sheet:
         dw, dh = max(maxx - minx, _MIN_INSET_M), max(maxy - miny, _MIN_INSET_M)
         aspect = float(np.clip(dw / dh, 0.45, 2.2))
         main_w, main_h = self._px(self.ax)
-        long_side = 0.38 if i == 0 else (0.22 if max(dw, dh) > 2 * _MIN_INSET_M else 0.08)
+        # the largest group gets the largest frame; a far-flung group of small islands (大東, 小笠原) a smaller
+        # one than a group with land to show (先島), so no large frame stands around a few dots
+        land_km2 = float(shapely.area(parts).sum()) / 1e6
+        small = 0.22 if land_km2 >= _INSET_LAND_KM2 else 0.14
+        long_side = 0.38 if i == 0 else (small if max(dw, dh) > 2 * _MIN_INSET_M else 0.08)
         if aspect >= 1:
             w_px = long_side * min(main_w, main_h)
             h_px = w_px / aspect
