@@ -622,3 +622,24 @@ def test_okinawa_main_island_is_drawn_large_enough_to_tell_its_municipalities_ap
     (x0, x1), width_px = ax.get_xlim(), ax.get_window_extent().width
     span_px = across_m * width_px / (x1 - x0)
     assert span_px > 45  # now about 50 px; one 南西諸島 inset spanning 800 km drew it about 30 px wide
+
+
+def test_outline_weights_follow_the_map_scale(prefectures, yamanashi) -> None:
+    from geo.maps.style import LAYER_STYLES
+
+    def outline_pt(areas, regions) -> float:
+        m = geo.choropleth(areas, "面積", layers=[region_outline_layer(regions)], show_labels=False)
+        fig = static.build_figure(m.spec, page="A4", orientation="landscape", dpi=100)
+        (coll,) = [c for c in fig.axes[0].collections if c.get_zorder() >= 5]
+        return float(coll.get_linewidths()[0])
+
+    japan = prefectures.copy()
+    japan["面積"] = area_km2(japan)
+    japan["region"] = np.where(japan["pref_code"].astype(int) <= 7, "北海道・東北", "その他")
+    national = outline_pt(japan, japan.dissolve("region").reset_index())
+    yamanashi_pt = outline_pt(yamanashi, yamanashi.assign(g=1).dissolve("g").reset_index())
+    # a prefecture keeps the style's weight (2.5 px = 1.875 pt times the sheet factor); the national map draws
+    # it about half as heavy, so small islands stay islands
+    s = min(11.69, 8.27) / 10  # the sheet factor of an A4 page
+    assert yamanashi_pt == pytest.approx(LAYER_STYLES["region_outline"].weight * 0.75 * s, rel=1e-3)
+    assert national < 0.6 * yamanashi_pt

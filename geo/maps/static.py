@@ -90,6 +90,7 @@ _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (ÂçóÈ≥
 _INK = "#222222"
 _NODATA_HATCH = "////"  # the hatch of no-data areas (matplotlib pattern), in _NODATA_EDGE over the grey
 _NODATA_EDGE = "#8c8c8c"
+_LINE_KM_PER_PT = 0.5  # up to this ground distance per point of the sheet, layer outlines keep their weight
 _PX_PT = 0.75  # the styles' sizes are CSS px of the HTML map; 1 px = 0.75 pt
 
 
@@ -456,6 +457,17 @@ class _Sheet:
             return False
         return set(texts.astype(str)) <= set(area_label_texts(self.spec))
 
+    def _line_scale(self, ax: Axes) -> float:
+        """Factor on layer outlines that follows the map's scale: 1 at a prefecture's scale, about 0.5 nationally.
+
+        A 2.5 px region outline made for a prefecture map turns small islands into blobs on a map of Japan; the
+        factor falls with the ground distance one point of the sheet stands for (``_LINE_KM_PER_PT`` and up).
+        """
+        x0, x1 = ax.get_xlim()
+        width_pt = self._px(ax)[0] * 72 / self.figure.dpi
+        km_per_pt = abs(x1 - x0) / 1000 / max(width_pt, 1.0)
+        return float(np.clip((km_per_pt / _LINE_KM_PER_PT) ** -0.4, 0.45, 1.0))
+
     def _draw_polygons(self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float) -> None:
         from matplotlib.collections import PathCollection
         from matplotlib.colors import to_rgba
@@ -471,7 +483,7 @@ class _Sheet:
             polygon_paths(geoms),
             facecolors=face,
             edgecolors=st.color,
-            linewidths=st.weight * self.s * 0.75,  # HTML px -> pt
+            linewidths=st.weight * self.s * 0.75 * self._line_scale(ax),  # HTML px -> pt, thinner at small scales
             linestyles=_dashes(st.dash),
             hatch=hatch,
             zorder=z,
