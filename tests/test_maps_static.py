@@ -643,3 +643,14 @@ def test_outline_weights_follow_the_map_scale(prefectures, yamanashi) -> None:
     s = min(11.69, 8.27) / 10  # the sheet factor of an A4 page
     assert yamanashi_pt == pytest.approx(LAYER_STYLES["region_outline"].weight * 0.75 * s, rel=1e-3)
     assert national < 0.6 * yamanashi_pt
+
+
+def test_area_labels_sit_away_from_the_outlines(prefectures) -> None:
+    japan = prefectures.to_crs(JAPAN_EQUAL_AREA)
+    anchors, _ = static.label_anchors(japan.geometry.values)
+    # each label stands inside its prefecture's largest part, at least 15 % of that part's size from its outline
+    for anchor, geom in zip(anchors, japan.geometry.values, strict=True):
+        main = max(shapely.get_parts(geom), key=lambda p: p.area)
+        assert main.contains(anchor)
+        # (a point on the surface came within 13 % of the outline for one of them)
+        assert shapely.distance(anchor, main.exterior) > 0.15 * np.sqrt(main.area)
