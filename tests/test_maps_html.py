@@ -20,7 +20,7 @@ from PIL import Image
 import geo
 from geo import CRSError, ValidationError
 from geo.cli import cli
-from geo.crs import area_km2, to_metric
+from geo.crs import JAPAN_EQUAL_AREA, area_km2, to_metric
 from geo.maps.layers import (
     gap_points_layer,
     hub_buffers_layer,
@@ -594,3 +594,16 @@ def test_hub_labels_never_collide_in_html(browser, municipalities, tmp_path):
         ".find(e => e.textContent === 'とうべつ'); return s.style.transform; })()"
     )
     assert left.startswith("translate(calc(-100%")
+
+
+def test_html_area_labels_sit_away_from_the_outlines(prefectures):
+    from geo.maps import interactive
+
+    m = geo.choropleth(prefectures.assign(v=1.0), "v")
+    labels = interactive._area_labels(m.spec)
+    pts = gpd.GeoSeries(gpd.points_from_xy(labels["lon"], labels["lat"]), crs=6668).to_crs(JAPAN_EQUAL_AREA)
+    areas = m.spec.areas.to_crs(JAPAN_EQUAL_AREA).geometry.to_numpy()
+    for pt, geom in zip(pts, areas, strict=True):
+        main = max(shapely.get_parts(geom), key=lambda p: p.area)
+        assert main.contains(pt)
+        assert shapely.distance(pt, main.exterior) > 0.15 * np.sqrt(main.area)  # as on print maps
