@@ -15,9 +15,11 @@ from matplotlib.colors import to_rgb
 from pyproj import Transformer
 
 import geo
+from geo.config import load_config
 from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
 from geo.maps.service import GRADE_COLORS, grade_map, window_panels
+from geo.pipeline import _window_titles
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.timetable import read_feed, stop_departures
 
@@ -269,3 +271,24 @@ def test_per_window_maps_share_one_classification(shared_data, tmp_path):
     assert all(sum(c.counts) + c.nodata_count == 3 for c in classes)
     files = result.window_share_maps(tmp_path)
     assert [f.name for f in files] == [f"gaps_handbook-rural_share_{w}.png" for w in maps]
+
+
+def test_example_writes_per_window_maps_with_one_classification(shared_data, tmp_path):
+    config = Path(__file__).resolve().parents[1] / "scripts" / "tono_timetable_windows.toml"
+    (tmp_path / "run.toml").write_text(config.read_text(encoding="utf-8") + "\n[outputs]\ngpkg = false\n")
+    specs = load_config(tmp_path / "run.toml").maps
+    columns = {s.column for s in specs}
+    assert len(specs) == 4 and all({s.column, *s.classes_with} == columns for s in specs)  # one set of four
+    result = geo.run(tmp_path / "run.toml", progress=False)
+    written = set(result.manifest["outputs"])
+    windows = ["07-09", "09-17", "17-19", "19-22"]
+    assert {f"gap_{w}.png" for w in windows} <= written
+    assert {f"gaps_handbook-rural_share_{w}.png" for w in windows} <= written
+    # the legends name the windows, not the columns (the titles a run hands to map_from)
+    titles = _window_titles([s.column for s in specs])
+    assert titles == {f"gap_pct_handbook-rural_{w}": f"{w} 時" for w in windows}
+    assert _window_titles(["gap_pct_a_07-09", "gap_pct_b_07-09"]) == {
+        "gap_pct_a_07-09": "a 07-09 時",
+        "gap_pct_b_07-09": "b 07-09 時",
+    }
+    shutil.rmtree(result.output_dir)
