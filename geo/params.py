@@ -384,6 +384,11 @@ class MapParams:
     tiles: Literal["gsi_pale", "gsi_std", "openstreetmap"] | None = param(
         None, help="Background tiles for HTML (needs internet; default none, works offline).", example="gsi_pale"
     )
+    classes_with: tuple[str, ...] = param(
+        (), help="Other columns fitted into one classification with column: the maps of all of them (years, "
+        "windows, scenarios) share breaks, colours and labels, and their legends say so.",
+        example=("pop_2015", "pop_2020"), metavar="COLUMN",
+    )  # fmt: skip
     dpi: int = param(150, help="Static maps: resolution.", example=300)
     page: Literal["A4", "A3"] | None = param(None, help="Print sheet of the static formats; default 1500×1500 px.",
                                              example="A4")  # fmt: skip

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import platform
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -454,7 +455,8 @@ def _render_maps(state: _State, stage: Path) -> list[Path]:
                 credits += [c for c in (outputs[key].info.credits if key in outputs else ()) if c not in credits]
         m = map_from(areas, replace(spec, unit=spec.unit or _derived_unit(state, spec.column),
                                     title=spec.title or spec.column),
-                     layers=layers, attribution=tuple(credits))  # fmt: skip
+                     layers=layers, attribution=tuple(credits),
+                     column_titles=_window_titles(areas.columns))  # fmt: skip
         for fmt in spec.formats:
             path = stage / f"{spec.name or spec.column}.{fmt}"
             save_map(m, path, spec)
@@ -493,6 +495,14 @@ def _map_layers(state: _State, name: str) -> list[Any]:
     if name == "good_practices":
         return good_practice_layers(data)
     return [layer_for(name, data)]
+
+
+def _window_titles(columns: Any) -> dict[str, str]:
+    """Readable names of the per-window columns (``gap_pct_<definition>_<HH-HH>`` → 「07-09 時」, with the
+    definition when a run has several), for the legends of maps that share classes across windows."""
+    found = [(c, *m.groups()) for c in columns if (m := re.fullmatch(r"gap_pct_(.+)_(\d\d-\d\d)", str(c)))]
+    several = len({d for _, d, _ in found}) > 1
+    return {c: f"{d} {w} 時" if several else f"{w} 時" for c, d, w in found}
 
 
 def _derived_unit(state: _State, column: str) -> str | None:

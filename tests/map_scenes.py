@@ -5,6 +5,9 @@ Each scene is a tiny map of made-up squares near Japan that shows one thing a ma
 * ``labels``: area names over an opaque layer that covers every area: a name drawn under the layer vanishes.
 * ``legend``: user breaks with a class beyond the data: the legend must not list 「5以上（0）」.
 * ``inset``: a speck of land far south and an island group: only the island group gets an inset.
+* ``points``: a point outside the selection, in an empty corner of the frame: not drawn.
+* ``nodata``: an area without data on a grey palette: hatched, in the legend too.
+* ``cells``: gap cells over the areas: one hatched outline, the classes beneath readable.
 
 The images are drawn at 500 × 500 px and 50 dpi (a 10-inch sheet, so type keeps its normal size) with the
 bundled IPAexGothic, which makes them the same on every machine of this kind. Regenerate them with
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 import geo
@@ -69,7 +73,51 @@ def inset_scene() -> geo.maps.ChoroplethMap:
     return geo.choropleth(areas.set_geometry(geoms, crs=6668), "value", k=4, title="挿入図", show_labels=False)
 
 
-SCENES = {"labels": labels_scene, "legend": legend_scene, "inset": inset_scene}
+def points_scene() -> geo.maps.ChoroplethMap:
+    """Six areas in an L (an empty corner in the frame), good-practice points on two of them and one in the empty
+    corner, 60 km from every area: a point outside the selection is not drawn (北海道's on a map without it)."""
+    areas = _squares()
+    extra = gpd.GeoDataFrame(
+        {"pref_code": ["05", "06"], "pref_name": ["端県", "角県"], "value": [5.0, 6.0]},
+        geometry=[shapely.box(135.0, 34.0, 135.5, 34.5), shapely.box(135.5, 34.0, 136.0, 34.5)],
+        crs=6668,
+    )
+    areas = gpd.GeoDataFrame(pd.concat([areas, extra], ignore_index=True), crs=6668)
+    points = gpd.GeoDataFrame(
+        {"name": ["東", "西", "外"]},
+        geometry=shapely.points([(134.25, 34.25), (135.75, 34.25), (135.6, 35.0)]),
+        crs=6668,
+    )
+    layer = Layer("points", points, "好事例", role="good_practices")
+    return geo.choropleth(areas, "value", k=3, layers=[layer], title="地点", show_labels=False)
+
+
+def nodata_scene() -> geo.maps.ChoroplethMap:
+    """Four areas, one without data: grey and hatched, on the map and in the legend, never like the palest class."""
+    areas = _squares()
+    areas.loc[3, "value"] = np.nan
+    return geo.choropleth(areas, "value", k=3, palette="Greys", title="データなし", show_labels=False)
+
+
+def cells_scene() -> geo.maps.ChoroplethMap:
+    """Gap cells over the four areas: merged and hatched, the classes beneath stay readable."""
+    cells = gpd.GeoDataFrame(
+        geometry=[shapely.box(134.1 + 0.1 * i, 34.1 + 0.1 * j, 134.2 + 0.1 * i, 34.2 + 0.1 * j)
+                  for i in range(8) for j in range(4) if (i + j) % 3],
+        crs=6668,
+    )  # fmt: skip
+    layer = Layer("polygons", cells, "交通空白地区", role="gap_cells")
+    return geo.choropleth(_squares(), "value", k=4, layers=[layer], title="空白", show_labels=False)
+
+
+SCENES = {
+    "labels": labels_scene,
+    "legend": legend_scene,
+    "inset": inset_scene,
+    "points": points_scene,
+    "nodata": nodata_scene,
+    "cells": cells_scene,
+}
 
 
 def render(name: str, path: Path) -> Path:

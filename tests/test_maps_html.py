@@ -20,7 +20,7 @@ from PIL import Image
 import geo
 from geo import CRSError, ValidationError
 from geo.cli import cli
-from geo.crs import area_km2, to_metric
+from geo.crs import JAPAN_EQUAL_AREA, area_km2, to_metric
 from geo.maps.layers import (
     gap_points_layer,
     hub_buffers_layer,
@@ -551,3 +551,59 @@ def test_three_groupings_outlined_in_html(browser, designated_cities, tmp_path):
         and "九州地域戦略会議" in legend
         and "北海道・沖縄県は広域地方計画区域に含まれない" in legend
     )
+
+
+_VISIBLE_LABELS = """(() => Array.from(document.querySelectorAll('.geo-label span'))
+    .filter(e => e.style.visibility !== 'hidden' && e.getBoundingClientRect().width > 0)
+    .map(e => { const r = e.getBoundingClientRect(); return [e.textContent, [r.left, r.top, r.right, r.bottom]]; }))()"""
+
+
+def test_hub_labels_never_collide_in_html(browser, municipalities, tmp_path):
+    areas = municipalities[municipalities["pref_code"] == "01"].copy()
+    areas["v"] = np.arange(len(areas), dtype=float)
+    hubs = gpd.GeoDataFrame(
+        {"name": ["とうべつ", "しんしのつ", "あさひかわ", "ひがしかわ"]},
+        geometry=gpd.points_from_xy([141.517, 141.647, 142.365, 142.511], [43.224, 43.225, 43.771, 43.699]),
+        crs=6668,
+    )
+    m = geo.choropleth(areas, "v", layers=[hubs_layer(hubs, label_column="name")], show_labels=False)
+    path = tmp_path / "hokkaido.html"
+    m.save(path)
+    _open_clean(browser, path)
+
+    def check() -> set[str]:
+        shown = browser.evaluate(_VISIBLE_LABELS)
+        marks = browser.evaluate(
+            "Array.from(document.querySelectorAll('.geo-mk')).map(e => { const r = e.getBoundingClientRect();"
+            " return [r.left, r.top, r.right, r.bottom]; })"
+        )
+        for i, (a, ra) in enumerate(shown):
+            assert all(_apart(ra, mk) for mk in marks), f"{a} covers a marker"
+            for b, rb in shown[i + 1 :]:
+                assert _apart(ra, rb), f"{a} overlaps {b}"
+        return {text for text, _ in shown}
+
+    # the whole of 北海道: no name over another or over a marker; at least one name of each close pair
+    names = check()
+    assert names & {"とうべつ", "しんしのつ"} and names & {"あさひかわ", "ひがしかわ"}
+    # one step closer: とうべつ moves left of its marker, and all four names are shown apart
+    browser.evaluate("window.geoMap.setView([43.5, 142.0], 8, {animate: false}), 0")
+    assert check() == {"とうべつ", "しんしのつ", "あさひかわ", "ひがしかわ"}
+    left = browser.evaluate(
+        "(() => { const s = Array.from(document.querySelectorAll('.geo-label span'))"
+        ".find(e => e.textContent === 'とうべつ'); return s.style.transform; })()"
+    )
+    assert left.startswith("translate(calc(-100%")
+
+
+def test_html_area_labels_sit_away_from_the_outlines(prefectures):
+    from geo.maps import interactive
+
+    m = geo.choropleth(prefectures.assign(v=1.0), "v")
+    labels = interactive._area_labels(m.spec)
+    pts = gpd.GeoSeries(gpd.points_from_xy(labels["lon"], labels["lat"]), crs=6668).to_crs(JAPAN_EQUAL_AREA)
+    areas = m.spec.areas.to_crs(JAPAN_EQUAL_AREA).geometry.to_numpy()
+    for pt, geom in zip(pts, areas, strict=True):
+        main = max(shapely.get_parts(geom), key=lambda p: p.area)
+        assert main.contains(pt)
+        assert shapely.distance(pt, main.exterior) > 0.15 * np.sqrt(main.area)  # as on print maps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -210,3 +211,36 @@ def test_one_grouping_notes_what_lies_outside(three_groupings) -> None:
         warnings.simplefilter("error")  # no overlap: no warning
         m = geo.choropleth(kouiki, "v")
     assert m.spec.notes == ("北海道・沖縄県は広域地方計画区域に含まれない",)
+
+
+def _pixels(m) -> np.ndarray:
+    fig = static.build_figure(m.spec, dpi=50, width_px=500, height_px=500)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+
+
+def test_gap_cells_leave_the_choropleth_readable(yamanashi) -> None:
+    from geo.maps import Layer
+    from geo.maps.style import LAYER_STYLES, PolygonStyle
+    from geo.mesh import mesh_codes_covering, mesh_polygons
+
+    codes = mesh_codes_covering(shapely.box(138.35, 35.45, 138.75, 35.85))  # a block of 1 km cells over 甲府
+    cells = gpd.GeoDataFrame(geometry=mesh_polygons(codes).to_numpy(), crs=6668)
+
+    def drawn(style=None):
+        layer = Layer("polygons", cells, "交通空白地区", role="gap_cells", style=style)
+        return _pixels(geo.choropleth(yamanashi, "面積", layers=[layer], show_labels=False, title="t"))
+
+    base = _pixels(geo.choropleth(yamanashi, "面積", show_labels=False, title="t"))
+    opaque = PolygonStyle(color="#a50f15", weight=0.8, fill_color="#000000", fill_opacity=1.0)
+    under = np.abs(drawn(opaque) - base).sum(-1) > 30  # every pixel of the land under the cells
+    assert under.sum() > 5000
+
+    def hidden(style=None) -> float:
+        return float((np.abs(drawn(style) - base).sum(-1) > 30)[under].mean())
+
+    # the hatch (and one outline around touching cells) changes a minority of the pixels beneath
+    assert hidden() < 0.5
+    # a 45 % red fill, as the layer had before, changes every one of them
+    old = replace(LAYER_STYLES["gap_cells"], hatch=None, fill_opacity=0.45)
+    assert hidden(old) > 0.95

@@ -9,6 +9,8 @@ catches it.
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import replace
 from pathlib import Path
 
 import map_scenes  # pytest's default (prepend) import mode puts tests/ on sys.path
@@ -17,7 +19,7 @@ import pytest
 from PIL import Image
 
 from geo.maps import static
-from geo.maps.style import Classes
+from geo.maps.style import LAYER_STYLES, Classes
 
 BLOCK = 8
 #: largest allowed difference of a block mean (0–255): anti-aliasing noise stays far below, a missing glyph or
@@ -70,6 +72,24 @@ def test_empty_legend_class_fails(tmp_path: Path, monkeypatch) -> None:
 def test_empty_inset_fails(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(static, "MIN_INSET_LAND_KM2", 0.0)  # an inset for the islet: an almost empty box
     assert _matches("inset", tmp_path) > 3 * BLOCK_TOLERANCE
+
+
+def test_points_outside_the_selection_fail(tmp_path: Path, monkeypatch) -> None:
+    module = importlib.import_module("geo.maps.choropleth")  # geo.maps.choropleth is also the function's name
+    monkeypatch.setattr(module, "_points_on_the_map", lambda layers, areas: (layers, []))  # drawn as before
+    monkeypatch.setattr(static._Sheet, "_homes", staticmethod(lambda layer, main, groups: None))
+    assert _matches("points", tmp_path) > 3 * BLOCK_TOLERANCE
+
+
+def test_unhatched_no_data_fails(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(static, "_NODATA_HATCH", None)  # grey only, as before
+    assert _matches("nodata", tmp_path) > 3 * BLOCK_TOLERANCE
+
+
+def test_filled_gap_cells_fail(tmp_path: Path, monkeypatch) -> None:
+    old = replace(LAYER_STYLES["gap_cells"], hatch=None, fill_opacity=0.45)  # the 45 % red fill of before
+    monkeypatch.setitem(LAYER_STYLES, "gap_cells", old)
+    assert _matches("cells", tmp_path) > 3 * BLOCK_TOLERANCE
 
 
 def test_block_difference_ignores_noise_and_sees_a_line(tmp_path: Path) -> None:

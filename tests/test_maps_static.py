@@ -452,8 +452,9 @@ def test_remote_groups_split_parts_by_latitude_and_distance() -> None:
     chichijima = shapely.box(142.1, 27.0, 142.2, 27.1)
     tokyo = shapely.MultiPolygon([honshu, chichijima])
     main, rows, groups = remote_groups(np.array([tokyo, shapely.MultiPolygon([okinawa, miyako])]))
-    assert [len(g.parts) for g in groups] == [2, 1]  # Okinawa + Miyako (< 500 km apart), then Ogasawara
-    assert list(groups[1].rows) == [0] and set(groups[0].rows) == {1}
+    # Okinawa and Miyako (290 km apart) each in an inset of their own, then Ogasawara
+    assert [len(g.parts) for g in groups] == [1, 1, 1]
+    assert list(groups[2].rows) == [0] and set(groups[0].rows) == set(groups[1].rows) == {1}
     assert list(rows) == [0] and main[0].equals(honshu)
     # Okinawa alone: nothing north of 30°N; the main island's cluster stays, Miyako (290 km away) is an inset
     main_island = shapely.box(127.6, 26.0, 128.3, 26.9)
@@ -544,3 +545,112 @@ def test_figure_builds_without_warnings_into_a_buffer(national) -> None:
     fig = static.build_figure(national.spec, dpi=100, width_px=1000, height_px=800)
     with static.font_context():
         fig.savefig(io.BytesIO(), format="png", dpi=100)
+
+
+# ----------------------------------------------------------------------------------------------- points on their land
+def _points_per_frame(fig) -> list[np.ndarray]:
+    """Marker positions (in each frame's own CRS) drawn on each axes: main frame first, then the insets."""
+    out = []
+    for ax in fig.axes:
+        offsets = [np.asarray(c.get_offsets()) for c in ax.collections if c.get_zorder() >= 12]
+        out.append(np.concatenate(offsets) if offsets else np.empty((0, 2)))
+    return out
+
+
+def test_points_are_drawn_in_the_frame_of_the_land_they_stand_on(municipalities) -> None:
+    areas = municipalities[~municipalities["pref_code"].isin(["01", "47"])].copy()  # a region map without 北海道, 沖縄
+    areas["面積"] = area_km2(areas)
+    points = gpd.GeoDataFrame(
+        {"name": ["瀬戸内町", "新宿区", "札幌市", "那覇市"]},
+        geometry=shapely.points([(129.3146, 28.1461), (139.7036, 35.6938), (141.3544, 43.0621), (127.6811, 26.2124)]),
+        crs=6668,
+    )
+    layer = geo.maps.Layer("points", points, "好事例", role="good_practices")
+    m = geo.choropleth(areas, "面積", unit="km²", layers=[layer])
+    # nothing from outside the selection: 札幌 and 那覇 are left out of the map, and the map says so
+    assert list(m.spec.layers[0].data["name"]) == ["瀬戸内町", "新宿区"]
+    assert "好事例: 地図の範囲外の2地点は描いていません" in m.spec.notes
+    page = m.to_html()  # the HTML map draws the same layer: no 札幌 or 那覇 marker stretching its view
+    assert "瀬戸内町" in page and "札幌市" not in page and "那覇市" not in page
+    fig = static.build_figure(m.spec)
+    main = fig.axes[0]
+    per_frame = _points_per_frame(fig)
+    # 新宿 in the main frame only; 瀬戸内町 in the 南西諸島 (奄美) inset, where its island is, not in the sea
+    assert [len(p) for p in per_frame if len(p)] == [1, 1]
+    assert len(per_frame[0]) == 1
+    amami = next(ax for ax, p in zip(fig.axes, per_frame, strict=True) if ax is not main and len(p))
+    assert "瀬戸内町" in amami.texts[-1].get_text() or "奄美" in amami.texts[-1].get_text()
+    # every point drawn lies inside the frame or inset it is drawn in
+    for ax, xy in zip(fig.axes, per_frame, strict=True):
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert ((x0 <= xy[:, 0]) & (xy[:, 0] <= x1) & (y0 <= xy[:, 1]) & (xy[:, 1] <= y1)).all()
+
+
+def test_frame_of_assigns_points_to_the_nearest_land_within_reach() -> None:
+    honshu, hachijo = shapely.box(139, 35.5, 140, 35.9), shapely.box(139.7, 33.05, 139.9, 33.15)
+    main, _, groups = remote_groups(np.array([shapely.MultiPolygon([honshu, hachijo])]))
+    pts = shapely.points([(139.5, 35.7), (139.95, 33.1), (139.8, 34.4), (np.nan, np.nan)])
+    # a point 5 km off 八丈島 goes with it; one in the sea between (over 100 km from land) and an empty one nowhere
+    assert _static_parts.frame_of(pts, main, groups).tolist() == [0, 1, -1, -1]
+
+
+def test_no_data_is_grey_and_hatched_on_the_map_and_in_the_legend(pref_map) -> None:
+    fig = static.build_figure(pref_map.spec)
+    main = fig.axes[0]
+    # 茨城県 (no data) only: one hatched part over the grey, nothing else hatched
+    hatched = [c for c in main.collections if c.get_hatch() and c.get_zorder() < 2]
+    nodata_parts = shapely.get_parts(pref_map.spec.areas.loc[pref_map.spec.areas["pref_code"] == "08"].geometry.values)
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == len(nodata_parts)
+    legend = main.get_legend()
+    rows = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles, strict=True))
+    nodata = [h for text, h in rows.items() if text.startswith("データなし")]
+    assert len(nodata) == 1 and nodata[0].get_hatch() and to_hex(nodata[0].get_facecolor()) == "#d9d9d9"
+    assert all(not h.get_hatch() for text, h in rows.items() if not text.startswith("データなし"))
+
+
+def test_okinawa_main_island_is_drawn_large_enough_to_tell_its_municipalities_apart(national) -> None:
+    from pyproj import Geod
+
+    fig = static.build_figure(national.spec, page="A4", orientation="landscape", dpi=150)
+    titles = {ax.texts[-1].get_text(): ax for ax in fig.axes[1:] if ax.texts}
+    okinawa = [t for t in titles if "沖縄諸島" in t]
+    assert len(okinawa) == 1 and "先島諸島" not in okinawa[0]  # 先島 (290 km away) has an inset of its own
+    assert any(t.startswith("先島諸島") for t in titles)
+    ax = titles[okinawa[0]]
+    # 沖縄本島 across (127.65°E to 128.33°E at 26.5°N, about 68 km), at the inset's scale
+    _, _, across_m = Geod(ellps="GRS80").inv(127.65, 26.5, 128.33, 26.5)
+    (x0, x1), width_px = ax.get_xlim(), ax.get_window_extent().width
+    span_px = across_m * width_px / (x1 - x0)
+    assert span_px > 45  # now about 50 px; one 南西諸島 inset spanning 800 km drew it about 30 px wide
+
+
+def test_outline_weights_follow_the_map_scale(prefectures, yamanashi) -> None:
+    from geo.maps.style import LAYER_STYLES
+
+    def outline_pt(areas, regions) -> float:
+        m = geo.choropleth(areas, "面積", layers=[region_outline_layer(regions)], show_labels=False)
+        fig = static.build_figure(m.spec, page="A4", orientation="landscape", dpi=100)
+        (coll,) = [c for c in fig.axes[0].collections if c.get_zorder() >= 5]
+        return float(coll.get_linewidths()[0])
+
+    japan = prefectures.copy()
+    japan["面積"] = area_km2(japan)
+    japan["region"] = np.where(japan["pref_code"].astype(int) <= 7, "北海道・東北", "その他")
+    national = outline_pt(japan, japan.dissolve("region").reset_index())
+    yamanashi_pt = outline_pt(yamanashi, yamanashi.assign(g=1).dissolve("g").reset_index())
+    # a prefecture keeps the style's weight (2.5 px = 1.875 pt times the sheet factor); the national map draws
+    # it about half as heavy, so small islands stay islands
+    s = min(11.69, 8.27) / 10  # the sheet factor of an A4 page
+    assert yamanashi_pt == pytest.approx(LAYER_STYLES["region_outline"].weight * 0.75 * s, rel=1e-3)
+    assert national < 0.6 * yamanashi_pt
+
+
+def test_area_labels_sit_away_from_the_outlines(prefectures) -> None:
+    japan = prefectures.to_crs(JAPAN_EQUAL_AREA)
+    anchors, _ = static.label_anchors(japan.geometry.values)
+    # each label stands inside its prefecture's largest part, at least 15 % of that part's size from its outline
+    for anchor, geom in zip(anchors, japan.geometry.values, strict=True):
+        main = max(shapely.get_parts(geom), key=lambda p: p.area)
+        assert main.contains(anchor)
+        # (a point on the surface came within 13 % of the outline for one of them)
+        assert shapely.distance(anchor, main.exterior) > 0.15 * np.sqrt(main.area)

@@ -11,11 +11,15 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
+from matplotlib.colors import to_rgb
 from pyproj import Transformer
 
 import geo
+from geo.config import load_config
 from geo.demand import grid_demand
 from geo.gap_definitions import list_gap_definitions, read_gap_definition, read_grade_table
+from geo.maps.service import GRADE_COLORS, grade_map, window_panels
+from geo.pipeline import _window_titles
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.store import read_layer_info
 from geo.timetable import read_feed, stop_departures
@@ -68,7 +72,7 @@ def test_served_cells_equal_a_brute_force_check(nakatsugawa):
 def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(nakatsugawa, tmp_path):
     import matplotlib.image as mpimg
 
-    from geo.maps.service import grade_map, window_panels, window_switcher_html
+    from geo.maps.service import window_switcher_html
 
     result, areas = nakatsugawa["result"], nakatsugawa["areas"]
     cells = result.cells
@@ -80,10 +84,8 @@ def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(na
     path = grade_map(result, tmp_path / "grade.png", windows=["07-09", "19-22"], areas=areas, dpi=40)
     image = mpimg.imread(path)[..., :3]
     half = image.shape[1] // 2
-    served = [
-        sum(((np.abs(p - np.array(c) / 255).sum(-1)) < 0.05).sum() for c in ([0xD9, 0xEF, 0x8B], [0xFE, 0xE0, 0x8B]))
-        for p in (image[:, :half], image[:, half:])
-    ]
+    cd = [np.array(to_rgb(GRADE_COLORS[g])) for g in "CD"]
+    served = [sum(((np.abs(p - c).sum(-1)) < 0.05).sum() for c in cd) for p in (image[:, :half], image[:, half:])]
     assert served[0] > served[1] > 0  # more C/D-grade pixels in the morning panel than in the evening one
     window_panels(result, "handbook-rural", tmp_path / "w.png", areas=areas, dpi=40)
     page = window_switcher_html(result, "handbook-rural", tmp_path / "w.html", areas=areas).read_text()
@@ -237,3 +239,78 @@ def test_cli_holiday_gaps_use_a_real_sunday_and_say_why(shared_data, tmp_path):
     # the layers say it too (QGIS shows the description)
     description = read_layer_info(tmp_path / "layers.gpkg")["service_cells"].description
     assert "2020-12-13 日祝" in description and "59 of the 68 日祝 dates" in description
+
+
+def _svg_texts(path: Path) -> list[str]:
+    import re
+
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8")) if t.strip()]
+
+
+def test_timetable_maps_have_the_furniture_of_the_other_maps(nakatsugawa, tmp_path):
+    result, areas = nakatsugawa["result"], nakatsugawa["areas"]
+    rural = read_gap_definition("handbook-rural")
+    for path in (
+        grade_map(result, tmp_path / "grade.svg", windows=["07-09", "19-22"], areas=areas, dpi=40),
+        window_panels(result, "handbook-rural", tmp_path / "windows.svg", areas=areas, dpi=40),
+    ):
+        texts = _svg_texts(path)
+        joined = "\n".join(texts)
+        assert "N" in texts and any(t.endswith("km") for t in texts), path.name  # north arrow, scale bar
+        assert "中津川市" in texts, path.name  # place names
+        assert "運行日: 2020-11-10（平日）" in texts, path.name
+        assert any(t.startswith("需要: 1 km メッシュ 646 セル") for t in texts), path.name  # footer in Japanese
+        assert "cells of" not in joined and "unweighted" not in joined and "weekday" not in joined, path.name
+    texts = _svg_texts(tmp_path / "windows.svg")
+    assert f"時間帯別の交通空白 — {rural.title}" in texts and not any("handbook-rural" in t for t in texts)
+    assert {"A（最良）", "F（最低）"} <= set(_svg_texts(tmp_path / "grade.svg"))
+
+
+def test_grade_palette_reads_from_good_to_bad():
+    rgb = np.array([to_rgb(GRADE_COLORS[g]) for g in "ABCDEF"])
+    redness = rgb[:, 0] - rgb[:, 1]
+    assert (np.diff(redness) > 0).all()  # every grade redder than the one before: A green ... F red
+    # neighbours are told apart (C and D were two pale yellows): at least 0.25 apart in RGB
+    assert (np.linalg.norm(np.diff(rgb, axis=0), axis=1) > 0.25).all()
+
+
+def test_per_window_maps_share_one_classification(shared_data, tmp_path):
+    selection = geo.analyses.select(
+        shared_data / AREAS, municipalities=("21206", "21210", "21208")
+    )  # 中津川, 恵那, 瑞浪
+    result = geo.analyses.timetable_gaps(
+        selection, None, definitions=("handbook-rural",), date="2020-11-10", feeds=[shared_data / NAKA],
+        stops={"station": geo.read_points(shared_data / STATIONS)},
+    )  # fmt: skip
+    maps = result.window_share_choropleths()
+    assert list(maps) == ["07-09", "09-17", "17-19", "19-22"]
+    classes = [m.classes for m, _ in maps.values()]
+    assert len({(c.bins, c.labels, c.colors) for c in classes}) == 1  # one classification for the four maps
+    assert all(c.title_ja.endswith("共通区分") for c in classes)
+    note = "階級区分は 07-09 時・09-17 時・17-19 時・19-22 時 の値を合わせて設定（4図で共通）"
+    assert all(note in m.spec.notes for m, _ in maps.values())
+    # each map counts its own areas: 3 areas in every one
+    assert all(sum(c.counts) + c.nodata_count == 3 for c in classes)
+    files = result.window_share_maps(tmp_path)
+    assert [f.name for f in files] == [f"gaps_handbook-rural_share_{w}.png" for w in maps]
+
+
+def test_example_writes_per_window_maps_with_one_classification(shared_data, tmp_path):
+    config = Path(__file__).resolve().parents[1] / "scripts" / "tono_timetable_windows.toml"
+    (tmp_path / "run.toml").write_text(config.read_text(encoding="utf-8") + "\n[outputs]\ngpkg = false\n")
+    specs = load_config(tmp_path / "run.toml").maps
+    columns = {s.column for s in specs}
+    assert len(specs) == 4 and all({s.column, *s.classes_with} == columns for s in specs)  # one set of four
+    result = geo.run(tmp_path / "run.toml", progress=False, output_root=tmp_path / "out")
+    written = set(result.manifest["outputs"])
+    windows = ["07-09", "09-17", "17-19", "19-22"]
+    assert {f"gap_{w}.png" for w in windows} <= written
+    assert {f"gaps_handbook-rural_share_{w}.png" for w in windows} <= written
+    # the legends name the windows, not the columns (the titles a run hands to map_from)
+    titles = _window_titles([s.column for s in specs])
+    assert titles == {f"gap_pct_handbook-rural_{w}": f"{w} 時" for w in windows}
+    assert _window_titles(["gap_pct_a_07-09", "gap_pct_b_07-09"]) == {
+        "gap_pct_a_07-09": "a 07-09 時",
+        "gap_pct_b_07-09": "b 07-09 時",
+    }
+    shutil.rmtree(result.output_dir)

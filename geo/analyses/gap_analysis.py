@@ -10,6 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geo._errors import ValidationError
 from geo._inputs import local_file
@@ -27,8 +28,9 @@ from geo.analyses.base import (
 from geo.areas import AREA_ROW, AreaSelection
 from geo.crs import metric_crs
 from geo.gaps import find_gaps as find_in_memory
+from geo.maps.choropleth import map_from, save_map
 from geo.maps.service import grade_map, window_panels, window_switcher_html
-from geo.params import GapsParams
+from geo.params import GapsParams, MapParams
 from geo.report import Report
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.store import Output
@@ -46,7 +48,8 @@ class GapsResult(Result):
         The demand rows in the selection that are gaps, with ``muni_code``, ``dist_<kind>_m`` and ``dist_m``.
     by_area : GeoDataFrame
         The selected areas with ``demand_population``, ``gap_population``, ``gap_share_pct`` (percent, NaN
-        where there is no demand), ``demand_cells`` and ``gap_cells``.
+        where there is no demand; the populations are NaN, no data, in areas beyond the first meshes of mesh
+        demand), ``demand_cells`` and ``gap_cells``.
     """
 
     cells: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
@@ -70,6 +73,24 @@ class GapsResult(Result):
 
 
 _KIND_JA = {"station": "駅", "bus": "バス停"}
+
+
+def _outside_first_meshes(areas: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Mask of the areas touching none of the first meshes (80 km squares) the mesh cells come from.
+
+    e-Stat mesh statistics come as whole first meshes, and a cell with nobody in it is simply absent: inside a
+    first mesh of the data an area without cells has 0 people, outside all of them it has no data. Demand
+    without mesh codes (points, a grid) says nothing of its extent: no area is outside then.
+    """
+    if "mesh_code" not in cells.columns or not len(cells):
+        return np.zeros(len(areas), dtype=bool)
+    first = {str(c)[:4] for c in cells["mesh_code"].dropna() if len(str(c)) >= 4 and str(c)[:4].isdigit()}
+    if not first:
+        return np.zeros(len(areas), dtype=bool)
+    # first mesh "pquv": latitude pq / 1.5 (40 minutes high), longitude uv + 100 (1 degree wide)
+    boxes = [shapely.box(int(c[2:]) + 100, int(c[:2]) / 1.5, int(c[2:]) + 101, (int(c[:2]) + 1) / 1.5) for c in first]
+    geoms = areas.geometry.to_crs(6668).values if areas.crs is not None else areas.geometry.values
+    return ~shapely.intersects(geoms, shapely.union_all(boxes))
 
 
 def gaps(
@@ -128,6 +149,9 @@ def gaps(
     by_area["gap_share_pct"] = np.where(np.isfinite(share), share, np.nan)
     by_area["demand_cells"] = np.bincount(idx, minlength=n).astype(np.int64)
     by_area["gap_cells"] = np.bincount(idx[gap], minlength=n).astype(np.int64)
+    # an area the mesh data does not reach (伊豆諸島 beside first meshes 5339 etc.) has no data, not 0 people
+    unreached = (by_area["demand_cells"].to_numpy() == 0) & _outside_first_meshes(by_area, judged)
+    by_area.loc[unreached, ["demand_population", "gap_population"]] = np.nan
     cells = judged.loc[gap].drop(columns=["gap", AREA_ROW]).reset_index(drop=True)
     total, gap_total = float(w.sum()), float(w[gap].sum())
     figures = {
@@ -207,7 +231,45 @@ class TimetableGapsResult(Result):
                                            areas=self.areas))  # fmt: skip
                 files.append(window_switcher_html(self.service, d.name, folder / f"gaps_{d.name}_windows.html",
                                                   areas=self.areas))  # fmt: skip
+            files += self.window_share_maps(folder)
         return files
+
+    def window_share_maps(self, folder: Path) -> list[Path]:
+        """Write :meth:`window_share_choropleths` as ``gaps_<definition>_share_<window>.png``."""
+        d = self.service.definitions[0].name
+        return [save_map(m, folder / f"gaps_{d}_share_{w}.png", params)
+                for w, (m, params) in self.window_share_choropleths().items()]  # fmt: skip
+
+    def window_share_choropleths(self) -> dict[str, tuple[Any, MapParams]]:
+        """One choropleth per time window of the first definition: the share of demand in a gap per area.
+
+        The maps of the windows share one classification (fitted on every window's values), so a colour means
+        the same share in the morning and in the evening; their legends say so. None when the selection holds
+        fewer than two areas with codes (one area makes no choropleth).
+
+        Returns
+        -------
+        dict
+            Window → (map, its :class:`~geo.params.MapParams`), drawn through :func:`geo.maps.choropleth.map_from`.
+        """
+        s = self.service
+        if s.by_area is None or self.areas is None or len(self.areas) < 2 or "muni_code" not in s.by_area:
+            return {}
+        d = s.definitions[0]
+        rows = s.by_area[s.by_area["definition"] == d.name]
+        wide = rows.pivot_table(index="muni_code", columns="window", values="gap_share_pct", aggfunc="first")
+        columns = {w: f"gap_share_{w}" for w in s.windows(d.name) if w in wide.columns}
+        areas = self.areas.merge(wide.rename(columns=columns)[list(columns.values())], left_on="muni_code",
+                                 right_index=True, how="left")  # fmt: skip
+        what = "人口" if s.info.get("demand_unit") == "population" else "セル"
+        titles = {c: f"{w} 時" for w, c in columns.items()}
+        out = {}
+        for w, c in columns.items():
+            params = MapParams(column=c, title=f"{w} 時の交通空白（{what}の割合） — {d.title}", unit="%",
+                               legend=f"交通空白の{what}の割合",
+                               classes_with=tuple(x for x in columns.values() if x != c))  # fmt: skip
+            out[w] = (map_from(areas, params, attribution=self.credits, column_titles=titles), params)
+        return out
 
 
 def timetable_gaps(

@@ -18,8 +18,10 @@ from geo.params import AreaParams, JoinParams, MapParams
 from geo.points import read_points
 
 
-def _areas(boundaries: str, area: AreaParams, column: str, table: str | None, join: JoinParams) -> tuple:
-    """The areas to map and the credits of the table: with --table, joined exactly as ``geo join`` joins."""
+def _areas(boundaries: str, area: AreaParams, columns: list[str], table: str | None, join: JoinParams) -> tuple:
+    """The areas to map (with ``columns``: the mapped one first, then those its classes are fitted with) and the
+    credits of the table: with --table, joined exactly as ``geo join`` joins."""
+    column = columns[0]
     if table:
         frame = analyses.read_table(table, join)
         selection = analyses.select(boundaries, area, table=frame)
@@ -28,7 +30,7 @@ def _areas(boundaries: str, area: AreaParams, column: str, table: str | None, jo
             click.echo(str(result.report), err=True)
         return result.areas, credit_of(table)
     selection = analyses.select(boundaries, area)
-    if column in selection.areas.columns:
+    if all(c in selection.areas.columns for c in columns):
         return selection.areas, ()
     # a file written by `geo join` (canonical columns plus indicators): read_boundaries keeps only the canonical
     # columns, so take the indicator from the file itself
@@ -38,7 +40,8 @@ def _areas(boundaries: str, area: AreaParams, column: str, table: str | None, jo
         areas = selection.areas
         key = "muni_code" if "muni_code" in areas.columns and "muni_code" in raw.columns else "pref_code"
         if column in raw.columns and key in raw.columns:
-            values = raw[[key, column]].astype({key: str}).drop_duplicates(key)
+            wanted = [c for c in dict.fromkeys(columns) if c in raw.columns and c not in areas.columns]
+            values = raw[[key, *wanted]].astype({key: str}).drop_duplicates(key)
             return areas.merge(values, on=key, how="left"), credit_of(boundaries)
     raise ValidationError([f"{boundaries}: column {column!r} not found; add the table with --table FILE "
                            "(CSV/Excel keyed by code) or pass a layers.gpkg written by `geo join`"])  # fmt: skip
@@ -89,7 +92,7 @@ def map_command(boundaries: str, layer: str | None, areas_for_points: str | None
             boundaries, layer, column=params.column, areas=areas_for_points, attribution=attribution,
             title=params.title, unit=params.unit, legend_title=params.legend, scheme=params.scheme, k=params.k,
             breaks=list(params.breaks) or None, palette=params.palette, show_labels=params.labels,
-            tiles=params.tiles, midpoint=params.midpoint,
+            tiles=params.tiles, midpoint=params.midpoint, classes_with=params.classes_with,
         )  # fmt: skip
         save_map(m, output, params)
         _describe(m, output)
@@ -97,7 +100,7 @@ def map_command(boundaries: str, layer: str | None, areas_for_points: str | None
     if not params.column:
         raise click.UsageError("give --column (or --layer NAME for a GeoPackage the toolkit wrote)")
     join = JoinParams(code_column=code_column, encoding=encoding)
-    areas, credits = _areas(boundaries, area, params.column, table, join)
+    areas, credits = _areas(boundaries, area, [params.column, *params.classes_with], table, join)
     layers = []
     if regions:
         layers.append(region_outline_layer(gpd.read_file(regions)))

@@ -24,6 +24,7 @@ __all__ = [
     "FAR_GAP_KM",
     "FONT_FAMILY",
     "ISLAND_GROUPS",
+    "NEAR_LAND_KM",
     "REMOTE_SOUTH_OF",
     "Box",
     "Placer",
@@ -31,6 +32,7 @@ __all__ = [
     "draw_north_arrow",
     "draw_scale_bar",
     "font_path",
+    "frame_of",
     "island_group_name",
     "main_frame_bounds",
     "nice_length",
@@ -44,8 +46,13 @@ __all__ = [
 #: islands. Yakushima (30.3°N) and the Izu islands stay in the main frame, as on the usual maps of Japan.
 REMOTE_SOUTH_OF = 30.0
 
-#: Remote parts closer than this (km, between part outlines) form one inset.
-GROUP_GAP_KM = 500.0
+#: Remote parts south of REMOTE_SOUTH_OF closer than this (km, between part outlines) form one inset: 沖縄・奄美
+#: in one, 先島諸島 (290 km away) and 大東諸島 (360 km) in their own, so 沖縄本島 is drawn large enough to tell
+#: its municipalities apart (one 南西諸島 inset spanning 800 km drew it about 30 px wide).
+GROUP_GAP_KM = 150.0
+
+#: Far clusters of the main frame (伊豆諸島, 小笠原諸島 on a map of 東京都) closer than this form one inset.
+FAR_GROUP_GAP_KM = 500.0
 
 #: On maps without parts on both sides of REMOTE_SOUTH_OF, clusters of parts further apart than this (km)
 #: from the largest one go to insets (沖縄県: 先島諸島 and 大東諸島 beside the main island).
@@ -61,6 +68,10 @@ FAR_NEAR_PAD = 0.25
 #: The main frame must show the main body at least this much larger (longer side of the extents) before far
 #: clusters move to insets; otherwise an inset would only move land around without gaining room.
 FAR_MIN_GAIN = 1.5
+
+#: a feature of a layer is drawn in the frame (main map or inset) of the nearest land of the map within this
+#: distance (a hub at a ferry port, a point just off the coast); farther from every area it is not drawn
+NEAR_LAND_KM = 10.0
 
 #: Well-known island groups (lon/lat boxes, EPSG:6668) naming the insets; the smallest box holding a part's
 #: representative point names it.
@@ -172,8 +183,8 @@ def remote_groups(
        Far clusters near the main body's box stay (see ``FAR_NEAR_PAD``), so on the national map this step
        changes nothing.
 
-    Remote parts of steps 1–2 less than ``gap_km`` apart form one group; those of step 3 are grouped the same
-    way among themselves (伊豆諸島 one inset, 小笠原諸島 another).
+    Remote parts of steps 1–2 less than ``gap_km`` apart form one group (沖縄・奄美, 先島諸島, 大東諸島); those of
+    step 3 less than ``FAR_GROUP_GAP_KM`` apart (伊豆諸島 one inset, 小笠原諸島 another).
 
     Returns
     -------
@@ -205,7 +216,7 @@ def remote_groups(
             remote = np.zeros(len(parts), dtype=bool)
     far = np.zeros(len(parts), dtype=bool)
     far[~remote] = _far_from_main_body(metric[~remote], far_gap_km)
-    groups = _groups(metric, remote, gap_km) + _groups(metric, far, gap_km)
+    groups = _groups(metric, remote, gap_km) + _groups(metric, far, FAR_GROUP_GAP_KM)
     groups.sort(key=lambda t: -t[0])
     keep = ~(remote | far)
     return parts[keep], rows[keep], [RemoteGroup(parts[sel], rows[sel]) for _, sel in groups]
@@ -287,6 +298,39 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             break
         label = new[new]
     return label
+
+
+def frame_of(
+    anchors: np.ndarray, main_parts: np.ndarray, groups: Sequence[RemoteGroup], *, max_km: float = NEAR_LAND_KM
+) -> np.ndarray:
+    """The frame each anchor point (EPSG:6668) is drawn in: the one showing the land it stands on.
+
+    ``0`` is the main frame, ``i + 1`` the inset of ``groups[i]``, ``-1`` no frame (no land of the map within
+    ``max_km``: the feature lies outside what the map shows). Distances are measured in metres (an equal-area
+    projection centred on Japan), never in degrees.
+
+    Example
+    -------
+    >>> honshu, hachijo = shapely.box(139, 35.5, 140, 35.9), shapely.box(139.7, 33.05, 139.9, 33.15)
+    >>> main, _, groups = remote_groups(np.array([shapely.MultiPolygon([honshu, hachijo])]))
+    >>> frame_of(shapely.points([(139.5, 35.7), (139.8, 33.1), (141.5, 43.0)]), main, groups).tolist()
+    [0, 1, -1]
+    """
+    anchors = np.asarray(anchors, dtype=object)
+    out = np.full(len(anchors), -1, dtype=np.int64)
+    parts = np.concatenate([np.asarray(main_parts, dtype=object), *[g.parts for g in groups]])
+    if len(parts) == 0 or len(anchors) == 0:
+        return out
+    frame = np.concatenate([np.zeros(len(main_parts), dtype=np.int64)]
+                           + [np.full(len(g.parts), i + 1, dtype=np.int64) for i, g in enumerate(groups)])  # fmt: skip
+    ok = ~shapely.is_missing(anchors)
+    ok[ok] = np.isfinite(shapely.get_x(anchors[ok])) & np.isfinite(shapely.get_y(anchors[ok]))  # empty: NaN
+    if not ok.any():
+        return out
+    tree = shapely.STRtree(_metric(parts))
+    hit, part = tree.query_nearest(_metric(anchors[ok]), max_distance=max_km * 1000.0, all_matches=False)
+    out[np.flatnonzero(ok)[hit]] = frame[part]
+    return out
 
 
 def main_frame_bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:

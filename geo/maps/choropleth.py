@@ -9,18 +9,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
 from geo._io import write_bytes_atomic
-from geo.crs import JGD2011, require_crs
+from geo.crs import JGD2011, metric_crs, require_crs
+from geo.maps._static_parts import NEAR_LAND_KM
 from geo.maps.groupings import split_groupings
 from geo.maps.interactive import render_html
 from geo.maps.layers import AREA_LABELS, as_layer, prepare_layer
 from geo.maps.spec import Layer, MapSpec
 from geo.maps.static import render_static
-from geo.maps.style import ATTRIBUTION_N03, classify
+from geo.maps.style import ATTRIBUTION_N03, Classes, classify, classify_together
 from geo.params import MapParams
 from geo.tables import code_kinds
 
@@ -128,7 +130,7 @@ def _level(areas: gpd.GeoDataFrame) -> str:
     return "designated_city" if "designated_city" in kinds and "ward" not in kinds else "municipality"
 
 
-def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]:
+def _check_areas(areas: Any, column: str, label_column: str | None, classes_with: Sequence[str] = ()) -> list[str]:
     if not isinstance(areas, gpd.GeoDataFrame):
         return [f"areas: expected a GeoDataFrame (geo.read_boundaries), got {type(areas).__name__}"]
     require_crs(areas, "areas")
@@ -144,6 +146,9 @@ def _check_areas(areas: Any, column: str, label_column: str | None) -> list[str]
             f"column {column!r} is not numeric ({int(bad.sum())} non-number value(s), e.g. rows "
             f"{rows}); convert it, with NaN for no data"
         )
+    missing_with = [c for c in classes_with if c not in areas.columns]
+    if missing_with:
+        problems.append(f"classes_with: column(s) {missing_with} not found in areas; the classes are fitted on them")
     if label_column is not None and label_column not in areas.columns:
         problems.append(f"label_column {label_column!r} not found in areas")
     geoms = areas.geometry
@@ -182,6 +187,8 @@ def choropleth(
     page: str | None = None,
     orientation: str = "portrait",
     margins_mm: float | Sequence[float] | None = None,
+    classes: Classes | None = None,
+    classes_with: Sequence[str] = (),
 ) -> ChoroplethMap:
     """Map an indicator over areas (prefectures, designated cities or municipalities), classified.
 
@@ -224,6 +231,12 @@ def choropleth(
     page, orientation, margins_mm
         Print sheet of static maps (``"A4"``/``"A3"``, ``"portrait"``/``"landscape"``, margins in mm); see
         :meth:`ChoroplethMap.save`.
+    classes : Classes, optional
+        A classification fitted elsewhere (:func:`geo.maps.style.classify_together`, or ``other_map.classes``)
+        drawn as it is: same breaks, colours and labels, this map's counts. Excludes ``scheme``/``k``/``breaks``.
+    classes_with : sequence of str
+        Other columns of ``areas`` fitted into one classification together with ``column``: the maps of all these
+        columns (years, windows, scenarios) share breaks, colours and labels, and their legends say so.
 
     Several groupings (a ``grouping`` column, as ``geo run`` builds from several presets): the first fills the
     map and the others are drawn as outlines with their own styles, labelled with name and value; overlapping
@@ -248,7 +261,7 @@ def choropleth(
     >>> areas["area_km2"] = geo.crs.area_km2(areas)                                # doctest: +SKIP
     >>> geo.choropleth(areas, "area_km2", unit="km²").save("outputs/area.html")  # doctest: +SKIP
     """
-    problems = _check_areas(areas, column, label_column)
+    problems = _check_areas(areas, column, label_column, classes_with)
     if problems:
         raise ValidationError(problems)
     drawn = areas if areas.crs.equals(JGD2011) else areas.to_crs(JGD2011)
@@ -261,10 +274,25 @@ def choropleth(
         # the areas' own outlines layer (layers=["regions"]) is the filled grouping; the others are drawn apart
         given = [_only_filled(layer, drawn) for layer in given] + list(split.outlines)
     values = pd.to_numeric(drawn[column], errors="coerce")
-    classes = classify(values, scheme=scheme, k=k, breaks=breaks, unit=unit, palette=palette, midpoint=midpoint)
+    if classes is None:
+        fit = {"scheme": scheme, "k": k, "breaks": breaks, "unit": unit, "palette": palette, "midpoint": midpoint}
+        if classes_with:
+            wanted = {column, *classes_with}  # in the frame's order: every map of the set writes the same legend
+            together = [c for c in dict.fromkeys(drawn.columns) if c in wanted]
+            names = [(column_titles or {}).get(c, c) for c in together]
+            classes = classify_together(
+                {n: pd.to_numeric(drawn[c], errors="coerce") for n, c in zip(names, together, strict=True)}, **fit
+            )
+        else:
+            classes = classify(values, **fit)
+    classes = classes.recount(values)
+    if classes.shared_note:
+        map_notes.append(classes.shared_note)
     if any(layer.role == AREA_LABELS for layer in given) and show_labels is None:
         show_labels = True  # layer_for("labels", areas): the areas' own name labels, switched on
     prepared = tuple(prepare_layer(layer, position=i) for i, layer in enumerate(given) if layer.role != AREA_LABELS)
+    prepared, outside = _points_on_the_map(prepared, drawn)
+    map_notes += outside
     # the boundaries are N03: their credit always stands first, and what is given adds to it (never replaces it)
     given = () if attribution is None else (attribution,) if isinstance(attribution, str) else tuple(attribution)
     credits: tuple[str, ...] = (ATTRIBUTION_N03, *given)
@@ -287,6 +315,32 @@ def choropleth(
     return ChoroplethMap(
         spec, tiles=tiles, simplify_m=simplify_m, page=page, orientation=orientation, margins_mm=margins_mm
     )
+
+
+def _points_on_the_map(layers: tuple[Layer, ...], areas: gpd.GeoDataFrame) -> tuple[tuple[Layer, ...], list[str]]:
+    """Point layers without the points farther than ``NEAR_LAND_KM`` from every area, and a note naming them.
+
+    A map of a selection shows what stands on it: 北海道's good-practice points do not float in an empty corner
+    of a map of the other regions (nor stretch the HTML map's view). Distances are in metres.
+    """
+    if not len(areas) or not any(layer.kind == "points" and len(layer.data) for layer in layers):
+        return layers, []
+    crs = metric_crs(areas)
+    tree = shapely.STRtree(areas.geometry.to_crs(crs).values)
+    out, notes = [], []
+    for layer in layers:
+        if layer.kind != "points" or not len(layer.data):
+            out.append(layer)
+            continue
+        pts = layer.data.geometry.to_crs(crs).values
+        near = np.zeros(len(pts), dtype=bool)
+        near[tree.query(pts, predicate="dwithin", distance=NEAR_LAND_KM * 1000.0)[0]] = True
+        if near.all():
+            out.append(layer)
+            continue
+        out.append(replace(layer, data=layer.data[near]))
+        notes.append(f"{layer.title or layer.name}: 地図の範囲外の{int((~near).sum()):,}地点は描いていません")
+    return tuple(out), notes
 
 
 def _only_filled(layer: Layer, filled: gpd.GeoDataFrame) -> Layer:
@@ -318,7 +372,7 @@ def map_from(
         areas, params.column, scheme=params.scheme, k=params.k, breaks=list(params.breaks) or None, layers=layers,
         title=params.title, unit=params.unit, palette=params.palette, legend_title=params.legend,
         show_labels=params.labels, attribution=attribution, tiles=params.tiles, midpoint=params.midpoint,
-        column_titles=column_titles,
+        column_titles=column_titles, classes_with=params.classes_with,
         **({"page": params.page, "orientation": params.orientation, "margins_mm": params.margins_mm}
            if params.page else {}),
     )  # fmt: skip

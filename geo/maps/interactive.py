@@ -31,6 +31,7 @@ from geo.maps._static_parts import main_frame_bounds
 from geo.maps._topojson import encode_topology
 from geo.maps.layers import ring_groups
 from geo.maps.spec import Layer, MapSpec
+from geo.maps.static import label_anchors
 from geo.maps.style import LAYER_STYLES, AreaStyle, LabelStyle, PointStyle, PolygonStyle, format_value
 
 __all__ = ["TILES", "render_html"]
@@ -183,8 +184,18 @@ def _area_properties(spec: MapSpec) -> dict[str, Any]:
     }
 
 
+def _label_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Where names go, in EPSG:6668: as on print maps, the point of each area's largest part farthest from its
+    outline (:func:`geo.maps.static.label_anchors`, found in metres), so no name sits on a border line."""
+    if not len(geoms) or not set(geoms.geom_type) <= {"Polygon", "MultiPolygon"}:
+        return geoms.representative_point()
+    metric = to_metric(geoms)
+    anchors, _ = label_anchors(metric.values)
+    return gpd.GeoSeries(anchors, index=geoms.index, crs=metric.crs).to_crs(geoms.crs)
+
+
 def _area_labels(spec: MapSpec) -> dict[str, Any]:
-    points = spec.areas.geometry.representative_point()
+    points = _label_points(spec.areas.geometry)
     text = spec.names()
     areas = spec.areas
     if spec.label_column is None and {"muni_name", "pref_name"} <= set(areas) and areas["pref_code"].nunique() == 1:
@@ -230,7 +241,7 @@ def _layer_data(layer: Layer, i: int) -> dict[str, Any]:
             out["ring"] = [ring_of[r] for r in layer.data["radius_m"]]
             out["ringStyles"] = [_style_dict(st) for _, _, st in rings if st is not None]
         if layer.label_column:
-            pts = layer.data.geometry.representative_point()
+            pts = _label_points(layer.data.geometry)
             out["labels"] = {
                 "text": layer.data[layer.label_column].map(_cell).tolist(),
                 "lat": [round(float(y), COORD_DECIMALS) for y in pts.y],

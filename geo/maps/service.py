@@ -21,61 +21,121 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geo._io import write_text_atomic, write_with
+from geo.crs import metric_crs
 from geo.maps._offline import inline_css, inline_js, json_for_script
+from geo.maps._static_parts import Box, draw_north_arrow, draw_scale_bar, nice_length
 from geo.maps.static import font_context
 
-__all__ = ["GRADE_COLORS", "SERVED_COLORS", "grade_map", "window_panels", "window_switcher_html"]
+__all__ = ["GRADE_COLORS", "GRADE_NAMES", "SERVED_COLORS", "grade_map", "window_panels", "window_switcher_html"]
 
-GRADE_COLORS = {"A": "#1a9850", "B": "#91cf60", "C": "#d9ef8b", "D": "#fee08b", "E": "#fc8d59", "F": "#d73027"}
-"""Grade → fill colour (ColorBrewer RdYlGn, A green … F red)."""
+GRADE_COLORS = {"A": "#1a7837", "B": "#5aae61", "C": "#c2e699", "D": "#fdae61", "E": "#f46d43", "F": "#a50026"}
+"""Grade → fill colour, ordered from good to bad: greens for A–C (darkest best), oranges to dark red for D–F.
+
+Each grade is redder than the one before (red minus green rises from A to F), and neighbours differ in hue or
+lightness, so C and D never look alike (ColorBrewer PRGn/RdYlGn anchors)."""
+GRADE_NAMES = {"A": "A（最良）", "B": "B", "C": "C", "D": "D", "E": "E", "F": "F（最低）"}
+"""Legend label of each grade."""
+NO_GRADE_COLOR = "#d9d9d9"
 SERVED_COLORS = {True: "#4575b4", False: "#d73027"}
 """Served in the window (blue) / 交通空白 in the window (red)."""
 CREDIT = "時刻表: GTFS-JP（各事業者） / 駅: 国土数値情報 鉄道データ N02 / 境界: 国土数値情報 行政区域 N03 / 1 km メッシュ: JIS X 0410"
+_INK = "#222222"
 
 
 def _cells(result: Any) -> gpd.GeoDataFrame:
     return result.cells.to_crs(6668)
 
 
+def _definition(result: Any, name: str) -> Any:
+    return next(x for x in result.definitions if x.name == name)
+
+
+def _demand_ja(result: Any) -> str:
+    """The demand line of the footer, in Japanese (the English ``demand_note`` stays in run.json)."""
+    n = len(result.cells)
+    if result.info.get("demand_unit") == "population":
+        return f"需要: 1 km メッシュ {n:,} セルの人口"
+    return f"需要: 1 km メッシュ {n:,} セル（人口データなし: 各セルを 1 と数える）"
+
+
 def _footer(result: Any, definition: str | None = None) -> str:
     parts = []
     if definition:
-        d = next(x for x in result.definitions if x.name == definition)
+        d = _definition(result, definition)
         parts.append(f"定義: {d.title} — 出典: {d.source}")
         day = result.service_dates[definition]
     else:
         day = result.info.get("grade_date", {})
-    parts.append(f"運行日: {day.get('date', '')} ({day.get('day_type', '')})")
-    parts.append(f"需要: {result.info.get('demand_note') or result.info.get('demand_unit')}")
+    parts.append(f"運行日: {day.get('date', '')}（{_DAY_TYPES.get(day.get('day_type', ''), day.get('day_type', ''))}）")
+    parts.append(_demand_ja(result))
     parts.append(CREDIT)
     return "\n".join(parts)
 
 
+_DAY_TYPES = {"weekday": "平日", "saturday": "土曜", "sunday": "日曜・休日", "holiday": "日曜・休日",
+              "all (no timetable)": "時刻表なし"}  # fmt: skip
+
+
 def _rings(geoms: Any) -> list[np.ndarray]:
     """Exterior rings (n, 2) of every polygon part, for a PolyCollection (no per-patch objects)."""
-    import shapely
-
     parts = shapely.get_parts(np.asarray(geoms))
     rings = shapely.get_exterior_ring(parts[shapely.get_type_id(parts) == 3])
     return [shapely.get_coordinates(r) for r in rings]
 
 
-def _draw(ax: Any, cells: gpd.GeoDataFrame, colors: list[str], areas: gpd.GeoDataFrame | None) -> None:
-    """Cells as one PolyCollection and the area outlines as one LineCollection (fast: no GeoPandas patches)."""
-    import shapely
-    from matplotlib.collections import LineCollection, PolyCollection
+class _Frames:
+    """The cells and areas in one metric CRS (the area's plane rectangular zone), shared by every panel."""
 
-    ax.add_collection(PolyCollection(_rings(cells.geometry), facecolors=colors, edgecolors="white", linewidths=0.2))
-    if areas is not None:
-        lines = shapely.get_parts(shapely.boundary(np.asarray(areas.to_crs(6668).geometry)))
-        ax.add_collection(LineCollection([shapely.get_coordinates(g) for g in lines], colors="#333333", linewidths=0.6))
-    x0, y0, x1, y1 = cells.total_bounds
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_axis_off()
-    ax.set_aspect(1 / math.cos(math.radians(float(y0 + y1) / 2)))
+    def __init__(self, result: Any, areas: gpd.GeoDataFrame | None) -> None:
+        cells = _cells(result)
+        self.crs = metric_crs(areas if areas is not None and len(areas) else cells)
+        self.cells = cells.to_crs(self.crs)
+        self.areas = None if areas is None else areas.to_crs(self.crs)
+        self.rings = _rings(self.cells.geometry.values)
+
+    def draw(self, ax: Any, colors: list[str], *, furniture: bool, size: float) -> None:
+        """Cells, area outlines and names; with ``furniture`` a scale bar and a north arrow (first panel)."""
+        from matplotlib import patheffects
+        from matplotlib.collections import LineCollection, PolyCollection
+
+        ax.add_collection(PolyCollection(self.rings, facecolors=colors, edgecolors="white", linewidths=0.2))
+        x0, y0, x1, y1 = self.cells.total_bounds
+        if self.areas is not None:
+            lines = shapely.get_parts(shapely.boundary(np.asarray(self.areas.geometry.values)))
+            ax.add_collection(LineCollection([shapely.get_coordinates(g) for g in lines], colors="#333333",
+                                             linewidths=0.6))  # fmt: skip
+            ax0, ay0, ax1, ay1 = self.areas.total_bounds
+            x0, y0, x1, y1 = min(x0, ax0), min(y0, ay0), max(x1, ax1), max(y1, ay1)
+        pad = 0.04 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("#888888")
+            spine.set_linewidth(0.6)
+        if self.areas is not None:
+            halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+            names = self.areas.get("muni_name", self.areas.get("pref_name"))
+            anchors = shapely.point_on_surface(np.asarray(self.areas.geometry.values))
+            for pt, name in zip(anchors, names if names is not None else [], strict=False):
+                if isinstance(name, str) and name:
+                    # a white copy as the halo under plain text: SVG keeps the name as editable <text>
+                    for color, effects, z in (("white", halo, 19.9), (_INK, None, 20)):
+                        ax.text(shapely.get_x(pt), shapely.get_y(pt), name, ha="center", va="center",
+                                fontsize=size * 1.1, color=color, path_effects=effects, zorder=z)  # fmt: skip
+        if furniture:
+            xa, xb = ax.get_xlim()
+            draw_scale_bar(ax, Box(0.56, 0.02, 0.4, 0.12), length_m=nice_length(0.45 * (xb - xa)), fontsize=size)
+            draw_north_arrow(ax, Box(0.86, 0.78, 0.12, 0.2), crs=self.crs, fontsize=size)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    return write_with(path, lambda tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png"))
 
 
 def grade_map(
@@ -88,6 +148,9 @@ def grade_map(
 ) -> Path:
     """A static map of the service grade (A–F) of every demand cell, one panel per graded window.
 
+    Every panel is drawn in the area's plane rectangular zone with its names; the first carries a scale bar
+    and a north arrow; the legend reads from A (best, dark green) to F (worst, dark red).
+
     Parameters
     ----------
     result : ServiceGaps
@@ -96,6 +159,8 @@ def grade_map(
     windows : list of str, optional
         Windows to show; default every graded window (:meth:`ServiceGaps.grade_windows`), the grade table's
         own window (07–19 h) first.
+    areas : GeoDataFrame, optional
+        The areas (outlined and named).
 
     Returns
     -------
@@ -105,26 +170,27 @@ def grade_map(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    cells = _cells(result)
+    frames = _Frames(result, areas)
     labels = windows or result.grade_windows()
     cols = min(len(labels), 3)
     rows = math.ceil(len(labels) / cols)
     with font_context():
-        fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 4.5 * rows + 1.2), dpi=dpi, squeeze=False)
-        for ax, label in zip(axes.ravel(), labels, strict=False):
+        fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 4.5 * rows + 1.6), dpi=dpi, squeeze=False)
+        for i, (ax, label) in enumerate(zip(axes.ravel(), labels, strict=False)):
             column = "grade" if label == result.grades.window else f"grade_{label}"
-            grades = cells[column]
-            _draw(ax, cells, [GRADE_COLORS.get(g, "#cccccc") for g in grades], areas)
+            grades = frames.cells[column]
+            frames.draw(ax, [GRADE_COLORS.get(g, NO_GRADE_COLOR) for g in grades], furniture=i == 0, size=7)
             counts = grades.value_counts()
             summary = " ".join(f"{g}{int(counts.get(g, 0))}" for g in GRADE_COLORS)
             ax.set_title(f"{label} 時 — {summary}", fontsize=8)
         for ax in axes.ravel()[len(labels) :]:
             ax.set_axis_off()
-        handles = [Patch(color=c, label=g) for g, c in GRADE_COLORS.items()]
-        fig.legend(handles=handles, title="水準", loc="upper right", fontsize=8)
+        handles = [Patch(color=c, label=GRADE_NAMES[g]) for g, c in GRADE_COLORS.items()]
+        fig.legend(handles=handles, title="サービス水準", loc="upper right", fontsize=8, title_fontsize=8)
         fig.suptitle(f"公共交通サービス水準 A–F（時間帯別）: {result.grades.title}", fontsize=10)
-        fig.text(0.01, 0.01, _footer(result) + f"\n等級表: {result.grades.source}", fontsize=5.5, va="bottom")
-        written = write_with(path, lambda tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png"))
+        fig.text(0.01, 0.01, _footer(result) + f"\n等級表: {result.grades.source}", fontsize=6.5, va="bottom")
+        fig.subplots_adjust(bottom=0.08 + 0.9 / (4.5 * rows + 1.6))
+        written = _save(fig, path)
         plt.close(fig)
     return written
 
@@ -134,6 +200,8 @@ def window_panels(
 ) -> Path:
     """One static panel per time window: cells served (blue) or in a gap (red) under one definition.
 
+    Titled with the definition's Japanese title; names, a scale bar and a north arrow as on the grade map.
+
     Returns
     -------
     Path
@@ -142,16 +210,16 @@ def window_panels(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    cells = _cells(result)
+    frames = _Frames(result, areas)
     labels = result.windows(definition)
     totals = result.totals[result.totals["definition"] == definition].set_index("window")
     cols = min(len(labels), 4)
     rows = math.ceil(len(labels) / cols)
     with font_context():
-        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows + 1), dpi=dpi, squeeze=False)
-        for ax, label in zip(axes.ravel(), labels, strict=False):
-            served = cells[f"served_{definition}_{label}"].to_numpy(dtype=bool)
-            _draw(ax, cells, [SERVED_COLORS[bool(s)] for s in served], areas)
+        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows + 1.4), dpi=dpi, squeeze=False)
+        for i, (ax, label) in enumerate(zip(axes.ravel(), labels, strict=False)):
+            served = frames.cells[f"served_{definition}_{label}"].to_numpy(dtype=bool)
+            frames.draw(ax, [SERVED_COLORS[bool(s)] for s in served], furniture=i == 0, size=7)
             share = totals.at[label, "gap_share_pct"]
             ax.set_title(f"{label} 時: 空白 {int((~served).sum())} セル（{share:.0f}%）", fontsize=9)
         for ax in axes.ravel()[len(labels) :]:
@@ -161,9 +229,10 @@ def window_panels(
             Patch(color=SERVED_COLORS[False], label="交通空白"),
         ]
         fig.legend(handles=handles, loc="upper right", fontsize=8)
-        fig.suptitle(f"時間帯別の交通空白 — {definition}", fontsize=11)
-        fig.text(0.01, 0.01, _footer(result, definition), fontsize=5.5, va="bottom")
-        written = write_with(path, lambda tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png"))
+        fig.suptitle(f"時間帯別の交通空白 — {_definition(result, definition).title}", fontsize=11)
+        fig.text(0.01, 0.01, _footer(result, definition), fontsize=6.5, va="bottom")
+        fig.subplots_adjust(bottom=0.08 + 0.8 / (4 * rows + 1.4))
+        written = _save(fig, path)
         plt.close(fig)
     return written
 
@@ -203,7 +272,7 @@ def window_switcher_html(
         {
             "name": "サービス水準 A–F",
             "data": _feature_collection(
-                cells, list(cells["grade"]), [GRADE_COLORS.get(g, "#cccccc") for g in cells["grade"]]
+                cells, list(cells["grade"]), [GRADE_COLORS.get(g, NO_GRADE_COLOR) for g in cells["grade"]]
             ),
         }
     ]
@@ -232,7 +301,7 @@ def window_switcher_html(
     }
     text = json_for_script(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
     page = _PAGE.format(
-        title=html.escape(f"時間帯別の交通空白 — {definition}"),
+        title=html.escape(f"時間帯別の交通空白 — {_definition(result, definition).title}"),
         vendor_css=inline_css("leaflet.css"),
         vendor_js=inline_js("leaflet.js"),
         data=text,

@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
+from shapely.ops import polylabel
 
 from geo._errors import ValidationError
 from geo._io import atomic_path
@@ -40,6 +42,7 @@ from geo.maps._static_parts import (
     RemoteGroup,
     draw_north_arrow,
     draw_scale_bar,
+    frame_of,
     island_group_name,
     local_equal_area,
     nice_length,
@@ -84,8 +87,12 @@ _PAGE_MARGIN_MM = 10.0
 #: notes them instead (南鳥島, 1.5 km², on a national map is an empty box)
 MIN_INSET_LAND_KM2 = 5.0
 _LABEL_Z = 25  # labels above every data layer (layers 5..), below the legend (30)
+_INSET_LAND_KM2 = 200.0  # a secondary inset with less land than this gets a small frame
 _MIN_INSET_M = 40_000.0  # an inset shows at least 40 km, so a lone islet (南鳥島) stays an islet
 _INK = "#222222"
+_NODATA_HATCH = "////"  # the hatch of no-data areas (matplotlib pattern), in _NODATA_EDGE over the grey
+_NODATA_EDGE = "#8c8c8c"
+_LINE_KM_PER_PT = 0.5  # up to this ground distance per point of the sheet, layer outlines keep their weight
 _PX_PT = 0.75  # the styles' sizes are CSS px of the HTML map; 1 px = 0.75 pt
 
 
@@ -291,9 +298,13 @@ class _Sheet:
         self.area_style = LAYER_STYLES["areas"]
         assert isinstance(self.area_style, AreaStyle)
         self.colors = np.asarray(spec.classes.color_of(spec.values()), dtype=object)
+        self.nodata = spec.classes.class_of(spec.values()) < 0
 
         geoms = self.areas.geometry.values
         main_parts, main_rows, groups = remote_groups(np.asarray(geoms))
+        self.groups = groups
+        # the frame each layer's features are drawn in: that of the land they stand on (0 main, i + 1 inset i)
+        self.homes = [self._homes(layer, main_parts, groups) for layer in spec.layers]
         self.crs = self._main_crs(main_parts)
         top = mt + (16 * self.s * 1.7 + 10) / 72 / h_in
         n_lines = 3 + len(spec.notes)
@@ -311,6 +322,7 @@ class _Sheet:
         self.insets = [self._inset(g, i) for i, g in enumerate(shown[:1])]
         self.legend = self._legend()
         self.insets += [self._inset(g, i) for i, g in enumerate(shown[1:], start=1)]
+        self.inset_groups = shown
         self._furniture()
         self._texts(top, bottom)
         self._declutter()
@@ -323,6 +335,14 @@ class _Sheet:
         if len(parts) == 0:
             return JAPAN_EQUAL_AREA
         return metric_crs(gpd.GeoSeries(parts, crs=JGD2011))
+
+    @staticmethod
+    def _homes(layer: Layer, main_parts: np.ndarray, groups: list[RemoteGroup]) -> np.ndarray | None:
+        """Frame of each point of a point layer (:func:`frame_of`); None for other layers (drawn by extent)."""
+        if layer.kind != "points" or not len(layer.data):
+            return None
+        data = layer.data if CRS.from_user_input(layer.data.crs).equals(JGD2011) else layer.data.to_crs(JGD2011)
+        return frame_of(shapely.point_on_surface(data.geometry.values), main_parts, groups)
 
     def _in_main_frame(self, data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
         """Mask of the features whose representative point lies inside the main frame's limits."""
@@ -353,6 +373,12 @@ class _Sheet:
                 polygon_paths(parts), facecolors=faces, edgecolors="#6e6e6e", linewidths=1.0 * self.s, zorder=0.9
             )
             ax.add_collection(under, autolim=False)
+        nodata = self.nodata[rows] if len(rows) else np.zeros(0, dtype=bool)
+        if nodata.any():  # no data: grey and hatched, never mistaken for the palest class (or for 0);
+            # drawn over the land by zorder, added first so the land stays the last collection of the axes
+            hatched = PathCollection(polygon_paths(parts[nodata]), facecolors="none", edgecolors=_NODATA_EDGE,
+                                     linewidths=0, hatch=_NODATA_HATCH, zorder=1.05)  # fmt: skip
+            ax.add_collection(hatched, autolim=False)
         coll = PathCollection(
             polygon_paths(parts),
             facecolors=faces,
@@ -369,17 +395,24 @@ class _Sheet:
             spine.set_color(color)
             spine.set_linewidth(width * self.s)
 
-    def _draw_layers(self, ax: Axes, crs: CRS, *, inset: bool = False) -> np.ndarray:
-        """Draw the spec's layers on ``ax``; return the projected point coordinates (for placement).
+    def _draw_layers(self, ax: Axes, crs: CRS, *, frame: int = 0) -> np.ndarray:
+        """Draw the spec's layers on ``ax`` (``frame`` 0: the main map, ``i + 1``: the inset of group ``i``);
+        return the projected point coordinates (for placement).
 
-        In an inset, features the main frame shows already are left out, so nothing is drawn twice (a hub
-        on the coast of the mainland would otherwise peek over the edge of the 伊豆諸島 inset).
+        A point is drawn only in the frame of the land it stands on (:func:`frame_of`): 瀬戸内町's point in
+        the 南西諸島 inset, never in the sea of the main frame, and a point far from every area nowhere. In an
+        inset, polygons the main frame shows already are left out, so nothing is drawn twice (a hub ring on the
+        coast of the mainland would otherwise peek over the edge of the 伊豆諸島 inset).
         """
         xy = [np.empty((0, 2))]
         for i, layer in enumerate(self.spec.layers):
             if not layer.show:
                 continue
-            data = layer.data[~self._in_main_frame(layer.data)] if inset else layer.data
+            homes = self.homes[i]
+            if homes is not None:
+                data = layer.data[homes == frame]
+            else:
+                data = layer.data[~self._in_main_frame(layer.data)] if frame else layer.data
             data = data.to_crs(crs)
             st = layer.resolved_style()
             z = 5 + i
@@ -426,17 +459,35 @@ class _Sheet:
             return False
         return set(texts.astype(str)) <= set(area_label_texts(self.spec))
 
+    def _line_scale(self, ax: Axes) -> float:
+        """Factor on layer outlines that follows the map's scale: 1 at a prefecture's scale, about 0.5 nationally.
+
+        A 2.5 px region outline made for a prefecture map turns small islands into blobs on a map of Japan; the
+        factor falls with the ground distance one point of the sheet stands for (``_LINE_KM_PER_PT`` and up).
+        """
+        x0, x1 = ax.get_xlim()
+        width_pt = self._px(ax)[0] * 72 / self.figure.dpi
+        km_per_pt = abs(x1 - x0) / 1000 / max(width_pt, 1.0)
+        return float(np.clip((km_per_pt / _LINE_KM_PER_PT) ** -0.4, 0.45, 1.0))
+
     def _draw_polygons(self, ax: Axes, geoms: np.ndarray, st: PolygonStyle, *, outline: bool, z: float) -> None:
         from matplotlib.collections import PathCollection
         from matplotlib.colors import to_rgba
 
         face = "none" if outline or st.fill_color is None else to_rgba(st.fill_color, alpha=st.fill_opacity)
+        hatch = None if outline else st.hatch
+        if hatch and len(geoms):
+            # one outline around touching cells and a hatch inside: the choropleth stays readable beneath
+            # (on a 0.5 m grid: neighbouring cells whose corners differ by a rounding merge without slivers)
+            geoms = shapely.get_parts(shapely.union_all(np.asarray(geoms, dtype=object), grid_size=0.5))
+            face = "none"
         coll = PathCollection(
             polygon_paths(geoms),
             facecolors=face,
             edgecolors=st.color,
-            linewidths=st.weight * self.s * 0.75,  # HTML px -> pt
+            linewidths=st.weight * self.s * 0.75 * self._line_scale(ax),  # HTML px -> pt, thinner at small scales
             linestyles=_dashes(st.dash),
+            hatch=hatch,
             zorder=z,
         )
         ax.add_collection(coll, autolim=False)
@@ -556,9 +607,14 @@ class _Sheet:
     def _layers_near(self, group: RemoteGroup) -> bool:
         minx, miny, maxx, maxy = shapely.total_bounds(group.parts)
         box = shapely.box(minx - 0.2, miny - 0.2, maxx + 0.2, maxy + 0.2)  # about 20 km around, EPSG:6668
-        for layer in self.spec.layers:
+        frame = next(j for j, g in enumerate(self.groups) if g is group) + 1
+        for layer, homes in zip(self.spec.layers, self.homes, strict=True):
             if layer.kind == "outline" or not layer.show or not len(layer.data):
                 continue  # outlines of regions built from the areas themselves show nothing new there
+            if homes is not None:  # points: those standing on this group's land
+                if (homes == frame).any():
+                    return True
+                continue
             if shapely.intersects(layer.data.geometry.values, box).any():
                 return True
         return False
@@ -571,7 +627,11 @@ class _Sheet:
         dw, dh = max(maxx - minx, _MIN_INSET_M), max(maxy - miny, _MIN_INSET_M)
         aspect = float(np.clip(dw / dh, 0.45, 2.2))
         main_w, main_h = self._px(self.ax)
-        long_side = 0.38 if i == 0 else (0.22 if max(dw, dh) > 2 * _MIN_INSET_M else 0.08)
+        # the largest group gets the largest frame; a far-flung group of small islands (大東, 小笠原) a smaller
+        # one than a group with land to show (先島), so no large frame stands around a few dots
+        land_km2 = float(shapely.area(parts).sum()) / 1e6
+        small = 0.22 if land_km2 >= _INSET_LAND_KM2 else 0.14
+        long_side = 0.38 if i == 0 else (small if max(dw, dh) > 2 * _MIN_INSET_M else 0.08)
         if aspect >= 1:
             w_px = long_side * min(main_w, main_h)
             h_px = w_px / aspect
@@ -597,7 +657,7 @@ class _Sheet:
         self._draw_areas(ax, parts, group.rows, speck=True)
         _fit(ax, parts, self._px(ax), pad=0.08, top_px=title_px, min_span=_MIN_INSET_M)
         self._frame(ax, color="#555555", width=0.9)
-        self._draw_layers(ax, crs, inset=True)
+        self._draw_layers(ax, crs, frame=next(j for j, g in enumerate(self.groups) if g is group) + 1)
         self._draw_area_labels(ax, crs, inset=True)
         ax.text(
             0.03,
@@ -636,7 +696,9 @@ class _Sheet:
         handles: list[Any] = []
         labels: list[str] = []
         for color, label, count in c.legend_items():
-            handles.append(Patch(facecolor=color, alpha=st.fill_opacity, edgecolor="#777777", linewidth=0.4))
+            nodata = label == c.nodata_label
+            handles.append(Patch(facecolor=color, alpha=st.fill_opacity, edgecolor="#777777", linewidth=0.4,
+                                 hatch=_NODATA_HATCH if nodata else None))  # fmt: skip
             labels.append(legend_label(label, count))
         for layer in spec.layers:
             if not layer.show:
@@ -690,9 +752,10 @@ class _Sheet:
                 markeredgewidth=lst.weight * _PX_PT * self.s,
             )
         if isinstance(lst, PolygonStyle):
-            filled = layer.kind != "outline" and lst.fill_color is not None
+            filled = layer.kind != "outline" and lst.fill_color is not None and not lst.hatch
             return Patch(
                 facecolor=to_rgba(lst.fill_color, alpha=max(lst.fill_opacity, 0.15)) if filled else "none",
+                hatch=lst.hatch if layer.kind != "outline" else None,
                 edgecolor=lst.color,
                 linewidth=lst.weight * _PX_PT * self.s,
                 linestyle=_dashes(lst.dash),
@@ -715,7 +778,7 @@ class _Sheet:
         spec, s = self.spec, self.s
         title = spec.title or spec.column_label()
         mt = self.margins[2]
-        self.figure.text(
+        text = self.figure.text(
             0.5,
             1 - mt - (top - mt) / 2,
             str(title),
@@ -724,6 +787,11 @@ class _Sheet:
             fontsize=16 * s,
             color=_INK,
         )
+        # a long title (a definition's full name) is set smaller until it fits between the margins
+        room = (1 - self.margins[0] - self.margins[1]) * self.figure.get_figwidth() * self.figure.dpi
+        width = text.get_window_extent(self.renderer).width
+        if width > room:
+            text.set_fontsize(max(16 * s * room / width * 0.98, 7 * s))
         credit = spec.attribution_text()
         crs_text = f"地図の投影: {crs_name(self.crs)}"
         if self.insets:
@@ -792,7 +860,9 @@ def area_label_texts(spec: MapSpec) -> np.ndarray:
 def label_anchors(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A point inside the largest part of each (projected) geometry, and that part's size (longer bbox side).
 
-    Labels sit on the main island of a municipality; points have size 0.
+    Labels sit on the main island of a municipality, at the point farthest from its outline (the pole of
+    inaccessibility, found to 2 % of the part's size), so a name or a value never sits on a border line;
+    points have size 0.
     """
     geoms = np.asarray(geoms, dtype=object)
     out = np.array(geoms, dtype=object)
@@ -804,6 +874,11 @@ def label_anchors(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((-area, owner))  # by owner, largest part first
     first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
     out[owner[first]] = shapely.point_on_surface(parts[first])
+    polygons = first[shapely.get_type_id(parts[first]) == 3]
+    for i in polygons:
+        part = parts[i]
+        if shapely.is_valid(part) and not part.is_empty:
+            out[owner[i]] = polylabel(part, tolerance=max(math.sqrt(part.area) * 0.02, 1e-9))
     b = shapely.bounds(parts[first])
     size[owner[first]] = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
     return out, size

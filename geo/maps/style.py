@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
@@ -51,6 +51,7 @@ __all__ = [
     "PointStyle",
     "PolygonStyle",
     "classify",
+    "classify_together",
     "format_value",
     "palette_colors",
 ]
@@ -297,6 +298,8 @@ class Classes:
     palette: str = "YlOrRd"
     notes: tuple[str, ...] = field(default=())
     midpoint: float | None = None
+    shared: tuple[str, ...] = ()
+    """Names of the maps (columns, windows, years) whose values were fitted together: empty for one map's own."""
 
     @property
     def k(self) -> int:
@@ -310,13 +313,34 @@ class Classes:
 
     @property
     def title_ja(self) -> str:
-        """Legend subtitle naming the scheme, e.g. ``"分位数・5階級"``."""
-        return f"{SCHEME_NAMES_JA.get(self.scheme, self.scheme)}・{self.k}階級"
+        """Legend subtitle naming the scheme, e.g. ``"分位数・5階級"`` (``"分位数・5階級・共通区分"`` when shared)."""
+        return f"{SCHEME_NAMES_JA.get(self.scheme, self.scheme)}・{self.k}階級" + ("・共通区分" if self.shared else "")
+
+    @property
+    def shared_note(self) -> str | None:
+        """The legend's remark naming the maps that share these classes, or None for one map's own classes."""
+        if not self.shared:
+            return None
+        return f"階級区分は {'・'.join(self.shared)} の値を合わせて設定（{len(self.shared)}図で共通）"
+
+    def recount(self, values: Any) -> Classes:
+        """The same classes (breaks, labels, colours) with the counts of ``values``: one map of a shared set.
+
+        Example
+        -------
+        >>> both = classify_together({"2015": [1, 2, 3], "2020": [4, 5, float("nan")]}, k=2)
+        >>> c = both.recount([4, 5, float("nan")])
+        >>> c.labels == both.labels, c.counts, c.nodata_count
+        (True, (0, 2), 1)
+        """
+        idx = self.class_of(values)
+        counts = tuple(int((idx == i).sum()) for i in range(self.k))
+        return replace(self, counts=counts, nodata_count=int((idx < 0).sum()))
 
     @property
     def legend_subtitle(self) -> str:
         """「分位数・5階級（件数）」, naming the classes the legend leaves out for having no member."""
-        empty = sum(1 for n in self.counts if n == 0)
+        empty = 0 if self.shared else sum(1 for n in self.counts if n == 0)
         return f"{self.title_ja}（件数" + (f"、0件の{empty}階級は省略）" if empty else "）")
 
     def class_of(self, values: Any) -> np.ndarray:
@@ -339,9 +363,12 @@ class Classes:
         """``(colour, label, count)`` per legend row; the no-data row only when some value is missing.
 
         Classes without members (a user break beyond the data: 「5%以上（0）」) are left out unless
-        ``include_empty``; the colours of the other classes do not change.
+        ``include_empty`` or the classes are shared by a set of maps; the colours of the other classes do not
+        change.
         """
-        rows = [r for r in zip(self.colors, self.labels, self.counts, strict=False) if include_empty or r[2] > 0]
+        # a shared classification lists every class: the scale is the set's, whatever this one map holds
+        full = include_empty or bool(self.shared)
+        rows = [r for r in zip(self.colors, self.labels, self.counts, strict=False) if full or r[2] > 0]
         if self.nodata_count or include_empty_nodata:
             rows.append((self.nodata_color, self.nodata_label, self.nodata_count))
         return rows
@@ -535,6 +562,38 @@ def classify(
     return _finish(key, bins, lower, labels, pal, v, unit, nodata_color, notes, midpoint)
 
 
+def classify_together(values: Any, **options: Any) -> Classes:
+    """One classification fitted on the values of a set of maps (years, windows, scenarios), to share.
+
+    Parameters
+    ----------
+    values : mapping of str to array-like
+        Name of each map (shown in the legend's remark) → its values; NaN is no data.
+    **options
+        As :func:`classify` (``scheme``, ``k``, ``breaks``, ``unit``, ``palette``, ``midpoint``).
+
+    Returns
+    -------
+    Classes
+        Fitted on all values together, with ``shared`` naming the maps; draw each map with
+        ``classes.recount(its_values)`` (or ``geo.choropleth(..., classes=classes)``), so a colour means the same
+        values on every map of the set.
+
+    Example
+    -------
+    >>> c = classify_together({"2015年": [1, 2, 3], "2020年": [10, 11, 12]}, scheme="fisher_jenks", k=2, unit="人")
+    >>> c.labels, c.title_ja
+    (('1人以上 10人未満', '10人以上 12人以下'), '自然分類（Fisher-Jenks）・2階級・共通区分')
+    >>> c.shared_note
+    '階級区分は 2015年・2020年 の値を合わせて設定（2図で共通）'
+    """
+    if not values:
+        raise ValidationError(["classify_together: give the values of at least one map"])
+    arrays = [_as_float(v, what=f"values of {name!r}") for name, v in values.items()]
+    fitted = classify(np.concatenate(arrays), **options)
+    return replace(fitted, shared=tuple(str(name) for name in values))
+
+
 def _finish(
     scheme: str,
     bins: tuple[float, ...],
@@ -640,6 +699,9 @@ class PolygonStyle:
     fill_color: str | None = None  # None: outline only
     fill_opacity: float = 0.0
     dash: str | None = None  # SVG dash array such as "6 4"; static maps map it to a dashed line
+    # static maps: the features merged and hatched with this pattern (matplotlib, e.g. "////") instead of filled,
+    # so a dense layer over a choropleth leaves the colours beneath readable; HTML keeps the light fill
+    hatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -659,7 +721,7 @@ LAYER_STYLES: dict[str, AreaStyle | PointStyle | PolygonStyle | LabelStyle] = {
     "hubs": PointStyle(color="#08306b", fill_color="#2171b5", radius=6.0, weight=1.5, marker="s"),
     "hub_buffers": PolygonStyle(color="#2171b5", weight=1.2, fill_color="#6baed6", fill_opacity=0.15, dash="6 4"),
     "region_outline": PolygonStyle(color="#252525", weight=2.5),
-    "gap_cells": PolygonStyle(color="#a50f15", weight=0.6, fill_color="#e31a1c", fill_opacity=0.45),
+    "gap_cells": PolygonStyle(color="#a50f15", weight=0.8, fill_color="#e31a1c", fill_opacity=0.2, hatch="////"),
     "good_practices": PointStyle(color="#00441b", fill_color="#41ab5d", radius=5.0, weight=1.2, marker="^"),
     # the five pillars of the 地方創生2.0 basic concept, one colour each (ColorBrewer Dark2)
     **{

@@ -68,8 +68,14 @@
     span.style.fontSize = st.size + "px";
     span.style.color = st.color;
     // a point's name sits right of its marker, never on it
-    if (beside) { span.style.transform = "translate(" + Math.round(beside + 4) + "px, -50%)"; }
-    return L.marker([lat, lon], { icon: L.divIcon({ className: "geo-label", html: span, iconSize: null }),
+    if (beside) {
+      span.dataset.right = "translate(" + Math.round(beside + 4) + "px, -50%)";
+      span.dataset.left = "translate(calc(-100% - " + Math.round(beside + 4) + "px), -50%)";
+      span.style.transform = span.dataset.right;
+    }
+    // point names (hubs, sites) are placed first when labels collide: class geo-label-pt
+    return L.marker([lat, lon], { icon: L.divIcon({ className: beside ? "geo-label geo-label-pt" : "geo-label",
+                                                     html: span, iconSize: null }),
                                   interactive: false, keyboard: false });
   }
   function labelGroup(lab, beside) {
@@ -191,7 +197,37 @@
   fitCredits();
   map.on("resize", fitCredits);
 
+  // labels never collide: after every move, zoom or layer switch, names are kept in order (point names
+  // first, then the areas' names in their given order) and one that would overlap a kept one is hidden
+  function declutter() {
+    var spans = Array.prototype.slice.call(root.querySelectorAll(".geo-label-pt span"))
+      .concat(Array.prototype.slice.call(root.querySelectorAll(".geo-label:not(.geo-label-pt) span")));
+    // the markers themselves are never covered by a name
+    var kept = Array.prototype.map.call(root.querySelectorAll(".geo-mk"), function (m) {
+      return m.getBoundingClientRect();
+    });
+    function hits(r) {
+      return kept.some(function (k) {
+        return r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top;
+      });
+    }
+    spans.forEach(function (s) {
+      s.style.visibility = "";
+      // a point's name goes right of its marker, else left of it, else it gives way
+      var sides = s.dataset.right ? [s.dataset.right, s.dataset.left] : [null];
+      for (var i = 0; i < sides.length; i++) {
+        if (sides[i]) { s.style.transform = sides[i]; }
+        var r = s.getBoundingClientRect();
+        if (!r.width) { return; }
+        if (!hits(r)) { kept.push(r); return; }
+      }
+      s.style.visibility = "hidden";
+    });
+  }
+  map.on("zoomend moveend overlayadd overlayremove", declutter);
+
   map.fitBounds(D.bounds, { padding: [10, 10] });
+  declutter();
   window.geoMap = map;
   root.dataset.geoAreas = features.length;
   // ready once the first frame with every shape (clusters included) has been painted, not merely built
