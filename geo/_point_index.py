@@ -144,8 +144,9 @@ def _build(geoms: np.ndarray, rank: np.ndarray) -> PartIndex:
     counts = (i1 - i0 + 1) * (j1 - j0 + 1)
     part_of = np.repeat(np.arange(len(parts), dtype=np.int64), counts)
     order = np.argsort(cells, kind="stable")
-    cells, cand = cells[order], part_of[order]
-    offsets = np.searchsorted(cells, np.arange(nx * ny + 1, dtype=np.int64)).astype(np.int64)
+    cand = part_of[order]
+    offsets = np.zeros(nx * ny + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cells, minlength=nx * ny), out=offsets[1:])
 
     return PartIndex(
         parts=parts,
@@ -167,8 +168,13 @@ def _build(geoms: np.ndarray, rank: np.ndarray) -> PartIndex:
 
 
 def _state_grid(index: PartIndex) -> np.ndarray:
-    """The fine answer grid with every cell a boundary segment may touch marked as crossed (-2), others unknown."""
-    state = np.full(index.fnx * index.fny, _UNKNOWN, dtype=np.int32)
+    """The fine answer grid: every cell a boundary segment may touch marked as crossed (-2), the others answered.
+
+    int16 while the ranks fit (half the memory: on a fresh process the page faults of a 64 MB grid cost more than
+    filling it).
+    """
+    small = len(index.part_rank) == 0 or int(index.part_rank.max()) < np.iinfo(np.int16).max
+    state = np.full(index.fnx * index.fny, _UNKNOWN, dtype=np.int16 if small else np.int32)
     rings = shapely.get_rings(index.parts)
     if len(rings):
         coords, ring_of = shapely.get_coordinates(rings, return_index=True)
@@ -191,17 +197,29 @@ def _state_grid(index: PartIndex) -> np.ndarray:
     return state
 
 
+_BLOCK_CELLS = 1 << 20
+"""Cells per block of rows while settling runs (small temporaries, reused: no fresh pages for each)."""
+
+
 def _settle_runs(index: PartIndex, state: np.ndarray) -> None:
     """Answer every run of untouched cells along a grid row by one centre test (see the module docstring).
 
-    Nationally 64,000 runs stand for 15.8 million cells: about 0.1 s, where settling cells one by one as points
-    arrive cost a first call with a million new points about as much as testing every point.
+    Nationally 64,000 runs stand for 15.8 million cells, so the grid is complete when built: a first call with a
+    million new points is answered like a warm one. Runs never cross rows, so the grid is walked in blocks of rows.
     """
-    free = state == _UNKNOWN
-    start = free.copy()
-    start[1:] &= ~free[:-1]
-    start[:: index.fnx] = free[:: index.fnx]  # a row's first cell starts a run whatever ends the row before
-    first = np.flatnonzero(start)
+    grid = state.reshape(index.fny, index.fnx)
+    rows = max(1, _BLOCK_CELLS // index.fnx)
+    blocks = range(0, index.fny, rows)
+    firsts, lasts = [], []
+    for r in blocks:
+        free = grid[r : r + rows] == _UNKNOWN
+        start, stop = free.copy(), free.copy()
+        start[:, 1:] &= ~free[:, :-1]
+        stop[:, :-1] &= ~free[:, 1:]
+        firsts.append(np.flatnonzero(start) + r * index.fnx)
+        lasts.append(np.flatnonzero(stop) + r * index.fnx)
+    per_block = np.cumsum([0] + [len(f) for f in firsts])
+    first, last = np.concatenate(firsts), np.concatenate(lasts)
     if len(first) == 0:
         return
     ci, cj = first % index.fnx, first // index.fnx
@@ -209,10 +227,14 @@ def _settle_runs(index: PartIndex, state: np.ndarray) -> None:
     cy = index.y0 + (cj + 0.5) * index.fine
     # a centre that rounds into a neighbour cell cannot stand for its run: that run settles cell by cell later
     exact = (_floor_index(cx, index.x0, index.fine) == ci) & (_floor_index(cy, index.y0, index.fine) == cj)
-    answer = np.full(len(first) + 1, _UNKNOWN, dtype=np.int32)
-    answer[1:][exact] = _best_rank(index, cx[exact], cy[exact])
-    run = np.cumsum(start, dtype=np.int32)  # run number (from 1) of each free cell; a crossed cell keeps its own
-    np.copyto(state, answer[run], where=free)
+    answer = np.full(len(first), _UNKNOWN, dtype=state.dtype)
+    answer[exact] = _best_rank(index, cx[exact], cy[exact])
+    length = last - first + 1
+    for k, r in enumerate(blocks):
+        block = grid[r : r + rows]
+        free = block == _UNKNOWN
+        runs = slice(per_block[k], per_block[k + 1])
+        block[free] = np.repeat(answer[runs], length[runs])  # runs cover the free cells, in cell order
 
 
 def _crossed_cells(

@@ -257,9 +257,11 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
             f"assign_points needs points, got {', '.join(kinds)}: take centroids in a metric CRS (or "
             "representative_point()) first"
         )
+    if (types == 0).all():  # the usual case: one pass for both coordinates, no masked copies
+        xy = shapely.get_coordinates(arr)
+        if len(xy) == n:  # an empty point has no coordinates: then take the masked path below
+            return area_index_xy(xy[:, 0], xy[:, 1], areas, workers=workers)
     valid = (types == 0) & ~shapely.is_empty(arr)
-    if valid.all():  # the usual case: no masked copies of a million-object array
-        return area_index_xy(shapely.get_x(arr), shapely.get_y(arr), areas, workers=workers)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
