@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
-from geo._point_index import cached_per_geometry, locate_rank, part_index
+from geo._point_index import cached_per_geometry, locate
 from geo._progress import progress
 from geo.boundaries import read_boundaries
 from geo.codes import normalize_muni_code, normalize_pref_code
@@ -284,14 +284,14 @@ def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, work
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
     rank = _area_order(areas)
-    index = part_index(areas.geometry.to_numpy(), rank)
+    geoms = areas.geometry.to_numpy()
     if n <= _CHUNK:
-        best = locate_rank(index, x, y)
+        best = locate(geoms, rank, x, y)
     else:  # chunks bound the temporary arrays (≈ 80 MB per million points) and drive a progress bar
         starts = range(0, n, _CHUNK)
         best = np.concatenate(
             [
-                locate_rank(index, x[s : s + _CHUNK], y[s : s + _CHUNK])
+                locate(geoms, rank, x[s : s + _CHUNK], y[s : s + _CHUNK])
                 for s in progress(starts, desc="assigning points", total=len(starts), unit="M points")
             ]
         )

@@ -79,6 +79,18 @@ def test_answer_grid_is_built_once_the_points_asked_pay_for_it(yamanashi):
     np.testing.assert_array_equal(area_index_xy(x, y, areas), _brute_force(x, y, areas))
 
 
+def test_first_small_calls_without_an_index_match_brute_force(yamanashi):
+    """A boundary set's first small calls go through a tree on the points (no index built); the call that takes
+    them past SMALL_FIRST builds the index; the answers never change (boundary vertices and NaN included)."""
+    from geo._point_index import SMALL_FIRST
+
+    areas = yamanashi.copy()
+    areas["geometry"] = shapely.from_wkb(shapely.to_wkb(yamanashi.geometry.to_numpy()))
+    for k, n in enumerate([300, SMALL_FIRST // 2, SMALL_FIRST // 2, 300]):
+        x, y = _sample(areas, n, seed=200 + k)
+        np.testing.assert_array_equal(area_index_xy(x, y, areas), _brute_force(x, y, areas))
+
+
 def test_cache_follows_new_geometries_and_codes(yamanashi):
     x, y = _sample(yamanashi, 3_000, seed=3)
     area_index_xy(x, y, yamanashi)
