@@ -169,7 +169,7 @@ def bench_points(areas: gpd.GeoDataFrame, sizes: list[int], quick: bool) -> list
     x, y = land_points(sampler, 1000, seed=9)
     t = time.perf_counter()
     geo.assign_points(frame(x, y, areas.crs), areas)
-    print(f"\nwarm-up call, 1k points (index of this boundary set built; not timed below): "
+    print(f"\nfirst call in this process, 1k points (imports; the index is built once the points asked pay for it): "
           f"{time.perf_counter() - t:.3f} s")  # fmt: skip
 
     def fresh_sets(n: int, phase: int, repeat: int):  # type: ignore[no-untyped-def]
