@@ -353,11 +353,14 @@ def _from_n03(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
 
 def _muni_names(raw: gpd.GeoDataFrame, code: pd.Series) -> list[str]:
     """札幌市中央区 for wards in both layouts, the city name for whole designated cities, else N03_004."""
-    n3 = raw["N03_003"] if "N03_003" in raw.columns else pd.Series(None, index=raw.index)
-    n4 = raw["N03_004"]
-    n5 = raw["N03_005"] if "N03_005" in raw.columns else pd.Series(None, index=raw.index)
+    # plain object arrays: iterating pandas' Arrow-backed strings element by element costs 4× more
+    none = np.full(len(raw), None, dtype=object)
+    n3 = raw["N03_003"].to_numpy(dtype=object, na_value=None) if "N03_003" in raw.columns else none
+    n4 = raw["N03_004"].to_numpy(dtype=object, na_value=None)
+    n5 = raw["N03_005"].to_numpy(dtype=object, na_value=None) if "N03_005" in raw.columns else none
+    codes = code.to_numpy(dtype=object, na_value=None)
     names = []
-    for c, a, b, ward in zip(code, n3, n4, n5, strict=True):
+    for c, a, b, ward in zip(codes, n3, n4, n5, strict=True):
         if isinstance(ward, str) and ward:  # newer layout: city in N03_004, ward in N03_005
             names.append(f"{b}{ward}")
         elif isinstance(c, str) and is_ward(c) and isinstance(a, str) and a == DESIGNATED_CITIES[city_of(c)]:

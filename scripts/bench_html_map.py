@@ -71,7 +71,7 @@ def _load(browser: Browser, path: Path, ready: str | None, repeat: int) -> dict[
     for _ in range(repeat):
         page = browser.open(path, ready=ready, timeout=60)
         walls.append(page.load_s)
-        if ready:
+        if ready == READY:  # geo's page records its own time to interactive
             own.append(int(browser.evaluate("document.documentElement.dataset.geoReadyMs")) / 1000)
         paths = browser.evaluate(PATHS)
         errors = len(page.console_errors)
