@@ -185,6 +185,22 @@ def boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.Ser
 def _seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """GTFS ``H:MM:SS`` strings → float seconds (NaN where empty) and a mask of unparseable cells.
 
+    A timetable repeats its times (a million stop_times hold a few tens of thousands of distinct ones), so each
+    distinct text is parsed once (:func:`_parse_seconds`) and the answers spread back: 1.0 → 0.15 s per million.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    u_secs, u_bad = _parse_seconds(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    found = codes >= 0
+    secs = np.full(len(codes), np.nan)
+    bad = np.zeros(len(codes), dtype=bool)
+    secs[found] = u_secs[codes[found]]
+    bad[found] = u_bad[codes[found]]
+    return secs, bad
+
+
+def _parse_seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_seconds` on every cell, one by one in numpy.
+
     Vectorised on the characters' code points (a regex per row costs about 20 s per million rows); cells that
     are not plain ``H:MM:SS``/``HH:MM:SS``/``HHH:MM:SS`` (e.g. with spaces) go through the regex.
     """

@@ -186,3 +186,23 @@ def test_feed_from_folder_equals_zip_and_keeps_gtfs_jp_extras(shared_data, tmp_p
     a = stop_departures(folder, date="2020-11-10")
     b = stop_departures(read_feed(shared_data / FEEDS / "nakatsugawa_GTFS.zip"), date="2020-11-10")
     assert np.array_equal(a["dep_day"], b["dep_day"])
+
+
+def test_times_parsed_once_per_distinct_text_match_parsing_every_cell():
+    """read_feed parses each distinct H:MM:SS text once and spreads the answers back: the same seconds and the
+    same unparseable cells as parsing every cell (empty, spaced, full-width, 25:00:00 and broken texts included)."""
+    import pandas as pd
+
+    from geo import timetable
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    texts = [f"{h}:{m:02d}:{s:02d}" for h, m, s in zip(rng.integers(0, 30, n), rng.integers(0, 60, n),
+                                                      rng.integers(0, 60, n), strict=True)]  # fmt: skip
+    texts[:8] = [None, "", " 7:00:00", "bad", "7:0:00", "24:61:00", "１２:00:00", "125:00:00"]
+    for dtype in (object, "string"):
+        values = pd.Series(texts, dtype=dtype)
+        once, every = timetable._seconds(values), timetable._parse_seconds(values)
+        np.testing.assert_array_equal(once[0], every[0])
+        np.testing.assert_array_equal(once[1], every[1])
+        assert once[1][:8].tolist() == every[1][:8].tolist() and np.isnan(once[0][0])
