@@ -182,6 +182,13 @@ def boarding_stops(stops: pd.DataFrame, *, fold_stations: bool = True) -> pd.Ser
     return gtfs_boarding_of(stops, fold_stations=fold_stations)
 
 
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """``index.get_indexer(values)``, looked up once per distinct value (stop_times repeat their trip and stop
+    ids: a million rows hold a few tens of thousands), 0.5 → 0.1 s per million rows."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return index.get_indexer(uniques)[codes]
+
+
 def _seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """GTFS ``H:MM:SS`` strings → float seconds (NaN where empty) and a mask of unparseable cells.
 
@@ -364,13 +371,13 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
     dup_trip = trip_code.duplicated()
     if dup_trip.any():
         problems.append(f"trips.txt rows {_file_row(np.flatnonzero(dup_trip))}, column trip_id: duplicate trip_id")
-    st_trip = trip_code.get_indexer(st["trip_id"].astype(str)) if not dup_trip.any() else np.zeros(len(st), int)
+    st_trip = _positions(trip_code, st["trip_id"].astype(str)) if not dup_trip.any() else np.zeros(len(st), int)
     unknown = st_trip < 0
     if unknown.any():
         problems.append(
             f"stop_times.txt rows {_file_row(np.flatnonzero(unknown))}, column trip_id: trip_id not in trips.txt"
         )
-    st_raw = pd.Index(raw_ids).get_indexer(st["stop_id"].astype(str))
+    st_raw = _positions(pd.Index(raw_ids), st["stop_id"].astype(str))
     if (st_raw < 0).any():
         problems.append(
             f"stop_times.txt rows {_file_row(np.flatnonzero(st_raw < 0))}, column stop_id: stop_id not in stops.txt"

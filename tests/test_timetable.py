@@ -206,3 +206,20 @@ def test_times_parsed_once_per_distinct_text_match_parsing_every_cell():
         np.testing.assert_array_equal(once[0], every[0])
         np.testing.assert_array_equal(once[1], every[1])
         assert once[1][:8].tolist() == every[1][:8].tolist() and np.isnan(once[0][0])
+
+
+def test_id_lookups_once_per_distinct_id_match_get_indexer():
+    """stop_times' trip and stop ids are looked up once per distinct id: the same positions as get_indexer
+    (ids missing from the index and missing cells give -1)."""
+    import pandas as pd
+
+    from geo import timetable
+
+    rng = np.random.default_rng(1)
+    ids = [f"t{i}" for i in range(500)]
+    values = [ids[i] for i in rng.integers(0, 500, 20_000)]
+    values[:2] = ["not-a-trip", None]
+    index = pd.Index(np.array(ids, dtype=object))
+    for dtype in (object, "string"):
+        column = pd.Series(values, dtype=dtype).astype(str)
+        np.testing.assert_array_equal(timetable._positions(index, column), index.get_indexer(column))
