@@ -229,9 +229,8 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     a shared border is counted exactly once, and always in the same area.
 
     Why not ``geopandas.sjoin``: ``within`` drops boundary points, ``intersects`` returns them twice, and both
-    build a Point object per row and an STRtree. Here no tree is needed: the points are sorted by x once and
-    every polygon part (a MultiPolygon's islands each get their own box) finds its candidates by binary search,
-    then one prepared ``intersects_xy`` call tests them in C. Measured in ``scripts/bench_assign_points.py``.
+    build a Point object per row and an STRtree. Here the coordinates go through a grid cached per boundary set
+    (:func:`area_index_xy`); measured, first call and warm, in ``scripts/bench_scale.py``.
 
     Examples
     --------
@@ -275,9 +274,11 @@ _CHUNK = 1_000_000
 def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
     """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area).
 
-    The prepared parts and the grid over them are built once per boundary set and cached (see
-    :mod:`geo._point_index`); ``workers`` is accepted for compatibility and unused (GEOS point tests on
-    prepared polygons did not scale over threads on the measured machine).
+    A boundary set's first small calls are answered by a tree over their points (no index); after that the prepared
+    parts and the grid over them are built once and cached, and the fine answer grid once the points asked pay
+    for it (see :mod:`geo._point_index`): a first call is never slower than ``sjoin``, and no cost is paid twice.
+    ``workers`` is accepted for compatibility and unused (GEOS point tests on prepared polygons did not scale
+    over threads on the measured machine).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
