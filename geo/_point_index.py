@@ -37,14 +37,14 @@ import numpy as np
 import shapely
 
 CACHE_SIZE = 4
-"""Boundary sets kept (an index holds ≈ 100 MB once its answer grid exists: 64 MB grid, parts, locators)."""
+"""Boundary sets kept (an index holds ≈ 70 MB once its answer grid exists: 32 MB int16 grid, parts, locators)."""
 
 GRID_CELLS = 1_000_000
 """Target number of cells of the candidate grid over the parts' extent."""
 
 STATE_CELLS = 16_000_000
-"""Target number of cells of the answer grid (int32 each: 64 MB at most). Nationally 0.0065° ≈ 650 m, so about
-one land point in seven falls in a cell a boundary crosses and needs a test (2.6 km cells: one in two)."""
+"""Target number of cells of the answer grid (int16 each while the ranks fit, else int32: 32–64 MB). Nationally
+0.0065° ≈ 650 m, so about one land point in seven falls in a cell a boundary crosses and needs a test (2.6 km cells: one in two)."""
 
 SMALL_FIRST = 20_000
 """Points a boundary set's first calls may ask before its index is built: below it a tree over the points answers
