@@ -87,12 +87,15 @@ _small_asked: OrderedDict[bytes, int] = OrderedDict()  # points asked through th
 _cache_lock = threading.Lock()
 
 
-def locate(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def locate(
+    geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray, *, points: np.ndarray | None = None
+) -> np.ndarray:
     """Tie rank of the area of ``geoms`` each point lies in, or -1 (see :func:`locate_rank`).
 
     The first small calls on a boundary set build no index: a tree over their points, queried with each area (what
     ``geopandas.sjoin`` does inside, without its frames), answers them. Once :data:`SMALL_FIRST` points have been
-    asked that way, or with the first larger call, the cached index is built and used from then on.
+    asked that way, or with the first larger call, the cached index is built and used from then on. ``points``
+    (optional) are the point geometries at ``x, y``, used for that tree instead of new ones.
     """
     key = _key(geoms, rank)
     with _cache_lock:
@@ -105,17 +108,19 @@ def locate(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray) ->
             while len(_small_asked) > 4 * CACHE_SIZE:
                 _small_asked.popitem(last=False)
     if small:
-        return _tree_on_points(geoms, np.asarray(rank, dtype=np.int64), x, y)
+        return _tree_on_points(geoms, np.asarray(rank, dtype=np.int64), x, y, points)
     return locate_rank(part_index(geoms, rank), x, y)
 
 
-def _tree_on_points(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _tree_on_points(
+    geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray, points: np.ndarray | None
+) -> np.ndarray:
     """Smallest tie rank of the areas each point intersects (closed polygons), or -1: a tree over the points."""
     none = np.iinfo(np.int64).max
     best = np.full(len(x), none, dtype=np.int64)
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     if len(finite) and len(geoms):
-        tree = shapely.STRtree(shapely.points(x[finite], y[finite]))
+        tree = shapely.STRtree(points[finite] if points is not None else shapely.points(x[finite], y[finite]))
         area, point = tree.query(geoms, predicate="intersects")
         np.minimum.at(best, finite[point], rank[area])
     return np.where(best == none, -1, best)

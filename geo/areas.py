@@ -259,12 +259,12 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     if (types == 0).all():  # the usual case: one pass for both coordinates, no masked copies
         xy = shapely.get_coordinates(arr)
         if len(xy) == n:  # an empty point has no coordinates: then take the masked path below
-            return area_index_xy(xy[:, 0], xy[:, 1], areas, workers=workers)
+            return _lookup(xy[:, 0], xy[:, 1], areas, arr)
     valid = (types == 0) & ~shapely.is_empty(arr)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
-    return area_index_xy(x, y, areas, workers=workers)
+    return _lookup(x, y, areas, arr)
 
 
 _CHUNK = 1_000_000
@@ -280,14 +280,19 @@ def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, work
     ``workers`` is accepted for compatibility and unused (GEOS point tests on prepared polygons did not scale
     over threads on the measured machine).
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return _lookup(np.asarray(x, dtype=float), np.asarray(y, dtype=float), areas, None)
+
+
+def _lookup(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, points: np.ndarray | None) -> np.ndarray:
+    """:func:`area_index_xy`, given the point geometries too when the caller has them (a small first call builds
+    its tree from them instead of making new ones: 30 ms for 10,000 points in a fresh process)."""
     n = len(x)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
     rank = _area_order(areas)
     geoms = areas.geometry.to_numpy()
     if n <= _CHUNK:
-        best = locate(geoms, rank, x, y)
+        best = locate(geoms, rank, x, y, points=points)
     else:  # chunks bound the temporary arrays (≈ 80 MB per million points) and drive a progress bar
         starts = range(0, n, _CHUNK)
         best = np.concatenate(
