@@ -307,16 +307,20 @@ def _codes(
 ) -> tuple[pd.Series, list[str]]:
     """Municipal codes through the one code normaliser (ints, floats such as 1202.0, 6 digits, full width);
     a missing code stays missing (所属未定地). Returns the codes and the problems, each naming the feature."""
-    present = values.notna() & (values.astype("string").str.strip() != "")
-    codes = pd.Series(pd.NA, index=values.index, dtype="string")
+    raw = values.to_numpy(dtype=object, na_value=None)
+    present = np.fromiter(
+        (v is not None and not pd.isna(v) and str(v).strip() != "" for v in raw), dtype=bool, count=len(raw)
+    )
     if not present.any():
-        return codes, []
+        return pd.Series(pd.NA, index=values.index, dtype="string"), []
     result = normalize_muni_codes(
         values[present],
         prefs=prefs[present] if prefs is not None else None,
         names=names[present] if names is not None else None,
     )
-    codes[present] = result["code"]
+    out = np.full(len(values), None, dtype=object)
+    out[present] = result["code"].to_numpy(dtype=object, na_value=None)
+    codes = pd.Series(out, index=values.index, dtype="string")
     problems = [
         f"feature {values.index.get_loc(i) + 1}, column {column}: {result.at[i, 'problem']}"
         for i in result.index[result["problem"].notna()][:10]

@@ -222,14 +222,16 @@ def normalize_muni_codes(
     >>> out.at[0, "code"]
     '01210'
     """
-    keys = pd.DataFrame(
-        {"v": values, "p": prefs if prefs is not None else None, "n": names if names is not None else None},
-        index=values.index,
-    )
     n_rows = len(values)
     codes, problems, notes = (np.full(n_rows, None, dtype=object) for _ in range(3))
     clean = _canonical_rows(values, prefs, names)
     codes[clean] = values.to_numpy(dtype=object)[clean]
+    if clean.all():  # a clean file (every N03 release): nothing more to decide
+        return pd.DataFrame({"code": codes, "problem": problems, "note": notes}, index=values.index, dtype="string")
+    keys = pd.DataFrame(
+        {"v": values, "p": prefs if prefs is not None else None, "n": names if names is not None else None},
+        index=values.index,
+    )
     n_clean = int(clean.sum())  # each counts below as a five-digit known code (never a lost zero)
     digits = values[~clean].map(lambda v: "" if _is_missing(v) else _clean(v))
     digits = digits[digits.str.fullmatch(r"\d{5,6}")]
