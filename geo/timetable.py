@@ -196,13 +196,9 @@ def _seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     distinct text is parsed once (:func:`_parse_seconds`) and the answers spread back: 1.0 → 0.15 s per million.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    u_secs, u_bad = _parse_seconds(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
-    found = codes >= 0
-    secs = np.full(len(codes), np.nan)
-    bad = np.zeros(len(codes), dtype=bool)
-    secs[found] = u_secs[codes[found]]
-    bad[found] = u_bad[codes[found]]
-    return secs, bad
+    # the None appended last answers the missing cells (code -1): no time, and not unparseable
+    u_secs, u_bad = _parse_seconds(pd.Series([*np.asarray(uniques, dtype=object), None], dtype=object))
+    return u_secs[codes], u_bad[codes]
 
 
 def _parse_seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
