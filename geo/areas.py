@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ValidationError
-from geo._point_index import cached_per_geometry, locate_rank, part_index
+from geo._point_index import cached_per_geometry, locate
 from geo._progress import progress
 from geo.boundaries import read_boundaries
 from geo.codes import normalize_muni_code, normalize_pref_code
@@ -229,9 +229,8 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
     a shared border is counted exactly once, and always in the same area.
 
     Why not ``geopandas.sjoin``: ``within`` drops boundary points, ``intersects`` returns them twice, and both
-    build a Point object per row and an STRtree. Here no tree is needed: the points are sorted by x once and
-    every polygon part (a MultiPolygon's islands each get their own box) finds its candidates by binary search,
-    then one prepared ``intersects_xy`` call tests them in C. Measured in ``scripts/bench_assign_points.py``.
+    build a Point object per row and an STRtree. Here the coordinates go through a grid cached per boundary set
+    (:func:`area_index_xy`); measured, first call and warm, in ``scripts/bench_scale.py``.
 
     Examples
     --------
@@ -257,13 +256,15 @@ def area_index(points: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame
             f"assign_points needs points, got {', '.join(kinds)}: take centroids in a metric CRS (or "
             "representative_point()) first"
         )
+    if (types == 0).all():  # the usual case: one pass for both coordinates, no masked copies
+        xy = shapely.get_coordinates(arr)
+        if len(xy) == n:  # an empty point has no coordinates: then take the masked path below
+            return _lookup(xy[:, 0], xy[:, 1], areas, arr)
     valid = (types == 0) & ~shapely.is_empty(arr)
-    if valid.all():  # the usual case: no masked copies of a million-object array
-        return area_index_xy(shapely.get_x(arr), shapely.get_y(arr), areas, workers=workers)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     x[valid], y[valid] = shapely.get_x(arr[valid]), shapely.get_y(arr[valid])
-    return area_index_xy(x, y, areas, workers=workers)
+    return _lookup(x, y, areas, arr)
 
 
 _CHUNK = 1_000_000
@@ -273,23 +274,30 @@ _CHUNK = 1_000_000
 def area_index_xy(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, *, workers: int = 2) -> np.ndarray:
     """:func:`area_index` for coordinate arrays in the areas' CRS (NaN coordinates lie in no area).
 
-    The prepared parts and the grid over them are built once per boundary set and cached (see
-    :mod:`geo._point_index`); ``workers`` is accepted for compatibility and unused (GEOS point tests on
-    prepared polygons did not scale over threads on the measured machine).
+    A boundary set's first small calls are answered by a tree over their points (no index); after that the prepared
+    parts and the grid over them are built once and cached, and the fine answer grid once the points asked pay
+    for it (see :mod:`geo._point_index`): a first call is never slower than ``sjoin``, and no cost is paid twice.
+    ``workers`` is accepted for compatibility and unused (GEOS point tests on prepared polygons did not scale
+    over threads on the measured machine).
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return _lookup(np.asarray(x, dtype=float), np.asarray(y, dtype=float), areas, None)
+
+
+def _lookup(x: np.ndarray, y: np.ndarray, areas: gpd.GeoDataFrame, points: np.ndarray | None) -> np.ndarray:
+    """:func:`area_index_xy`, given the point geometries too when the caller has them (a small first call builds
+    its tree from them instead of making new ones: 30 ms for 10,000 points in a fresh process)."""
     n = len(x)
     if n == 0 or len(areas) == 0:
         return np.full(n, -1, dtype=np.int64)
     rank = _area_order(areas)
-    index = part_index(areas.geometry.to_numpy(), rank)
+    geoms = areas.geometry.to_numpy()
     if n <= _CHUNK:
-        best = locate_rank(index, x, y)
+        best = locate(geoms, rank, x, y, points=points)
     else:  # chunks bound the temporary arrays (≈ 80 MB per million points) and drive a progress bar
         starts = range(0, n, _CHUNK)
         best = np.concatenate(
             [
-                locate_rank(index, x[s : s + _CHUNK], y[s : s + _CHUNK])
+                locate(geoms, rank, x[s : s + _CHUNK], y[s : s + _CHUNK])
                 for s in progress(starts, desc="assigning points", total=len(starts), unit="M points")
             ]
         )

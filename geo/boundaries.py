@@ -308,16 +308,20 @@ def _codes(
 ) -> tuple[pd.Series, list[str]]:
     """Municipal codes through the one code normaliser (ints, floats such as 1202.0, 6 digits, full width);
     a missing code stays missing (所属未定地). Returns the codes and the problems, each naming the feature."""
-    present = values.notna() & (values.astype("string").str.strip() != "")
-    codes = pd.Series(pd.NA, index=values.index, dtype="string")
+    raw = values.to_numpy(dtype=object, na_value=None)
+    present = np.fromiter(
+        (v is not None and not pd.isna(v) and str(v).strip() != "" for v in raw), dtype=bool, count=len(raw)
+    )
     if not present.any():
-        return codes, []
+        return pd.Series(pd.NA, index=values.index, dtype="string"), []
     result = normalize_muni_codes(
         values[present],
         prefs=prefs[present] if prefs is not None else None,
         names=names[present] if names is not None else None,
     )
-    codes[present] = result["code"]
+    out = np.full(len(values), None, dtype=object)
+    out[present] = result["code"].to_numpy(dtype=object, na_value=None)
+    codes = pd.Series(out, index=values.index, dtype="string")
     problems = [
         f"feature {values.index.get_loc(i) + 1}, column {column}: {result.at[i, 'problem']}"
         for i in result.index[result["problem"].notna()][:10]
@@ -354,11 +358,14 @@ def _from_n03(raw: gpd.GeoDataFrame, path: Path) -> pd.DataFrame:
 
 def _muni_names(raw: gpd.GeoDataFrame, code: pd.Series) -> list[str]:
     """札幌市中央区 for wards in both layouts, the city name for whole designated cities, else N03_004."""
-    n3 = raw["N03_003"] if "N03_003" in raw.columns else pd.Series(None, index=raw.index)
-    n4 = raw["N03_004"]
-    n5 = raw["N03_005"] if "N03_005" in raw.columns else pd.Series(None, index=raw.index)
+    # plain object arrays: iterating pandas' Arrow-backed strings element by element costs 4× more
+    none = np.full(len(raw), None, dtype=object)
+    n3 = raw["N03_003"].to_numpy(dtype=object, na_value=None) if "N03_003" in raw.columns else none
+    n4 = raw["N03_004"].to_numpy(dtype=object, na_value=None)
+    n5 = raw["N03_005"].to_numpy(dtype=object, na_value=None) if "N03_005" in raw.columns else none
+    codes = code.to_numpy(dtype=object, na_value=None)
     names = []
-    for c, a, b, ward in zip(code, n3, n4, n5, strict=True):
+    for c, a, b, ward in zip(codes, n3, n4, n5, strict=True):
         if isinstance(ward, str) and ward:  # newer layout: city in N03_004, ward in N03_005
             names.append(f"{b}{ward}")
         elif isinstance(c, str) and is_ward(c) and isinstance(a, str) and a == DESIGNATED_CITIES[city_of(c)]:

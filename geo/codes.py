@@ -222,22 +222,31 @@ def normalize_muni_codes(
     >>> out.at[0, "code"]
     '01210'
     """
+    n_rows = len(values)
+    codes, problems, notes = (np.full(n_rows, None, dtype=object) for _ in range(3))
+    clean = _canonical_rows(values, prefs, names)
+    codes[clean] = values.to_numpy(dtype=object)[clean]
+    if clean.all():  # a clean file (every N03 release): nothing more to decide
+        return pd.DataFrame({"code": codes, "problem": problems, "note": notes}, index=values.index, dtype="string")
     keys = pd.DataFrame(
         {"v": values, "p": prefs if prefs is not None else None, "n": names if names is not None else None},
         index=values.index,
     )
-    n_rows = len(values)
-    codes, problems, notes = (np.full(n_rows, None, dtype=object) for _ in range(3))
-    digits = values.map(lambda v: "" if _is_missing(v) else _clean(v))
+    n_clean = int(clean.sum())  # each counts below as a five-digit known code (never a lost zero)
+    digits = values[~clean].map(lambda v: "" if _is_missing(v) else _clean(v))
     digits = digits[digits.str.fullmatch(r"\d{5,6}")]
     # a column of 6-digit codes (with check digit) read as integers: Hokkaido…Fukushima lost their leading 0
-    six_digit_column = len(digits) > 0 and (digits.str.len() == 6).mean() >= 0.5
+    n_digits = len(digits) + n_clean
+    six_digit_column = n_digits > 0 and (digits.str.len() == 6).sum() / n_digits >= 0.5
     five = digits[digits.str.len() == 5]
-    if len(five) and not six_digit_column:  # all Hokkaido…Fukushima: every code lost its 0, none is a known code
-        six_digit_column = bool(five.map(_lost_zero_only).mean() >= 0.8)
+    n_five = len(five) + n_clean
+    if n_five and not six_digit_column:  # all Hokkaido…Fukushima: every code lost its 0, none is a known code
+        six_digit_column = sum(map(_lost_zero_only, five)) / n_five >= 0.8
     # one call per distinct (value, prefecture, name); results are filled in by position (setting cells of a
     # pandas frame one group at a time costs more than the whole N03 read)
-    for (v, p, n), idx in keys.groupby(["v", "p", "n"], dropna=False, sort=False).indices.items():
+    rest = np.flatnonzero(~clean)
+    for (v, p, n), at in keys.iloc[rest].groupby(["v", "p", "n"], dropna=False, sort=False).indices.items():
+        idx = rest[at]
         try:
             try:
                 code = normalize_muni_code(v, pref=p if _looks_like_pref(p) else None)
@@ -257,6 +266,30 @@ def normalize_muni_codes(
         except ValidationError as exc:
             problems[idx] = str(exc)
     return pd.DataFrame({"code": codes, "problem": problems, "note": notes}, index=values.index, dtype="string")
+
+
+def _canonical_rows(values: pd.Series, prefs: pd.Series | None, names: pd.Series | None) -> np.ndarray:
+    """Rows whose code is already canonical and checks out: a str of five ASCII digits that is a known code, on
+    a row whose own prefecture agrees and which has no name to cross-check.
+
+    The full path gives such a row its own value and no note (the code is valid and known, and the row's prefecture
+    agrees, so no repair applies), so it is skipped; every other row goes through it. Clean N03 files are all such
+    rows: the check costs 1 ms for 1,906 codes where the full path cost 0.2 s.
+    """
+    if prefs is None:  # without the row's prefecture a 5-digit code may be a 6-digit one that lost its zero
+        return np.zeros(len(values), dtype=bool)
+    known = _known_codes()
+    no_name = np.ones(len(values), dtype=bool) if names is None else names.map(_is_missing).to_numpy(dtype=bool)
+    ok = np.fromiter(
+        (
+            isinstance(v, str) and len(v) == 5 and v.isascii() and v.isdigit() and v in known
+            and _pref_or_none(p) == v[:2]
+            for v, p in zip(values.to_numpy(dtype=object), prefs.to_numpy(dtype=object), strict=True)
+        ),
+        dtype=bool,
+        count=len(values),
+    )  # fmt: skip
+    return ok & no_name
 
 
 @cache

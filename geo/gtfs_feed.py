@@ -134,8 +134,27 @@ def _file_row(index: Iterable[int]) -> str:
     return ", ".join(map(str, rows[:10])) + more
 
 
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """``index.get_indexer(values)``, looked up once per distinct value (stop_times repeat their trip and stop
+    ids: a million rows hold a few tens of thousands), 0.5 → 0.1 s per million rows."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return index.get_indexer(uniques)[codes]
+
+
 def _seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """GTFS ``H:MM:SS`` strings → float seconds (NaN where empty) and a mask of unparseable cells.
+
+    A timetable repeats its times (a million stop_times hold a few tens of thousands of distinct ones), so each
+    distinct text is parsed once (:func:`_parse_seconds`) and the answers spread back: 1.0 → 0.15 s per million.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # the None appended last answers the missing cells (code -1): no time, and not unparseable
+    u_secs, u_bad = _parse_seconds(pd.Series([*np.asarray(uniques, dtype=object), None], dtype=object))
+    return u_secs[codes], u_bad[codes]
+
+
+def _parse_seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_seconds` on every cell, one by one in numpy.
 
     Vectorised on the characters' code points (a regex per row costs about 20 s per million rows); cells that
     are not plain ``H:MM:SS``/``HH:MM:SS``/``HHH:MM:SS`` (e.g. with spaces) go through the regex.
@@ -302,13 +321,13 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
     dup_trip = trip_code.duplicated()
     if dup_trip.any():
         problems.append(f"trips.txt rows {_file_row(np.flatnonzero(dup_trip))}, column trip_id: duplicate trip_id")
-    st_trip = trip_code.get_indexer(st["trip_id"].astype(str)) if not dup_trip.any() else np.zeros(len(st), int)
+    st_trip = _positions(trip_code, st["trip_id"].astype(str)) if not dup_trip.any() else np.zeros(len(st), int)
     unknown = st_trip < 0
     if unknown.any():
         problems.append(
             f"stop_times.txt rows {_file_row(np.flatnonzero(unknown))}, column trip_id: trip_id not in trips.txt"
         )
-    st_raw = pd.Index(raw_ids).get_indexer(st["stop_id"].astype(str))
+    st_raw = _positions(pd.Index(raw_ids), st["stop_id"].astype(str))
     if (st_raw < 0).any():
         problems.append(
             f"stop_times.txt rows {_file_row(np.flatnonzero(st_raw < 0))}, column stop_id: stop_id not in stops.txt"

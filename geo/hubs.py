@@ -28,14 +28,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
-from scipy import sparse
-from scipy.spatial import cKDTree
 
 from geo._errors import ValidationError
 from geo.areas import area_index_xy
@@ -51,13 +50,16 @@ from geo.coverage import (
 from geo.crs import JAPAN_EQUAL_AREA, JGD2011, MetricPlan, area_km2, lonlat_to_xy, metric_plan, require_crs
 from geo.demand import weight_column
 
+if TYPE_CHECKING:  # scipy is imported where it is used (it is heavy and most calls never need it)
+    from scipy import sparse
+
 log = logging.getLogger(__name__)
 
 NAME_COLUMNS = ("name", "名称", "station_name", "道の駅名", "P29_004", "N02_005", "stop_name")
 """Columns used as a hub's label in tables when ``name=`` is not given (first found)."""
 
 Layer = gpd.GeoDataFrame | gpd.GeoSeries
-Cost = np.ndarray | sparse.sparray | sparse.spmatrix
+Cost: TypeAlias = "np.ndarray | sparse.sparray | sparse.spmatrix"
 
 
 # ------------------------------------------------------------------------------------------ input checks
@@ -282,6 +284,8 @@ def _union_method(xy: np.ndarray, radius: float) -> str:
     (20 % faster when stations cluster in cities, where the disjoint subsets are few and large)."""
     if len(xy) < 2:
         return "unary"
+    from scipy.spatial import cKDTree
+
     pairs = cKDTree(xy).count_neighbors(cKDTree(xy), 2 * radius) - len(xy)
     return "disjoint_subset" if pairs / len(xy) < 4 else "unary"
 

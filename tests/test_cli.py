@@ -169,3 +169,36 @@ def test_cli_reference_is_in_sync() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     assert module.OUT.read_text(encoding="utf-8") == module.document(), "run: python scripts/cli_reference.py"
+
+
+# ---------------------------------------------------------------------------------------------- light --help
+
+
+def test_short_help_table_matches_the_real_commands() -> None:
+    """``geo --help`` lists commands from SHORT_HELP: each entry shortens exactly as the real command's help."""
+    from geo.cli import SHORT_HELP, SUBCOMMANDS
+
+    assert set(SHORT_HELP) == set(SUBCOMMANDS)
+    ctx = click.Context(cli)
+    for name in SUBCOMMANDS:
+        real = cli.get_command(ctx, name)
+        assert real is not None and not real.hidden
+        table = click.Command(name, help=SHORT_HELP[name])
+        for limit in (20, 45, 70, 120, 400):
+            assert table.get_short_help_str(limit) == real.get_short_help_str(limit), (name, limit)
+
+
+def test_top_level_help_imports_no_subcommand_and_no_geopandas() -> None:
+    """The listing comes from the table: no subcommand module, geopandas, pandas or shapely is imported."""
+    import subprocess
+
+    code = (
+        "import sys\nfrom geo.cli import main\nsys.argv = ['geo', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('geopandas', 'pandas', 'shapely', 'pyogrio')"
+        " or m.startswith('geo.cli.')]\nprint('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert "HEAVY []" in done.stderr
+    assert "boundaries  N03 administrative boundaries" in done.stdout

@@ -87,3 +87,21 @@ def test_table_and_designated_cities():
     assert not any(is_ward(c) for c in table.loc[table["city_code"] == table["muni_code"], "muni_code"])
     assert city_of("13101") == "13101" and not is_ward("13101")  # Tokyo special wards are municipalities
     assert pref_name("１３") == "東京都"
+
+
+def test_clean_codes_take_the_fast_path_with_the_full_paths_answer():
+    """Canonical, known codes on rows whose prefecture agrees skip the per-value path: the answer is the same as
+    the full path's (forced here by a leading space, which the full path strips), tricky rows included."""
+    from geo.codes import muni_table, normalize_muni_codes
+
+    table = muni_table()
+    values = [*table["muni_code"], "12106", "01210", "13101", "99999", "0110", "１３１０１", None, "13101"]
+    prefs = [*table["muni_code"].str[:2], "01", "01", "27", None, "13", "13", "13", "13"]
+    values_s, prefs_s = pd.Series(values, dtype=object), pd.Series(prefs, dtype=object)
+    fast = normalize_muni_codes(values_s, prefs=prefs_s)
+    full = normalize_muni_codes(values_s.map(lambda v: v if v is None else f" {v}"), prefs=prefs_s)
+    pd.testing.assert_series_equal(fast["code"], full["code"])
+    pd.testing.assert_series_equal(fast["problem"].isna(), full["problem"].isna())
+    pd.testing.assert_series_equal(fast["note"].isna(), full["note"].isna())
+    assert fast["code"].iloc[: len(table)].tolist() == table["muni_code"].tolist()
+    assert fast["problem"].iloc[len(table) + 2] is not pd.NA  # 13101 on a row of prefecture 27: refused

@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 import geo
-from geo._point_index import DIRECT_BELOW
+from geo._point_index import STATE_AFTER
 from geo.areas import area_index_xy
 from geo.crs import area_km2
 from geo.maps._jenks import fisher_jenks_bins, fisher_jenks_classes
@@ -47,7 +47,7 @@ def _sample(areas: gpd.GeoDataFrame, n: int, seed: int) -> tuple[np.ndarray, np.
     return np.concatenate([x, v[:, 0], [np.nan]]), np.concatenate([y, v[:, 1], [35.0]])
 
 
-@pytest.mark.parametrize("n", [500, DIRECT_BELOW + 5_000])
+@pytest.mark.parametrize("n", [500, STATE_AFTER + 5_000])
 def test_cached_index_matches_brute_force_on_both_paths(yamanashi, n):
     x, y = _sample(yamanashi, n, seed=n)
     expected = _brute_force(x, y, yamanashi)
@@ -56,6 +56,39 @@ def test_cached_index_matches_brute_force_on_both_paths(yamanashi, n):
     again = area_index_xy(x, y, yamanashi.copy())  # a copy keeps the geometry objects: the cache is reused
     np.testing.assert_array_equal(first, expected)
     np.testing.assert_array_equal(again, expected)
+
+
+def test_answer_grid_is_built_once_the_points_asked_pay_for_it(yamanashi):
+    """Small calls test points directly; the call that takes the total past STATE_AFTER builds the answer grid
+    (each run of untouched cells settled by one centre test), and every call agrees with brute force."""
+    from geo import _point_index
+
+    areas = yamanashi.copy()
+    areas["geometry"] = shapely.from_wkb(shapely.to_wkb(yamanashi.geometry.to_numpy()))  # new objects: no cache
+    rank = np.empty(len(areas), dtype=np.int64)  # the tie rule's rank: smallest code first
+    rank[np.argsort(areas["muni_code"].to_numpy().astype(str), kind="stable")] = np.arange(len(areas))
+    index = _point_index.part_index(areas.geometry.to_numpy(), rank)  # the index area_index_xy will use
+    assert index.state is None and index.asked == 0
+    step = STATE_AFTER // 3 + 1
+    for k in range(3):
+        x, y = _sample(areas, step, seed=100 + k)
+        np.testing.assert_array_equal(area_index_xy(x, y, areas), _brute_force(x, y, areas))
+        assert (index.state is None) == (k < 2)
+    assert (index.state >= -1).mean() > 0.9  # most cells answered when built, not one by one as points come
+    x, y = _sample(areas, 50_000, seed=7)
+    np.testing.assert_array_equal(area_index_xy(x, y, areas), _brute_force(x, y, areas))
+
+
+def test_first_small_calls_without_an_index_match_brute_force(yamanashi):
+    """A boundary set's first small calls go through a tree on the points (no index built); the call that takes
+    them past SMALL_FIRST builds the index; the answers never change (boundary vertices and NaN included)."""
+    from geo._point_index import SMALL_FIRST
+
+    areas = yamanashi.copy()
+    areas["geometry"] = shapely.from_wkb(shapely.to_wkb(yamanashi.geometry.to_numpy()))
+    for k, n in enumerate([300, SMALL_FIRST // 2, SMALL_FIRST // 2, 300]):
+        x, y = _sample(areas, n, seed=200 + k)
+        np.testing.assert_array_equal(area_index_xy(x, y, areas), _brute_force(x, y, areas))
 
 
 def test_cache_follows_new_geometries_and_codes(yamanashi):
@@ -214,7 +247,7 @@ def test_run_writes_geoparquet_beside_the_geopackage_when_asked(tmp_path, shared
     )
 
 
-@pytest.mark.parametrize("extra", [0, DIRECT_BELOW])
+@pytest.mark.parametrize("extra", [0, STATE_AFTER])
 def test_points_on_the_outermost_vertices_are_found(extra):
     squares = gpd.GeoDataFrame(
         {"muni_code": ["00002", "00001"]},

@@ -342,3 +342,40 @@ def test_points_refuses_a_duplicated_stop_id_like_the_timetable_reader(shared_da
     with pytest.raises(geo.ValidationError, match=r"stops.txt rows 4, 371, column stop_id: duplicate stop_id"):
         geo.read_points(path)
     assert "duplicate stop_id" in _refused(path)
+
+
+def test_times_parsed_once_per_distinct_text_match_parsing_every_cell():
+    """read_feed parses each distinct H:MM:SS text once and spreads the answers back: the same seconds and the
+    same unparseable cells as parsing every cell (empty, spaced, full-width, 25:00:00 and broken texts included)."""
+    import pandas as pd
+
+    from geo import gtfs_feed
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    texts = [f"{h}:{m:02d}:{s:02d}" for h, m, s in zip(rng.integers(0, 30, n), rng.integers(0, 60, n),
+                                                      rng.integers(0, 60, n), strict=True)]  # fmt: skip
+    texts[:8] = [None, "", " 7:00:00", "bad", "7:0:00", "24:61:00", "１２:00:00", "125:00:00"]
+    for dtype in (object, "string"):
+        values = pd.Series(texts, dtype=dtype)
+        once, every = gtfs_feed._seconds(values), gtfs_feed._parse_seconds(values)
+        np.testing.assert_array_equal(once[0], every[0])
+        np.testing.assert_array_equal(once[1], every[1])
+        assert once[1][:8].tolist() == every[1][:8].tolist() and np.isnan(once[0][0])
+
+
+def test_id_lookups_once_per_distinct_id_match_get_indexer():
+    """stop_times' trip and stop ids are looked up once per distinct id: the same positions as get_indexer
+    (ids missing from the index and missing cells give -1)."""
+    import pandas as pd
+
+    from geo import gtfs_feed
+
+    rng = np.random.default_rng(1)
+    ids = [f"t{i}" for i in range(500)]
+    values = [ids[i] for i in rng.integers(0, 500, 20_000)]
+    values[:2] = ["not-a-trip", None]
+    index = pd.Index(np.array(ids, dtype=object))
+    for dtype in (object, "string"):
+        column = pd.Series(values, dtype=dtype).astype(str)
+        np.testing.assert_array_equal(gtfs_feed._positions(index, column), index.get_indexer(column))

@@ -25,11 +25,23 @@ Example
 
 from __future__ import annotations
 
-from geo.analyses.base import Result, credits_with_n03, layer_info, place_demand, select
-from geo.analyses.gap_analysis import GapsResult, TimetableGapsResult, gaps, timetable_gaps, transport_gaps
-from geo.analyses.hub_analysis import ACCESS_MEASURES, HubsResult, hubs
-from geo.analyses.join_analysis import JoinResult, RegionsResult, join, read_table, regions
-from geo.analyses.point_analysis import PointsResult, assign_points, count_points, find_gaps, hub_coverage, points
+import importlib
+from typing import Any
+
+# public name -> the module defining it; imported on first use, so ``geo.assign_points`` does not import the
+# hub, gap and join analyses (and scipy) with it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("Result", "credits_with_n03", "layer_info", "place_demand", "select"), "geo.analyses.base"),
+    **dict.fromkeys(
+        ("GapsResult", "TimetableGapsResult", "gaps", "timetable_gaps", "transport_gaps"), "geo.analyses.gap_analysis"
+    ),
+    **dict.fromkeys(("ACCESS_MEASURES", "HubsResult", "hubs"), "geo.analyses.hub_analysis"),
+    **dict.fromkeys(("JoinResult", "RegionsResult", "join", "read_table", "regions"), "geo.analyses.join_analysis"),
+    **dict.fromkeys(
+        ("PointsResult", "assign_points", "count_points", "find_gaps", "hub_coverage", "points"),
+        "geo.analyses.point_analysis",
+    ),
+}
 
 __all__ = [
     "ACCESS_MEASURES",
@@ -57,3 +69,16 @@ __all__ = [
     "timetable_gaps",
     "transport_gaps",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geo.analyses' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

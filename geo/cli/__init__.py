@@ -26,9 +26,33 @@ SUBCOMMANDS: dict[str, str] = {
     "codes": "geo.cli.codes:codes",
 }
 
+# subcommand name -> the first paragraph of its help, so ``geo --help`` lists the commands without importing
+# their modules (which import geopandas); tests/test_cli.py checks it against the real commands
+SHORT_HELP: dict[str, str] = {
+    "boundaries": "N03 administrative boundaries (国土数値情報 行政区域データ).",
+    "codes": "Municipal codes through time (e-Stat 廃置分合等情報 1970-04-01 … 2024-01-01).",
+    "demo": "Build the planner's demo map set from the pinned sources (what `make demo` runs); then open "
+    "outputs/demo/index.html in a browser.",
+    "gaps": "Find demand beyond walking distance of every station and bus stop (交通空白), per municipality; "
+    "with --gtfs or --definition, usable service per time window and definition.",
+    "hubs": "Rings and demand coverage of service-hub CANDIDATES (地域くらしサービス拠点), optionally siting and access.",
+    "join": "Join TABLE (CSV/TSV/Excel keyed by municipal or prefecture codes, or a pinned source name) to the "
+    "boundaries (--areas) and write the joined areas with the match report.",
+    "map": "Map COLUMN over BOUNDARIES (N03 file, folder, pinned source name, or a layers.gpkg the toolkit wrote) "
+    "and write OUTPUT.",
+    "points": "Read INPUT (CSV lat/lon, GeoJSON, GeoPackage, a GTFS feed or a pinned source name), place each point "
+    "in an area with the border rule every analysis uses, and count them per area.",
+    "regions": "Wide-area regions: preset groupings (広域地方計画, 関西広域連合, 昇龍道 …) and your own CSV/TOML files.",
+    "run": "Run the analysis described by CONFIG (TOML) into outputs/<run-name>/.",
+    "sources": "Pinned open-data sources (boundaries/sources.toml): URL, SHA-256, licence, credit.",
+}
+
 
 class LazyGroup(click.Group):
-    """A group that imports a subcommand's module only when that subcommand runs (fast ``geo --help``)."""
+    """A group that imports a subcommand's module only when that subcommand runs or shows its own help.
+
+    ``geo --help`` lists the commands from :data:`SHORT_HELP` and imports none of them.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
@@ -38,6 +62,21 @@ class LazyGroup(click.Group):
             module_name, attr = SUBCOMMANDS[cmd_name].split(":")
             return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`SHORT_HELP`, shortened as click shortens a command's own help."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            if name in SHORT_HELP:
+                rows.append((name, click.Command(name, help=SHORT_HELP[name])))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
