@@ -123,6 +123,7 @@ VARIANTS: dict[str, Any] = {
     "maps.labels": True,
     "maps.tiles": "gsi_pale",
     "maps.dpi": 100,
+    "maps.classes_with": ["b"],
     "outputs.gpkg": True,
     "outputs.csv": True,
     "outputs.parquet": True,
