@@ -270,7 +270,7 @@ class RunConfig:
     @property
     def output_dir(self) -> Path:
         out = Path(self.run.output_dir)
-        return (out if out.is_absolute() else self.base_dir / out) / self.run.name
+        return ((out if out.is_absolute() else self.base_dir / out) / self.run.name).resolve()
 
 
 MAP_LAYERS = ("gaps", "hubs", "buffers", "regions", "good_practices", "labels")

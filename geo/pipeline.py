@@ -365,8 +365,12 @@ def _hubs(state: _State) -> None:
     else:
         demand = None if h.demand == "grid" else state.points[h.demand]
         roles = [] if demand is None else [f"points.{h.demand}"]
+    note = None
+    if h.demand == "gaps" and demand is not None:
+        note = f"the {len(demand):,} gap cells of [gaps] (demand beyond walking distance)"
     result = analyses.hubs(state.selection, state.points[h.candidates], demand, h, population=population,
-                           proxy=proxy, cost=cost, credits=_credits(state, f"points.{h.candidates}", *roles))  # fmt: skip
+                           proxy=proxy, cost=cost, credits=_credits(state, f"points.{h.candidates}", *roles),
+                           demand_note=note)  # fmt: skip
     state.results["hubs"] = result
 
 

@@ -115,6 +115,7 @@ def hubs(
     proxy: Any = None,
     cost: Any = None,
     credits: Sequence[str] = (),
+    demand_note: str | None = None,
     **keywords: Any,
 ) -> HubsResult:
     """Catchment rings, demand coverage per radius, siting and access of service-hub candidates.
@@ -138,6 +139,8 @@ def hubs(
         A cost matrix or origin–destination table (:func:`geo.read_cost_matrix`) instead of straight lines.
     credits
         Credit lines of the inputs.
+    demand_note
+        What the given demand is, for every output (e.g. "the gap cells of [gaps]"); default "demand as given".
 
     Raises
     ------
@@ -158,6 +161,7 @@ def hubs(
         proxy_column=p.proxy_column, weight=p.weight, snap_m=p.snap_m,
     )  # fmt: skip
     placed = placed.drop(columns=AREA_ROW)
+    note = demand_note if demand is not None and demand_note else note
     candidates, placing = place(candidates, selection, snap_m=p.snap_m, name="candidates")
     if candidates.empty:  # once reported as "no hubs given"
         raise ValidationError(
