@@ -33,7 +33,17 @@ from geo.areas import area_index
 from geo.crs import metric_crs, require_crs, to_metric
 from geo.demand import demand_points, demand_weights, weight_column
 from geo.gap_definitions import GapDefinition, GradeTable, read_gap_definition, read_grade_table
-from geo.timetable import Feed, ServiceDay, parse_windows, read_feed, service_day, stop_departures
+from geo.timetable import (
+    DAY_TYPES,
+    Feed,
+    ServiceDay,
+    day_type_of,
+    parse_windows,
+    read_feed,
+    service_day,
+    stop_departures,
+)
+from geo.zones import read_zones, zone_service, zones_in
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +190,7 @@ def service_gaps(
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
     demand_note: str = "",
+    zones: gpd.GeoDataFrame | None = None,
 ) -> ServiceGaps:
     """Evaluate one or more 交通空白 definitions by time window, with timetables.
 
@@ -208,6 +219,10 @@ def service_gaps(
         Metric CRS for distances (default the plane rectangular zone of ``pref_code`` or of the data).
     demand_note : str
         What the demand is (e.g. the method of :func:`geo.grid_demand`), carried into ``info``.
+    zones : GeoDataFrame, optional
+        On-demand service areas (:func:`geo.zones.read_zones`): a cell whose centre lies in a zone is served in
+        every window the zone's hours overlap, on the day types it runs, under every definition. Grades stay
+        those of the timetabled and untimed stops.
 
     Returns
     -------
@@ -257,6 +272,7 @@ def service_gaps(
     dates: dict[str, dict[str, Any]] = {}
     cache: dict[tuple[int, dt.date], pd.DataFrame] = {}
     per_def_deps: dict[str, pd.DataFrame] = {}
+    day_types: dict[str, set[str]] = {}
     for d in defs:
         frames = []
         days: list[ServiceDay] = []
@@ -268,6 +284,7 @@ def service_gaps(
             frames.append(cache[(i, day.date)].assign(feed=f.name))
         per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         dates[d.name] = _dates_record(feeds, days)
+        day_types[d.name] = {x.day_type for x in days} or {_day_type(date, d)}
     stop_frame = next(iter(per_def_deps.values())) if feeds else pd.DataFrame()
     if feeds:
         stop_pts = gpd.GeoSeries(
@@ -292,6 +309,7 @@ def service_gaps(
         column_name = f"dist_{mode}_m"
         out[column_name] = np.minimum(out[column_name].to_numpy(), dist) if column_name in out else dist
 
+    on_demand = zones_in(read_zones(zones), target) if zones is not None else None
     rows = []
     for d in defs:
         labels = list(d.windows)
@@ -308,6 +326,8 @@ def service_gaps(
             for j in range(len(labels)):
                 hit = near & qual[ps, j]
                 served[:, j] |= np.bincount(pc[hit], minlength=n) > 0
+        if on_demand is not None:
+            served |= zone_service(centres, on_demand, parse_windows(labels), day_types[d.name])
         for j, label in enumerate(labels):
             out[f"served_{d.name}_{label}"] = served[:, j]
             gap = ~served[:, j]
@@ -342,8 +362,19 @@ def service_gaps(
         "date_requested": None if date is None else str(date),
         "grade_date": dates[defs[0].name],
     }
+    if on_demand is not None:
+        info["zones"] = on_demand["name"].tolist()
     log.info("service gaps: %d definitions × windows on %d cells in %s", len(defs), n, target.name)
     return ServiceGaps(out, totals, by_area, defs, grade_table, dates, info)
+
+
+def _day_type(date: dt.date | str | None, d: GapDefinition) -> str:
+    """The day type evaluated without a timetable: the date's, else the definition's."""
+    if date is None:
+        return d.day_type
+    return DAY_TYPES.get(str(date).strip().lower(), DAY_TYPES.get(str(date).strip())) or day_type_of(
+        date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+    )
 
 
 def _with_windows(d: GapDefinition, windows: tuple[str, ...]) -> GapDefinition:

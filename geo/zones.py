@@ -1,0 +1,115 @@
+"""On-demand service areas (デマンド交通, ride-share zones): who they serve, in which time windows, on which days.
+
+A zone serves every demand cell whose centre lies inside it (the rule :mod:`geo.service_gaps` judges cells by),
+in every time window its hours overlap, on the day types it runs. It has no timetable: it counts as usable
+service in those windows under every definition (the issue's default, "unless a definition says how on-demand
+counts"). Hours are service-day ``HH:MM`` (``end`` may pass 24:00, e.g. ``25:00``); ``start`` is inclusive and
+``end`` exclusive, as for windows.
+
+A zone file (GeoJSON, GeoPackage, shapefile) has one polygon per row with the columns ``name``, ``start``,
+``end`` and ``days`` (平日 / 土曜 / 日祝, several joined by ``,`` or ``・``; ``毎日`` for all three).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo._errors import ValidationError
+from geo.crs import require_crs, to_metric
+from geo.timetable import DAY_TYPES, Window
+
+__all__ = ["ZONE_COLUMNS", "read_zones", "zone_service"]
+
+ZONE_COLUMNS = ("name", "start", "end", "days")
+_HHMM = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*$")
+_ALL_DAYS = ("平日", "土曜", "日祝")
+
+
+def _seconds(text: object) -> int | None:
+    m = _HHMM.match(str(text))
+    return None if not m else int(m.group(1)) * 3600 + int(m.group(2)) * 60
+
+
+def _days(text: object) -> tuple[str, ...] | None:
+    tokens = [t for t in re.split(r"[,、・/\s]+", str(text)) if t]
+    if tokens in (["毎日"], ["all"]):
+        return _ALL_DAYS
+    canonical = [DAY_TYPES.get(t) for t in tokens]
+    return tuple(dict.fromkeys(canonical)) if tokens and all(canonical) else None  # type: ignore[arg-type]
+
+
+def read_zones(source: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Zones from a polygon file or frame, checked: ``name``, ``start_s``/``end_s`` (seconds), ``days`` (a tuple).
+
+    Raises
+    ------
+    ValidationError
+        A missing column, a row without a polygon, hours not ``HH:MM`` or not increasing, unknown day types;
+        all problems at once, each with its row.
+    """
+    what = "zones" if isinstance(source, gpd.GeoDataFrame) else str(source)
+    frame = source if isinstance(source, gpd.GeoDataFrame) else gpd.read_file(source)
+    require_crs(frame, what)
+    missing = [c for c in ZONE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValidationError(f"{what}: zone columns {missing} missing; a zone file needs {list(ZONE_COLUMNS)} "
+                              f"(start/end HH:MM, days 平日/土曜/日祝); columns: {list(frame.columns)}")  # fmt: skip
+    problems, starts, ends, days = [], [], [], []
+    for row, z in enumerate(frame.itertuples(index=False), start=1):
+        start, end, d = _seconds(z.start), _seconds(z.end), _days(z.days)
+        if start is None or end is None or not start < end <= 48 * 3600:
+            problems.append(f"{what} row {row} ({z.name}): start {z.start!r} / end {z.end!r}: write HH:MM, start "
+                            "before end (end may pass 24:00)")  # fmt: skip
+        if d is None:
+            problems.append(f"{what} row {row} ({z.name}): days {z.days!r}: use 平日, 土曜, 日祝 (joined by ',') "
+                            "or 毎日")  # fmt: skip
+        geom = z.geometry
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"{what} row {row} ({z.name}): needs a polygon, got {getattr(geom, 'geom_type', None)}")
+        starts.append(start)
+        ends.append(end)
+        days.append(d)
+    if problems:
+        raise ValidationError(problems)
+    out = frame[["name", "geometry"]].copy()
+    out["name"] = out["name"].astype(str)
+    out["start_s"], out["end_s"], out["days"] = starts, ends, days
+    return out
+
+
+def zone_service(
+    centres: np.ndarray, zones: gpd.GeoDataFrame, windows: Sequence[Window], day_types: Iterable[str]
+) -> np.ndarray:
+    """(cells, windows) bool: a cell's centre lies in a zone running that day whose hours overlap the window.
+
+    Parameters
+    ----------
+    centres
+        Shapely points: the cells' centres, in the CRS of ``zones``.
+    zones
+        From :func:`read_zones`, projected to the centres' CRS (:func:`zones_in`).
+    windows, day_types
+        The windows evaluated and the day types of the service day (a zone runs if it runs on any of them).
+    """
+    days = set(day_types)
+    out = np.zeros((len(centres), len(windows)), dtype=bool)
+    for z in zones.itertuples(index=False):
+        if not days & set(z.days):
+            continue
+        overlap = np.array([z.start_s < w.end_s and z.end_s > w.start_s for w in windows], dtype=bool)
+        if not overlap.any():
+            continue
+        inside = shapely.contains_xy(z.geometry, shapely.get_x(centres), shapely.get_y(centres))
+        out[np.ix_(inside, overlap)] = True
+    return out
+
+
+def zones_in(zones: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+    """``zones`` projected to the metric CRS the cells are measured in."""
+    return to_metric(zones, crs)
