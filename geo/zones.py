@@ -12,6 +12,7 @@ A zone file (GeoJSON, GeoPackage, shapefile) has one polygon per row with the co
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ _ALL_DAYS = ("平日", "土曜", "日祝")
 
 
 def _seconds(text: object) -> int | None:
+    if isinstance(text, dt.time):  # GDAL reads "08:00" in a GeoJSON as a time
+        return text.hour * 3600 + text.minute * 60 if not text.second else None
     m = _HHMM.match(str(text))
     return None if not m else int(m.group(1)) * 3600 + int(m.group(2)) * 60
 
