@@ -8,6 +8,7 @@ distance between every cell centre and every stop and station.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 from pathlib import Path
 
@@ -221,3 +222,50 @@ def test_config_scenarios_need_timetable_gaps_and_existing_zone_files(tmp_path):
         load_config(config)
     assert "need timetable gaps" in str(err.value)
     assert "missing.geojson" in str(err.value)
+
+
+def test_a_config_run_writes_the_scenarios_the_api_computes(run, tmp_path):
+    """The config door and the API give the same scenarios.csv (one analysis, one writer)."""
+    zones = Path(__file__).resolve().parents[1] / "scripts" / "nakatsugawa_demand_zones.geojson"
+    config = tmp_path / "s.toml"
+    config.write_text(f"""
+[run]
+name = "s"
+output_dir = "{tmp_path / "out"}"
+[area]
+prefectures = ["岐阜県"]
+municipalities = ["21206"]
+[[points]]
+name = "stations"
+path = "stations-n02-2023-points"
+kind = "station"
+[gaps]
+demand = "grid"
+population_table = "ssdse-a"
+population_column = "pop_2020"
+gtfs = ["gtfs-nakatsugawa"]
+date = "{DATE}"
+definitions = {list(DEFS)!r}
+supply = ["stations"]
+maps = false
+[[scenarios]]
+name = "cut+zone"
+remove_routes = ["40", "50"]
+add_zones = "{zones}"
+[[scenarios]]
+name = "shrink"
+demand_scale = 0.85
+""".replace("'", '"'), encoding="utf-8")  # fmt: skip
+    ran = geo.run(config, progress=False)
+    written = pd.read_csv(ran.output_dir / "scenarios.csv", dtype={"muni_code": str}, encoding="utf-8-sig")
+    api = analyses.scenarios(
+        run["selection"], None, definitions=DEFS, date=DATE, population_column="pop_2020", population="ssdse-a",
+        feeds=["gtfs-nakatsugawa"], stops={"station": run["stations"]}, zones={"cut+zone": zones},
+        scenarios=[ScenarioParams(name="cut+zone", remove_routes=("40", "50")),
+                   ScenarioParams(name="shrink", demand_scale=0.85)],
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(written, api.table, check_exact=False, rtol=1e-9, check_dtype=False)
+    cut = written[written["scenario"] == "cut+zone"].set_index(["definition", "window"])
+    assert (cut.loc[("handbook-rural", "09-17"), "delta"] < 0) and (cut.loc[("handbook-rural", "19-22"), "delta"] == 0)
+    record = json.loads((ran.output_dir / "run.json").read_text(encoding="utf-8"))
+    assert "scenarios[0].add_zones" in record["inputs"]
