@@ -183,6 +183,10 @@ class ScenarioSection(ScenarioParams):
         "(平日/土曜/日祝); everyone inside a zone is served in the windows its hours overlap.",
         example="demand_zones.geojson",
     )  # fmt: skip
+    add_stops: str = key(
+        "", help="New stops: a point file with name and departures per window (dep_07-09 …) or headway_min with "
+        "start and end (HH:MM); optional mode (bus/station) and days.", example="new_stops.geojson",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -553,8 +557,9 @@ def _check_scenarios(config: RunConfig, lines: LineFinder) -> list[str]:
     if len(set(names)) != len(names):
         problems.append(f"{lines.at(('scenarios',))}: two [[scenarios]] share a name: {names}")
     for i, s in enumerate(config.scenarios):
-        if s.add_zones:
-            problems += _missing_file(config, s.add_zones, lines.at(("scenarios", i, "add_zones")))
+        for name in ("add_zones", "add_stops"):
+            if getattr(s, name):
+                problems += _missing_file(config, getattr(s, name), lines.at(("scenarios", i, name)))
     return problems
 
 

@@ -363,15 +363,17 @@ def _gaps(state: _State) -> None:
 
 def _scenarios(state: _State) -> None:
     i = _gap_inputs(state)
-    zones = {}
+    files: dict[str, dict[str, Path]] = {"add_zones": {}, "add_stops": {}}
     for n, s in enumerate(state.config.scenarios):
-        if s.add_zones:
-            zones[s.name] = _fetched(resolve_input(state.config, s.add_zones))
-            _record_input(state, f"scenarios[{n}].add_zones", zones[s.name])
+        for key, found in files.items():
+            if getattr(s, key):
+                found[s.name] = _fetched(resolve_input(state.config, getattr(s, key)))
+                _record_input(state, f"scenarios[{n}].{key}", found[s.name])
     params = replace(i["params"], maps=False)
     state.results["scenarios"] = analyses.scenarios(
         state.selection, i["demand"], params, state.config.scenarios, feeds=i["feeds"], stops=i["stops"],
-        zones=zones, population=i["population"], credits=_credits(state, *i["roles"]),
+        zones=files["add_zones"], added_stops=files["add_stops"], population=i["population"],
+        credits=_credits(state, *i["roles"]),
     )  # fmt: skip
 
 

@@ -43,7 +43,7 @@ from geo.timetable import (
     service_day,
     stop_departures,
 )
-from geo.zones import read_zones, zone_service, zones_in
+from geo.zones import added_departures, read_added_stops, read_zones, zone_service, zones_in
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ def service_gaps(
     pref_code: str | None = None,
     demand_note: str = "",
     zones: gpd.GeoDataFrame | None = None,
+    added_stops: gpd.GeoDataFrame | None = None,
 ) -> ServiceGaps:
     """Evaluate one or more 交通空白 definitions by time window, with timetables.
 
@@ -223,6 +224,9 @@ def service_gaps(
         On-demand service areas (:func:`geo.zones.read_zones`): a cell whose centre lies in a zone is served in
         every window the zone's hours overlap, on the day types it runs, under every definition. Grades stay
         those of the timetabled and untimed stops.
+    added_stops : GeoDataFrame, optional
+        New stops with departures per window or a headway (:func:`geo.zones.read_added_stops`), counted like
+        the feeds' stops on the day types they run.
 
     Returns
     -------
@@ -249,9 +253,12 @@ def service_gaps(
     grade_table = grades if isinstance(grades, GradeTable) else read_grade_table(grades)
     feeds = _feeds(feed)
     untimed = _untimed(stops)
-    if not feeds and not untimed:
+    added = read_added_stops(added_stops) if added_stops is not None else None
+    timed = bool(feeds) or added is not None
+    if not timed and not untimed:
         raise ValidationError("no supply: give feed= (GTFS) and/or stops= (e.g. {'station': N02 stations})")
     modes = set(untimed) | {m for f in feeds for m in f.stops["mode"].unique()}
+    modes |= set(added["mode"]) if added is not None else set()
     missing = [f"{d.name}: no walk_m for {m!r}" for d in defs for m in sorted(modes) if m not in d.walk_m]
     if missing:
         raise ValidationError(missing)
@@ -282,11 +289,13 @@ def service_gaps(
             if (i, day.date) not in cache:
                 cache[(i, day.date)] = stop_departures(f, date=day.date, windows=all_windows)
             frames.append(cache[(i, day.date)].assign(feed=f.name))
-        per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         dates[d.name] = _dates_record(feeds, days)
         day_types[d.name] = {x.day_type for x in days} or {_day_type(date, d)}
-    stop_frame = next(iter(per_def_deps.values())) if feeds else pd.DataFrame()
-    if feeds:
+        if added is not None:
+            frames.append(added_departures(added, parse_windows(all_windows), day_types[d.name]))
+        per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    stop_frame = next(iter(per_def_deps.values())) if timed else pd.DataFrame()
+    if timed:
         stop_pts = gpd.GeoSeries(
             shapely.points(stop_frame["stop_lon"].to_numpy(), stop_frame["stop_lat"].to_numpy()), crs=4326
         )
@@ -316,7 +325,7 @@ def service_gaps(
         served = np.zeros((n, len(labels)), dtype=bool)
         for mode, dist in station_dist.items():
             served |= (dist <= d.walk_m[mode])[:, None]
-        if feeds:
+        if timed:
             deps = per_def_deps[d.name]
             qual = _qualifies(deps, d)
             limit = np.where(
@@ -347,7 +356,7 @@ def service_gaps(
     grade_windows = [grade_table.window] + [lab for lab in all_windows if lab != grade_table.window]
     for label in grade_windows:
         suffix = "" if label == grade_table.window else f"_{label}"
-        _grade(out, grade_table, label, suffix, per_def_deps, defs, feeds, pc, ps, pdist, station_dist)
+        _grade(out, grade_table, label, suffix, per_def_deps, defs, timed, pc, ps, pdist, station_dist)
     totals = pd.DataFrame(rows)
     by_area = _by_area(out, defs, w, areas, target) if areas is not None else None
     info = {
@@ -364,6 +373,8 @@ def service_gaps(
     }
     if on_demand is not None:
         info["zones"] = on_demand["name"].tolist()
+    if added is not None:
+        info["added_stops"] = added["name"].tolist()
     log.info("service gaps: %d definitions × windows on %d cells in %s", len(defs), n, target.name)
     return ServiceGaps(out, totals, by_area, defs, grade_table, dates, info)
 
@@ -399,7 +410,7 @@ def _grade(
     suffix: str,
     per_def_deps: dict[str, pd.DataFrame],
     defs: list[GapDefinition],
-    feeds: list[Feed],
+    timed: bool,
     pc: np.ndarray,
     ps: np.ndarray,
     pdist: np.ndarray,
@@ -431,7 +442,7 @@ def _grade(
             if gg < best[c] or (gg == best[c] and (np.isnan(best_dist[c]) or dd < best_dist[c])):
                 best[c], best_class[c], best_dist[c] = gg, cc, dd
 
-    if feeds and len(pc):
+    if timed and len(pc):
         cls = _stop_class(per_def_deps[defs[0].name], grades, window)
         offer(pc, cls[ps], pdist)
     station_cls = names.index(grades.untimed_station_class)

@@ -129,6 +129,7 @@ VARIANTS: dict[str, Any] = {
     "scenarios.remove_stops": ["落合事務所"],
     "scenarios.demand_scale": 0.5,
     "scenarios.add_zones": "ZONES",
+    "scenarios.add_stops": "STOPS",
     "outputs.gpkg": True,
     "outputs.csv": True,
     "outputs.parquet": True,
@@ -347,12 +348,16 @@ def files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[s
     zone = gpd.GeoDataFrame({"name": ["z"], "start": ["08:00"], "end": ["18:00"], "days": ["平日"]},
                             geometry=[shapely.box(138.4, 35.5, 138.7, 35.8)], crs=6668)  # fmt: skip
     zone.to_file(root / "zones.geojson", driver="GeoJSON")
+    stop = gpd.GeoDataFrame({"name": ["s"], "headway_min": [30], "start": ["07:00"], "end": ["19:00"]},
+                            geometry=[shapely.Point(138.57, 35.66)], crs=6668)  # fmt: skip
+    stop.to_file(root / "stops.geojson", driver="GeoJSON")
     return {"TABLE": str(root / "table.csv"), "TABLE2": str(root / "table2.csv"), "TABLE_CODE": str(root / "table_code.csv"),
             "TABLE_CP932": str(root / "table_cp932.csv"), "TABLE.xlsx": str(root / "table.xlsx"), "MESH": str(root / "mesh.csv"),
             "MESH2": str(root / "mesh2.csv"), "MESH_POINTS": str(root / "mesh_points.csv"),
             "MESH_POINTS2": str(root / "mesh_points2.csv"), "OD": str(root / "od.csv"),
             "REGIONS": str(root / "regions.csv"), "REGIONS2": str(root / "regions2.csv"),
-            "WEIGHTS": str(root / "weights.csv"), "ZONES": str(root / "zones.geojson")}  # fmt: skip
+            "WEIGHTS": str(root / "weights.csv"), "ZONES": str(root / "zones.geojson"),
+            "STOPS": str(root / "stops.geojson")}  # fmt: skip
 
 
 def base_config(files: dict[str, str]) -> dict[str, Any]:
@@ -436,7 +441,7 @@ def recording(config: dict[str, Any], path: Path, calls: list[Any]) -> list[Any]
 
 
 SCENARIO_KEYS = {"scenarios.name", "scenarios.remove_routes", "scenarios.remove_stops", "scenarios.demand_scale",
-                 "scenarios.add_zones"}  # fmt: skip
+                 "scenarios.add_zones", "scenarios.add_stops"}  # fmt: skip
 TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps", *SCENARIO_KEYS}
 # the sections a key's run needs (fewer sections, faster runs); the others are left out of both runs
 NEEDS = {"points": {"points", "hubs"}, "gaps": {"points", "gaps"}, "scenarios": {"points", "gaps", "scenarios"},

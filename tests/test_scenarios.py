@@ -26,7 +26,7 @@ from geo.config import load_config
 from geo.gtfs_feed import read_feed, without_service
 from geo.params import ScenarioParams
 from geo.timetable import parse_windows, stop_departures
-from geo.zones import read_zones, zone_service
+from geo.zones import added_departures, read_added_stops, read_zones, zone_service
 
 NAKA = "gtfs-jp-nakatsugawa-toyota/nakatsugawa_GTFS.zip"
 DATE = "2020-11-10"  # a Tuesday (平日)
@@ -269,3 +269,35 @@ demand_scale = 0.85
     assert (cut.loc[("handbook-rural", "09-17"), "delta"] < 0) and (cut.loc[("handbook-rural", "19-22"), "delta"] == 0)
     record = json.loads((ran.output_dir / "run.json").read_text(encoding="utf-8"))
     assert "scenarios[0].add_zones" in record["inputs"]
+
+
+def test_an_added_stop_serves_the_cells_within_walking_distance_in_its_hours(run):
+    """A new bus stop every 30 min from 07:00 to 19:00 on weekdays, in the most populous gap cell: the gap falls
+    by exactly the baseline-gap cells within 500 m (handbook-rural) in 07-09 … 17-19, and not at 19-22."""
+    result, selection = run["result"], run["selection"]
+    base = result.baseline.cells.to_crs(6675)
+    gap = ~base["served_handbook-rural_09-17"]
+    spot = shapely.centroid(base.geometry[gap & (base["population"] == base.loc[gap, "population"].max())].iloc[0])
+    stop = gpd.GeoDataFrame({"name": ["新設"], "headway_min": [30], "start": ["07:00"], "end": ["19:00"],
+                             "days": ["平日"]}, geometry=[spot], crs=6675)  # fmt: skip
+    sunday = stop.drop(columns=["headway_min", "start", "end"]).assign(**{"dep_07-09": 4, "days": "日祝"})
+    added = analyses.scenarios(
+        selection, None, definitions=("handbook-rural",), date=DATE, population_column="pop_2020",
+        population="ssdse-a", feeds=["gtfs-nakatsugawa"], stops={"station": run["stations"]},
+        scenarios=[ScenarioParams(name="stop"), ScenarioParams(name="sunday")],
+        added_stops={"stop": stop, "sunday": sunday},
+    )  # fmt: skip
+    centres = shapely.get_coordinates(shapely.centroid(base.geometry.to_numpy()))
+    area = selection.areas.to_crs(6675).geometry.iloc[0]
+    in_area = shapely.contains_xy(area, centres[:, 0], centres[:, 1])
+    near = np.hypot(centres[:, 0] - spot.x, centres[:, 1] - spot.y) <= 500
+    rows = _rows(added, "stop").set_index("window")
+    for w in WINDOWS:
+        newly = ~base[f"served_handbook-rural_{w}"].to_numpy() & near & in_area
+        expected = -base["population"].to_numpy()[newly].sum() if w != "19-22" else 0.0
+        assert rows.loc[w, "delta"] == pytest.approx(expected), w
+    assert rows.loc["09-17", "delta"] < 0
+    assert (_rows(added, "sunday")["delta"] == 0).all()  # runs on 日祝 only; the date is a Tuesday
+    deps = added_departures(read_added_stops(stop), parse_windows(list(WINDOWS)), {"平日"})
+    assert deps[[f"dep_{w}" for w in WINDOWS]].iloc[0].tolist() == [4, 16, 4, 0]
+    assert deps["dep_day"].iloc[0] == 24

@@ -112,6 +112,7 @@ def scenarios(
     feeds: Sequence[Any] = (),
     stops: Mapping[str, gpd.GeoDataFrame] | None = None,
     zones: Mapping[str, Any] | None = None,
+    added_stops: Mapping[str, Any] | None = None,
     population: Any = None,
     credits: Sequence[str] = (),
     **keywords: Any,
@@ -126,6 +127,9 @@ def scenarios(
         :class:`~geo.params.ScenarioParams`, each a named set of changes.
     zones
         Scenario name → its on-demand zones (a polygon file or frame, :func:`geo.zones.read_zones`).
+    added_stops
+        Scenario name → its new stops (a point file or frame with departures per window or a headway,
+        :func:`geo.zones.read_added_stops`).
 
     Raises
     ------
@@ -139,11 +143,10 @@ def scenarios(
         raise ValidationError("scenarios: give at least one scenario")
     if len(set(names)) != len(names):
         raise ValidationError(f"scenarios repeat a name: {names}")
-    zones = dict(zones or {})
-    if set(zones) - set(names):
-        raise ValidationError(
-            f"zones given for unknown scenarios {sorted(set(zones) - set(names))}; scenarios: {names}"
-        )
+    zones, added = dict(zones or {}), dict(added_stops or {})
+    unknown = sorted((set(zones) | set(added)) - set(names))
+    if unknown:
+        raise ValidationError(f"zones or added stops given for unknown scenarios {unknown}; scenarios: {names}")
     placed, weight, note, _ = place_demand(selection, demand, population=population, weight=p.weight,
                                            population_column=p.population_column, snap_m=p.snap_m)  # fmt: skip
     placed = placed.drop(columns=AREA_ROW)
@@ -161,8 +164,9 @@ def scenarios(
             if weight is None:
                 raise ValidationError(f"scenario {s.name!r}: demand_scale needs weighted demand (population)")
             scaled = placed.assign(**{weight: placed[weight].astype(float) * s.demand_scale})
-        run = service_gaps(scaled, feed=changed or None, stops=layers or None, zones=_zones(zones.get(s.name)),
-                           **common)  # fmt: skip
+        run = service_gaps(scaled, feed=changed or None, stops=layers or None,
+                           zones=_frame(zones.get(s.name), "zone file"),
+                           added_stops=_frame(added.get(s.name), "added stops"), **common)  # fmt: skip
         runs[s.name] = run
         part = base.by_area[["muni_code", "definition", "window"]].copy()
         part.insert(0, "scenario", s.name)
@@ -180,10 +184,10 @@ def scenarios(
                            table, base, runs)  # fmt: skip
 
 
-def _zones(value: Any) -> gpd.GeoDataFrame | None:
+def _frame(value: Any, what: str) -> gpd.GeoDataFrame | None:
     if value is None or isinstance(value, gpd.GeoDataFrame):
         return value
-    return gpd.read_file(local_file(value, what="zone file"))
+    return gpd.read_file(local_file(value, what=what))
 
 
 def _record(s: ScenarioParams, run: ServiceGaps, table: pd.DataFrame) -> dict[str, Any]:
@@ -191,4 +195,5 @@ def _record(s: ScenarioParams, run: ServiceGaps, table: pd.DataFrame) -> dict[st
     delta = table[table["scenario"] == s.name].groupby(["definition", "window"], sort=False)["delta"].sum()
     return {"name": s.name, "remove_routes": list(s.remove_routes), "remove_stops": list(s.remove_stops),
             "demand_scale": s.demand_scale, "zones": run.info.get("zones", []),
+            "added_stops": run.info.get("added_stops", []),
             "delta_by_window": delta.reset_index().to_dict("records")}  # fmt: skip
