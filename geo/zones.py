@@ -1,13 +1,16 @@
-"""On-demand service areas (デマンド交通, ride-share zones): who they serve, in which time windows, on which days.
+"""Added service for scenarios: on-demand zones (デマンド交通, ride-share) and new stops.
 
-A zone serves every demand cell whose centre lies inside it (the rule :mod:`geo.service_gaps` judges cells by),
-in every time window its hours overlap, on the day types it runs. It has no timetable: it counts as usable
-service in those windows under every definition (the issue's default, "unless a definition says how on-demand
-counts"). Hours are service-day ``HH:MM`` (``end`` may pass 24:00, e.g. ``25:00``); ``start`` is inclusive and
-``end`` exclusive, as for windows.
+**Zones.** A zone serves every demand cell whose centre lies inside it (the rule :mod:`geo.service_gaps` judges
+cells by), in every time window its hours overlap, on the day types it runs. It has no timetable: it counts as
+usable service in those windows under every definition (the issue's default, "unless a definition says how
+on-demand counts"). Hours are service-day ``HH:MM`` (``end`` may pass 24:00, e.g. ``25:00``); ``start`` is
+inclusive and ``end`` exclusive, as for windows. A zone file (GeoJSON, GeoPackage, shapefile) has one polygon per
+row with the columns ``name``, ``start``, ``end`` and ``days`` (平日 / 土曜 / 日祝, several joined by ``,`` or
+``・``; ``毎日`` for all three).
 
-A zone file (GeoJSON, GeoPackage, shapefile) has one polygon per row with the columns ``name``, ``start``,
-``end`` and ``days`` (平日 / 土曜 / 日祝, several joined by ``,`` or ``・``; ``毎日`` for all three).
+**New stops.** A point file with ``name`` and, per row, departures per window (``dep_07-09`` …) or a headway
+(``headway_min`` with ``start`` and ``end``); they join the feeds' stops with those departures
+(:func:`added_departures`), so every definition judges them like timetabled stops.
 """
 
 from __future__ import annotations

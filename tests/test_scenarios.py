@@ -301,3 +301,18 @@ def test_an_added_stop_serves_the_cells_within_walking_distance_in_its_hours(run
     deps = added_departures(read_added_stops(stop), parse_windows(list(WINDOWS)), {"平日"})
     assert deps[[f"dep_{w}" for w in WINDOWS]].iloc[0].tolist() == [4, 16, 4, 0]
     assert deps["dep_day"].iloc[0] == 24
+
+
+def test_removing_a_railway_station_by_name_takes_it_out_of_the_untimed_layer(run):
+    """中津川 station (N02, no timetable) removed by name: the cells it was nearest to are farther from a station
+    now, and no gap falls."""
+    result = analyses.scenarios(
+        run["selection"], None, definitions=("handbook-rural",), date=DATE, population_column="pop_2020",
+        population="ssdse-a", feeds=["gtfs-nakatsugawa"], stops={"station": run["stations"]},
+        scenarios=[ScenarioParams(name="no-station", remove_stops=("中津川",))],
+    )  # fmt: skip
+    rows = _rows(result, "no-station")
+    assert (rows["delta"] >= 0).all()
+    before = result.baseline.cells["dist_station_m"].to_numpy()
+    after = result.runs["no-station"].cells["dist_station_m"].to_numpy()
+    assert (after >= before).all() and (after > before).sum() > 10
