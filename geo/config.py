@@ -43,7 +43,16 @@ from geo._errors import ValidationError
 from geo._tables import decode
 from geo.codes import as_date
 from geo.gap_definitions import read_gap_definition
-from geo.params import AreaParams, GapsParams, HubsParams, JoinParams, MapParams, Measure, RegionsParams
+from geo.params import (
+    AreaParams,
+    GapsParams,
+    HubsParams,
+    JoinParams,
+    MapParams,
+    Measure,
+    RegionsParams,
+    ScenarioParams,
+)
 from geo.sources import list_sources
 from geo.store import check_output_dir
 from geo.timetable import parse_windows
@@ -168,6 +177,19 @@ class GapsSection(GapsParams):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScenarioSection(ScenarioParams):
+    add_zones: str = key(
+        "", help="On-demand (デマンド交通) service areas: a polygon file with name, start, end (HH:MM) and days "
+        "(平日/土曜/日祝); everyone inside a zone is served in the windows its hours overlap.",
+        example="demand_zones.geojson",
+    )  # fmt: skip
+    add_stops: str = key(
+        "", help="New stops: a point file with name and departures per window (dep_07-09 …) or headway_min with "
+        "start and end (HH:MM); optional mode (bus/station) and days.", example="new_stops.geojson",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
 class HubsSection(HubsParams):
     candidates: str = key(help="The [[points]] layer of candidate hub sites.", example="stations")
     demand: str = key(
@@ -248,6 +270,11 @@ class RunConfig:
     gaps: GapsSection | None = field(
         default=None, metadata={"help": "[gaps]: transport-gap analysis (demand beyond walking distance)."}
     )
+    scenarios: list[ScenarioSection] = field(
+        default_factory=list,
+        metadata={"help": "[[scenarios]]: named changes to the baseline's timetabled supply and demand, each "
+                  "evaluated like [gaps] (scenarios.csv)."},
+    )  # fmt: skip
     hubs: HubsSection | None = field(default=None, metadata={"help": "[hubs]: hub coverage and siting."})
     regions: RegionsSection | None = field(
         default=None, metadata={"help": "[regions]: wide-area regions dissolved from the areas."}
@@ -416,6 +443,7 @@ def _check_references(config: RunConfig, lines: LineFinder) -> list[str]:
         problems.append(f"{lines.at(('points',))}: two [[points]] layers share a name")
     if config.gaps:
         problems += _check_gaps(config, config.gaps, layers, lines)
+    problems += _check_scenarios(config, lines)
     if config.hubs:
         h = config.hubs
         if h.candidates not in layers:
@@ -515,6 +543,23 @@ def _check_gaps(config: RunConfig, g: GapsSection, layers: set[str], lines: Line
         parse_windows(g.windows or None)
     except ValidationError as exc:
         problems.append(f"{lines.at(('gaps', 'windows'))}: {exc}")
+    return problems
+
+
+def _check_scenarios(config: RunConfig, lines: LineFinder) -> list[str]:
+    if not config.scenarios:
+        return []
+    problems = []
+    if not (config.gaps and config.gaps.timetable):
+        problems.append(f"{lines.at(('scenarios',))}: scenarios need timetable gaps: a [gaps] section with "
+                        "definitions = [...] or gtfs = [...]")  # fmt: skip
+    names = [s.name for s in config.scenarios]
+    if len(set(names)) != len(names):
+        problems.append(f"{lines.at(('scenarios',))}: two [[scenarios]] share a name: {names}")
+    for i, s in enumerate(config.scenarios):
+        for name in ("add_zones", "add_stops"):
+            if getattr(s, name):
+                problems += _missing_file(config, getattr(s, name), lines.at(("scenarios", i, name)))
     return problems
 
 

@@ -15,7 +15,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -573,3 +573,61 @@ def _check_order(times: np.ndarray, trip: np.ndarray, seq: np.ndarray, trip_ids:
             f"stop before it along stop_sequence (trips {sample}); correct the times or the stop_sequence",
             source=path,
         )
+
+
+# ------------------------------------------------------------------------------------------------ changes
+def without_service(feed: Feed, *, routes: Iterable[str] = (), stops: Iterable[str] = ()) -> Feed:
+    """The feed with the trips of ``routes`` and the boarding ``stops`` left out (a scenario's cuts).
+
+    ``routes`` are GTFS ``route_id``\\ s; ``stops`` are boarding ``stop_id``\\ s (a station's own id, or one of
+    its platforms' ids, removes the station) or ``stop_name``\\ s (every boarding stop of that name). A removed
+    stop's row leaves :attr:`Feed.stops`; a removed route's departures leave every stop, which stays (with
+    fewer departures) and keeps its mode. Calendars are unchanged, so the service day chosen is the same.
+
+    Raises
+    ------
+    ValidationError
+        A route or stop the feed does not have (the message lists some that it has).
+    """
+    routes, stops = [str(r) for r in routes], [str(s) for s in stops]
+    trips: pd.DataFrame = feed.gtfs.trips  # type: ignore[attr-defined]
+    route_of_trip = trips["route_id"].astype(str).to_numpy()
+    problems = []
+    known_routes = set(route_of_trip)
+    bad = [r for r in routes if r not in known_routes]
+    if bad:
+        problems.append(f"{feed.name}: remove_routes {bad} are not route_ids of trips.txt; some it has: "
+                        f"{sorted(known_routes)[:12]}")  # fmt: skip
+    ids = feed.stops["stop_id"].astype(str).to_numpy()
+    names = feed.stops["stop_name"].astype(str).to_numpy()
+    raw_index = {r: i for i, r in enumerate(feed._raw_stop_ids)}
+    drop = np.zeros(len(ids), dtype=bool)
+    for s in stops:
+        hit = (ids == s) | (names == s)
+        if s in raw_index:  # a platform's id: the boarding stop its departures count at
+            hit[np.unique(feed._event_stop[feed._event_stop_raw == raw_index[s]])] = True
+        if not hit.any():
+            problems.append(f"{feed.name}: remove_stops {s!r} is neither a stop_id nor a stop_name; some it has: "
+                            f"{list(dict.fromkeys(names))[:8]}")  # fmt: skip
+        drop |= hit
+    if problems:
+        raise ValidationError(problems)
+    keep_event = ~np.isin(route_of_trip[feed._event_trip], routes) & ~drop[feed._event_stop]
+    new_code = np.cumsum(~drop) - 1
+    return replace(
+        feed,
+        stops=feed.stops.loc[~drop].reset_index(drop=True),
+        _event_trip=feed._event_trip[keep_event],
+        _event_stop=new_code[feed._event_stop[keep_event]],
+        _event_stop_raw=feed._event_stop_raw[keep_event],
+        _event_seconds=feed._event_seconds[keep_event],
+        _event_board=feed._event_board[keep_event],
+    )
+
+
+def feed_names(feed: Feed) -> tuple[set[str], set[str]]:
+    """The route_ids of the feed's trips, and every name a stop can be removed by (:func:`without_service`):
+    boarding stop_ids, platform stop_ids and stop_names."""
+    routes = set(feed.gtfs.trips["route_id"].astype(str))  # type: ignore[attr-defined]
+    stops = set(feed.stops["stop_id"].astype(str)) | set(feed.stops["stop_name"].astype(str))
+    return routes, stops | set(feed._raw_stop_ids)

@@ -165,6 +165,34 @@ class GapsParams:
         return {k: walk[k] for k in kinds}
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScenarioParams:
+    """One scenario for 交通空白 (config ``[[scenarios]]``): a named set of changes to the baseline's supply and
+    demand, evaluated with the same definitions, windows and demand as the baseline
+    (:func:`geo.analyses.scenarios`). On-demand zones are an input (a polygon file), given beside these.
+
+    Scenarios belong to the timetable-gaps question (config and API); no ``geo`` subcommand takes them yet, so
+    this type is not in :data:`QUESTIONS`.
+    """
+
+    name: str = param(help="Name of the scenario (a row label of scenarios.csv).", example="no-kashimo")
+    remove_routes: tuple[str, ...] = param((), help="GTFS route_ids whose trips are left out.", example=("40", "50"))
+    remove_stops: tuple[str, ...] = param(
+        (), help="Stops left out: GTFS stop_ids or stop names, and station names of the untimed station layer.",
+        example=("落合事務所",),
+    )  # fmt: skip
+    demand_scale: float = param(
+        1.0, help="Factor applied to the demand weights (e.g. a population projection over today's).", example=0.85
+    )
+
+    def __post_init__(self) -> None:
+        if not str(self.name).strip():
+            raise ValidationError("name: give the scenario a name")
+        check_range("demand_scale", self.demand_scale, low=0, high=1000)
+        object.__setattr__(self, "remove_routes", tuple(str(r) for r in self.remove_routes))
+        object.__setattr__(self, "remove_stops", tuple(str(r) for r in self.remove_stops))
+
+
 COVERAGE_METHODS = ("greedy", "swap", "exact")
 Method = Literal["greedy", "swap", "exact", "p_median", "p_center", "p_median_swap"]
 Access = Literal["2sfca", "2sfca_gaussian", "cumulative"]

@@ -141,6 +141,8 @@ def _steps(config: RunConfig) -> list[tuple[str, Callable[[_State], None]]]:
     steps: list[tuple[str, Callable[[_State], None]]] = [("join", _join), ("points", _place_points)]
     if config.gaps:
         steps.append(("gaps", _gaps))
+    if config.gaps and config.scenarios:
+        steps.append(("scenarios", _scenarios))
     if config.hubs:
         steps.append(("hubs", _hubs))
     if config.regions:
@@ -319,7 +321,8 @@ def _place_points(state: _State) -> None:
         state.outputs[f"points_{spec.name}"] = Output(placed.drop(columns=AREA_ROW), info)
 
 
-def _gaps(state: _State) -> None:
+def _gap_inputs(state: _State) -> dict[str, Any]:
+    """What [gaps] and [[scenarios]] ask about: demand, untimed supply, feeds, population, params, credits."""
     g = state.config.gaps
     assert g is not None
     kinds = {p.name: p.kind for p in state.config.points}
@@ -338,8 +341,14 @@ def _gaps(state: _State) -> None:
         roles.append(f"gaps.gtfs[{i}]")
     definitions = tuple(str(state.config.base_dir / d) if d.endswith(".toml") and not Path(d).is_absolute()
                         else d for d in g.definitions)  # fmt: skip
-    result = analyses.transport_gaps(state.selection, demand, stops, replace(g, definitions=definitions), feeds=feeds,
-                                     population=population, credits=_credits(state, *roles))  # fmt: skip
+    return {"demand": demand, "stops": stops, "params": replace(g, definitions=definitions), "feeds": feeds,
+            "population": population, "roles": roles}  # fmt: skip
+
+
+def _gaps(state: _State) -> None:
+    i = _gap_inputs(state)
+    result = analyses.transport_gaps(state.selection, i["demand"], i["stops"], i["params"], feeds=i["feeds"],
+                                     population=i["population"], credits=_credits(state, *i["roles"]))  # fmt: skip
     if isinstance(result, TimetableGapsResult) and result.service.by_area is not None:
         areas = state.areas.copy()  # gap_pct_<definition>_<window> columns, for [[maps]]
         for (d, w), part in result.service.by_area.groupby(["definition", "window"], sort=False):
@@ -350,6 +359,22 @@ def _gaps(state: _State) -> None:
         merged = state.areas.merge(result.by_area[[key, *GAP_COLUMNS]], how="left", on=key)
         state.selection = replace(state.selection, areas=merged)
     state.results["gaps"] = result
+
+
+def _scenarios(state: _State) -> None:
+    i = _gap_inputs(state)
+    files: dict[str, dict[str, Path]] = {"add_zones": {}, "add_stops": {}}
+    for n, s in enumerate(state.config.scenarios):
+        for key, found in files.items():
+            if getattr(s, key):
+                found[s.name] = _fetched(resolve_input(state.config, getattr(s, key)))
+                _record_input(state, f"scenarios[{n}].{key}", found[s.name])
+    params = replace(i["params"], maps=False)
+    state.results["scenarios"] = analyses.scenarios(
+        state.selection, i["demand"], params, state.config.scenarios, feeds=i["feeds"], stops=i["stops"],
+        zones=files["add_zones"], added_stops=files["add_stops"], population=i["population"],
+        credits=_credits(state, *i["roles"]),
+    )  # fmt: skip
 
 
 def _hubs(state: _State) -> None:

@@ -33,7 +33,17 @@ from geo.areas import area_index
 from geo.crs import metric_crs, require_crs, to_metric
 from geo.demand import demand_points, demand_weights, weight_column
 from geo.gap_definitions import GapDefinition, GradeTable, read_gap_definition, read_grade_table
-from geo.timetable import Feed, ServiceDay, parse_windows, read_feed, service_day, stop_departures
+from geo.timetable import (
+    DAY_TYPES,
+    Feed,
+    ServiceDay,
+    day_type_of,
+    parse_windows,
+    read_feed,
+    service_day,
+    stop_departures,
+)
+from geo.zones import added_departures, read_added_stops, read_zones, zone_service, zones_in
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +190,8 @@ def service_gaps(
     crs: CRS | str | int | None = None,
     pref_code: str | None = None,
     demand_note: str = "",
+    zones: gpd.GeoDataFrame | None = None,
+    added_stops: gpd.GeoDataFrame | None = None,
 ) -> ServiceGaps:
     """Evaluate one or more 交通空白 definitions by time window, with timetables.
 
@@ -208,6 +220,13 @@ def service_gaps(
         Metric CRS for distances (default the plane rectangular zone of ``pref_code`` or of the data).
     demand_note : str
         What the demand is (e.g. the method of :func:`geo.grid_demand`), carried into ``info``.
+    zones : GeoDataFrame, optional
+        On-demand service areas (:func:`geo.zones.read_zones`): a cell whose centre lies in a zone is served in
+        every window the zone's hours overlap, on the day types it runs, under every definition. Grades stay
+        those of the timetabled and untimed stops.
+    added_stops : GeoDataFrame, optional
+        New stops with departures per window or a headway (:func:`geo.zones.read_added_stops`), counted like
+        the feeds' stops on the day types they run.
 
     Returns
     -------
@@ -234,9 +253,12 @@ def service_gaps(
     grade_table = grades if isinstance(grades, GradeTable) else read_grade_table(grades)
     feeds = _feeds(feed)
     untimed = _untimed(stops)
-    if not feeds and not untimed:
+    added = read_added_stops(added_stops) if added_stops is not None else None
+    timed = bool(feeds) or added is not None
+    if not timed and not untimed:
         raise ValidationError("no supply: give feed= (GTFS) and/or stops= (e.g. {'station': N02 stations})")
     modes = set(untimed) | {m for f in feeds for m in f.stops["mode"].unique()}
+    modes |= set(added["mode"]) if added is not None else set()
     missing = [f"{d.name}: no walk_m for {m!r}" for d in defs for m in sorted(modes) if m not in d.walk_m]
     if missing:
         raise ValidationError(missing)
@@ -257,6 +279,7 @@ def service_gaps(
     dates: dict[str, dict[str, Any]] = {}
     cache: dict[tuple[int, dt.date], pd.DataFrame] = {}
     per_def_deps: dict[str, pd.DataFrame] = {}
+    day_types: dict[str, set[str]] = {}
     for d in defs:
         frames = []
         days: list[ServiceDay] = []
@@ -266,10 +289,13 @@ def service_gaps(
             if (i, day.date) not in cache:
                 cache[(i, day.date)] = stop_departures(f, date=day.date, windows=all_windows)
             frames.append(cache[(i, day.date)].assign(feed=f.name))
-        per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         dates[d.name] = _dates_record(feeds, days)
-    stop_frame = next(iter(per_def_deps.values())) if feeds else pd.DataFrame()
-    if feeds:
+        day_types[d.name] = {x.day_type for x in days} or {_day_type(date, d)}
+        if added is not None:
+            frames.append(added_departures(added, parse_windows(all_windows), day_types[d.name]))
+        per_def_deps[d.name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    stop_frame = next(iter(per_def_deps.values())) if timed else pd.DataFrame()
+    if timed:
         stop_pts = gpd.GeoSeries(
             shapely.points(stop_frame["stop_lon"].to_numpy(), stop_frame["stop_lat"].to_numpy()), crs=4326
         )
@@ -292,13 +318,14 @@ def service_gaps(
         column_name = f"dist_{mode}_m"
         out[column_name] = np.minimum(out[column_name].to_numpy(), dist) if column_name in out else dist
 
+    on_demand = zones_in(read_zones(zones), target) if zones is not None else None
     rows = []
     for d in defs:
         labels = list(d.windows)
         served = np.zeros((n, len(labels)), dtype=bool)
         for mode, dist in station_dist.items():
             served |= (dist <= d.walk_m[mode])[:, None]
-        if feeds:
+        if timed:
             deps = per_def_deps[d.name]
             qual = _qualifies(deps, d)
             limit = np.where(
@@ -308,6 +335,8 @@ def service_gaps(
             for j in range(len(labels)):
                 hit = near & qual[ps, j]
                 served[:, j] |= np.bincount(pc[hit], minlength=n) > 0
+        if on_demand is not None:
+            served |= zone_service(centres, on_demand, parse_windows(labels), day_types[d.name])
         for j, label in enumerate(labels):
             out[f"served_{d.name}_{label}"] = served[:, j]
             gap = ~served[:, j]
@@ -327,7 +356,7 @@ def service_gaps(
     grade_windows = [grade_table.window] + [lab for lab in all_windows if lab != grade_table.window]
     for label in grade_windows:
         suffix = "" if label == grade_table.window else f"_{label}"
-        _grade(out, grade_table, label, suffix, per_def_deps, defs, feeds, pc, ps, pdist, station_dist)
+        _grade(out, grade_table, label, suffix, per_def_deps, defs, timed, pc, ps, pdist, station_dist)
     totals = pd.DataFrame(rows)
     by_area = _by_area(out, defs, w, areas, target) if areas is not None else None
     info = {
@@ -342,8 +371,21 @@ def service_gaps(
         "date_requested": None if date is None else str(date),
         "grade_date": dates[defs[0].name],
     }
+    if on_demand is not None:
+        info["zones"] = on_demand["name"].tolist()
+    if added is not None:
+        info["added_stops"] = added["name"].tolist()
     log.info("service gaps: %d definitions × windows on %d cells in %s", len(defs), n, target.name)
     return ServiceGaps(out, totals, by_area, defs, grade_table, dates, info)
+
+
+def _day_type(date: dt.date | str | None, d: GapDefinition) -> str:
+    """The day type evaluated without a timetable: the date's, else the definition's."""
+    if date is None:
+        return d.day_type
+    return DAY_TYPES.get(str(date).strip().lower(), DAY_TYPES.get(str(date).strip())) or day_type_of(
+        date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+    )
 
 
 def _with_windows(d: GapDefinition, windows: tuple[str, ...]) -> GapDefinition:
@@ -368,7 +410,7 @@ def _grade(
     suffix: str,
     per_def_deps: dict[str, pd.DataFrame],
     defs: list[GapDefinition],
-    feeds: list[Feed],
+    timed: bool,
     pc: np.ndarray,
     ps: np.ndarray,
     pdist: np.ndarray,
@@ -400,7 +442,7 @@ def _grade(
             if gg < best[c] or (gg == best[c] and (np.isnan(best_dist[c]) or dd < best_dist[c])):
                 best[c], best_class[c], best_dist[c] = gg, cc, dd
 
-    if feeds and len(pc):
+    if timed and len(pc):
         cls = _stop_class(per_def_deps[defs[0].name], grades, window)
         offer(pc, cls[ps], pdist)
     station_cls = names.index(grades.untimed_station_class)

@@ -124,6 +124,12 @@ VARIANTS: dict[str, Any] = {
     "maps.tiles": "gsi_pale",
     "maps.dpi": 100,
     "maps.classes_with": ["b"],
+    "scenarios.name": "other-scenario",
+    "scenarios.remove_routes": ["40"],
+    "scenarios.remove_stops": ["落合事務所"],
+    "scenarios.demand_scale": 0.5,
+    "scenarios.add_zones": "ZONES",
+    "scenarios.add_stops": "STOPS",
     "outputs.gpkg": True,
     "outputs.csv": True,
     "outputs.parquet": True,
@@ -266,6 +272,7 @@ RECORDED = [
     ("geo.pipeline", "place"), ("geo.pipeline", "read_good_practices"), ("geo.maps.choropleth", "choropleth"),
     ("geo.maps.choropleth.ChoroplethMap", "save"), ("geo.pipeline", "write_outputs"), ("geo.store", "write_layers"),
     ("geo.store", "write_csv"), ("geo.pipeline", "staging_dir"), ("geo.pipeline", "_manifest"),
+    ("geo.analyses.scenario_analysis", "service_gaps"), ("geo.analyses.scenario_analysis", "without_service"),
 ]  # fmt: skip
 
 
@@ -338,12 +345,19 @@ def files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[s
     pd.DataFrame({"from_code": ["19201"], "to_code": ["19201"], "weight": [1.0]}).to_csv(
         root / "weights.csv", index=False
     )
+    zone = gpd.GeoDataFrame({"name": ["z"], "start": ["08:00"], "end": ["18:00"], "days": ["平日"]},
+                            geometry=[shapely.box(138.4, 35.5, 138.7, 35.8)], crs=6668)  # fmt: skip
+    zone.to_file(root / "zones.geojson", driver="GeoJSON")
+    stop = gpd.GeoDataFrame({"name": ["s"], "headway_min": [30], "start": ["07:00"], "end": ["19:00"]},
+                            geometry=[shapely.Point(138.57, 35.66)], crs=6668)  # fmt: skip
+    stop.to_file(root / "stops.geojson", driver="GeoJSON")
     return {"TABLE": str(root / "table.csv"), "TABLE2": str(root / "table2.csv"), "TABLE_CODE": str(root / "table_code.csv"),
             "TABLE_CP932": str(root / "table_cp932.csv"), "TABLE.xlsx": str(root / "table.xlsx"), "MESH": str(root / "mesh.csv"),
             "MESH2": str(root / "mesh2.csv"), "MESH_POINTS": str(root / "mesh_points.csv"),
             "MESH_POINTS2": str(root / "mesh_points2.csv"), "OD": str(root / "od.csv"),
             "REGIONS": str(root / "regions.csv"), "REGIONS2": str(root / "regions2.csv"),
-            "WEIGHTS": str(root / "weights.csv")}  # fmt: skip
+            "WEIGHTS": str(root / "weights.csv"), "ZONES": str(root / "zones.geojson"),
+            "STOPS": str(root / "stops.geojson")}  # fmt: skip
 
 
 def base_config(files: dict[str, str]) -> dict[str, Any]:
@@ -426,11 +440,13 @@ def recording(config: dict[str, Any], path: Path, calls: list[Any]) -> list[Any]
     return json.loads(json.dumps(calls, default=str))
 
 
-TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps"}
+SCENARIO_KEYS = {"scenarios.name", "scenarios.remove_routes", "scenarios.remove_stops", "scenarios.demand_scale",
+                 "scenarios.add_zones", "scenarios.add_stops"}  # fmt: skip
+TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps", *SCENARIO_KEYS}
 # the sections a key's run needs (fewer sections, faster runs); the others are left out of both runs
-NEEDS = {"points": {"points", "hubs"}, "gaps": {"points", "gaps"},
+NEEDS = {"points": {"points", "hubs"}, "gaps": {"points", "gaps"}, "scenarios": {"points", "gaps", "scenarios"},
          "hubs": {"points", "hubs"}, "regions": {"regions"}}  # fmt: skip
-OPTIONAL = {"points", "gaps", "hubs", "regions"}
+OPTIONAL = {"points", "gaps", "hubs", "regions", "scenarios"}
 _BASES: dict[tuple, list[Any]] = {}
 
 
@@ -450,6 +466,8 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
     base = base_config(files)
     if timetable:
         base = vary(base, "gaps.definitions", ["plateau-toshi-kozo"], files)
+    if key in SCENARIO_KEYS:  # a scenario that changes nothing, then the one key changed
+        base["scenarios"] = [{"name": "unchanged"}]
     changed = vary(base, key, VARIANTS[key], files)
     if key != "maps.layers":  # map layers need the analyses that make them
         changed, base = trim(changed, key), trim(base, key)

@@ -39,7 +39,19 @@ def test_every_key_has_a_meaning_and_an_example() -> None:
     fields = _all_fields(RunConfig, set())
     assert len(fields) > 60
     assert [name for name, f in fields if not f.metadata.get("help")] == []
-    sections = {"run", "area", "indicators", "derived", "points", "gaps", "hubs", "regions", "maps", "outputs"}
+    sections = {
+        "run",
+        "area",
+        "indicators",
+        "derived",
+        "points",
+        "gaps",
+        "scenarios",
+        "hubs",
+        "regions",
+        "maps",
+        "outputs",
+    }
     lacking = [n for n, f in fields if "example" not in f.metadata and n.split(".")[1] not in sections]
     assert lacking == []
 

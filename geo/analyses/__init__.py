@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
         ("GapsResult", "TimetableGapsResult", "gaps", "timetable_gaps", "transport_gaps"), "geo.analyses.gap_analysis"
     ),
     **dict.fromkeys(("ACCESS_MEASURES", "HubsResult", "hubs"), "geo.analyses.hub_analysis"),
+    **dict.fromkeys(("ScenariosResult", "scenarios"), "geo.analyses.scenario_analysis"),
     **dict.fromkeys(("JoinResult", "RegionsResult", "join", "read_table", "regions"), "geo.analyses.join_analysis"),
     **dict.fromkeys(
         ("PointsResult", "assign_points", "count_points", "find_gaps", "hub_coverage", "points"),
@@ -51,6 +52,7 @@ __all__ = [
     "PointsResult",
     "RegionsResult",
     "Result",
+    "ScenariosResult",
     "TimetableGapsResult",
     "assign_points",
     "count_points",
@@ -65,6 +67,7 @@ __all__ = [
     "points",
     "read_table",
     "regions",
+    "scenarios",
     "select",
     "timetable_gaps",
     "transport_gaps",
