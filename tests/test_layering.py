@@ -116,3 +116,13 @@ def _lengths() -> dict[str, int]:
         parts = list(path.relative_to(ROOT).with_suffix("").parts)
         out[".".join(p for p in parts if p != "__init__")] = len(path.read_text(encoding="utf-8").splitlines())
     return out
+
+
+def test_every_module_sits_in_a_layer_of_the_contract() -> None:
+    """A new module must be placed in a layer, or the contract would not see it."""
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    named = {m.strip() for layer in layers["contracts"][0]["layers"] for m in layer.replace("|", ":").split(":")}
+    top = {".".join(m.split(".")[:2]) for m in MODULES if m != "geo"}
+    assert sorted(top - named) == []
