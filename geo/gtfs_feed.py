@@ -7,6 +7,7 @@ Reading is delegated to `gtfs-kit <https://pypi.org/project/gtfs-kit/>`_; this m
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
@@ -108,21 +109,91 @@ def _raw_table(path: Path, member: str) -> pd.DataFrame:
     return frame
 
 
-def _utf8_copy(path: Path, members: dict[str, str], folder: Path) -> Path | None:
-    """Where a table is not UTF-8 (a CP932 feed), a UTF-8 copy of the feed in ``folder`` for gtfs-kit; else None."""
+# stop_times as gtfs-kit reads it: these columns, these types, these cells missing (pandas' default NA texts
+# and gtfs-kit's own)
+_ST_COLUMNS = {"trip_id": "string", "arrival_time": "string", "departure_time": "string", "stop_id": "string",
+               "stop_sequence": "Int32", "pickup_type": "Int32"}  # fmt: skip
+_NA_TEXTS = ("", " ", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
+
+
+def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
+    """stop_times.txt through pyarrow's CSV reader: the columns :data:`_ST_COLUMNS`, as gtfs-kit types them.
+
+    The text goes through the one decoder (a CP932 table is read from its UTF-8 re-encoding). None where the
+    table is not plain (header names with spaces or repeated, a ragged row, an integer column holding anything
+    but digits): then gtfs-kit reads it as before, with the same answers and refusals.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    data = _member_bytes(path, member)
+    text, encoding = decode(data, path / Path(member).name, encoding=None)
+    if encoding.startswith("utf-8"):
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    else:
+        body = text.encode("utf-8")
+    del text
+    if body.startswith(b"\xef\xbb\xbf"):
+        return None
+    end = body.find(b"\n")
+    head = body[: end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
+    names = next(csv.reader([head]), [])
+    if not names or any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
+        return None
+    wanted = [n for n in names if n in _ST_COLUMNS]
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pcsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={n: pa.string() for n in wanted},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    missing = pa.array(_NA_TEXTS)
+    columns = {}
+    for name in wanted:
+        column = table[name]
+        na = pc.is_in(column, value_set=missing)
+        if _ST_COLUMNS[name] == "Int32":
+            given = pc.invert(na)
+            digits = pc.match_substring_regex(pc.filter(column, given), r"^[0-9]{1,9}$")
+            if pc.all(digits).as_py() not in (True, None):
+                return None
+            values = pc.cast(pc.if_else(na, pa.scalar("0"), column), pa.int32()).to_numpy()
+            columns[name] = pd.arrays.IntegerArray(values.astype(np.int32), na.to_numpy(zero_copy_only=False))
+        else:
+            column = pc.if_else(na, pa.scalar(None, pa.string()), column)
+            columns[name] = pd.array(column, dtype=pd.StringDtype())
+    return pd.DataFrame(columns)
+
+
+def _utf8_copy(path: Path, members: dict[str, str], folder: Path, *, always: bool = False) -> Path | None:
+    """Where a table is not UTF-8 (a CP932 feed), or ``always``, a UTF-8 copy of the tables in ``folder`` for
+    gtfs-kit; else None."""
     texts = {name: _member_text(path, member) for name, member in members.items()}
-    if all(enc.startswith("utf-8") for _, enc in texts.values()):
+    if not always and all(enc.startswith("utf-8") for _, enc in texts.values()):
         return None
     for name, (text, _) in texts.items():
         (folder / f"{name}.txt").write_text(text.lstrip("\ufeff"), encoding="utf-8")
+    if all(enc.startswith("utf-8") for _, enc in texts.values()):
+        return folder
     log.info("%s: tables in %s read as UTF-8 copies", path, sorted({e for _, e in texts.values()}))
     return folder
 
 
-def _empty_tables(path: Path, members: dict[str, str]) -> list[str]:
+def _empty_tables(path: Path, members: dict[str, str], stop_times: pd.DataFrame | None = None) -> list[str]:
     out = []
     for name in ("trips", "stop_times"):
-        if name in members and _raw_table(path, members[name]).empty:
+        table = stop_times if name == "stop_times" and stop_times is not None else None
+        if name in members and (table if table is not None else _raw_table(path, members[name])).empty:
             out.append(f"{name}.txt has a header but no rows: a feed without {name.replace('_', ' ')} has no "
                        "service; give the complete feed")  # fmt: skip
     return out
@@ -194,7 +265,7 @@ def _parse_seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return secs, bad
 
 
-def read_feed(path: str | Path) -> Feed:
+def read_feed(path: str | Path, *, fast: bool = True) -> Feed:
     """Read and validate a GTFS or GTFS-JP feed (zip file or folder).
 
     Parameters
@@ -215,6 +286,13 @@ def read_feed(path: str | Path) -> Feed:
         Listing every problem with file, row (line in the file, header = 1) and column: duplicate ``stop_id``,
         stops without coordinates, unknown ids in ``stop_times.txt``, trips without stop_times, unparseable times,
         no calendar at all.
+
+    Notes
+    -----
+    ``stop_times.txt`` (the big table) is read with pyarrow: only the columns counting needs, typed as gtfs-kit
+    types them, so ``feed.gtfs.stop_times`` holds those columns only. A table pyarrow cannot read plainly
+    (an integer column with other text, a ragged row, odd header names) goes through gtfs-kit with the rest, as
+    with ``fast=False`` (which always does), and is refused or read exactly as there.
 
     Examples
     --------
@@ -245,11 +323,15 @@ def read_feed(path: str | Path) -> Feed:
     if problems:
         raise ValidationError(problems, source=path)
     stops_raw = _raw_table(path, members["stops"])
-    problems += _check_stops(stops_raw) + _empty_tables(path, members)
+    stop_times = _fast_stop_times(path, members["stop_times"]) if fast else None
+    problems += _check_stops(stops_raw) + _empty_tables(path, members, stop_times)
     if problems:  # gtfs-kit would fail or mislead on these; say them with their rows first
         raise ValidationError(problems, source=path)
     with tempfile.TemporaryDirectory(prefix="geo-gtfs-") as tmp:
-        readable = _utf8_copy(path, members, Path(tmp)) or path
+        if stop_times is None:  # gtfs-kit reads every table, stop_times too
+            readable = _utf8_copy(path, members, Path(tmp)) or path
+        else:  # gtfs-kit reads the small tables; stop_times is read already
+            readable = _utf8_copy(path, {k: v for k, v in members.items() if k != "stop_times"}, Path(tmp), always=True)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -258,6 +340,8 @@ def read_feed(path: str | Path) -> Feed:
             raise ValidationError(
                 f"gtfs-kit could not read the feed: {type(exc).__name__}: {exc}", source=path
             ) from exc
+    if stop_times is not None:
+        gfeed.stop_times = stop_times  # type: ignore[attr-defined]
     extras = {name: _raw_table(path, members[name]) for name in EXTRA_TABLES if name in members}
     return _prepare(path, gfeed, stops_raw, extras)
 

@@ -1,0 +1,113 @@
+"""stop_times read with pyarrow (issue 24) gives the same Feed as gtfs-kit reading every table, and falls back
+to gtfs-kit (same answers, same refusals) where the table is not plain."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import gtfs_feed
+
+FEEDS = "gtfs-jp-nakatsugawa-toyota"
+
+
+def _assert_same_feed(a: gtfs_feed.Feed, b: gtfs_feed.Feed) -> None:
+    for name in a.__dataclass_fields__:
+        x, y = getattr(a, name), getattr(b, name)
+        if name in ("gtfs", "path"):
+            continue
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), name
+        elif isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y)
+        elif isinstance(x, dict):
+            assert x.keys() == y.keys()
+            for key in x:
+                pd.testing.assert_frame_equal(x[key], y[key])
+        else:
+            assert x == y, name
+    full, fast = a.gtfs.stop_times, b.gtfs.stop_times  # type: ignore[attr-defined]
+    assert list(fast.columns) == [c for c in full.columns if c in gtfs_feed._ST_COLUMNS]
+    pd.testing.assert_frame_equal(full[list(fast.columns)], fast)
+    for table in ("trips", "stops", "routes", "calendar", "calendar_dates"):
+        x, y = getattr(a.gtfs, table), getattr(b.gtfs, table)
+        assert (x is None and y is None) or x.equals(y), table
+
+
+def _recode(source: Path, target: Path, encoding: str, *, bom: bool = False) -> Path:
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename).decode("utf-8-sig").encode(encoding)
+            zout.writestr(item.filename, (b"\xef\xbb\xbf" if bom else b"") + data)
+    return target
+
+
+@pytest.mark.parametrize("name", ["toyota_kikan_GTFS.zip", "nakatsugawa_GTFS.zip"])
+def test_fast_stop_times_give_the_same_feed_on_the_real_feeds(shared_data, tmp_path, name):
+    path = shared_data / FEEDS / name
+    assert gtfs_feed._fast_stop_times(path, gtfs_feed._member_names(path)["stop_times"]) is not None
+    _assert_same_feed(gtfs_feed.read_feed(path, fast=False), gtfs_feed.read_feed(path))
+    cp932 = _recode(path, tmp_path / "cp932.zip", "cp932")
+    with zipfile.ZipFile(cp932) as zf, pytest.raises(UnicodeDecodeError):
+        zf.read("stop_times.txt").decode("utf-8") if name.startswith("toyota") else zf.read("stops.txt").decode()
+    _assert_same_feed(gtfs_feed.read_feed(cp932, fast=False), gtfs_feed.read_feed(cp932))
+    _assert_same_feed(gtfs_feed.read_feed(path), gtfs_feed.read_feed(cp932))
+    bom = _recode(path, tmp_path / "bom.zip", "utf-8", bom=True)
+    _assert_same_feed(gtfs_feed.read_feed(path), gtfs_feed.read_feed(bom))
+
+
+HEAD = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type\n"
+BASE = {
+    "agency": "agency_id,agency_name,agency_url,agency_timezone\nA,テスト,http://example.jp,Asia/Tokyo",
+    "routes": "route_id,agency_id,route_short_name,route_long_name,route_type\nR,A,1,線,3",
+    "stops": "stop_id,stop_name,stop_lat,stop_lon\nA,甲,35.0,137.0\nB,乙,35.01,137.01\nNA,丙,35.02,137.02",
+    "trips": "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2",
+    "calendar_dates": "service_id,date,exception_type\nWK,20201110,1",
+}
+
+
+def _feed(folder: Path, stop_times: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in {**BASE, "stop_times": stop_times}.items():
+        (folder / f"{name}.txt").write_text(text.strip() + "\n", encoding="utf-8")
+    return folder
+
+
+def _outcome(path: Path, *, fast: bool) -> object:
+    try:
+        feed = gtfs_feed.read_feed(path, fast=fast)
+    except Exception as exc:  # a refusal (or a parser's own error) must be the same either way
+        return f"{type(exc).__name__}: {exc}"
+    return feed
+
+
+@pytest.mark.parametrize(
+    "rows, plain",
+    [
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT1,,,B,2,\nT1,07:20:00,07:20:00,A,3,1\nT2,08:00:00,08:00:00,B,1,0", True),
+        (HEAD + 'T1,07:00:00,"07:00:00",A,1,0\nT2,NA,08:00:00,B,01,0\n\nT2,08:10:00,08:10:00,A,2,null', True),
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,0x10,0", False),
+        (HEAD + "T1,07:00:00,07:00:00,A,1.0,0\nT2,08:00:00,08:00:00,B,1,0", False),
+        (HEAD + "T1,07:00:00,07:00:00,A,x,0\nT2,08:00:00,08:00:00,B,1,0", False),
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,1", False),
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,1,0,9", False),
+        (
+            HEAD.replace("stop_sequence", " stop_sequence") + "T1,07:00:00,07:00:00,A,1,0\nT2,8:00:00,8:00:00,B,1,0",
+            False,
+        ),
+        (HEAD + "T1,07:00:00,07:00:00,ZZ,1,0\nT2,8時,8時,B,1,0", True),
+        (HEAD, True),
+    ],
+)
+def test_plain_tables_read_fast_and_the_rest_like_gtfs_kit(tmp_path, rows, plain):
+    path = _feed(tmp_path / "f", rows)
+    assert (gtfs_feed._fast_stop_times(path, str(path / "stop_times.txt")) is not None) == plain
+    old, new = _outcome(path, fast=False), _outcome(path, fast=True)
+    if isinstance(old, str):
+        assert new == old
+    else:
+        _assert_same_feed(old, new)
