@@ -24,7 +24,7 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo._inputs import local_file
-from geo._tables import decode
+from geo._tables import decode, decode_to_utf8
 from geo.gtfs_stops import gtfs_boarding_of, stop_id_problems
 
 log = logging.getLogger(__name__)
@@ -128,13 +128,7 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
-    data = _member_bytes(path, member)
-    text, encoding = decode(data, path / Path(member).name, encoding=None)
-    if encoding.startswith("utf-8"):
-        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    else:
-        body = text.encode("utf-8")
-    del text
+    body, _ = decode_to_utf8(_member_bytes(path, member), path / Path(member).name, encoding=None)
     if body.startswith(b"\xef\xbb\xbf"):
         return None
     end = body.find(b"\n")
@@ -150,28 +144,24 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
             convert_options=pcsv.ConvertOptions(
                 include_columns=wanted,
                 column_types={n: pa.string() for n in wanted},
-                null_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                null_values=list(_NA_TEXTS),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
+        columns = {}
+        for name in wanted:
+            column = table[name]
+            if _ST_COLUMNS[name] == "string":
+                columns[name] = pd.array(column, dtype=pd.StringDtype())
+                continue
+            if pc.all(pc.ascii_is_decimal(column)).as_py() is False:  # pyarrow would take "0x10", pandas not
+                return None
+            ints = pc.cast(column, pa.int32())  # out of range: ArrowInvalid, as pandas refuses it
+            values = pc.fill_null(ints, 0).to_numpy()
+            columns[name] = pd.arrays.IntegerArray(values, pc.is_null(ints).to_numpy(zero_copy_only=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    missing = pa.array(_NA_TEXTS)
-    columns = {}
-    for name in wanted:
-        column = table[name]
-        na = pc.is_in(column, value_set=missing)
-        if _ST_COLUMNS[name] == "Int32":
-            given = pc.invert(na)
-            digits = pc.match_substring_regex(pc.filter(column, given), r"^[0-9]{1,9}$")
-            if pc.all(digits).as_py() not in (True, None):
-                return None
-            values = pc.cast(pc.if_else(na, pa.scalar("0"), column), pa.int32()).to_numpy()
-            columns[name] = pd.arrays.IntegerArray(values.astype(np.int32), na.to_numpy(zero_copy_only=False))
-        else:
-            column = pc.if_else(na, pa.scalar(None, pa.string()), column)
-            columns[name] = pd.array(column, dtype=pd.StringDtype())
     return pd.DataFrame(columns)
 
 
@@ -192,8 +182,13 @@ def _utf8_copy(path: Path, members: dict[str, str], folder: Path, *, always: boo
 def _empty_tables(path: Path, members: dict[str, str], stop_times: pd.DataFrame | None = None) -> list[str]:
     out = []
     for name in ("trips", "stop_times"):
-        table = stop_times if name == "stop_times" and stop_times is not None else None
-        if name in members and (table if table is not None else _raw_table(path, members[name])).empty:
+        if name not in members:
+            continue
+        if name == "stop_times" and stop_times is not None:
+            empty = stop_times.empty
+        else:
+            empty = _raw_table(path, members[name]).empty
+        if empty:
             out.append(f"{name}.txt has a header but no rows: a feed without {name.replace('_', ' ')} has no "
                        "service; give the complete feed")  # fmt: skip
     return out
@@ -646,7 +641,7 @@ def _check_services(trips: pd.DataFrame, cal: pd.DataFrame, cd: pd.DataFrame, pa
 
 def _check_order(times: np.ndarray, trip: np.ndarray, seq: np.ndarray, trip_ids: np.ndarray, path: Path) -> None:
     """Times must not decrease along a trip's stop_sequence (a stop reached before the one before it)."""
-    order = np.lexsort((seq, trip))
+    order = _trip_order(trip, seq)
     t, tr = times[order], trip[order]
     back = np.flatnonzero((tr[1:] == tr[:-1]) & (t[1:] < t[:-1])) + 1
     if back.size:
@@ -657,3 +652,17 @@ def _check_order(times: np.ndarray, trip: np.ndarray, seq: np.ndarray, trip_ids:
             f"stop before it along stop_sequence (trips {sample}); correct the times or the stop_sequence",
             source=path,
         )
+
+
+def _trip_order(trip: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """``np.lexsort((seq, trip))``, or where each trip's rows already stand together in stop_sequence order
+    (as feeds write them) the rows as they are: the same neighbours along each trip, without the sort."""
+    n = len(trip)
+    if n:
+        change = trip[1:] != trip[:-1]
+        same = ~change
+        firsts = trip[np.concatenate(([0], np.flatnonzero(change) + 1))]
+        in_blocks = firsts.min() >= 0 and np.bincount(firsts).max() <= 1
+        if in_blocks and bool(np.all(seq[1:][same] >= seq[:-1][same])):
+            return np.arange(n)
+    return np.lexsort((seq, trip))

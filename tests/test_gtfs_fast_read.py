@@ -3,6 +3,7 @@ to gtfs-kit (same answers, same refusals) where the table is not plain."""
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import geo
 from geo import gtfs_feed
+from geo._tables import decode, decode_to_utf8
 
 FEEDS = "gtfs-jp-nakatsugawa-toyota"
 
@@ -90,6 +93,9 @@ def _outcome(path: Path, *, fast: bool) -> object:
     [
         (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT1,,,B,2,\nT1,07:20:00,07:20:00,A,3,1\nT2,08:00:00,08:00:00,B,1,0", True),
         (HEAD + 'T1,07:00:00,"07:00:00",A,1,0\nT2,NA,08:00:00,B,01,0\n\nT2,08:10:00,08:10:00,A,2,null', True),
+        (HEAD + 'T1,"",07:00:00,A,1,"NA"\nT1,07:05:00,07:05:00,"NA",2,""\nT2,08:00:00,08:00:00,B,1,0', True),
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,4294967296,0", False),
+        (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,-1,0", False),
         (HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,0x10,0", False),
         (HEAD + "T1,07:00:00,07:00:00,A,1.0,0\nT2,08:00:00,08:00:00,B,1,0", False),
         (HEAD + "T1,07:00:00,07:00:00,A,x,0\nT2,08:00:00,08:00:00,B,1,0", False),
@@ -111,3 +117,48 @@ def test_plain_tables_read_fast_and_the_rest_like_gtfs_kit(tmp_path, rows, plain
         assert new == old
     else:
         _assert_same_feed(old, new)
+
+
+def test_trips_in_blocks_skip_the_sort_with_the_same_neighbours():
+    """_check_order compares each stop_time with the one before it along its trip: rows already grouped by trip in
+    stop_sequence order (ties included) keep their order and give the same neighbours as the sort."""
+    rng = np.random.default_rng(2)
+    blocks = [np.sort(rng.integers(0, 5, rng.integers(1, 9))).astype(float) for _ in range(50)]
+    trip = np.concatenate([np.full(len(b), t) for t, b in zip(rng.permutation(50), blocks, strict=True)])
+    seq = np.concatenate(blocks)
+    shuffled = rng.permutation(len(trip))
+    split = np.concatenate([trip[5:], trip[:5]])  # the first trip's rows in two places
+
+    def neighbours(order: np.ndarray, t: np.ndarray) -> set[tuple[int, int]]:
+        return {(int(a), int(b)) for a, b in itertools.pairwise(order) if t[a] == t[b]}
+
+    for t, s in ((trip, seq), (trip[shuffled], seq[shuffled]), (trip, seq[::-1].copy()), (split, seq)):
+        assert neighbours(gtfs_feed._trip_order(t, s), t) == neighbours(np.lexsort((s, t)), t)
+    assert np.array_equal(gtfs_feed._trip_order(trip, seq), np.arange(len(trip)))
+    assert not np.array_equal(gtfs_feed._trip_order(trip[shuffled], seq[shuffled]), np.arange(len(trip)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a,b\n1,2\n",
+        "停留所,時刻\n中津川,07:00\n".encode(),
+        "\ufeff停留所\n中津川\n".encode(),
+        "停留所,時刻\n中津川,07:00\n".encode("cp932"),
+        "停留所\n".encode("utf-16"),
+        "a\n\u0085b\n".encode(),  # a C1 control: not read as UTF-8
+        "a\n\uf8f1\n".encode(),  # cp932's 0xFD as Python maps it
+        b"a\n\xed\xa0\x80\n",  # a surrogate: not UTF-8
+        b"a\n\xc0\xaf\n",  # overlong: not UTF-8
+        b"a\n\xff\xfe\xfd\n",  # neither
+    ],
+)
+def test_decode_to_utf8_reads_as_the_one_decoder(data):
+    try:
+        text, encoding = decode(data, Path("t.csv"), encoding=None)
+    except geo.ValidationError as exc:
+        with pytest.raises(geo.ValidationError) as info:
+            decode_to_utf8(data, Path("t.csv"), encoding=None)
+        assert str(info.value) == str(exc)
+        return
+    assert decode_to_utf8(data, Path("t.csv"), encoding=None) == (text.encode("utf-8"), encoding)
