@@ -113,6 +113,8 @@ def _raw_table(path: Path, member: str) -> pd.DataFrame:
 # and gtfs-kit's own)
 _ST_COLUMNS = {"trip_id": "string", "arrival_time": "string", "departure_time": "string", "stop_id": "string",
                "stop_sequence": "Int32", "pickup_type": "Int32"}  # fmt: skip
+_ST_CHECKED = {"drop_off_type": "Int32", "timepoint": "Int32", "shape_dist_traveled": "float"}
+"""Typed stop_times columns geo does not need: read only to check that gtfs-kit would type them (else it refuses)."""
 _NA_TEXTS = ("", " ", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
 
@@ -136,7 +138,7 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
     names = next(csv.reader([head]), [])
     if not names or any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
         return None
-    wanted = [n for n in names if n in _ST_COLUMNS]
+    wanted = [n for n in names if n in _ST_COLUMNS or n in _ST_CHECKED]
     try:
         table = pcsv.read_csv(
             pa.py_buffer(body),
@@ -151,13 +153,19 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
         )
         columns = {}
         for name in wanted:
-            column = table[name]
-            if _ST_COLUMNS[name] == "string":
+            column, kind = table[name], _ST_COLUMNS.get(name) or _ST_CHECKED[name]
+            if kind == "string":
                 columns[name] = pd.array(column, dtype=pd.StringDtype())
+                continue
+            if kind == "float":  # forms both pandas and pyarrow read; anything else: gtfs-kit decides
+                if pc.all(pc.match_substring_regex(column, r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)$")).as_py() is False:
+                    return None
                 continue
             if pc.all(pc.ascii_is_decimal(column)).as_py() is False:  # pyarrow would take "0x10", pandas not
                 return None
             ints = pc.cast(column, pa.int32())  # out of range: ArrowInvalid, as pandas refuses it
+            if name not in _ST_COLUMNS:
+                continue
             values = pc.fill_null(ints, 0).to_numpy()
             columns[name] = pd.arrays.IntegerArray(values, pc.is_null(ints).to_numpy(zero_copy_only=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

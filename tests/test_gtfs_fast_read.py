@@ -107,6 +107,22 @@ def _outcome(path: Path, *, fast: bool) -> object:
         ),
         (HEAD + "T1,07:00:00,07:00:00,ZZ,1,0\nT2,8時,8時,B,1,0", True),
         (HEAD, True),
+        (
+            HEAD.replace("\n", ",timepoint,shape_dist_traveled\n")
+            + "T1,07:00:00,07:00:00,A,1,0,1,0.5\nT2,8:00:00,8:00:00,B,1,0,,.5",
+            True,
+        ),
+        (HEAD.replace("\n", ",timepoint\n") + "T1,07:00:00,07:00:00,A,1,0,x\nT2,08:00:00,08:00:00,B,1,0,1", False),
+        (
+            HEAD.replace("\n", ",shape_dist_traveled\n")
+            + "T1,07:00:00,07:00:00,A,1,0,1km\nT2,08:00:00,08:00:00,B,1,0,1",
+            False,
+        ),
+        (
+            HEAD.replace("\n", ",drop_off_type,stop_headsign\n")
+            + "T1,07:00:00,07:00:00,A,1,0,9999999999,x\nT2,08:00:00,08:00:00,B,1,0,1,y",
+            False,
+        ),
     ],
 )
 def test_plain_tables_read_fast_and_the_rest_like_gtfs_kit(tmp_path, rows, plain):
