@@ -16,6 +16,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
                 continue
             values = pc.fill_null(ints, 0).to_numpy()
             columns[name] = pd.arrays.IntegerArray(values, pc.is_null(ints).to_numpy(zero_copy_only=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:
         return None
     return pd.DataFrame(columns)
 
@@ -187,19 +188,15 @@ def _utf8_copy(path: Path, members: dict[str, str], folder: Path, *, always: boo
     return folder
 
 
-def _empty_tables(path: Path, members: dict[str, str], stop_times: pd.DataFrame | None = None) -> list[str]:
-    out = []
-    for name in ("trips", "stop_times"):
-        if name not in members:
-            continue
-        if name == "stop_times" and stop_times is not None:
-            empty = stop_times.empty
-        else:
-            empty = _raw_table(path, members[name]).empty
-        if empty:
-            out.append(f"{name}.txt has a header but no rows: a feed without {name.replace('_', ' ')} has no "
-                       "service; give the complete feed")  # fmt: skip
-    return out
+_EMPTY = "{name}.txt has a header but no rows: a feed without {what} has no service; give the complete feed"
+
+
+def _empty_tables(path: Path, members: dict[str, str], names: tuple[str, ...]) -> list[str]:
+    return [
+        _EMPTY.format(name=name, what=name.replace("_", " "))
+        for name in names
+        if name in members and _raw_table(path, members[name]).empty
+    ]
 
 
 def _file_row(index: Iterable[int]) -> str:
@@ -303,8 +300,6 @@ def read_feed(path: str | Path, *, fast: bool = True) -> Feed:
     >>> feed.service_range                           # doctest: +SKIP
     (datetime.date(2020, 10, 1), datetime.date(2021, 3, 31))
     """
-    import gtfs_kit
-
     try:
         path = local_file(path, what="GTFS feed")
     except FileNotFoundError as exc:
@@ -326,27 +321,60 @@ def read_feed(path: str | Path, *, fast: bool = True) -> Feed:
     if problems:
         raise ValidationError(problems, source=path)
     stops_raw = _raw_table(path, members["stops"])
-    stop_times = _fast_stop_times(path, members["stop_times"]) if fast else None
-    problems += _check_stops(stops_raw) + _empty_tables(path, members, stop_times)
+    if not fast:
+        problems += _check_stops(stops_raw) + _empty_tables(path, members, ("trips", "stop_times"))
+        if problems:  # gtfs-kit would fail or mislead on these; say them with their rows first
+            raise ValidationError(problems, source=path)
+        return _prepare(path, _gtfs_kit_feed(path, members), stops_raw, _extras(path, members))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # stop_times is unzipped, checked and parsed in a thread (zlib and pyarrow let go of the GIL) while the
+        # small tables are checked and read; problems and refusals are raised in the order the plain path has
+        pending = pool.submit(_fast_stop_times, path, members["stop_times"])
+        problems += _check_stops(stops_raw) + _empty_tables(path, members, ("trips",))
+        small: object = None
+        if not problems:
+            try:
+                small = _gtfs_kit_feed(path, members, without_stop_times=True)
+            except ValidationError as exc:
+                small = exc
+        stop_times = pending.result()
+    if stop_times is None:  # not plain: gtfs-kit reads every table, as with fast=False
+        problems += _empty_tables(path, members, ("stop_times",))
+    elif stop_times.empty:
+        problems.append(_EMPTY.format(name="stop_times", what="stop times"))
     if problems:  # gtfs-kit would fail or mislead on these; say them with their rows first
         raise ValidationError(problems, source=path)
+    if stop_times is None:
+        return _prepare(path, _gtfs_kit_feed(path, members), stops_raw, _extras(path, members))
+    if isinstance(small, ValidationError):
+        raise small
+    small.stop_times = stop_times  # type: ignore[attr-defined]
+    return _prepare(path, small, stops_raw, _extras(path, members))
+
+
+def _extras(path: Path, members: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return {name: _raw_table(path, members[name]) for name in EXTRA_TABLES if name in members}
+
+
+def _gtfs_kit_feed(path: Path, members: dict[str, str], *, without_stop_times: bool = False) -> object:
+    """gtfs-kit's feed of every table (the zip itself where all are UTF-8, else a UTF-8 copy), or of a UTF-8 copy
+    of all but stop_times."""
+    import gtfs_kit
+
     with tempfile.TemporaryDirectory(prefix="geo-gtfs-") as tmp:
-        if stop_times is None:  # gtfs-kit reads every table, stop_times too
+        if without_stop_times:
+            small = {k: v for k, v in members.items() if k != "stop_times"}
+            readable = _utf8_copy(path, small, Path(tmp), always=True)
+        else:
             readable = _utf8_copy(path, members, Path(tmp)) or path
-        else:  # gtfs-kit reads the small tables; stop_times is read already
-            readable = _utf8_copy(path, {k: v for k, v in members.items() if k != "stop_times"}, Path(tmp), always=True)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                gfeed = gtfs_kit.read_feed(readable, dist_units="km")
+                return gtfs_kit.read_feed(readable, dist_units="km")
         except Exception as exc:  # gtfs-kit raises ValueError/KeyError/… on malformed tables
             raise ValidationError(
                 f"gtfs-kit could not read the feed: {type(exc).__name__}: {exc}", source=path
             ) from exc
-    if stop_times is not None:
-        gfeed.stop_times = stop_times  # type: ignore[attr-defined]
-    extras = {name: _raw_table(path, members[name]) for name in EXTRA_TABLES if name in members}
-    return _prepare(path, gfeed, stops_raw, extras)
 
 
 def _check_stops(stops: pd.DataFrame) -> list[str]:

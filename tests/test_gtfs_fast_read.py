@@ -73,9 +73,9 @@ BASE = {
 }
 
 
-def _feed(folder: Path, stop_times: str) -> Path:
+def _feed(folder: Path, stop_times: str, tables: dict[str, str] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in {**BASE, "stop_times": stop_times}.items():
+    for name, text in {**(tables or BASE), "stop_times": stop_times}.items():
         (folder / f"{name}.txt").write_text(text.strip() + "\n", encoding="utf-8")
     return folder
 
@@ -178,3 +178,21 @@ def test_decode_to_utf8_reads_as_the_one_decoder(data):
         assert str(info.value) == str(exc)
         return
     assert decode_to_utf8(data, Path("t.csv"), encoding=None) == (text.encode("utf-8"), encoding)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"stops": "stop_id,stop_name,stop_lat,stop_lon\nA,甲,,137.0\nB,乙,35.01,137.01", "stop_times": HEAD},
+        {"trips": "route_id,service_id,trip_id", "stop_times": HEAD},
+        {"trips": "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\nR,WK,T3"},
+        {"calendar_dates": "service_id,date,exception_type\nWK,2020-11-10,1"},
+        {"routes": "route_id,agency_id,route_type\nR,A,bus"},
+    ],
+)
+def test_refusals_come_in_the_same_order(tmp_path, changes):
+    base = {**BASE, **changes}
+    stop_times = base.pop("stop_times", HEAD + "T1,07:00:00,07:00:00,A,1,0\nT2,08:00:00,08:00:00,B,1,0")
+    path = _feed(tmp_path / "f", stop_times, base)
+    old = _outcome(path, fast=False)
+    assert isinstance(old, str) and old == _outcome(path, fast=True)
