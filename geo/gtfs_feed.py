@@ -453,7 +453,7 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
             f"stop_times.txt rows {_file_row(np.flatnonzero(not_boarding))}, column stop_id: refers to a station, "
             "entrance or node (location_type 1–4); stop_times must name a stop or platform (location_type 0)"
         )
-    without = np.setdiff1d(np.arange(len(trips)), st_trip[st_trip >= 0])
+    without = np.flatnonzero(np.bincount(st_trip[st_trip >= 0], minlength=len(trips)) == 0)  # = np.setdiff1d
     if without.size:
         problems.append(
             f"trips.txt rows {_file_row(without)}, column trip_id: trips without any stop_times "
@@ -473,16 +473,15 @@ def _prepare(path: Path, gfeed: object, stops_raw: pd.DataFrame, extras: dict[st
     seconds = dep if dep is not None else arr
     if arr is not None:
         seconds = np.where(np.isnan(seconds), arr, seconds)
+    seq = st["stop_sequence"].to_numpy(dtype=float)
     if np.isnan(seconds).any():
-        seconds = _interpolate(seconds, st_trip, st["stop_sequence"].to_numpy(dtype=float), path)
+        seconds = _interpolate(seconds, st_trip, seq, path)
     pickup = pd.to_numeric(st["pickup_type"], errors="coerce") if "pickup_type" in st.columns else None
     board = np.ones(len(st), dtype=bool) if pickup is None else (pickup.fillna(0).to_numpy() != 1)
-    ev_trip, ev_raw, ev_sec, ev_board = _expand_frequencies(
-        gfeed, trip_code, st_trip, st_raw, seconds, board, st["stop_sequence"].to_numpy(dtype=float)
-    )
+    ev_trip, ev_raw, ev_sec, ev_board = _expand_frequencies(gfeed, trip_code, st_trip, st_raw, seconds, board, seq)
     stops["mode"] = _stop_modes(gfeed, trips, st_trip, raw_to_board[st_raw], len(stops))
 
-    _check_order(seconds, st_trip, st["stop_sequence"].to_numpy(dtype=float), trip_ids, path)
+    _check_order(seconds, st_trip, seq, trip_ids, path)
 
     # --- services
     service_ids = tuple(pd.unique(trips["service_id"].astype(str)))
@@ -696,9 +695,8 @@ def _trip_order(trip: np.ndarray, seq: np.ndarray) -> np.ndarray:
     n = len(trip)
     if n:
         change = trip[1:] != trip[:-1]
-        same = ~change
         firsts = trip[np.concatenate(([0], np.flatnonzero(change) + 1))]
         in_blocks = firsts.min() >= 0 and np.bincount(firsts).max() <= 1
-        if in_blocks and bool(np.all(seq[1:][same] >= seq[:-1][same])):
+        if in_blocks and bool(np.all((seq[1:] >= seq[:-1]) | change)):  # NaN: sorted by lexsort
             return np.arange(n)
     return np.lexsort((seq, trip))
