@@ -143,7 +143,8 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
     try:
         table = pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            # one thread: this runs beside the small tables' read on a 2-core machine (measured 5 % faster)
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
             convert_options=pcsv.ConvertOptions(
                 include_columns=wanted,
                 column_types={n: pa.string() for n in wanted},
