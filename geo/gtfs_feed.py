@@ -321,8 +321,8 @@ def read_feed(path: str | Path, *, fast: bool = True) -> Feed:
         )
     if problems:
         raise ValidationError(problems, source=path)
-    stops_raw = _raw_table(path, members["stops"])
     if not fast:
+        stops_raw = _raw_table(path, members["stops"])
         problems += _check_stops(stops_raw) + _empty_tables(path, members, ("trips", "stop_times"))
         if problems:  # gtfs-kit would fail or mislead on these; say them with their rows first
             raise ValidationError(problems, source=path)
@@ -331,6 +331,7 @@ def read_feed(path: str | Path, *, fast: bool = True) -> Feed:
         # stop_times is unzipped, checked and parsed in a thread (zlib and pyarrow let go of the GIL) while the
         # small tables are checked and read; problems and refusals are raised in the order the plain path has
         pending = pool.submit(_fast_stop_times, path, members["stop_times"])
+        stops_raw = _raw_table(path, members["stops"])
         problems += _check_stops(stops_raw) + _empty_tables(path, members, ("trips",))
         small: object = None
         if not problems:
