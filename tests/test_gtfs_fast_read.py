@@ -167,6 +167,8 @@ def test_trips_in_blocks_skip_the_sort_with_the_same_neighbours():
         b"a\n\xed\xa0\x80\n",  # a surrogate: not UTF-8
         b"a\n\xc0\xaf\n",  # overlong: not UTF-8
         b"a\n\xff\xfe\xfd\n",  # neither
+        ("停留所,\uff08北\uff09\n" * 100_000).encode(),  # over 1 MB: the numpy search for the lead bytes
+        ("停留所,\uff08北\uff09\n" * 100_000 + "\uf8f2").encode(),
     ],
 )
 def test_decode_to_utf8_reads_as_the_one_decoder(data):
