@@ -136,7 +136,10 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
         return None
     end = body.find(b"\n")
     head = body[: end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
-    names = next(csv.reader([head]), [])
+    try:
+        names = next(csv.reader([head]), [])
+    except csv.Error:  # a lone carriage return (old Mac line ends) and the like: not plain
+        return None
     if not names or any(n != n.strip() or not n for n in names) or len(set(names)) != len(names):
         return None
     wanted = [n for n in names if n in _ST_COLUMNS or n in _ST_CHECKED]
@@ -145,6 +148,7 @@ def _fast_stop_times(path: Path, member: str) -> pd.DataFrame | None:
             pa.py_buffer(body),
             # one thread: this runs beside the small tables' read on a 2-core machine (measured 5 % faster)
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),  # a quoted line break, as pandas reads it
             convert_options=pcsv.ConvertOptions(
                 include_columns=wanted,
                 column_types={n: pa.string() for n in wanted},

@@ -108,6 +108,12 @@ def _outcome(path: Path, *, fast: bool) -> object:
         (HEAD + "T1,07:00:00,07:00:00,ZZ,1,0\nT2,8時,8時,B,1,0", True),
         (HEAD, True),
         (
+            HEAD.replace("\n", ",stop_headsign\n")
+            + 'T1,07:00:00,07:00:00,A,1,0,"two\nlines"\nT2,08:00:00,08:00:00,B,1,0,x',
+            True,
+        ),
+        (HEAD.replace("\n", "\r") + "T1,07:00:00,07:00:00,A,1,0\rT2,08:00:00,08:00:00,B,1,0", False),
+        (
             HEAD.replace("\n", ",timepoint,shape_dist_traveled\n")
             + "T1,07:00:00,07:00:00,A,1,0,1,0.5\nT2,8:00:00,8:00:00,B,1,0,,.5",
             True,
