@@ -219,17 +219,8 @@ _ODD_UTF8 = (re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xa3[\xb0-\xb3]"
 
 def _has_odd_utf8(data: bytes) -> bool:
     """:data:`_ODD_CHARS` in valid UTF-8 bytes; the lead bytes are searched first (rare in Japanese tables)."""
-    if b"\xc2" in data and _ODD_UTF8[0].search(data):
-        return True
-    if len(data) < 1 << 20:
-        has_lead = b"\xef\xa3" in data
-    else:  # a memchr-fast compare: 0.08 → 0.05 s for 86 MB
-        import numpy as np
-
-        u = np.frombuffer(data, np.uint8)
-        at = np.flatnonzero(u[:-1] == 0xEF)
-        has_lead = bool((u[at + 1] == 0xA3).any())
-    return has_lead and _ODD_UTF8[1].search(data) is not None
+    # byte searches without temporaries: an 86 MB numpy mask measured 0.06 s alone but 0.2 s after a big read
+    return any(lead in data and odd.search(data) for lead, odd in zip((b"\xc2", b"\xef\xa3"), _ODD_UTF8, strict=True))
 
 
 def _line_of(data: bytes, offset: int) -> int:
