@@ -204,3 +204,14 @@ def test_refusals_come_in_the_same_order(tmp_path, changes):
     path = _feed(tmp_path / "f", stop_times, base)
     old = _outcome(path, fast=False)
     assert isinstance(old, str) and old == _outcome(path, fast=True)
+
+
+def test_byte_pair_search_across_chunk_edges():
+    from geo._tables import _has_pair
+
+    for pos in (0, 4094, 4095, 4096, 8190, 3 * 4096 - 2):
+        data = bytearray(b"x" * (3 * 4096))
+        data[pos], data[pos + 1] = 0xEF, 0xA3
+        assert _has_pair(bytes(data), 0xEF, 0xA3, chunk=4096)
+        data[pos + 1] = 0xA4
+        assert not _has_pair(bytes(data), 0xEF, 0xA3, chunk=4096)
