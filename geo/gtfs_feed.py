@@ -47,7 +47,8 @@ class Feed:
     path : Path
         The zip or folder read.
     gtfs : gtfs_kit.Feed
-        The library's feed object (all standard tables, typed by gtfs-kit).
+        The library's feed object (all standard tables, typed by gtfs-kit; from :func:`read_feed`'s pyarrow
+        path, ``stop_times`` holds only the columns geo counts with).
     stops : DataFrame
         Boarding stops after folding (one row each): ``stop_id``, ``stop_name``, ``stop_lat``, ``stop_lon``
         (WGS84 degrees), ``n_platforms`` (children folded in, 0 for a plain stop), ``mode`` (``"station"``
