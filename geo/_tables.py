@@ -184,6 +184,65 @@ def decode(data: bytes, path: Path, *, encoding: str | None) -> tuple[str, str]:
     )  # fmt: skip
 
 
+def decode_to_utf8(data: bytes, path: Path, *, encoding: str | None) -> tuple[bytes, str]:
+    """:func:`decode`'s reading as UTF-8 bytes (BOM dropped), for readers that parse bytes (pyarrow's CSV reader).
+
+    Where :func:`decode` would take the data as UTF-8 (valid, no character it refuses), the bytes are returned
+    as they are, checked without building the text (86 MB of stop_times: 0.4 → 0.1 s); otherwise the text
+    :func:`decode` gives (CP932 …), or its refusal, re-encoded as UTF-8. Returns ``(bytes, encoding used)``.
+    """
+    if encoding is None and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        if _is_utf8(body) and not _has_odd_utf8(body):
+            return body, ENCODINGS[0]
+    text, used = decode(data, path, encoding=encoding)
+    return text.encode("utf-8"), used
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Strict UTF-8 (as Python decodes it), validated by pyarrow without building a str."""
+    if data.isascii():
+        return True
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+_ODD_UTF8 = (re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xa3[\xb0-\xb3]"))  # _ODD_CHARS in UTF-8
+
+
+def _has_odd_utf8(data: bytes) -> bool:
+    """:data:`_ODD_CHARS` in valid UTF-8 bytes; the lead bytes are searched first (rare in Japanese tables)."""
+    if b"\xc2" in data and _ODD_UTF8[0].search(data):
+        return True
+    return _has_pair(data, 0xEF, 0xA3) and _ODD_UTF8[1].search(data) is not None
+
+
+def _has_pair(data: bytes, first: int, second: int, chunk: int = 1 << 20) -> bool:
+    """Whether the byte ``first`` is followed by ``second`` somewhere: numpy over 1 MB chunks into reused buffers
+    (no page faults from a whole-size mask; numpy lets go of the GIL, so a reader in another thread runs on)."""
+    if len(data) <= chunk:
+        return bytes((first, second)) in data
+    import numpy as np
+
+    u = np.frombuffer(data, np.uint8)
+    a, b = np.empty(chunk, bool), np.empty(chunk, bool)
+    for start in range(0, len(u) - 1, chunk):
+        n = min(chunk, len(u) - 1 - start)
+        np.equal(u[start : start + n], first, out=a[:n])
+        np.equal(u[start + 1 : start + 1 + n], second, out=b[:n])
+        np.logical_and(a[:n], b[:n], out=a[:n])
+        if a[:n].any():
+            return True
+    return False
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
