@@ -439,10 +439,11 @@ def _all_outputs(state: _State) -> dict[str, Output]:
     info = LayerInfo(f"{title}: 区域", _credits(state, *roles), units, titles, main, config.run.description)
     out = {"areas": Output(state.areas, info), **state.outputs}
     for result in state.results.values():
-        clash = sorted(set(out) & set(result.outputs()))
+        outputs = result.outputs()  # built once: a result's outputs may cost work (the union of the rings)
+        clash = sorted(set(out) & set(outputs))
         if clash:  # names are decided once per question; two questions must not claim one
             raise ValidationError(f"two analyses write the output(s) {clash}")
-        out |= result.outputs()
+        out |= outputs
     return out
 
 
@@ -452,13 +453,13 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
     final.parent.mkdir(parents=True, exist_ok=True)
     with staging_dir(final) as stage:
         t0 = time.perf_counter()
-        files = _render_maps(state, stage)
-        gaps = state.results.get("gaps")
-        if isinstance(gaps, TimetableGapsResult):
-            files += gaps.extra_files(stage)
+        outputs = _all_outputs(state)
+        files = _render_maps(state, stage, outputs)
+        for result in state.results.values():  # maps and records a result writes beside its layers
+            files += result.extra_files(stage)
         state.timings["maps"] = round(time.perf_counter() - t0, 3)
         o = config.outputs
-        files += write_outputs(_all_outputs(state), stage, gpkg=o.gpkg, csv=o.csv, parquet=o.parquet, db=db)
+        files += write_outputs(outputs, stage, gpkg=o.gpkg, csv=o.csv, parquet=o.parquet, db=db)
         state.timings["total"] = round(time.perf_counter() - state.started, 3)
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -468,9 +469,8 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
                      summaries=summaries)  # fmt: skip
 
 
-def _render_maps(state: _State, stage: Path) -> list[Path]:
+def _render_maps(state: _State, stage: Path, outputs: dict[str, Output]) -> list[Path]:
     files = []
-    outputs = _all_outputs(state)
     for spec in state.config.maps:
         areas, base = state.areas, "areas"
         if spec.level == "prefecture":

@@ -36,17 +36,19 @@ from __future__ import annotations
 
 import heapq
 import logging
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from geo._errors import ValidationError
 from geo.coverage import CoverageTable
+from geo.params import COVERAGE_METHODS, Method
 
 log = logging.getLogger(__name__)
 
-METHODS = ("greedy", "swap", "exact", "p_median", "p_center", "p_median_swap")
-COVER_METHODS = ("greedy", "swap", "exact")
+METHODS = typing.get_args(Method)  # the models a question may ask for: one list, in geo.params
+COVER_METHODS = COVERAGE_METHODS
 ASSIGN_METHODS = ("p_median", "p_center")
 MAX_ASSIGN_PAIRS = 2_000_000
 """Most (hub, demand) pairs an exact p-median/p-center model is built with: CBC needs minutes to hours and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,14 +25,14 @@ from geo.costs import read_cost_matrix
 from geo.hub_siting import choose_hubs
 from geo.hubs import NAME_COLUMNS, buffer_hubs, union_buffers
 from geo.hubs import hub_coverage as coverage_in_memory
-from geo.params import HubsParams
+from geo.params import Access, HubsParams
 from geo.report import Report
 from geo.store import LayerInfo, Output
 
 log = logging.getLogger(__name__)
 
 
-ACCESS_MEASURES = ("2sfca", "2sfca_gaussian", "cumulative")
+ACCESS_MEASURES = typing.get_args(Access)  # the one list: the Literal of HubsParams.access
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 
 import click
@@ -17,8 +16,6 @@ from geo.regions import list_regions, read_grouping, read_regions
 from geo.store import check_output_folder
 
 LEVEL_CHOICES = ("auto", "municipality", "designated_city", "prefecture")
-_RATE = re.compile(r"^([^=]+)=([^/]+)/([^*]+?)(?:\*([0-9.eE+-]+))?$")
-_MEAN = re.compile(r"^([^=]+)=([^@]+)@(.+)$")
 
 
 @click.group("regions")
