@@ -283,6 +283,46 @@ def mesh_codes_covering(geometry: shapely.Geometry, *, level: int = 3) -> list[s
     return sorted(codes)
 
 
+def mesh_counts(
+    table: pd.DataFrame, column: str, *, source: Path | str | None = None, first_row: int = 2
+) -> tuple[pd.Series, pd.Series]:
+    """A count column of a mesh table (persons, households, buildings) as numbers, read as every e-Stat table.
+
+    ``-`` (該当数字なし) is 0; ``x``/``*``/``…`` (秘匿) and blanks are missing (NaN), flagged in the second Series
+    (秘匿 only); thousands separators are dropped. ``first_row`` is the file row of ``table``'s first row, for
+    messages.
+
+    Returns
+    -------
+    (Series of float, Series of bool)
+        The values (NaN where missing) and whether each was suppressed, on ``table``'s index.
+
+    Raises
+    ------
+    ValidationError
+        A cell that is no number and no e-Stat marker, or a negative count, naming the file row and column.
+    """
+    cells = table[column].astype(object).where(table[column].notna(), "").astype(str).str.strip()
+    suppressed = cells.isin(_tables.SUPPRESSED_MARKERS)
+    numbers = cells.str.replace(",", "", regex=False).where(~cells.isin(_tables.ZERO_MARKERS), "0")
+    values = pd.to_numeric(numbers.where(~suppressed & (cells != "") & (cells != "nan"), None), errors="coerce")
+    bad = values.isna() & ~suppressed & (cells != "") & (cells != "nan")
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())[:_MAX_LISTED]
+        raise ValidationError(
+            [f"row {r + first_row}, column {column}: {table[column].iloc[r]!r} is not a number; write a number, or "
+             "leave the cell empty for no value ('-' means 0, 'x' a suppressed value)" for r in rows],
+            source=source,
+        )  # fmt: skip
+    negative = check_counts(
+        values, column, where=lambda i: f"{Path(str(source or 'table')).name}: row {int(i) + first_row}, column "
+        f"{column}", force=True,
+    )  # fmt: skip
+    if negative:
+        raise ValidationError(negative, source=source)
+    return values.astype(float), suppressed
+
+
 def read_mesh(
     path: str | Path,
     *,
@@ -357,24 +397,8 @@ def read_mesh(
             raise ValidationError(
                 f"population column {pop_col!r} not found; columns are {list(table.columns)}", source=path
             )
-        cells = table[pop_col].astype(str).str.strip()
-        # e-Stat markers as in every table (geo._tables): "-" 該当なし is 0, "*"/"x"/"…" 秘匿 is missing
-        suppressed = cells.isin(_tables.SUPPRESSED_MARKERS)
-        numbers = cells.str.replace(",", "", regex=False).where(~cells.isin(_tables.ZERO_MARKERS), "0")
-        values = pd.to_numeric(numbers.where(~suppressed & (cells != ""), None), errors="coerce")
-        bad = values.isna() & ~suppressed & (cells != "")
-        if bad.any():
-            rows = (np.flatnonzero(bad.to_numpy()) + first_row)[:_MAX_LISTED]
-            raise ValidationError(
-                [f"row {r}, column {pop_col}: {table[pop_col].iloc[r - first_row]!r} is not a number" for r in rows],
-                source=path,
-            )
-        negative = check_counts(
-            values, pop_col, where=lambda i: f"{path.name}: row {int(i) + first_row}, column {pop_col}", force=True
-        )
-        if negative:
-            raise ValidationError(negative, source=path)
-        out["population"] = values.astype(float)
+        values, suppressed = mesh_counts(table, pop_col, source=path, first_row=first_row)
+        out["population"] = values
         if suppressed.any():
             out["population_秘匿"] = suppressed.to_numpy()
     if centroids:

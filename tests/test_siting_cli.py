@@ -234,3 +234,24 @@ def test_candidates_far_from_the_selected_areas_are_named_as_such(tmp_path, shar
     assert isinstance(result.exception, geo.ValidationError), result.output
     message = str(result.exception)
     assert "none of the" in message and "candidates lies in the selected areas" in message and "--prefecture" in message
+
+
+def test_a_proxy_mesh_with_text_is_refused_and_blank_cells_are_reported(shared_data):
+    """A proxy value that is no number is an error naming its mesh cell; blanks (秘匿) weigh 0 and are said."""
+    from geo.analyses.base import place_demand
+
+    selection = geo.analyses.select("n03-2021-s0010", prefectures=("山梨県",), municipalities=("19201",))
+    mesh = geo.read_mesh(shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv")
+    census = shared_data / CENSUS
+    text = mesh[["mesh_code", "pop_2015"]].astype({"pop_2015": object})
+    text.loc[text.index[3], "pop_2015"] = "約120"
+    with pytest.raises(geo.ValidationError, match=r"row 5, column pop_2015: '約120' is not a number"):
+        place_demand(selection, None, population=census, population_column="pop_total", proxy=text,
+                     proxy_column="pop_2015")  # fmt: skip
+    blank = mesh[["mesh_code", "pop_2015"]].astype({"pop_2015": object})
+    blank.loc[blank.index[:4], "pop_2015"] = "x"  # 秘匿; the file has its own blank cells too
+    n_blank = int(blank["pop_2015"].isin(["x", ""]).sum())
+    assert n_blank > 4
+    _, _, _, placing = place_demand(selection, None, population=census, population_column="pop_total", proxy=blank,
+                                    proxy_column="pop_2015")  # fmt: skip
+    assert f"{n_blank} proxy cells have no 'pop_2015' value" in " ".join(placing.notes)

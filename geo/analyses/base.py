@@ -18,7 +18,7 @@ from geo._io import write_text_atomic
 from geo.areas import AREA_ROW, AreaSelection, place, select_areas
 from geo.demand import grid_demand, weight_column
 from geo.maps.style import ATTRIBUTION_N03
-from geo.mesh import read_mesh
+from geo.mesh import mesh_counts, read_mesh
 from geo.params import AreaParams, make
 from geo.report import Report
 from geo.store import LayerInfo, Output, check_output_folder, staging_dir, write_outputs
@@ -157,22 +157,21 @@ def place_demand(
         return placed, column, "demand as given", placing
     if population is None and (population_column or proxy is not None):
         raise ValidationError("population_column and a proxy need a population table to spread over the grid")
-    weights = None
+    weights, notes = None, []
     if proxy is not None:
         mesh = proxy if isinstance(proxy, pd.DataFrame) else read_mesh(proxy)
         if proxy_column is None or proxy_column not in mesh.columns:
             raise ValidationError(f"proxy_column {proxy_column!r} is not a column of the proxy mesh; columns: "
                                   f"{list(mesh.columns)[:20]}")  # fmt: skip
-        values = pd.to_numeric(mesh[proxy_column], errors="coerce").fillna(0.0)
-        weights = pd.Series(values.to_numpy(), index=mesh["mesh_code"], name=proxy_column)
+        values, _ = mesh_counts(mesh, proxy_column, source=mesh.attrs.get("mesh", {}).get("file"))
+        blank = int(values.isna().sum())
+        if blank:
+            notes.append(f"{blank} proxy cells have no {proxy_column!r} value (blank or suppressed, 秘匿): weight 0")
+        weights = pd.Series(values.fillna(0.0).to_numpy(), index=mesh["mesh_code"], name=proxy_column)
     grid, report = grid_demand(selection.areas, population, column=population_column, missing="zero", proxy=weights)
     grid[AREA_ROW] = pd.Index(selection.areas["muni_code"]).get_indexer(grid["muni_code"])
-    notes = (
-        []
-        if not len(report.unmatched_rows)
-        else [
-            f"{len(report.unmatched_rows)} population table rows match no area (totals, other prefectures): not spread"
-        ]
-    )
+    if len(report.unmatched_rows):
+        notes.append(f"{len(report.unmatched_rows)} population table rows match no area (totals, other prefectures): "
+                     "not spread")  # fmt: skip
     placing = Report("place", {"rows": len(grid), "inside": len(grid), "snapped": 0, "outside": 0}, notes)
     return grid, ("population" if population is not None else None), str(report), placing
