@@ -139,6 +139,11 @@ def _check_areas(areas: Any, column: str, label_column: str | None, classes_with
         problems.append(
             f"column {column!r} not found in areas; available: {[c for c in areas.columns if c != 'geometry']}"
         )
+    elif len(areas) and areas[column].isna().all():
+        problems.append(
+            f"column {column!r} has no value in any of the {len(areas)} areas: nothing to classify; check that the "
+            "table's column is filled and that its rows joined (the join report lists the areas without a row)"
+        )
     elif not (pd.api.types.is_numeric_dtype(areas[column].dtype)):
         bad = pd.to_numeric(areas[column], errors="coerce").isna() & areas[column].notna()
         rows = list(areas.index[bad][:5])
