@@ -61,15 +61,18 @@ def run(shared_data):
     return {"result": result, "selection": selection, "stations": stations, "feed": shared_data / NAKA}
 
 
-def _rows(result, scenario: str) -> pd.DataFrame:
-    return result.table[result.table["scenario"] == scenario].reset_index(drop=True)
+def _rows(result, scenario: str, definition: str | None = None) -> pd.DataFrame:
+    """A scenario's timetable rows (the walking-distance rows with ``definition="distance"``)."""
+    t = result.table
+    pick = t["definition"] == definition if definition else t["definition"] != "distance"
+    return t[(t["scenario"] == scenario) & pick].reset_index(drop=True)
 
 
 def test_the_table_has_the_contract_columns_and_is_written_as_scenarios_csv(run, tmp_path):
     result = run["result"]
     assert list(result.table.columns) == ["scenario", "muni_code", "definition", "window", "gap_pop",
                                           "gap_pop_baseline", "delta"]  # fmt: skip
-    assert len(result.table) == 6 * len(DEFS) * len(WINDOWS)
+    assert len(result.table) == 6 * (len(DEFS) * len(WINDOWS) + 1)  # + one walking-distance row per scenario
     result.write(tmp_path / "out")
     written = pd.read_csv(tmp_path / "out" / "scenarios.csv", dtype={"muni_code": str}, encoding="utf-8-sig")
     assert written["muni_code"].eq("21206").all()
