@@ -115,7 +115,7 @@ class ScenariosResult(Result):
         """One choropleth of ``delta`` per area for each scenario and each window of the first definition of
         the table (the first timetable definition, else ``distance``), all with **one** classification fitted
         on every map's values (``classes_with``): a colour means the same change on every map of the set, and
-        the legends say so. Diverging around 0 (red: more people in a gap).
+        the legends say so. Diverging around 0 (red: more people in a gap); values rounded to 0.1.
 
         Returns
         -------
@@ -136,7 +136,9 @@ class ScenariosResult(Result):
         for n, name in enumerate(scenario_names, start=1):
             for window, part in rows[rows["scenario"] == name].groupby("window", sort=False):
                 column = f"delta_{n}_{window}"
-                wide[column] = part.set_index("muni_code")["delta"].reindex(wide.index).to_numpy()
+                # to 0.1 person: spread population makes equal changes differ in the 12th digit, which would
+                # split a class and print 16-digit breaks
+                wide[column] = part.set_index("muni_code")["delta"].reindex(wide.index).round(1).to_numpy()
                 columns[column] = (f"scenario_delta_{n}_{window}", name, window)
         frame = areas.assign(**{c: wide[c].to_numpy() for c in columns})  # wide is in the areas' order
         when = {w: "" if w == ALL_DAY else f"、{w} 時" for _, _, w in columns.values()}
