@@ -203,6 +203,8 @@ class ScenarioParams:
         check_range("demand_scale", self.demand_scale, low=0, high=1000)
         object.__setattr__(self, "remove_routes", tuple(str(r) for r in self.remove_routes))
         object.__setattr__(self, "remove_stops", tuple(str(r) for r in self.remove_stops))
+        if self.projection is not None:  # a path given in the API reads as its text
+            object.__setattr__(self, "projection", str(self.projection) or None)
         if self.projection and self.demand_scale != 1.0:
             raise ValidationError("projection: give demand_scale or a projection, not both")
         if bool(self.projection) != (self.projection_year is not None):

@@ -60,7 +60,7 @@ DISTANCE = "distance"
 """``definition`` of the walking-distance rows of ``scenarios.csv``."""
 ALL_DAY = "all-day"
 """``window`` of the walking-distance rows (distance gaps have no time)."""
-_ID_COLUMNS = ("stop_id", "station_id", "id")
+_ID_COLUMNS = ("stop_id", "station_code", "station_id", "id")
 
 
 @dataclass
