@@ -82,6 +82,8 @@ def test_the_table_has_the_contract_columns_and_is_written_as_scenarios_csv(run,
 def test_a_scenario_without_changes_gives_delta_zero_everywhere(run):
     rows = _rows(run["result"], "unchanged")
     assert (rows["delta"] == 0).all()
+    t = run["result"].table
+    assert (t.loc[t["scenario"] == "unchanged", "delta"] == 0).all()  # the walking-distance row too
     assert (rows["gap_pop"] > 0).all()
 
 
