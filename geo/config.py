@@ -272,8 +272,8 @@ class RunConfig:
     )
     scenarios: list[ScenarioSection] = field(
         default_factory=list,
-        metadata={"help": "[[scenarios]]: named changes to the baseline's timetabled supply and demand, each "
-                  "evaluated like [gaps] (scenarios.csv)."},
+        metadata={"help": "[[scenarios]]: named changes to the baseline's supply and demand, each evaluated like "
+                  "[gaps], by timetable and by walking distance (scenarios.csv)."},
     )  # fmt: skip
     hubs: HubsSection | None = field(default=None, metadata={"help": "[hubs]: hub coverage and siting."})
     regions: RegionsSection | None = field(
@@ -550,17 +550,77 @@ def _check_scenarios(config: RunConfig, lines: LineFinder) -> list[str]:
     if not config.scenarios:
         return []
     problems = []
-    if not (config.gaps and config.gaps.timetable):
-        problems.append(f"{lines.at(('scenarios',))}: scenarios need timetable gaps: a [gaps] section with "
-                        "definitions = [...] or gtfs = [...]")  # fmt: skip
-    names = [s.name for s in config.scenarios]
+    if not config.gaps:
+        problems.append(f"{lines.at(('scenarios',))}: scenarios need a [gaps] section (the baseline they change)")
+    problems += scenario_problems(config.scenarios, config.base_dir, lines,
+                                  timetable=bool(config.gaps and config.gaps.timetable))  # fmt: skip
+    return problems
+
+
+def scenario_problems(scenarios: list[ScenarioSection], base_dir: Path, lines: LineFinder, *,
+                      timetable: bool) -> list[str]:  # fmt: skip
+    """Problems of ``[[scenarios]]`` tables: repeated names, routes without timetables, files that are missing
+    (paths relative to ``base_dir``; a projection may name a pinned source)."""
+    problems = []
+    names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         problems.append(f"{lines.at(('scenarios',))}: two [[scenarios]] share a name: {names}")
-    for i, s in enumerate(config.scenarios):
-        for name in ("add_zones", "add_stops"):
-            if getattr(s, name):
-                problems += _missing_file(config, getattr(s, name), lines.at(("scenarios", i, name)))
+    for i, s in enumerate(scenarios):
+        if s.remove_routes and not timetable:
+            problems.append(f"{lines.at(('scenarios', i, 'remove_routes'))}: removing GTFS routes needs timetable "
+                            "gaps: gtfs = [...] in [gaps]")  # fmt: skip
+        for name in ("add_zones", "add_stops", "projection"):
+            value = getattr(s, name)
+            if value and _input_path(base_dir, value) is None:
+                problems.append(f"{lines.at(('scenarios', i, name))}: {value!r} is neither a file (relative to the "
+                                "config) nor a pinned source name")  # fmt: skip
     return problems
+
+
+def _input_path(base_dir: Path, value: str) -> Path | str | None:
+    path = Path(value) if Path(value).is_absolute() else base_dir / value
+    if path.exists():
+        return path
+    return value if value in {s.name for s in list_sources()} else None
+
+
+def load_scenarios(path: str | Path) -> list[ScenarioSection]:
+    """Read a scenarios file: TOML with ``[[scenarios]]`` tables, the keys of a run config's ``[[scenarios]]``
+    (``geo scenarios --scenarios FILE``). Paths (``add_zones``, ``add_stops``, a projection file) are made
+    absolute, relative to the file; a pinned source name stays a name.
+
+    Raises
+    ------
+    ValidationError
+        Unknown keys, wrong types, bad values, repeated names, missing files: all at once, each with its line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such scenarios file")
+    text, _ = decode(path.read_bytes(), path, encoding=None)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"not valid TOML: {exc}", source=path) from None
+    lines, problems = LineFinder(text), []
+    unknown = sorted(set(data) - {"scenarios"})
+    if unknown or not isinstance(data.get("scenarios"), list) or not data["scenarios"]:
+        problems.append(f"give [[scenarios]] tables (name, remove_routes, remove_stops, add_zones, add_stops, "
+                        f"demand_scale, projection …){f'; unknown: {unknown}' if unknown else ''}")  # fmt: skip
+        raise ValidationError(problems, source=path)
+    scenarios = _value(list[ScenarioSection], data["scenarios"], ("scenarios",), problems, lines)
+    if problems:
+        raise ValidationError(problems, source=path)
+    base = path.resolve().parent
+    problems = scenario_problems(scenarios, base, lines, timetable=True)
+    if problems:
+        raise ValidationError(problems, source=path)
+    out = []
+    for s in scenarios:
+        found = {k: _input_path(base, getattr(s, k)) for k in ("add_zones", "add_stops", "projection")
+                 if getattr(s, k)}  # fmt: skip
+        out.append(dataclasses.replace(s, **{k: str(v) for k, v in found.items()}))
+    return out
 
 
 def _missing_file(config: RunConfig, value: str, where: str) -> list[str]:

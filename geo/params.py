@@ -167,23 +167,35 @@ class GapsParams:
 
 @dataclass(frozen=True, kw_only=True)
 class ScenarioParams:
-    """One scenario for 交通空白 (config ``[[scenarios]]``): a named set of changes to the baseline's supply and
-    demand, evaluated with the same definitions, windows and demand as the baseline
-    (:func:`geo.analyses.scenarios`). On-demand zones are an input (a polygon file), given beside these.
+    """One scenario for 交通空白 (config ``[[scenarios]]``, ``geo scenarios --scenarios FILE``): a named set of
+    changes to the baseline's supply and demand, evaluated with the same definitions, windows and demand as the
+    baseline (:func:`geo.analyses.scenarios`), by timetable and by walking distance. On-demand zones and new
+    stops are inputs (files), given beside these.
 
-    Scenarios belong to the timetable-gaps question (config and API); no ``geo`` subcommand takes them yet, so
-    this type is not in :data:`QUESTIONS`.
+    The demand is scaled by ``demand_scale`` (one factor) or by a population projection
+    (``projection`` with ``projection_year``: the scale of each area is its prefecture's or municipality's
+    projected population in that year over that in ``projection_base_year``, :mod:`geo.projections`).
     """
 
     name: str = param(help="Name of the scenario (a row label of scenarios.csv).", example="no-kashimo")
     remove_routes: tuple[str, ...] = param((), help="GTFS route_ids whose trips are left out.", example=("40", "50"))
     remove_stops: tuple[str, ...] = param(
-        (), help="Stops left out: GTFS stop_ids or stop names, and station names of the untimed station layer.",
-        example=("落合事務所",),
+        (), help="Stops left out: GTFS stop_ids or stop names, and station/stop names or stop_ids of the untimed "
+        "station and bus layers.", example=("落合事務所",),
     )  # fmt: skip
     demand_scale: float = param(
         1.0, help="Factor applied to the demand weights (e.g. a population projection over today's).", example=0.85
     )
+    projection: str | None = param(
+        None, help="Scale the demand by a population projection instead: a pinned source (ipss2018, prefectures) "
+        "or a CSV keyed by prefecture or municipal codes with pop_<year> columns.", example="ipss2018",
+    )  # fmt: skip
+    projection_year: int | None = param(None, help="With projection: the projected year (a column of it).",
+                                        example=2040)  # fmt: skip
+    projection_base_year: int = param(
+        2020, help="With projection: the year the demand describes (2020 census); scale = P(year) / P(base year).",
+        example=2015,
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         if not str(self.name).strip():
@@ -191,6 +203,15 @@ class ScenarioParams:
         check_range("demand_scale", self.demand_scale, low=0, high=1000)
         object.__setattr__(self, "remove_routes", tuple(str(r) for r in self.remove_routes))
         object.__setattr__(self, "remove_stops", tuple(str(r) for r in self.remove_stops))
+        if self.projection is not None:  # a path given in the API reads as its text
+            object.__setattr__(self, "projection", str(self.projection) or None)
+        if self.projection and self.demand_scale != 1.0:
+            raise ValidationError("projection: give demand_scale or a projection, not both")
+        if bool(self.projection) != (self.projection_year is not None):
+            raise ValidationError("projection_year: projection and projection_year go together "
+                                  "(e.g. projection = 'ipss2018', projection_year = 2040)")  # fmt: skip
+        if not self.projection and self.projection_base_year != 2020:
+            raise ValidationError("projection_base_year: only with projection")
 
 
 COVERAGE_METHODS = ("greedy", "swap", "exact")

@@ -364,16 +364,22 @@ def _gaps(state: _State) -> None:
 def _scenarios(state: _State) -> None:
     i = _gap_inputs(state)
     files: dict[str, dict[str, Path]] = {"add_zones": {}, "add_stops": {}}
+    scenarios, roles = [], list(i["roles"])
     for n, s in enumerate(state.config.scenarios):
         for key, found in files.items():
             if getattr(s, key):
                 found[s.name] = _fetched(resolve_input(state.config, getattr(s, key)))
                 _record_input(state, f"scenarios[{n}].{key}", found[s.name])
-    params = replace(i["params"], maps=False)
+        if s.projection:  # a file relative to the config, or a pinned source name read as it is
+            value = resolve_input(state.config, s.projection)
+            _record_input(state, f"scenarios[{n}].projection", value)
+            roles.append(f"scenarios[{n}].projection")
+            s = replace(s, projection=str(value))
+        scenarios.append(s)
     state.results["scenarios"] = analyses.scenarios(
-        state.selection, i["demand"], params, state.config.scenarios, feeds=i["feeds"], stops=i["stops"],
+        state.selection, i["demand"], i["params"], scenarios, feeds=i["feeds"], stops=i["stops"],
         zones=files["add_zones"], added_stops=files["add_stops"], population=i["population"],
-        credits=_credits(state, *i["roles"]),
+        credits=_credits(state, *roles),
     )  # fmt: skip
 
 

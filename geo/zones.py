@@ -29,7 +29,9 @@ from geo._errors import ValidationError
 from geo.crs import require_crs, to_metric
 from geo.timetable import DAY_TYPES, Window
 
-__all__ = ["ZONE_COLUMNS", "added_departures", "read_added_stops", "read_zones", "zone_service", "zones_in"]
+__all__ = [
+    "ZONE_COLUMNS", "added_departures", "read_added_stops", "read_zones", "zone_reach", "zone_service", "zones_in",
+]  # fmt: skip
 
 ZONE_COLUMNS = ("name", "start", "end", "days")
 _HHMM = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*$")
@@ -115,6 +117,17 @@ def zone_service(
         inside = shapely.contains_xy(z.geometry, shapely.get_x(centres), shapely.get_y(centres))
         out[np.ix_(inside, overlap)] = True
     return out
+
+
+def zone_reach(centres: np.ndarray, zones: gpd.GeoDataFrame) -> np.ndarray:
+    """(cells,) bool: a cell's centre lies in a zone that runs at all (any day type, any hours).
+
+    The rule for walking-distance gaps, which have no time: a stop counts there whatever its timetable, so a
+    zone counts whatever its hours and days. It is :func:`zone_service` over one window spanning the whole
+    service day (00:00–48:00) on every day type.
+    """
+    whole = Window("all-day", 0, 48 * 3600)
+    return zone_service(centres, zones, [whole], _ALL_DAYS)[:, 0]
 
 
 def zones_in(zones: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:

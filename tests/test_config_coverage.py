@@ -130,6 +130,9 @@ VARIANTS: dict[str, Any] = {
     "scenarios.demand_scale": 0.5,
     "scenarios.add_zones": "ZONES",
     "scenarios.add_stops": "STOPS",
+    "scenarios.projection": "ipss2018",
+    "scenarios.projection_year": 2040,
+    "scenarios.projection_base_year": 2015,
     "outputs.gpkg": True,
     "outputs.csv": True,
     "outputs.parquet": True,
@@ -151,6 +154,7 @@ COMPANIONS: dict[str, dict[str, Any]] = {
         "hubs.population_table": "TABLE",
         "hubs.weight": "",
     },  # kind "mesh": read as cells by read_mesh, no longer hub points
+    "scenarios.projection": {"scenarios.projection_year": 2040},
     "derived.name": {"maps.column": "ratio2"},
     "gaps.demand": {"gaps.weight": ""},
     "derived.kind": {"derived.columns": ["a", "b"]},
@@ -441,7 +445,11 @@ def recording(config: dict[str, Any], path: Path, calls: list[Any]) -> list[Any]
 
 
 SCENARIO_KEYS = {"scenarios.name", "scenarios.remove_routes", "scenarios.remove_stops", "scenarios.demand_scale",
-                 "scenarios.add_zones", "scenarios.add_stops"}  # fmt: skip
+                 "scenarios.add_zones", "scenarios.add_stops", "scenarios.projection", "scenarios.projection_year",
+                 "scenarios.projection_base_year"}  # fmt: skip
+# the scenario a key's base run holds (a projection already there, so only the one key changes)
+SCENARIO_BASES = {"scenarios.projection_year": {"projection": "ipss2018", "projection_year": 2030},
+                  "scenarios.projection_base_year": {"projection": "ipss2018", "projection_year": 2040}}  # fmt: skip
 TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps", *SCENARIO_KEYS}
 # the sections a key's run needs (fewer sections, faster runs); the others are left out of both runs
 NEEDS = {"points": {"points", "hubs"}, "gaps": {"points", "gaps"}, "scenarios": {"points", "gaps", "scenarios"},
@@ -467,12 +475,12 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
     if timetable:
         base = vary(base, "gaps.definitions", ["plateau-toshi-kozo"], files)
     if key in SCENARIO_KEYS:  # a scenario that changes nothing, then the one key changed
-        base["scenarios"] = [{"name": "unchanged"}]
+        base["scenarios"] = [{"name": "unchanged", **SCENARIO_BASES.get(key, {})}]
     changed = vary(base, key, VARIANTS[key], files)
     if key != "maps.layers":  # map layers need the analyses that make them
         changed, base = trim(changed, key), trim(base, key)
     assert changed != base
-    tag = (timetable, tuple(sorted(base)))
+    tag = (timetable, tuple(sorted(base)), json.dumps(base.get("scenarios"), ensure_ascii=False))
     if tag not in _BASES:
         _BASES[tag] = recording(base, tmp_path / "base.toml", recorder)
     after = recording(changed, tmp_path / "changed.toml", recorder)

@@ -61,15 +61,18 @@ def run(shared_data):
     return {"result": result, "selection": selection, "stations": stations, "feed": shared_data / NAKA}
 
 
-def _rows(result, scenario: str) -> pd.DataFrame:
-    return result.table[result.table["scenario"] == scenario].reset_index(drop=True)
+def _rows(result, scenario: str, definition: str | None = None) -> pd.DataFrame:
+    """A scenario's timetable rows (the walking-distance rows with ``definition="distance"``)."""
+    t = result.table
+    pick = t["definition"] == definition if definition else t["definition"] != "distance"
+    return t[(t["scenario"] == scenario) & pick].reset_index(drop=True)
 
 
 def test_the_table_has_the_contract_columns_and_is_written_as_scenarios_csv(run, tmp_path):
     result = run["result"]
     assert list(result.table.columns) == ["scenario", "muni_code", "definition", "window", "gap_pop",
                                           "gap_pop_baseline", "delta"]  # fmt: skip
-    assert len(result.table) == 6 * len(DEFS) * len(WINDOWS)
+    assert len(result.table) == 6 * (len(DEFS) * len(WINDOWS) + 1)  # + one walking-distance row per scenario
     result.write(tmp_path / "out")
     written = pd.read_csv(tmp_path / "out" / "scenarios.csv", dtype={"muni_code": str}, encoding="utf-8-sig")
     assert written["muni_code"].eq("21206").all()
@@ -79,6 +82,8 @@ def test_the_table_has_the_contract_columns_and_is_written_as_scenarios_csv(run,
 def test_a_scenario_without_changes_gives_delta_zero_everywhere(run):
     rows = _rows(run["result"], "unchanged")
     assert (rows["delta"] == 0).all()
+    t = run["result"].table
+    assert (t.loc[t["scenario"] == "unchanged", "delta"] == 0).all()  # the walking-distance row too
     assert (rows["gap_pop"] > 0).all()
 
 
@@ -99,6 +104,10 @@ def test_a_zone_covering_the_municipality_all_day_on_weekdays_brings_weekday_gap
     assert np.allclose(weekday["delta"], -weekday["gap_pop_baseline"])
     holiday = _rows(run["result"], "holiday-zone")  # the date is a Tuesday: a 日祝 zone changes nothing
     assert (holiday["delta"] == 0).all()
+    # distance gaps have no time: a zone serves everyone inside it if it runs at all, weekdays or holidays
+    for name in ("weekday-zone", "holiday-zone"):
+        rows = _rows(run["result"], name, "distance")
+        assert rows["gap_pop"].tolist() == [0] and rows["gap_pop_baseline"].iloc[0] > 0
 
 
 def test_zone_hours_serve_only_the_windows_they_overlap(run):
@@ -208,20 +217,37 @@ def test_every_gap_equals_a_brute_force_count_from_the_raw_feed(run, scenario):
             got = rows.loc[(d, w), "gap_pop"]
             assert abs(got - expected) <= weights.max() + 1e-6, (scenario, d, w, got, expected)
             assert abs(got - expected) < 1e-6 or (served != result.runs[scenario].cells[f"served_{d}_{w}"]).sum() <= 1
+    # the walking-distance row: any stop of the feed (whatever its departures) within 800 m (rail) / 300 m (bus),
+    # or a station within 800 m; a removed route leaves its stops, so the cut changes no distance gap
+    limit = np.where(deps["rail"].to_numpy(), 800, 300)
+    served = (d_stop <= limit).any(axis=1) | (d_station <= 800)
+    expected = weights[~served & in_area].sum()
+    got = _rows(result, scenario, "distance")
+    assert got["window"].tolist() == ["all-day"]
+    assert abs(got["gap_pop"].iloc[0] - expected) <= weights.max() + 1e-6, (scenario, got, expected)
+    assert got["delta"].iloc[0] == 0
 
 
-def test_config_scenarios_need_timetable_gaps_and_existing_zone_files(tmp_path):
+def test_config_scenarios_need_gaps_timetables_for_routes_and_existing_files(tmp_path):
+    """Distance-only [gaps] take scenarios, but removing GTFS routes needs timetables; files must exist; and a
+    scenario without [gaps] has no baseline."""
     config = tmp_path / "c.toml"
     config.write_text(
         '[run]\nname = "x"\n[[points]]\nname = "stations"\npath = "stations-n02-2023-points"\nkind = "station"\n'
         '[gaps]\ndemand = "grid"\nsupply = ["stations"]\n'
-        '[[scenarios]]\nname = "a"\nadd_zones = "missing.geojson"\ndemand_scale = 0.9\n',
+        '[[scenarios]]\nname = "a"\nadd_zones = "missing.geojson"\ndemand_scale = 0.9\n'
+        '[[scenarios]]\nname = "b"\nremove_routes = ["40"]\nprojection = "no-such.csv"\nprojection_year = 2040\n',
         encoding="utf-8",
     )
     with pytest.raises(ValidationError) as err:
         load_config(config)
-    assert "need timetable gaps" in str(err.value)
-    assert "missing.geojson" in str(err.value)
+    text = str(err.value)
+    assert "line 16: scenarios[1].remove_routes: removing GTFS routes needs timetable gaps" in text
+    assert "line 12: scenarios[0].add_zones: 'missing.geojson' is neither a file" in text
+    assert "line 17: scenarios[1].projection: 'no-such.csv' is neither a file" in text
+    config.write_text('[run]\nname = "x"\n[[scenarios]]\nname = "a"\n', encoding="utf-8")
+    with pytest.raises(ValidationError, match="scenarios need a \\[gaps\\] section"):
+        load_config(config)
 
 
 def test_a_config_run_writes_the_scenarios_the_api_computes(run, tmp_path):

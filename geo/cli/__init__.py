@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sources": "geo.cli.sources:sources",
     "regions": "geo.cli.regions:regions",
     "hubs": "geo.cli.hubs:hubs_command",
+    "scenarios": "geo.cli.scenarios:scenarios_command",
     "codes": "geo.cli.codes:codes",
 }
 
@@ -44,6 +45,9 @@ SHORT_HELP: dict[str, str] = {
     "in an area with the border rule every analysis uses, and count them per area.",
     "regions": "Wide-area regions: preset groupings (広域地方計画, 関西広域連合, 昇龍道 …) and your own CSV/TOML files.",
     "run": "Run the analysis described by CONFIG (TOML) into outputs/<run-name>/.",
+    "scenarios": "交通空白 for the baseline and each scenario of a --scenarios file, by timetable and by walking "
+    "distance, per municipality (scenarios.csv: scenario, muni_code, definition, window, gap_pop, gap_pop_baseline, "
+    "delta).",
     "sources": "Pinned open-data sources (boundaries/sources.toml): URL, SHA-256, licence, credit.",
 }
 
