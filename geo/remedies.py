@@ -69,8 +69,8 @@ __all__ = [
     "RemedyEvaluation",
     "choose_remedies",
     "coverage_curve",
-    "evaluate_remedies",
     "curve_rows",
+    "evaluate_remedies",
     "read_remedies",
 ]
 
