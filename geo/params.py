@@ -438,7 +438,6 @@ class MapParams:
             raise ValidationError(f"k must be 1-12 classes, got {self.k}")
 
 
-
 # ------------------------------------------------------------------------------------------------ remedies
 @dataclass(frozen=True, kw_only=True)
 class RemedyParams:
@@ -471,6 +470,7 @@ class RemedyParams:
             raise ValidationError(f"curve must be 0 (none) or a positive number of remedies, got {self.curve}")
         object.__setattr__(self, "objective_definitions", tuple(str(x) for x in self.objective_definitions))
         object.__setattr__(self, "objective_windows", tuple(str(x) for x in self.objective_windows))
+
 
 QUESTIONS: dict[str, type] = {
     "area": AreaParams,
