@@ -253,6 +253,10 @@ class HubsParams:
         "auto", help="Cost matrix: the column holding the candidates, origin or destination; auto: the only reading "
         "whose ids all match (refused when hub and demand ids overlap so both do).", example="destination",
     )  # fmt: skip
+    curve: int | None = param(
+        None, help="Coverage curve (coverage_curve.csv): demand covered by k = 1 … this many sites beyond the fixed "
+        "ones, greedy sequence and exact optimum per k, at the siting reach (capacities ignored).", example=5,
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         radii = [float(r) for r in self.radii_m]
@@ -270,6 +274,8 @@ class HubsParams:
             raise ValidationError(f"choose must be a positive number of hubs, got {self.choose}")
         if self.fixed and not (self.choose or self.target_share):
             raise ValidationError("fixed sites need choose = N (the sites chosen beyond them)")
+        if self.curve is not None and self.curve < 1:
+            raise ValidationError(f"curve must be a positive number of sites, got {self.curve}")
 
     @property
     def siting(self) -> bool:
