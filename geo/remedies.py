@@ -409,6 +409,14 @@ def _table(e: RemedyEvaluation, pairs: np.ndarray) -> tuple[CoverageTable, np.nd
     return table_from_pairs(len(e.remedies), n_cells * n_pairs, hub, item, np.zeros(len(hub)), 0.0), weights
 
 
+def _exact(table: CoverageTable, weights: np.ndarray, k: int, time_limit: float | None) -> tuple[np.ndarray, bool]:
+    """:func:`geo.siting.exact_max_cover`, or nothing when no remedy removes any gap (there is nothing to choose)."""
+    if not (weights[table.demand] > 0).any():
+        return np.zeros(0, dtype=np.int64), True
+    chosen, optimal, _ = exact_max_cover(table, weights, k=k, time_limit=time_limit)
+    return chosen, optimal
+
+
 def choose_remedies(
     e: RemedyEvaluation, k: int, *, definitions: Sequence[str] = (), windows: Sequence[str] = (),
     time_limit: float | None = 60.0,
@@ -425,7 +433,7 @@ def choose_remedies(
         raise ValidationError(f"choose must be at least 1 remedy, got {k}")
     pairs = e.objective(definitions, windows)
     table, weights = _table(e, pairs)
-    chosen, optimal, _ = exact_max_cover(table, weights, k=min(k, len(e.remedies)), time_limit=time_limit)
+    chosen, optimal = _exact(table, weights, min(k, len(e.remedies)), time_limit)
     order, gain = greedy_order(table, weights, k=len(chosen), candidates=chosen)
     names = [e.remedies[i].name for i in order]
     joint = e.evaluate(names)
@@ -477,7 +485,7 @@ def curve_rows(
     previous: list[str] = []
     incidence = table.matrix()
     for k in range(1, k_max + 1):
-        chosen, optimal, _ = exact_max_cover(table, weights, k=k, time_limit=time_limit)
+        chosen, optimal = _exact(table, weights, k, time_limit)
         reached = (incidence[chosen].sum(axis=0) > 0) if len(chosen) else np.zeros(table.n_demand, dtype=bool)
         sites = [names[i] for i in chosen]
         rows.append({"k": k, "method": "exact", "covered": float(weights[np.asarray(reached).reshape(-1)].sum()),
