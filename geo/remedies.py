@@ -31,10 +31,12 @@ hub siting uses); the chosen set is ordered greedily so the marginal gains add u
 
 **Model and joint figure.** The model takes an item as covered when one chosen remedy removes it on its own.
 The chosen set is then evaluated jointly (all its remedies added at once, :meth:`RemedyEvaluation.evaluate`).
-The joint figure is never below the model's, and exceeds it only where service adds up across remedies: two
-remedies adding departures at one stop (two route remedies sharing stops, or a new stop's departures don't
-sum with a route's, as they are different stops) can make it qualify where neither does alone. Where remedies
-do not share stops the two figures are equal.
+The joint figure is never below the model's (service only adds), and exceeds it where service adds up across
+remedies at one stop: two route remedies calling at the same stop add their extra departures, so the stop can
+qualify (enough departures in a window) where neither remedy alone makes it. New stops and zones never add up
+(a new stop is its own stop). An item that only a *combination* reaches is invisible to the model, so the choice
+cannot aim at it: give such a combination as one remedy (rows sharing a ``remedy`` name) to have it ranked and
+chosen on its own merit.
 """
 
 from __future__ import annotations
