@@ -55,9 +55,9 @@ def remedies_command(areas: str, mesh_path: str | None, grid: bool, population_t
 
     \b
     Example:
-      geo remedies --grid --population-table ssdse-a --population-column pop_2020 --municipality 21206 \\
-                   --gtfs gtfs-nakatsugawa --stations stations-n02-2023-points --date 2020-11-10 \\
-                   --definition plateau-toshi-kozo --add-stops scripts/nakatsugawa_remedies.geojson \\
+      geo remedies --grid --population-table ssdse-a --population-column pop_2020 --prefecture 岐阜県 \\
+                   --municipality 21206 --gtfs gtfs-nakatsugawa --stations stations-n02-2023-points \\
+                   --date 2020-11-10 --definition plateau-toshi-kozo --add-stops scripts/nakatsugawa_remedies.geojson \\
                    --add-zones scripts/nakatsugawa_remedy_zones.geojson --choose 2 --objective-window 19-22 \\
                    -o outputs/naka_remedies
     """
