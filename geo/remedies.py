@@ -99,7 +99,7 @@ def _group(frame: pd.DataFrame) -> pd.Series:
     return frame[column].astype(str)
 
 
-def _read(source: Any, what: str) -> pd.DataFrame:
+def _read(source: Any) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     path = Path(source)
@@ -135,16 +135,16 @@ def read_remedies(*, stops: Any = None, zones: Any = None, routes: Any = None) -
     """
     out: list[Remedy] = []
     if stops is not None:
-        frame = _read(stops, "remedy stops")
-        read_added_stops(frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame))
+        frame = _read(stops)
+        read_added_stops(stops if isinstance(stops, (str, Path)) else frame)  # a file: its errors name it
         out += [Remedy(n, "stop", part) for n, part in frame.groupby(_group(frame), sort=False)]
     if zones is not None:
-        frame = _read(zones, "remedy zones")
-        read_zones(frame)
+        frame = _read(zones)
+        read_zones(zones if isinstance(zones, (str, Path)) else frame)
         out += [Remedy(n, "zone", part) for n, part in frame.groupby(_group(frame), sort=False)]
     if routes is not None:
         what = routes if isinstance(routes, (str, Path)) else "remedy routes"
-        frame = pd.DataFrame(_read(routes, "remedy routes"))
+        frame = pd.DataFrame(_read(routes))
         missing = [c for c in ("name", "route_id") if c not in frame.columns]
         if missing:
             raise ValidationError(f"{what}: columns {missing} missing; a route remedy needs name, route_id and "

@@ -291,3 +291,23 @@ def test_cli_config_and_api_write_the_same_tables(run, tmp_path):
     run_report = json.loads((folder / "run.json").read_text(encoding="utf-8"))["analyses"]["remedies"]
     for key in ("chosen", "covered_model", "covered_joint", "objective"):
         assert cli_report[key] == run_report[key]
+
+
+def test_every_remedy_parameter_is_a_key_and_an_option() -> None:
+    """The [remedies] keys and the geo remedies options both come from RemedyParams, with one set of defaults;
+    the timetable-gap options of geo remedies are those of GapsParams."""
+    import dataclasses
+
+    from geo.config import RemedySection
+    from geo.params import GapsParams, RemedyParams, fields_of
+
+    names = {f.name for f in fields_of(RemedyParams)}
+    assert names <= {f.name for f in dataclasses.fields(RemedySection)}
+    ctx = cli.make_context("geo", [], resilient_parsing=True)
+    command = cli.get_command(ctx, "remedies")
+    options = {p.name: p.default for p in command.params}
+    assert names <= set(options)
+    assert {f.name for f in fields_of(GapsParams)} - {"station_m", "bus_m", "maps"} <= set(options)
+    for f in fields_of(RemedyParams):
+        if not isinstance(f.default, tuple) and f.default not in (None, ""):
+            assert options[f.name] == f.default, f.name
