@@ -89,13 +89,19 @@ def test_the_ranking_has_the_contract_columns_and_is_written(run, tmp_path):
     for _, part in result.table.groupby(["definition", "window"]):
         assert sorted(part["rank"]) == list(range(1, 8))
         assert part.sort_values("rank")["gap_removed"].is_monotonic_decreasing
+    chosen = set(result.chosen["remedy"])
+    assert set(result.table.loc[result.table["chosen"], "remedy"]) == chosen and len(chosen) == 2
     result.write(tmp_path / "out")
     written = pd.read_csv(tmp_path / "out" / "remedies.csv", encoding="utf-8-sig")
     assert np.allclose(written["gap_removed"], result.table["gap_removed"])
-    for name in ("remedies_chosen", "remedies_joint", "coverage_curve"):
+    for name in ("remedies_chosen", "remedies_joint", "coverage_curve", "remedy_sites", "remedy_zones"):
         assert (tmp_path / "out" / f"{name}.csv").is_file()
-    chosen = set(result.chosen["remedy"])
-    assert set(result.table.loc[result.table["chosen"], "remedy"]) == chosen and len(chosen) == 2
+    sites = gpd.read_file(tmp_path / "out" / "layers.gpkg", layer="remedy_sites")
+    route = result.table[(result.table["remedy"] == "落合巡回線 夜間増便")]
+    assert sites["kind"].value_counts().to_dict() == {"route": len(sites) - 5, "stop": 5}
+    evening = route.loc[route["window"].isin(EVENING), "gap_removed"].sum()
+    assert np.allclose(sites.loc[sites["kind"] == "route", "gap_removed"], evening)
+    assert set(sites.loc[sites["chosen"], "remedy"]) <= chosen
 
 
 def test_each_candidates_gap_removed_equals_an_independent_count(run):
@@ -283,7 +289,7 @@ def test_cli_config_and_api_write_the_same_tables(run, tmp_path):
                             stops={"station": run["stations"]}, add_stops=STOPS, add_zones=ZONES, add_routes=ROUTES,
                             choose=2, objective_windows=("19-22",), curve=4)  # fmt: skip
     api.write(tmp_path / "api")
-    for name in ("remedies", "remedies_chosen", "remedies_joint", "coverage_curve"):
+    for name in ("remedies", "remedies_chosen", "remedies_joint", "coverage_curve", "remedy_sites", "remedy_zones"):
         first = (tmp_path / "cli" / f"{name}.csv").read_bytes()
         assert (folder / f"{name}.csv").read_bytes() == first, name
         assert (tmp_path / "api" / f"{name}.csv").read_bytes() == first, name
@@ -311,3 +317,24 @@ def test_every_remedy_parameter_is_a_key_and_an_option() -> None:
     for f in fields_of(RemedyParams):
         if not isinstance(f.default, tuple) and f.default not in (None, ""):
             assert options[f.name] == f.default, f.name
+
+
+def test_a_config_without_what_remedies_need_is_refused_with_its_lines(tmp_path) -> None:
+    from geo.config import load_config
+
+    config = tmp_path / "bad.toml"
+    config.write_text(textwrap.dedent("""\
+        [run]
+        name = "bad"
+        [remedies]
+        add_routes = "missing.csv"
+        choose = 0
+        """), encoding="utf-8")  # fmt: skip
+    with pytest.raises(ValidationError, match="choose must be a positive number"):
+        load_config(config)
+    config.write_text(config.read_text(encoding="utf-8").replace("choose = 0", "choose = 2"), encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_config(config)
+    text = str(info.value)
+    assert "remedies need timetable gaps" in text and "route remedies need the GTFS feeds" in text
+    assert "'missing.csv' is neither a file" in text and "line 4" in text

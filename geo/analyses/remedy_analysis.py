@@ -60,6 +60,10 @@ class RemediesResult(Result):
     curve : DataFrame or None
         ``coverage_curve.csv``: ``k``, ``method`` (greedy / exact), ``covered`` (objective population, model),
         ``share`` (of the objective's baseline gap, 0–1), ``site_added``, ``sites``, ``optimal``.
+    sites, zones : GeoDataFrame or None
+        Layers ``remedy_sites`` (points: new stops, and the stops of route remedies) and ``remedy_zones``
+        (polygons), EPSG:6668: ``remedy``, ``kind``, ``name`` (the row's own name, or the stop's), ``chosen`` and
+        ``gap_removed`` (the remedy's objective population removed on its own, summed over the objective pairs).
     choice : geo.remedies.RemedyChoice
     evaluation : geo.remedies.RemedyEvaluation
         The baseline and every remedy alone (served matrices, the joint re-evaluation).
@@ -71,6 +75,8 @@ class RemediesResult(Result):
     curve: pd.DataFrame | None = None
     choice: RemedyChoice = field(default=None)  # type: ignore[assignment]
     evaluation: RemedyEvaluation = field(default=None)  # type: ignore[assignment]
+    sites: gpd.GeoDataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
 
     def outputs(self) -> dict[str, Output]:
         unit = "人" if self.evaluation.baseline.info.get("demand_unit") == "population" else "セル"
@@ -91,6 +97,10 @@ class RemediesResult(Result):
                "remedies_joint": Output(self.joint, info("選んだ解消策の同時評価", "covered_joint"))}  # fmt: skip
         if self.curve is not None:
             out["coverage_curve"] = Output(self.curve, info("解消策の数と解消人口", "covered"))
+        if self.sites is not None:
+            out["remedy_sites"] = Output(self.sites, info("解消策の候補（停留所）", "gap_removed"))
+        if self.zones is not None:
+            out["remedy_zones"] = Output(self.zones, info("解消策の候補（デマンド区域）", "gap_removed"))
         return out
 
 
@@ -175,8 +185,27 @@ def remedies(
         lines.append(f"  {row.order}. {row.remedy} ({row.kind}): +{row.gain:,.0f} (cumulative {row.cumulative:,.0f})")
     lines.append(f"covered: model {choice.covered_model:,.0f}, joint {choice.covered_joint:,.0f}"
                  f"{'' if choice.optimal else ' (not proved optimal)'}")  # fmt: skip
+    sites, zones = _layers(e, e.objective(**objective), set(choice.chosen["remedy"]))
     return RemediesResult(Report("remedies", figures, [], text="\n".join(lines)), credits_with_n03(credits), table,
-                          choice.chosen, choice.by_pair, curve, choice, e)  # fmt: skip
+                          choice.chosen, choice.by_pair, curve, choice, e, sites, zones)  # fmt: skip
+
+
+def _layers(e: RemedyEvaluation, pairs: Any, chosen: set[str]) -> tuple[gpd.GeoDataFrame | None, ...]:
+    """The candidates on the map: stop points (new stops, route remedies' stops) and zone polygons."""
+    points, polygons = [], []
+    for i, r in enumerate(e.remedies):
+        figures = {"remedy": r.name, "kind": r.kind, "chosen": r.name in chosen,
+                   "gap_removed": e.covered(e.removed[i], pairs)}  # fmt: skip
+        if r.kind == "route":
+            stops = e.routes[r.name].stops.drop_duplicates(["feed", "stop_id"])
+            frame = gpd.GeoDataFrame({"name": stops["stop_name"].to_numpy()}, crs=4326,
+                                     geometry=gpd.points_from_xy(stops["stop_lon"], stops["stop_lat"]))  # fmt: skip
+        else:
+            frame = gpd.GeoDataFrame(r.rows)[["name", "geometry"]].reset_index(drop=True)
+        frame = frame.to_crs(6668).assign(**figures)[["remedy", "kind", "name", "chosen", "gap_removed", "geometry"]]
+        (polygons if r.kind == "zone" else points).append(frame)
+    return tuple(gpd.GeoDataFrame(pd.concat(x, ignore_index=True), crs=6668) if x else None
+                 for x in (points, polygons))  # fmt: skip
 
 
 def _input(value: Any, what: str) -> Any:
