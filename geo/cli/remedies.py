@@ -46,12 +46,13 @@ def remedies_command(areas: str, mesh_path: str | None, grid: bool, population_t
     the objective windows and definitions (summed), then evaluated together.
 
     \b
-    Writes into the output folder (CSV each, report.json):
+    Writes into the output folder (layers.gpkg, one CSV each, report.json):
       remedies          per remedy, definition and window: gap_baseline, gap_removed, cells_removed,
                         share_removed_pct, rank, chosen
       remedies_chosen   the chosen set in greedy order with each one's gain
       remedies_joint    per objective pair: covered by the model and by the joint evaluation, gap after
       coverage_curve    k, method (greedy/exact), covered, share, site_added, sites, optimal
+      remedy_sites      candidate stops (new, and the stops of route remedies), remedy_zones the zones
 
     \b
     Example:
