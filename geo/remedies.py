@@ -54,7 +54,7 @@ import shapely
 
 from geo._errors import ValidationError
 from geo.coverage import CoverageTable, table_from_pairs
-from geo.demand import demand_weights
+from geo.demand import demand_weights, weight_column
 from geo.gtfs_feed import Feed, feed_names, without_service
 from geo.service_gaps import ServiceGaps, service_gaps
 from geo.siting import exact_max_cover, greedy_order
@@ -317,7 +317,8 @@ def evaluate_remedies(
     feeds
         The baseline's GTFS feeds (read); route remedies name their routes.
     weight
-        The demand weight column (population); None counts cells.
+        The demand weight column (population); None: a population-like column when present, else cells count 1
+        (as :func:`~geo.service_gaps.service_gaps` decides).
     **evaluation
         Everything else :func:`~geo.service_gaps.service_gaps` takes (``definition``, ``stops``, ``date``,
         ``windows``, ``areas``, ``pref_code``, ``demand_note`` …), used for every evaluation.
@@ -331,7 +332,7 @@ def evaluate_remedies(
     context = {"feed": list(feeds) or None, "weight": weight, **evaluation}
     baseline = service_gaps(demand, **context)
     pairs = list(zip(baseline.totals["definition"], baseline.totals["window"], strict=True))
-    weights = demand_weights(demand, weight)
+    weights = demand_weights(demand, weight_column(demand, weight))  # the column service_gaps counts
     routes: dict[str, _RouteStops] = {}
     if any(r.kind == "route" for r in remedies):
         days = {(rec["date"], rec["day_type"]) for rec in baseline.service_dates.values()}
