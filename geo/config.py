@@ -51,6 +51,7 @@ from geo.params import (
     MapParams,
     Measure,
     RegionsParams,
+    RemedyParams,
     ScenarioParams,
 )
 from geo.sources import list_sources
@@ -232,6 +233,24 @@ class MapSpec(MapParams):
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RemedySection(RemedyParams):
+    add_stops: str = key(
+        "", help="Candidate new stops: a point file with name (or remedy: rows of one remedy) and departures per "
+        "window (dep_07-09 …) or headway_min with start and end (HH:MM); optional mode and days.",
+        example="remedy_stops.geojson",
+    )  # fmt: skip
+    add_zones: str = key(
+        "", help="Candidate on-demand (デマンド交通) zones: a polygon file with name, start, end (HH:MM) and days "
+        "(平日/土曜/日祝).", example="remedy_zones.geojson",
+    )  # fmt: skip
+    add_routes: str = key(
+        "", help="Candidate added frequency: a CSV with name, route_id (GTFS of [gaps]) and extra departures per "
+        "window (dep_19-22 …) or headway_min with start and end, added at every stop of the route.",
+        example="remedy_routes.csv",
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class OutputsSection:
     gpkg: bool = field(default=True, metadata={"help": "Write every layer into layers.gpkg.", "example": True})
@@ -287,6 +306,11 @@ class RunConfig:
     outputs: OutputsSection = field(
         default_factory=OutputsSection, metadata={"help": "[outputs]: which files (and database) receive the results."}
     )
+    remedies: RemedySection | None = field(
+        default=None,
+        metadata={"help": "[remedies]: candidate stops, zones and added frequency ranked by the 交通空白 of [gaps] "
+                  "each removes, the best choose chosen together (remedies.csv, coverage_curve.csv)."},
+    )  # fmt: skip
     path: Path = Path(".")  # the config file (set by load_config, not a TOML key)
     text: str = ""
 
@@ -444,6 +468,7 @@ def _check_references(config: RunConfig, lines: LineFinder) -> list[str]:
     if config.gaps:
         problems += _check_gaps(config, config.gaps, layers, lines)
     problems += _check_scenarios(config, lines)
+    problems += _check_remedies(config, lines)
     if config.hubs:
         h = config.hubs
         if h.candidates not in layers:
@@ -621,6 +646,25 @@ def load_scenarios(path: str | Path) -> list[ScenarioSection]:
                  if getattr(s, k)}  # fmt: skip
         out.append(dataclasses.replace(s, **{k: str(v) for k, v in found.items()}))
     return out
+
+
+def _check_remedies(config: RunConfig, lines: LineFinder) -> list[str]:
+    r = config.remedies
+    if r is None:
+        return []
+    problems = []
+    if not (config.gaps and config.gaps.timetable):
+        problems.append(f"{lines.at(('remedies',))}: remedies need timetable gaps: a [gaps] section with "
+                        "definitions = [...] or gtfs = [...]")  # fmt: skip
+    files = ("add_stops", "add_zones", "add_routes")
+    if not any(getattr(r, name) for name in files):
+        problems.append(f"{lines.at(('remedies',))}: give candidates: add_stops, add_zones and/or add_routes")
+    if r.add_routes and not (config.gaps and config.gaps.gtfs):
+        problems.append(f"{lines.at(('remedies', 'add_routes'))}: route remedies need the GTFS feeds: [gaps] gtfs")
+    for name in files:
+        if getattr(r, name):
+            problems += _missing_file(config, getattr(r, name), lines.at(("remedies", name)))
+    return problems
 
 
 def _missing_file(config: RunConfig, value: str, where: str) -> list[str]:

@@ -274,6 +274,10 @@ class HubsParams:
         "auto", help="Cost matrix: the column holding the candidates, origin or destination; auto: the only reading "
         "whose ids all match (refused when hub and demand ids overlap so both do).", example="destination",
     )  # fmt: skip
+    curve: int | None = param(
+        None, help="Coverage curve (coverage_curve.csv): demand covered by k = 1 … this many sites beyond the fixed "
+        "ones, greedy sequence and exact optimum per k, at the siting reach (capacities ignored).", example=5,
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         radii = [float(r) for r in self.radii_m]
@@ -291,6 +295,8 @@ class HubsParams:
             raise ValidationError(f"choose must be a positive number of hubs, got {self.choose}")
         if self.fixed and not (self.choose or self.target_share):
             raise ValidationError("fixed sites need choose = N (the sites chosen beyond them)")
+        if self.curve is not None and self.curve < 1:
+            raise ValidationError(f"curve must be a positive number of sites, got {self.curve}")
 
     @property
     def siting(self) -> bool:
@@ -459,6 +465,40 @@ class MapParams:
             raise ValidationError(f"k must be 1-12 classes, got {self.k}")
 
 
+# ------------------------------------------------------------------------------------------------ remedies
+@dataclass(frozen=True, kw_only=True)
+class RemedyParams:
+    """Remedies for 交通空白 ranked, and the best ``choose`` chosen together (:func:`geo.analyses.remedies`).
+
+    The candidates (new stops, on-demand zones, added frequency on GTFS routes) are inputs; the timetable gaps
+    they are judged on (demand, definitions, windows, date) are those of :class:`GapsParams`. The objective is the
+    baseline's gap population in the objective's (definition, window) pairs, summed over them.
+    """
+
+    choose: int = param(3, help="Choose this many remedies together (maximal covering of the gap population).",
+                        example=2)  # fmt: skip
+    objective_definitions: tuple[str, ...] = param(
+        (), help="Definitions whose gaps the choice closes (summed); empty: every definition evaluated.",
+        example=("plateau-toshi-kozo",), cli="--objective-definition",
+    )  # fmt: skip
+    objective_windows: tuple[str, ...] = param(
+        (), help="Windows whose gaps the choice closes (summed); empty: every window evaluated.",
+        example=("17-19", "19-22"), cli="--objective-window",
+    )  # fmt: skip
+    curve: int | None = param(
+        None, help="Coverage curve (coverage_curve.csv) for k = 1 … this many remedies, greedy and exact; empty: "
+        "every candidate; 0: none.", example=5,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        if self.choose < 1:
+            raise ValidationError(f"choose must be a positive number of remedies, got {self.choose}")
+        if self.curve is not None and self.curve < 0:
+            raise ValidationError(f"curve must be 0 (none) or a positive number of remedies, got {self.curve}")
+        object.__setattr__(self, "objective_definitions", tuple(str(x) for x in self.objective_definitions))
+        object.__setattr__(self, "objective_windows", tuple(str(x) for x in self.objective_windows))
+
+
 QUESTIONS: dict[str, type] = {
     "area": AreaParams,
     "join": JoinParams,
@@ -466,6 +506,7 @@ QUESTIONS: dict[str, type] = {
     "hubs": HubsParams,
     "regions": RegionsParams,
     "maps": MapParams,
+    "remedies": RemedyParams,
 }
 """Question → its parameters type (the config section of the same name, the ``geo`` subcommand)."""
 

@@ -143,6 +143,8 @@ def _steps(config: RunConfig) -> list[tuple[str, Callable[[_State], None]]]:
         steps.append(("gaps", _gaps))
     if config.gaps and config.scenarios:
         steps.append(("scenarios", _scenarios))
+    if config.gaps and config.remedies:
+        steps.append(("remedies", _remedies))
     if config.hubs:
         steps.append(("hubs", _hubs))
     if config.regions:
@@ -380,6 +382,21 @@ def _scenarios(state: _State) -> None:
         state.selection, i["demand"], i["params"], scenarios, feeds=i["feeds"], stops=i["stops"],
         zones=files["add_zones"], added_stops=files["add_stops"], population=i["population"],
         credits=_credits(state, *roles),
+    )  # fmt: skip
+
+
+def _remedies(state: _State) -> None:
+    r = state.config.remedies
+    assert r is not None
+    i = _gap_inputs(state)
+    files = {}
+    for key in ("add_stops", "add_zones", "add_routes"):
+        if getattr(r, key):
+            files[key] = _fetched(resolve_input(state.config, getattr(r, key)))
+            _record_input(state, f"remedies.{key}", files[key])
+    state.results["remedies"] = analyses.remedies(
+        state.selection, i["demand"], replace(i["params"], maps=False), r, feeds=i["feeds"], stops=i["stops"],
+        population=i["population"], credits=_credits(state, *i["roles"]), **files,
     )  # fmt: skip
 
 

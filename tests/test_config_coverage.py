@@ -137,6 +137,15 @@ VARIANTS: dict[str, Any] = {
     "outputs.csv": True,
     "outputs.parquet": True,
     "outputs.db": "postgresql://nobody@127.0.0.1:9/none",
+    # remedies (issue 22): the base has [remedies] add_stops = STOPS (see REMEDY_KEYS)
+    "remedies.choose": 1,
+    "remedies.objective_definitions": ["plateau-toshi-kozo"],
+    "remedies.objective_windows": ["07-09"],
+    "remedies.curve": 1,
+    "remedies.add_stops": "STOPS2",
+    "remedies.add_zones": "ZONES",
+    "remedies.add_routes": "ROUTES",
+    "hubs.curve": 2,
 }
 # keys whose variant needs other keys changed with it to stay a valid config
 COMPANIONS: dict[str, dict[str, Any]] = {
@@ -277,6 +286,8 @@ RECORDED = [
     ("geo.maps.choropleth.ChoroplethMap", "save"), ("geo.pipeline", "write_outputs"), ("geo.store", "write_layers"),
     ("geo.store", "write_csv"), ("geo.pipeline", "staging_dir"), ("geo.pipeline", "_manifest"),
     ("geo.analyses.scenario_analysis", "service_gaps"), ("geo.analyses.scenario_analysis", "without_service"),
+    ("geo.analyses.remedy_analysis", "read_remedies"), ("geo.analyses.remedy_analysis", "choose_remedies"),
+    ("geo.analyses.remedy_analysis", "coverage_curve"),
 ]  # fmt: skip
 
 
@@ -355,13 +366,16 @@ def files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[s
     stop = gpd.GeoDataFrame({"name": ["s"], "headway_min": [30], "start": ["07:00"], "end": ["19:00"]},
                             geometry=[shapely.Point(138.57, 35.66)], crs=6668)  # fmt: skip
     stop.to_file(root / "stops.geojson", driver="GeoJSON")
+    stop.assign(name="s2", headway_min=60).to_file(root / "stops2.geojson", driver="GeoJSON")
+    pd.DataFrame({"name": ["r"], "route_id": ["20"], "dep_19-22": [2]}).to_csv(root / "routes.csv", index=False)
     return {"TABLE": str(root / "table.csv"), "TABLE2": str(root / "table2.csv"), "TABLE_CODE": str(root / "table_code.csv"),
             "TABLE_CP932": str(root / "table_cp932.csv"), "TABLE.xlsx": str(root / "table.xlsx"), "MESH": str(root / "mesh.csv"),
             "MESH2": str(root / "mesh2.csv"), "MESH_POINTS": str(root / "mesh_points.csv"),
             "MESH_POINTS2": str(root / "mesh_points2.csv"), "OD": str(root / "od.csv"),
             "REGIONS": str(root / "regions.csv"), "REGIONS2": str(root / "regions2.csv"),
             "WEIGHTS": str(root / "weights.csv"), "ZONES": str(root / "zones.geojson"),
-            "STOPS": str(root / "stops.geojson")}  # fmt: skip
+            "STOPS": str(root / "stops.geojson"), "STOPS2": str(root / "stops2.geojson"),
+            "ROUTES": str(root / "routes.csv")}  # fmt: skip
 
 
 def base_config(files: dict[str, str]) -> dict[str, Any]:
@@ -450,11 +464,12 @@ SCENARIO_KEYS = {"scenarios.name", "scenarios.remove_routes", "scenarios.remove_
 # the scenario a key's base run holds (a projection already there, so only the one key changes)
 SCENARIO_BASES = {"scenarios.projection_year": {"projection": "ipss2018", "projection_year": 2030},
                   "scenarios.projection_base_year": {"projection": "ipss2018", "projection_year": 2040}}  # fmt: skip
-TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps", *SCENARIO_KEYS}
+REMEDY_KEYS = {k for k in VARIANTS if k.startswith("remedies.")}
+TIMETABLE = {"gaps.definitions", "gaps.gtfs", "gaps.date", "gaps.windows", "gaps.maps", *SCENARIO_KEYS, *REMEDY_KEYS}
 # the sections a key's run needs (fewer sections, faster runs); the others are left out of both runs
 NEEDS = {"points": {"points", "hubs"}, "gaps": {"points", "gaps"}, "scenarios": {"points", "gaps", "scenarios"},
-         "hubs": {"points", "hubs"}, "regions": {"regions"}}  # fmt: skip
-OPTIONAL = {"points", "gaps", "hubs", "regions", "scenarios"}
+         "hubs": {"points", "hubs"}, "regions": {"regions"}, "remedies": {"points", "gaps", "remedies"}}  # fmt: skip
+OPTIONAL = {"points", "gaps", "hubs", "regions", "scenarios", "remedies"}
 _BASES: dict[tuple, list[Any]] = {}
 
 
@@ -476,6 +491,8 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
         base = vary(base, "gaps.definitions", ["plateau-toshi-kozo"], files)
     if key in SCENARIO_KEYS:  # a scenario that changes nothing, then the one key changed
         base["scenarios"] = [{"name": "unchanged", **SCENARIO_BASES.get(key, {})}]
+    if key in REMEDY_KEYS:  # one candidate stop, then the one key changed
+        base["remedies"] = {"add_stops": files["STOPS"]}
     changed = vary(base, key, VARIANTS[key], files)
     if key != "maps.layers":  # map layers need the analyses that make them
         changed, base = trim(changed, key), trim(base, key)

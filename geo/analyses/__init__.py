@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(("ACCESS_MEASURES", "HubsResult", "hubs"), "geo.analyses.hub_analysis"),
     **dict.fromkeys(("ScenariosResult", "scenarios"), "geo.analyses.scenario_analysis"),
+    **dict.fromkeys(("RemediesResult", "remedies"), "geo.analyses.remedy_analysis"),
     **dict.fromkeys(("JoinResult", "RegionsResult", "join", "read_table", "regions"), "geo.analyses.join_analysis"),
     **dict.fromkeys(
         ("PointsResult", "assign_points", "count_points", "find_gaps", "hub_coverage", "points"),
@@ -51,6 +52,7 @@ __all__ = [
     "JoinResult",
     "PointsResult",
     "RegionsResult",
+    "RemediesResult",
     "Result",
     "ScenariosResult",
     "TimetableGapsResult",
@@ -67,6 +69,7 @@ __all__ = [
     "points",
     "read_table",
     "regions",
+    "remedies",
     "scenarios",
     "select",
     "timetable_gaps",

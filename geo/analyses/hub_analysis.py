@@ -26,6 +26,7 @@ from geo.hub_siting import choose_hubs
 from geo.hubs import NAME_COLUMNS, buffer_hubs, union_buffers
 from geo.hubs import hub_coverage as coverage_in_memory
 from geo.params import Access, HubsParams
+from geo.remedies import CURVE_COLUMNS
 from geo.report import Report
 from geo.store import LayerInfo, Output
 
@@ -60,6 +61,11 @@ class HubsResult(Result):
         Measure → per-area summary.
     demand_note : str
         What the demand is (mesh, points, grid spread by area or proxy).
+    curve : DataFrame or None
+        With ``curve``: ``coverage_curve.csv``, demand covered as the number of sites grows: ``k`` (sites beyond
+        the fixed ones), ``method`` (greedy: one sequence, each k adding ``site_added``; exact: the MCLP optimum
+        for that k, CBC), ``covered`` (demand weight within the siting reach of the sites, fixed ones included),
+        ``share`` (of the total, 0–1), ``site_added``, ``sites`` (joined by ``、``) and ``optimal``.
     """
 
     candidates: gpd.GeoDataFrame = field(default=None)  # type: ignore[assignment]
@@ -74,6 +80,7 @@ class HubsResult(Result):
     access: gpd.GeoDataFrame | None = None
     access_per_area: dict[str, pd.DataFrame] = field(default_factory=dict)
     demand_note: str = ""
+    curve: pd.DataFrame | None = None
 
     def outputs(self) -> dict[str, Output]:
         radii = "、".join(f"{r:g} m" for r in self.coverage["radius_m"])
@@ -103,6 +110,8 @@ class HubsResult(Result):
             out["access"] = Output(self.access, info("アクセシビリティ"))
         for kind, table in self.access_per_area.items():
             out[f"access_{kind}_per_area"] = Output(table, info(f"市区町村別アクセシビリティ（{kind}）"))
+        if self.curve is not None:
+            out["coverage_curve"] = Output(self.curve, info("拠点数とカバー人口", "covered"))
         return out
 
 
@@ -214,12 +223,51 @@ def hubs(
     if p.access:
         figures["access"] = {"measures": list(p.access), "radius": min(p.radii_m)}
     lines.append(f"metric CRS: {coverage['metric_crs'].iloc[0]}")
+    curve = _curve(candidates, placed, p, pref, cost) if p.curve else None
+    if curve is not None:
+        figures["coverage_curve"] = curve.to_dict("records")
+        best = curve[curve["method"] == "exact"]
+        lines.append("coverage curve (exact): " + ", ".join(f"{r.k}: {r.share:.1%}" for r in best.itertuples()))
     report = Report("hubs", figures, notes, text="\n".join([*notes, f"demand: {note}", *lines]))
     return HubsResult(
         report, credits_with_n03(credits), layer, buffers, coverage, pd.concat(per_hub, ignore_index=True),
         pd.concat(per_area, ignore_index=True) if per_area else None, uncovered, chosen, chosen_buffers, siting,
-        scores, access_per_area, note,
+        scores, access_per_area, note, curve,
     )  # fmt: skip
+
+
+def _curve(candidates: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, p: HubsParams, pref: str | None,
+           cost: Any) -> pd.DataFrame:  # fmt: skip
+    """Covered demand for k = 1 … ``p.curve`` sites beyond the fixed ones: the greedy sequence (one run) and the
+    exact MCLP optimum per k, both by :func:`geo.hub_siting.choose_hubs` at the coverage reach (``choose_radius_m``,
+    else the smallest radius); capacities are left out (a curve of reach, not of load)."""
+    radius = p.choose_radius_m if p.choose_radius_m is not None else min(p.radii_m)
+    top = min(int(p.curve or 0), len(candidates) - len(p.fixed))
+    if top < 1:
+        raise ValidationError(f"curve: {len(candidates)} candidates leave no site to add beyond {len(p.fixed)} fixed")
+    label = p.name_column or next((c for c in NAME_COLUMNS if c in candidates.columns), None)
+
+    def names(frame: gpd.GeoDataFrame) -> list[str]:
+        rest = frame[~frame["fixed"]]
+        return [str(x) for x in (rest[label] if label else rest.index)]
+
+    common = {"radius_m": radius, "weight": p.weight, "pref_code": pref, "fixed": list(p.fixed) or None,
+              "name": p.name_column, "cost": cost}  # fmt: skip
+    greedy, report = choose_hubs(candidates, demand, k=top, method="greedy", **common)
+    fixed_cover = float(greedy.loc[greedy["fixed"], "gain"].sum())
+    order, gains = names(greedy), greedy.loc[~greedy["fixed"], "gain"].to_numpy()
+    rows = [{"k": k, "method": "greedy", "covered": fixed_cover + float(gains[:k].sum()), "sites": "、".join(order[:k]),
+             "site_added": order[k - 1] if k <= len(order) else "", "optimal": None} for k in range(1, top + 1)]  # fmt: skip
+    previous: list[str] = []
+    for k in range(1, top + 1):
+        exact, rep = choose_hubs(candidates, demand, k=k, method="exact", **common)
+        sites = names(exact)
+        rows.append({"k": k, "method": "exact", "covered": float(rep.covered), "sites": "、".join(sites),
+                     "site_added": "、".join(s for s in sites if s not in previous), "optimal": rep.optimal})  # fmt: skip
+        previous = sites
+    out = pd.DataFrame(rows)
+    out["share"] = out["covered"] / report.total if report.total > 0 else 0.0
+    return out[CURVE_COLUMNS]
 
 
 def _access(candidates: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, p: HubsParams, pref: str | None,

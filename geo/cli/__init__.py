@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "hubs": "geo.cli.hubs:hubs_command",
     "scenarios": "geo.cli.scenarios:scenarios_command",
     "codes": "geo.cli.codes:codes",
+    "remedies": "geo.cli.remedies:remedies_command",
 }
 
 # subcommand name -> the first paragraph of its help, so ``geo --help`` lists the commands without importing
@@ -49,6 +50,8 @@ SHORT_HELP: dict[str, str] = {
     "distance, per municipality (scenarios.csv: scenario, muni_code, definition, window, gap_pop, gap_pop_baseline, "
     "delta).",
     "sources": "Pinned open-data sources (boundaries/sources.toml): URL, SHA-256, licence, credit.",
+    "remedies": "Rank candidate remedies for 交通空白 (new stops, on-demand zones, added frequency on a GTFS route) "
+    "by the gap population each removes, and choose the best --choose together.",
 }
 
 
