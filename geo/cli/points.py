@@ -6,12 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from geo import analyses
 from geo._inputs import credit_of
+from geo.cli.gap_inputs import gap_input_options, read_gap_inputs
 from geo.cli.options import area_options, finish, output_options, params_from, params_options
-from geo.mesh import read_mesh
 from geo.params import AreaParams, GapsParams, JoinParams
 from geo.points import read_points
 from geo.store import check_output_folder
@@ -73,28 +72,10 @@ def points_command(input_path: str, areas: str, lat: str | None, lon: str | None
 
 @click.command("gaps")
 @area_options
-@click.option("--mesh", "mesh_path", default=None, help="Demand: mesh statistics (CSV or e-Stat tblT*.txt / zip).")
-@click.option("--demand", "demand_path", default=None, help="Demand: any point file (read like geo points).")
-@click.option("--grid", is_flag=True,
-              help="Demand: the 1 km grid of the areas, unweighted or with --population-table spread by area.")  # fmt: skip
-@click.option("--population-table", default=None,
-              help="With --grid: population by municipal code (file or pinned source), spread over the grid.")  # fmt: skip
-@click.option("--stations", multiple=True, help="Railway station points (file or pinned source name); repeatable.")
-@click.option("--bus-stops", multiple=True, help="Bus stops (CSV or GTFS feed); repeatable.")
-@click.option(
-    "--gtfs", multiple=True,
-    help="GTFS/GTFS-JP feed (zip, folder or pinned source name) whose timetables decide usable service; repeatable.",
-)  # fmt: skip
-@click.option("--mesh-level", type=click.Choice(["quarter", "100m"]), default=None,
-              help="What 10-digit mesh codes are: quarter (250 m) or 100m cells (asked when ambiguous).")  # fmt: skip
-@click.option("--mesh-overlaps", type=click.Choice(["raise", "finest"]), default="raise", show_default=True,
-              help="A mesh cell listed with its own children: refuse, or keep the children (finest).")  # fmt: skip
+@gap_input_options
 @params_options(GapsParams)
 @output_options("outputs/gaps")
-def gaps_command(areas: str, mesh_path: str | None, demand_path: str | None, grid: bool,
-                 population_table: str | None, stations: tuple[str, ...], bus_stops: tuple[str, ...],
-                 gtfs: tuple[str, ...], mesh_level: str | None, mesh_overlaps: str, output: str,
-                 credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
+def gaps_command(areas: str, output: str, credits: tuple[str, ...], **options: object) -> None:
     """Find demand beyond walking distance of every station and bus stop (交通空白), per municipality;
     with --gtfs or --definition, usable service per time window and definition.
 
@@ -119,29 +100,9 @@ def gaps_command(areas: str, mesh_path: str | None, demand_path: str | None, gri
                --definition handbook-urban --definition frequency-30 --municipality 21206 -o outputs/naka_tt
     """
     area, params = params_from(AreaParams, options), params_from(GapsParams, options)
-    if sum(bool(x) for x in (mesh_path, demand_path, grid)) != 1:
-        raise click.UsageError("give exactly one of --mesh, --demand or --grid")
-    if population_table and not grid:
-        raise click.UsageError("--population-table goes with --grid (the population spread over the grid)")
-    if not (params.timetable or gtfs) and (params.date or params.windows):
-        raise click.UsageError("--date and --window need --gtfs or --definition")
-    if not (params.timetable or gtfs) and not stations and not bus_stops:
-        raise click.UsageError("give at least one --stations or --bus-stops file")
+    i = read_gap_inputs(options, params, areas=areas, credits=credits)
     check_output_folder(output)
     selection = analyses.select(areas, area)
-    if mesh_path:
-        demand = read_mesh(mesh_path, level=mesh_level, overlaps=mesh_overlaps)  # type: ignore[arg-type]
-    else:
-        demand = read_points(demand_path) if demand_path else None
-    supply = {}
-    if stations:
-        supply["station"] = pd.concat([read_points(p) for p in stations], ignore_index=True)
-    if bus_stops:
-        supply["bus"] = pd.concat([read_points(p) for p in bus_stops], ignore_index=True)
-    inputs = [areas, mesh_path or demand_path or population_table, *stations, *bus_stops, *gtfs]
-    found = (*(c for value in inputs for c in credit_of(value)), *credits)
-    result = analyses.transport_gaps(selection, demand, supply, params, feeds=gtfs, population=population_table,
-                                     credits=found)  # fmt: skip
-    record = {"areas": areas, "demand": mesh_path or demand_path or population_table or "grid",
-              "stations": list(stations), "bus_stops": list(bus_stops), "gtfs": list(gtfs)}  # fmt: skip
-    finish(result, output, params=(area, params), inputs=record)
+    result = analyses.transport_gaps(selection, i.demand, i.supply, params, feeds=i.feeds, population=i.population,
+                                     credits=i.credits)  # fmt: skip
+    finish(result, output, params=(area, params), inputs=i.record)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import click
-import pandas as pd
 
 from geo import analyses
-from geo._inputs import credit_of
+from geo.cli.gap_inputs import gap_input_options, read_gap_inputs
 from geo.cli.options import area_options, finish, output_options, params_from, params_options
-from geo.mesh import read_mesh
 from geo.params import AreaParams, GapsParams, RemedyParams
-from geo.points import read_points
 from geo.store import check_output_folder
 
 _UNUSED = ("station_m", "bus_m", "maps")  # distance-gap and map options: remedies judge timetable gaps only
@@ -18,14 +15,7 @@ _UNUSED = ("station_m", "bus_m", "maps")  # distance-gap and map options: remedi
 
 @click.command("remedies")
 @area_options
-@click.option("--mesh", "mesh_path", default=None, help="Demand: mesh statistics (CSV or e-Stat tblT*.txt / zip).")
-@click.option("--grid", is_flag=True,
-              help="Demand: the 1 km grid of the areas, unweighted or with --population-table spread by area.")  # fmt: skip
-@click.option("--population-table", default=None,
-              help="With --grid: population by municipal code (file or pinned source), spread over the grid.")  # fmt: skip
-@click.option("--stations", multiple=True, help="Railway station points (file or pinned source name); repeatable.")
-@click.option("--gtfs", multiple=True, required=True,
-              help="GTFS/GTFS-JP feed (zip, folder or pinned source name) of the existing service; repeatable.")  # fmt: skip
+@gap_input_options
 @click.option("--add-stops", default=None,
               help="Candidate stops: point file with name and dep_<HH-HH> per window or headway_min, start, end.")  # fmt: skip
 @click.option("--add-zones", default=None,
@@ -35,9 +25,8 @@ _UNUSED = ("station_m", "bus_m", "maps")  # distance-gap and map options: remedi
 @params_options(GapsParams, skip=_UNUSED)
 @params_options(RemedyParams)
 @output_options("outputs/remedies")
-def remedies_command(areas: str, mesh_path: str | None, grid: bool, population_table: str | None,
-                     stations: tuple[str, ...], gtfs: tuple[str, ...], add_stops: str | None, add_zones: str | None,
-                     add_routes: str | None, output: str, credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
+def remedies_command(areas: str, add_stops: str | None, add_zones: str | None, add_routes: str | None,
+                     output: str, credits: tuple[str, ...], **options: object) -> None:  # fmt: skip
     """Rank candidate remedies for 交通空白 (new stops, on-demand zones, added frequency on a GTFS route) by the
     gap population each removes, and choose the best --choose together.
 
@@ -64,21 +53,14 @@ def remedies_command(areas: str, mesh_path: str | None, grid: bool, population_t
     """
     area, params = params_from(AreaParams, options), params_from(GapsParams, options)
     remedy = params_from(RemedyParams, options)
-    if bool(mesh_path) == bool(grid):
-        raise click.UsageError("give exactly one of --mesh or --grid")
-    if population_table and not grid:
-        raise click.UsageError("--population-table goes with --grid (the population spread over the grid)")
     if not (add_stops or add_zones or add_routes):
         raise click.UsageError("give candidates: --add-stops, --add-zones and/or --add-routes")
+    i = read_gap_inputs(options, params, areas=areas, credits=credits, extra=(add_stops, add_zones, add_routes),
+                        timetable=True)  # fmt: skip
     check_output_folder(output)
     selection = analyses.select(areas, area)
-    demand = read_mesh(mesh_path) if mesh_path else None
-    supply = {"station": pd.concat([read_points(p) for p in stations], ignore_index=True)} if stations else None
-    inputs = [areas, mesh_path or population_table, *stations, *gtfs, add_stops, add_zones, add_routes]
-    found = (*(c for value in inputs if value for c in credit_of(value)), *credits)
-    result = analyses.remedies(selection, demand, params, remedy, feeds=gtfs, stops=supply, add_stops=add_stops,
-                               add_zones=add_zones, add_routes=add_routes, population=population_table,
-                               credits=found)  # fmt: skip
-    record = {"areas": areas, "demand": mesh_path or population_table or "grid", "stations": list(stations),
-              "gtfs": list(gtfs), "add_stops": add_stops, "add_zones": add_zones, "add_routes": add_routes}  # fmt: skip
+    result = analyses.remedies(selection, i.demand, params, remedy, feeds=i.feeds, stops=i.supply or None,
+                               add_stops=add_stops, add_zones=add_zones, add_routes=add_routes,
+                               population=i.population, credits=i.credits)  # fmt: skip
+    record = {**i.record, "add_stops": add_stops, "add_zones": add_zones, "add_routes": add_routes}
     finish(result, output, params=(area, params, remedy), inputs=record)
