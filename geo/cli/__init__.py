@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "regions": "geo.cli.regions:regions",
     "hubs": "geo.cli.hubs:hubs_command",
     "codes": "geo.cli.codes:codes",
+    "report": "geo.cli.report:report_command",
 }
 
 # subcommand name -> the first paragraph of its help, so ``geo --help`` lists the commands without importing
@@ -45,6 +46,8 @@ SHORT_HELP: dict[str, str] = {
     "regions": "Wide-area regions: preset groupings (広域地方計画, 関西広域連合, 昇龍道 …) and your own CSV/TOML files.",
     "run": "Run the analysis described by CONFIG (TOML) into outputs/<run-name>/.",
     "sources": "Pinned open-data sources (boundaries/sources.toml): URL, SHA-256, licence, credit.",
+    "report": "Write the municipal カルテ of a finished run (RUN_FOLDER, what `geo run` wrote): per municipality "
+    "report/<muni_code>.json, .html and an A4 .pdf, and report/index.html ranking them.",
 }
 
 

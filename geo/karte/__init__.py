@@ -168,7 +168,7 @@ def _shared_classes(run: fig.RunFolder, layers: dict[str, Any], codes: list[str]
         for part in cells.values():
             part["_class"] = [grades.index(g) if g in grades else len(grades) for g in part["grade"]]
         window = (run.analyses.get("gaps", {}).get("grades") or {}).get("window", "")
-        return {"kind": "grades", "title": f"サービス水準（{window} 時; A 最良 … F 最低）",
+        return {"kind": "grades", "title": f"サービス水準（{window} 時; A 最良 … F 最低）", "legend": "サービス水準",
                 "labels": [*(GRADE_NAMES[g] for g in grades), "等級なし"],
                 "colors": [*GRADE_COLORS.values(), NO_GRADE_COLOR], "breaks": []}, cells  # fmt: skip
     gaps = layers.get("gaps")
@@ -185,6 +185,7 @@ def _shared_classes(run: fig.RunFolder, layers: dict[str, Any], codes: list[str]
     walk = "・".join(f"{'駅' if m == 'station' else 'バス停'}{v:,.0f}m"
                      for m, v in run.analyses.get("gaps", {}).get("walk_m", {}).items())  # fmt: skip
     return {"kind": "gap_cells", "title": f"交通空白メッシュの人口（{walk}圏外; {classes.title_ja}）",
+            "legend": "交通空白メッシュの人口",
             "labels": list(classes.labels), "colors": list(classes.colors), "breaks": list(classes.bins)}, cells  # fmt: skip
 
 

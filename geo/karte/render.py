@@ -161,7 +161,7 @@ def draw_map(ax: Any, k: dict[str, Any], frames: dict[str, gpd.GeoDataFrame | No
     if frames.get("hubs") is not None and len(frames["hubs"]):
         handles.append(Line2D([], [], marker="*", color="none", markerfacecolor="#d4007a", markersize=8,
                               label="選定した拠点"))  # fmt: skip
-    leg = ax.legend(handles=handles, title=classes["title"], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+    leg = ax.legend(handles=handles, title=classes.get("legend") or classes["title"], loc="upper left", bbox_to_anchor=(1.0, 1.0),
                     fontsize=6.5, title_fontsize=7, frameon=False, alignment="left")  # fmt: skip
     leg.get_title().set_multialignment("left")
 
