@@ -135,6 +135,14 @@ VARIANTS: dict[str, Any] = {
     "outputs.parquet": True,
     "outputs.db": "postgresql://nobody@127.0.0.1:9/none",
 }
+# [report] (the カルテ): each key changes the parameters write_karte receives, on one municipality (fast)
+VARIANTS |= {
+    "report.municipalities": ["19202"],
+    "report.prefectures": ["19"],
+    "report.rank_by": "population",
+    "report.formats": ["html"],
+    "report.nearby_km": 50.0,
+}
 # keys whose variant needs other keys changed with it to stay a valid config
 COMPANIONS: dict[str, dict[str, Any]] = {
     "indicators.sheet": {"indicators.table": "TABLE.xlsx"},
@@ -274,6 +282,7 @@ RECORDED = [
     ("geo.store", "write_csv"), ("geo.pipeline", "staging_dir"), ("geo.pipeline", "_manifest"),
     ("geo.analyses.scenario_analysis", "service_gaps"), ("geo.analyses.scenario_analysis", "without_service"),
 ]  # fmt: skip
+RECORDED.append(("geo.pipeline", "write_karte"))
 
 
 @pytest.fixture
@@ -468,6 +477,8 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
         base = vary(base, "gaps.definitions", ["plateau-toshi-kozo"], files)
     if key in SCENARIO_KEYS:  # a scenario that changes nothing, then the one key changed
         base["scenarios"] = [{"name": "unchanged"}]
+    if key.startswith("report."):
+        base = with_report(base, key)
     changed = vary(base, key, VARIANTS[key], files)
     if key != "maps.layers":  # map layers need the analyses that make them
         changed, base = trim(changed, key), trim(base, key)
@@ -477,3 +488,11 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
         _BASES[tag] = recording(base, tmp_path / "base.toml", recorder)
     after = recording(changed, tmp_path / "changed.toml", recorder)
     assert after != _BASES[tag], f"{key} = {VARIANTS[key]!r} changed nothing any step received"
+
+
+
+def with_report(config: dict[str, Any], key: str) -> dict[str, Any]:
+    """The base with a [report] of one municipality (JSON only when a key makes it 27), and the CSV/GPKG it reads."""
+    out = {**config, "outputs": {"gpkg": True, "csv": True}}
+    out["report"] = {"formats": []} if key == "report.prefectures" else {"municipalities": ["19201"], "formats": ["pdf"]}
+    return out
