@@ -45,10 +45,10 @@ from geo.boundaries import dissolve_prefectures
 from geo.config import Derived, LineFinder, RunConfig, load_config, resolve_input
 from geo.crosswalk import read_weights
 from geo.gap_definitions import read_gap_definition
-from geo.karte import write_karte
 from geo.good_practices import read_good_practices
 from geo.hubs import NAME_COLUMNS
 from geo.indicators import derive, measure_titles
+from geo.karte import write_karte
 from geo.maps import layer_for
 from geo.maps.choropleth import map_from, save_map
 from geo.maps.layers import good_practice_layers

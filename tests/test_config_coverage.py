@@ -490,9 +490,10 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
     assert after != _BASES[tag], f"{key} = {VARIANTS[key]!r} changed nothing any step received"
 
 
-
 def with_report(config: dict[str, Any], key: str) -> dict[str, Any]:
     """The base with a [report] of one municipality (JSON only when a key makes it 27), and the CSV/GPKG it reads."""
     out = {**config, "outputs": {"gpkg": True, "csv": True}}
-    out["report"] = {"formats": []} if key == "report.prefectures" else {"municipalities": ["19201"], "formats": ["pdf"]}
+    out["report"] = (
+        {"formats": []} if key == "report.prefectures" else {"municipalities": ["19201"], "formats": ["pdf"]}
+    )
     return out

@@ -174,7 +174,7 @@ def test_unknown_municipality_is_named_with_what_the_run_holds(runs: dict[str, P
         write_karte(runs["nakatsugawa"], municipalities=["19201"], out=tmp_path)
     text = str(exc.value)
     assert "'19201' is not in the run 'nakatsugawa'" in text and "21206 中津川市" in text
-    with pytest.raises(ValidationError, match="no run.json"):
+    with pytest.raises(ValidationError, match=r"no run\.json"):
         write_karte(tmp_path, out=tmp_path / "x")
     result = CliRunner().invoke(cli, ["report", str(runs["nakatsugawa"]), "--prefecture", "山梨県",
                                        "-o", str(tmp_path / "y")])  # fmt: skip

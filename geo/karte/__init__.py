@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo._io import write_text_atomic
 from geo.analyses.base import resolve_params
+from geo.good_practices import read_good_practices
 from geo.karte import figures as fig
 from geo.karte import render
 from geo.maps.service import GRADE_COLORS, GRADE_NAMES, NO_GRADE_COLOR
@@ -86,7 +87,7 @@ def write_karte(
     folder.mkdir(parents=True, exist_ok=True)
     layers = _layers(run, codes)
     groupings = fig.preset_groupings()
-    places = fig.read_good_practices()
+    places = read_good_practices()
     source = fig.sources(run)
     kartes: dict[str, dict[str, Any]] = {}
     for code in codes:
@@ -178,7 +179,13 @@ def _shared_classes(run: fig.RunFolder, layers: dict[str, Any], codes: list[str]
     cells = {c: gaps[gaps["muni_code"] == c] for c in codes}
     values = {c: part[weight].to_numpy(float) for c, part in cells.items() if len(part)}
     if not values:
-        return {"kind": "gap_cells", "title": "交通空白メッシュ（なし）", "labels": [], "colors": [], "breaks": []}, cells
+        return {
+            "kind": "gap_cells",
+            "title": "交通空白メッシュ（なし）",
+            "labels": [],
+            "colors": [],
+            "breaks": [],
+        }, cells
     classes = classify_together(values, **GAP_CLASSES)
     for part in cells.values():
         part["_class"] = classes.class_of(part[weight].to_numpy(float)) if len(part) else []

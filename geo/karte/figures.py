@@ -22,7 +22,6 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo.crs import prefecture_crs
-from geo.good_practices import read_good_practices
 from geo.hubs import NAME_COLUMNS
 from geo.params import ReportParams
 from geo.regions import list_regions, read_grouping

@@ -16,7 +16,6 @@ from typing import Any
 import geopandas as gpd
 
 from geo.crs import prefecture_crs
-from geo.maps.service import GRADE_COLORS, NO_GRADE_COLOR
 from geo.maps.static import font_context
 
 A4_IN = (8.27, 11.69)
@@ -80,16 +79,15 @@ def sections(k: dict[str, Any]) -> list[Section]:
         out.append(Section("拠点カバー（候補地すべて）", ("圏域", "人口", "カバー人口", "カバー率"), rows))
         if h["chosen"] is not None:
             s = h["siting"] or {}
-            name = next(iter(h["chosen"][0])) if h["chosen"] else ""
             rows = tuple((number(c.get("rank")), str(c.get(list(c)[1], "")), number(c.get("gain"), "人"),
                           number((c.get("cumulative_share") or 0) * 100, "%")) for c in h["chosen"])  # fmt: skip
             note = (f"全体で {number(h.get('chosen_total'))} か所を選定（{s.get('method')}, {number(s.get('radius_m'), 'm')}"
                     f"圏, 全体カバー率 {number((s.get('share') or 0) * 100, '%')}）。この市町村内の選定拠点を掲載")  # fmt: skip
             out.append(Section("選定した拠点", ("順位", "名称", "追加カバー人口", "累積カバー率"),
-                               rows or (("—", "この市町村内に選定拠点なし", "", ""),), (note,) if name or True else ()))  # fmt: skip
+                               rows or (("—", "この市町村内に選定拠点なし", "", ""),), (note,)))  # fmt: skip
         if h["candidates"]:
             col = h["candidates_column"]
-            rows = tuple((str(list(c.values())[0]), number(c[col], "人")) for c in h["candidates"])
+            rows = tuple((str(next(iter(c.values()))), number(c[col], "人")) for c in h["candidates"])
             out.append(Section(f"候補地の上位（{col.removeprefix('covered_')} 圏のカバー人口順）", ("候補地", "カバー人口"),
                                rows))  # fmt: skip
     for key, heading in (("coverage_curve", "拠点数とカバー人口"),):
@@ -106,7 +104,9 @@ def sections(k: dict[str, Any]) -> list[Section]:
     rem = k["remedies"]
     if rem is not None:
         cols = tuple(rem["columns"])
-        out.append(Section("対策案（remedies.csv）", cols, tuple(tuple(number(r[c]) for c in cols) for r in rem["rows"])))
+        out.append(
+            Section("対策案（remedies.csv）", cols, tuple(tuple(number(r[c]) for c in cols) for r in rem["rows"]))
+        )
     out.append(Section("広域リージョン", ("区分", "リージョン", "所属"),
                        tuple((r["title"], r["region"], r["via"]) for r in k["regions"])
                        or (("—", "該当なし", ""),)))  # fmt: skip
@@ -192,7 +192,7 @@ def svg_of(fig: Any) -> str:
     with matplotlib.rc_context({"svg.hashsalt": "geo-karte", "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 # ------------------------------------------------------------------------------------------------------ HTML
@@ -232,9 +232,9 @@ def page_html(k: dict[str, Any], svg: str) -> str:
 <html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)} カルテ</title>
 <style>{_CSS}</style></head><body>
 <header><h1>{html.escape(title)} 交通・拠点カルテ</h1>
-<p>{html.escape(k['run']['title'] or k['run']['name'])}</p><p>{ranked}</p>
-<p><a href="index.html">カルテ一覧へ</a> ・ <a href="{html.escape(k['muni_code'])}.json">JSON</a></p></header>
-<section><h2>{html.escape(k['map']['title'])}</h2><figure>{svg}</figure></section>
+<p>{html.escape(k["run"]["title"] or k["run"]["name"])}</p><p>{ranked}</p>
+<p><a href="index.html">カルテ一覧へ</a> ・ <a href="{html.escape(k["muni_code"])}.json">JSON</a></p></header>
+<section><h2>{html.escape(k["map"]["title"])}</h2><figure>{svg}</figure></section>
 {chr(10).join(parts)}
 </body></html>
 """
