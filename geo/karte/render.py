@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,12 +175,12 @@ def _scale_bar(ax: Any, x0: float, y0: float, width: float) -> None:
     ax.text(x + km * 500, y + width * 0.012, f"{km} km", ha="center", va="bottom", fontsize=6, color=_INK)
 
 
-def map_figure(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any], width_in: float = 6.2) -> Any:
+def map_figure(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any], width_in: float = 8.0) -> Any:
     """The map alone as a figure (for the HTML page)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width_in, width_in * 0.62))
-    ax = fig.add_axes((0.0, 0.02, 0.66, 0.96))
+    fig = Figure(figsize=(width_in, width_in * 0.7))
+    ax = fig.add_axes((0.0, 0.02, 0.62, 0.96))
     draw_map(ax, k, frames, classes)
     return fig
 
@@ -210,8 +211,12 @@ figure{margin:0}svg{max-width:100%;height:auto}
 """
 
 
+_FIGURE = re.compile(r"^[-−+]?[\d,]+(\.\d+)?\s?(人|%|m|km|か所)?( / [\d,]+)?$")
+
+
 def _cell(text: str) -> str:
-    numeric = bool(text) and (text[0].isdigit() or text[0] in "-−") and not text.endswith("時")
+    """A table cell; figures are right-aligned."""
+    numeric = bool(_FIGURE.match(text))
     return f'<td class="n">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>"
 
 
@@ -247,7 +252,7 @@ def index_html(title: str, rows: list[dict[str, Any]], label: str, formats: tupl
         links = " ・ ".join(f'<a href="{html.escape(r["muni_code"])}.{f}">{f.upper()}</a>' for f in (*formats, "json"))
         body.append(f"<tr><td class=\"n\">{r['rank'] or '—'}</td><td>{html.escape(r['muni_code'])}</td>"
                     f"<td>{html.escape(r['pref_name'])}</td><td>{html.escape(r['muni_name'])}</td>"
-                    f"<td class=\"n\">{html.escape(number(r['value']))}</td><td>{links}</td></tr>")  # fmt: skip
+                    f"<td class=\"n\">{html.escape(number(r['value'], digits=1))}</td><td>{links}</td></tr>")  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)}: 市町村カルテ一覧</title>
 <style>{_CSS}</style></head><body>
