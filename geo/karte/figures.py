@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo._errors import ValidationError
 from geo.crs import prefecture_crs
+from geo.gap_definitions import list_gap_definitions, read_gap_definition
 from geo.hubs import NAME_COLUMNS
 from geo.params import ReportParams
 from geo.regions import list_regions, read_grouping
@@ -321,6 +322,13 @@ def sources(run: RunFolder) -> dict[str, Any]:
     gaps = run.analyses.get("gaps", {})
     citations = [{"name": d["name"], "title": d.get("title"), "source": d.get("source"), "url": d.get("url")}
                  for d in gaps.get("definitions", [])]  # fmt: skip
+    if not citations and gaps.get("walk_m"):  # distance gaps: the published definitions using the same distances
+        walk = gaps["walk_m"]
+        for name in list_gap_definitions():
+            d = read_gap_definition(name)
+            if not d.own and all(d.walk_m.get(mode) == metres for mode, metres in walk.items()):
+                citations.append({"name": f"{name}（同じ徒歩距離）", "title": d.title, "source": d.source,
+                                  "url": d.url})  # fmt: skip
     grades = gaps.get("grades")
     if grades:
         citations.append({"name": grades.get("name"), "title": grades.get("title"), "source": grades.get("source"),

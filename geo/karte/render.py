@@ -117,10 +117,11 @@ def sections(k: dict[str, Any]) -> list[Section]:
                               f"({r['pillar']})") for r in g["rows"]) or (("—", "該当なし", "", ""),),
                        (g["citation"],)))  # fmt: skip
     s = k["sources"]
-    rows = tuple((i["role"], str(i["source"]), i["credit"] or "", i["sha256"]) for i in s["inputs"])
-    cites = tuple(f"{c['name']}: {c['source']} {c['url'] or ''}".strip() for c in s["citations"])
-    out.append(Section("出典・定義", ("入力", "データ", "クレジット", "SHA-256"), rows,
-                       (*cites, f"geo {s['versions'].get('geo')} / 実行 {k['run']['name']}")))  # fmt: skip
+    rows = tuple((i["role"], str(i["source"]), i["licence"] or "", i["sha256"]) for i in s["inputs"])
+    cites = tuple(f"定義 {c['name']}: {c['source']} {c['url'] or ''}".strip() for c in s["citations"])
+    credits = tuple(f"クレジット: {c}" for c in s["credits"])
+    out.append(Section("出典・定義", ("入力", "データ", "利用条件", "SHA-256"), rows,
+                       (*credits, *cites, f"geo {s['versions'].get('geo')} / 実行 {k['run']['name']}")))  # fmt: skip
     return out
 
 
@@ -231,7 +232,7 @@ def page_html(k: dict[str, Any], svg: str) -> str:
                      "</section>")  # fmt: skip
     title = f"{k['pref_name']} {k['muni_name']}（{k['muni_code']}）"
     rank = k["rank"]
-    ranked = (f"{html.escape(rank['label'])}: {html.escape(number(rank['value']))}（{rank['position']} 位 / "
+    ranked = (f"{html.escape(rank['label'])}: {html.escape(number(rank['value'], digits=1))}（{rank['position']} 位 / "
               f"{rank['of']}）" if rank["position"] else "")  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)} カルテ</title>
@@ -291,7 +292,7 @@ def pdf_pages(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any]
     fig.text(0.06, 0.94, k["run"]["title"] or k["run"]["name"], fontsize=8.5, color="#555555", va="top")
     rank = k["rank"]
     if rank["position"]:
-        fig.text(0.94, 0.94, f"{rank['label']}: {number(rank['value'])}（{rank['position']} 位 / {rank['of']}）",
+        fig.text(0.94, 0.94, f"{rank['label']}: {number(rank['value'], digits=1)}（{rank['position']} 位 / {rank['of']}）",
                  fontsize=8.5, ha="right", va="top")  # fmt: skip
     fig.text(0.06, 0.918, k["map"]["title"], fontsize=9, va="top")
     ax = fig.add_axes((0.06, 0.60, 0.56, 0.31))
