@@ -465,7 +465,11 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(stage / "run.json")
-        files += _report(state, stage)
+        report = _report(state, stage)
+        if report:  # run.json then lists the カルテ too (they read none of the fields that change)
+            files += report
+            manifest = _manifest(state, [f for f in files if f != stage / "run.json"], stage, db=db)
+            (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     summaries = {name: str(r.report) for name, r in state.results.items()}
     return RunResult(output_dir=final, manifest=manifest, files=[final / f.relative_to(stage) for f in files],
                      summaries=summaries)  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from pyogrio import list_layers
 
 from geo._io import write_text_atomic
 from geo.analyses.base import resolve_params
@@ -96,8 +97,8 @@ def write_karte(
         kartes[code] = {
             "muni_code": code, "muni_name": row["muni_name"], "pref_code": row["pref_code"],
             "pref_name": row["pref_name"],
-            "run": {k: run.manifest.get(k) or "" for k in ("run", "title", "description")} | {
-                "name": run.manifest.get("run") or run.path.name},
+            "run": {"name": run.manifest.get("run") or run.path.name, "title": run.manifest.get("title") or "",
+                    "description": run.manifest.get("description") or ""},
             "population": fig.population(run, row),
             "distance_gaps": fig.distance_gaps(run, code),
             "timetable_gaps": fig.timetable_gaps(run, code),
@@ -148,14 +149,11 @@ def _layers(run: fig.RunFolder, codes: list[str]) -> dict[str, gpd.GeoDataFrame]
     if gaps.get("demand") and gaps["demand"] != "grid":
         names.append(f"points_{gaps['demand']}")
     names += [f"points_{p['name']}" for p in params.get("points", []) if p.get("kind") == "station"]
-    from pyogrio import list_layers
-
     present = set(list_layers(gpkg)[:, 0]) if gpkg.is_file() else set()
     out = read_layers(gpkg, [n for n in dict.fromkeys(names) if n in present])
     out["demand"] = out.get(f"points_{gaps.get('demand')}")
-    out["stations"] = pd.concat([out[f"points_{p['name']}"] for p in params.get("points", [])
-                                 if p.get("kind") == "station" and f"points_{p['name']}" in out]) if any(
-        p.get("kind") == "station" for p in params.get("points", [])) else None  # fmt: skip
+    stations = [out[n] for n in names if n.startswith("points_") and n in out and n != f"points_{gaps.get('demand')}"]
+    out["stations"] = pd.concat(stations, ignore_index=True) if stations else None
     return out
 
 

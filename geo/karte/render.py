@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from geo._io import atomic_path
 from geo.crs import prefecture_crs
 from geo.maps.static import font_context
 
@@ -276,7 +277,7 @@ def write_pdf(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any]
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
-    with font_context(), PdfPages(out, metadata={"CreationDate": None, "ModDate": None,
+    with font_context(), atomic_path(out) as tmp, PdfPages(tmp, metadata={"CreationDate": None, "ModDate": None,
                                                  "Creator": "geo karte", "Producer": "geo"}) as pdf:  # fmt: skip
         for page in pdf_pages(k, frames, classes):
             pdf.savefig(page)
