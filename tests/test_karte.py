@@ -219,3 +219,22 @@ def test_html_renders_offline_in_chromium(runs: dict[str, Path], tmp_path: Path)
         assert "中津川市" in text and "交通空白" in text
         assert b.evaluate("document.querySelectorAll('svg path').length") > 100  # the map is drawn inline
         assert re.search(r"88\.0%", text)  # handbook-rural 09-17, as in gaps_by_area.csv (87.97 %)
+
+
+def test_remedies_and_coverage_curve_are_shown_when_the_run_has_them(runs: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(runs["nakatsugawa"], folder, ignore=shutil.ignore_patterns("report"))
+    remedies = pd.DataFrame({"remedy": ["新設バス停A", "デマンド区域B", "他市の案"], "muni_code": ["21206", "21206", "21207"],
+                             "window": ["19-22", "19-22", "19-22"], "gap_removed": [812.5, 1540.0, 99.0]})  # fmt: skip
+    remedies.to_csv(folder / "remedies.csv", index=False, encoding="utf-8-sig")
+    curve = pd.DataFrame({"k": [1, 2, 3], "covered": [1540.0, 2352.5, 2400.0]})
+    curve.to_csv(folder / "coverage_curve.csv", index=False, encoding="utf-8-sig")
+    k = write_karte(folder, formats=["html"]).figures["21206"]
+    assert k["remedies"]["rows"] == records_of(remedies[remedies["muni_code"] == "21206"])
+    assert k["coverage_curve"] == records_of(curve)
+    page = (folder / "report/21206.html").read_text(encoding="utf-8")
+    assert "デマンド区域B" in page and "他市の案" not in page and "2,352.5" in page
+
+
+def records_of(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", force_ascii=False))

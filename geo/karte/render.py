@@ -46,6 +46,13 @@ def number(value: Any, unit: str = "", digits: int | None = None) -> str:
     return f"{text}{unit}" if unit in ("%", "人", "km", "m", "か所") else f"{text} {unit}".rstrip()
 
 
+def plain_number(value: Any) -> str:
+    """A figure of a table shown as written (remedies, coverage curve): separators, up to 2 decimals, no unit."""
+    if isinstance(value, float) and not math.isnan(value) and value != int(value):
+        return f"{value:,.2f}".rstrip("0")
+    return number(value)
+
+
 # ------------------------------------------------------------------------------------------------ sections
 
 
@@ -96,7 +103,7 @@ def sections(k: dict[str, Any]) -> list[Section]:
         rows_ = k.get(key)
         if rows_:
             cols = tuple(rows_[0])
-            out.append(Section(heading, cols, tuple(tuple(number(r[c]) for c in cols) for r in rows_)))
+            out.append(Section(heading, cols, tuple(tuple(plain_number(r[c]) for c in cols) for r in rows_)))
     sc = k["scenarios"]
     if sc is not None:
         rows = tuple((r["scenario"], r["definition"], f"{r['window']} 時", number(r["gap_pop_baseline"], "人"),
@@ -107,7 +114,7 @@ def sections(k: dict[str, Any]) -> list[Section]:
     if rem is not None:
         cols = tuple(rem["columns"])
         out.append(
-            Section("対策案（remedies.csv）", cols, tuple(tuple(number(r[c]) for c in cols) for r in rem["rows"]))
+            Section("対策案（remedies.csv）", cols, tuple(tuple(plain_number(r[c]) for c in cols) for r in rem["rows"]))
         )
     out.append(Section("広域リージョン", ("区分", "リージョン", "所属"),
                        tuple((r["title"], r["region"], r["via"]) for r in k["regions"])
