@@ -127,7 +127,7 @@ def _config(tmp_path: Path, edit) -> Path:
         (lambda t: t.replace("choose = 5", "choose = 5\nradius = 3"), r"line \d+: hubs.radius: unknown key"),
         (lambda t: t.replace('path = "mesh1km-yamanashi"', 'path = "mesh.csv"'), r"line \d+: points\[1\].path"),
         (
-            lambda t: t.replace('columns = ["pop_2020", "pop_65plus_2020"]', 'columns = ["pop_2020", "pop_2025"]'),
+            lambda t: t.replace('"pop_15_64_2020", "pop_65plus_2020"]', '"pop_15_64_2020", "pop_2025"]', 1),
             r"line \d+: indicators\[0\].columns: \['pop_2025'\] not in ssdse-a",
         ),
         (lambda t: t.replace('column = "pop_2020"', 'column = "population"'), r"line \d+: maps\[1\].column"),
