@@ -135,7 +135,8 @@ def write_karte(
     label = next((k["rank"]["label"] for k in kartes.values() if k["rank"]["label"]), params.rank_by)
     index_rows = ranking.to_dict("records")
     result.files.append(write_text_atomic(folder / "index.html",
-                                          render.index_html(title, index_rows, label, params.formats)))  # fmt: skip
+                                          render.index_html(title, index_rows, label, params.formats,
+                                                            descending=bool(ranking.attrs["descending"]))))  # fmt: skip
     result.files.append(write_csv(ranking, folder / "index.csv"))
     return result
 
@@ -233,4 +234,6 @@ def _rank(kartes: dict[str, dict[str, Any]], by: str) -> pd.DataFrame:
         label = frame.loc[frame["muni_code"] == code, "_label"].iloc[0]
         kartes[code]["rank"] = {"by": by, "label": label, "value": fig.plain(value),
                                 "position": int(rank) if pd.notna(rank) else None, "of": len(frame)}  # fmt: skip
-    return frame[["rank", "muni_code", "pref_name", "muni_name", "value"]].reset_index(drop=True)
+    out = frame[["rank", "muni_code", "pref_name", "muni_name", "value"]].reset_index(drop=True)
+    out.attrs["descending"] = descending  # the order the index states
+    return out

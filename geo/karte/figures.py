@@ -357,7 +357,11 @@ def rank_value(karte: dict[str, Any], by: str) -> tuple[float | None, str, bool]
         return None, "交通空白", True
     if by == "hub_share":
         cov = (karte["hubs"] or {}).get("coverage") or []
-        return (cov[-1]["share"] * 100 if cov and cov[-1]["share"] is not None else None), "拠点カバー率（%）", False
+        if not cov:
+            return None, "拠点カバー率（%）", False
+        last = cov[-1]  # the widest radius
+        value = last["share"] * 100 if last["share"] is not None else None
+        return value, f"拠点カバー率（{last['radius_m']:,.0f}m 圏, %）", False
     key = {"population": None, "ageing_rate": "高齢化率", "pop_change": "人口増減率"}[by]
     items = karte["population"]["items"]
     item = next((i for i in items if (i["label"].startswith("人口（") if key is None else i["label"].startswith(key))),

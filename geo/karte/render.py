@@ -254,7 +254,9 @@ def page_html(k: dict[str, Any], svg: str) -> str:
 """
 
 
-def index_html(title: str, rows: list[dict[str, Any]], label: str, formats: tuple[str, ...]) -> str:
+def index_html(
+    title: str, rows: list[dict[str, Any]], label: str, formats: tuple[str, ...], *, descending: bool = True
+) -> str:
     """The index page: the set ranked, each カルテ linked."""
     body = []
     for r in rows:
@@ -266,7 +268,7 @@ def index_html(title: str, rows: list[dict[str, Any]], label: str, formats: tupl
 <html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)}: 市町村カルテ一覧</title>
 <style>{_CSS}</style></head><body>
 <h1>{html.escape(title)}: 市町村カルテ一覧</h1>
-<p>{len(rows)} 市町村を「{html.escape(label)}」の順に並べています。地図の階級区分は全市町村で共通です。</p>
+<p>{len(rows)} 市町村を「{html.escape(label)}」の{"大きい" if descending else "小さい"}順に並べています。地図の階級区分は全市町村で共通です。</p>
 <table><tr><th>順位</th><th>コード</th><th>都道府県</th><th>市町村</th><th>{html.escape(label)}</th><th>カルテ</th></tr>
 {chr(10).join(body)}
 </table></body></html>
