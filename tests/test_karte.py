@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -238,3 +239,23 @@ def test_remedies_and_coverage_curve_are_shown_when_the_run_has_them(runs: dict[
 
 def records_of(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def test_region_memberships_and_nearby_good_practices(runs: dict[str, Path]) -> None:
+    # 山梨県 is in the 首都圏 of the 広域地方計画 (国土形成計画法施行令), 岐阜県 in the 中部圏 and in 昇龍道
+    for k in kartes(runs["yamanashi"]).values():
+        assert {"title": "広域地方計画区域", "region": "首都圏", "via": "都道府県"} in [
+            {x: r[x] for x in ("title", "region", "via")} for r in k["regions"]]  # fmt: skip
+    k = kartes(runs["nakatsugawa"])["21206"]
+    assert {(r["title"], r["region"]) for r in k["regions"]} >= {("広域地方計画区域", "中部圏"), ("昇龍道", "昇龍道")}
+    places = k["good_practices"]["rows"]
+    assert places and all(0 <= p["distance_km"] <= 30 for p in places)
+    assert [p["distance_km"] for p in places] == sorted(p["distance_km"] for p in places)
+    # the distances again, in another projection (UTM zone 53N) from the run's own municipal polygon
+    area = gpd.read_file(runs["nakatsugawa"] / "layers.gpkg", layer="areas").to_crs(6690).union_all()
+    all_places = geo.read_good_practices().set_index("id").to_crs(6690)
+    for p in places:
+        assert abs(all_places.loc[p["id"], "geometry"].distance(area) / 1000 - p["distance_km"]) < 0.15, p["id"]
+    far = all_places[all_places.distance(area) > 30_500]
+    assert not set(far.index) & {p["id"] for p in places}
+    assert len(places) == int((all_places.distance(area) <= 30_000).sum())
