@@ -105,6 +105,9 @@ _EXPORTS: dict[str, str] = {
     "code_table": "geo.codes",
     "codes_as_of": "geo.codes",
     "city_of": "geo.codes",
+    "write_karte": "geo.karte",
+    "KarteResult": "geo.karte",
+    "ReportParams": "geo.params",
 }
 
 __all__ = ["CRSError", "SourceError", "ValidationError", "__version__", *sorted(_EXPORTS)]

@@ -52,6 +52,7 @@ from geo.params import (
     Measure,
     RegionsParams,
     RemedyParams,
+    ReportParams,
     ScenarioParams,
 )
 from geo.sources import list_sources
@@ -270,6 +271,11 @@ class OutputsSection:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReportSection(ReportParams):
+    """[report]: the municipal カルテ; every key is a parameter (:class:`geo.params.ReportParams`)."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     run: RunSection = field(metadata={"help": "[run]: the run's name, title and output folder (required)."})
@@ -310,6 +316,11 @@ class RunConfig:
         default=None,
         metadata={"help": "[remedies]: candidate stops, zones and added frequency ranked by the 交通空白 of [gaps] "
                   "each removes, the best choose chosen together (remedies.csv, coverage_curve.csv)."},
+    )  # fmt: skip
+    report: ReportSection | None = field(
+        default=None,
+        metadata={"help": "[report]: the municipal カルテ (report/<muni_code>.html|.pdf|.json, report/index.html), "
+                  "written last from the run's own tables."},
     )  # fmt: skip
     path: Path = Path(".")  # the config file (set by load_config, not a TOML key)
     text: str = ""
@@ -512,6 +523,7 @@ def _check_references(config: RunConfig, lines: LineFinder) -> list[str]:
     for i, p in enumerate(config.points):
         problems += _missing_file(config, p.path, lines.at(("points", i, "path")))
     problems += _output_problems(config.base_dir, dataclasses.asdict(config.run), lines)
+    problems += _check_report(config, lines)
     return problems
 
 
@@ -683,3 +695,17 @@ def resolve_input(config: RunConfig, value: str) -> Path | str | None:
     if value in {s.name for s in list_sources()}:
         return value
     return None
+
+
+def _check_report(config: RunConfig, lines: LineFinder) -> list[str]:
+    """[report] reads the run's CSV tables and its areas: it needs them written and a municipal level."""
+    if config.report is None:
+        return []
+    problems = []
+    if not config.outputs.csv or not config.outputs.gpkg:
+        problems.append(f"{lines.at(('report',))}: the カルテ are built from the run's CSV tables and layers.gpkg; "
+                        "keep [outputs] csv = true and gpkg = true")  # fmt: skip
+    if config.area.level == "prefecture":
+        problems.append(f"{lines.at(('report',))}: the カルテ are per municipality; [area] level = 'prefecture' "
+                        "has none (use municipality or designated_city)")  # fmt: skip
+    return problems

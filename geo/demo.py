@@ -13,7 +13,7 @@ from pathlib import Path
 from geo._io import write_text_atomic
 from geo.pipeline import RunResult, run
 
-DEMO_CONFIGS = ("japan", "yamanashi")
+DEMO_CONFIGS = ("japan", "yamanashi", "nakatsugawa")
 
 
 def demo_config_paths() -> list[Path]:
@@ -44,6 +44,9 @@ def write_index(results: list[RunResult], path: Path) -> Path:
             )
             items.append(f"<li>{html.escape(spec['title'] or name)} — {links}</li>")
         tables = f'<a href="{html.escape(result.output_dir.name)}/layers.gpkg">GeoPackage</a>'
+        if result.manifest["parameters"].get("report"):  # the municipal カルテ of the run, ranked
+            karte = f"{html.escape(result.output_dir.name)}/report/index.html"
+            items.append(f'<li><a href="{karte}">市町村カルテ（一覧・HTML・A4 PDF）</a></li>')
         sections.append(
             f"<h2>{html.escape(title)}</h2>\n<ul>\n{''.join(items)}\n<li>{tables} ・ "
             f'<a href="{html.escape(result.output_dir.name)}/run.json">run.json</a></li>\n</ul>'

@@ -524,3 +524,46 @@ def make(cls: type, given: Mapping[str, Any] | None = None, /, **keywords: Any) 
     if unknown:
         raise ValidationError(f"{cls.__name__}: unknown parameter(s) {unknown}; allowed: {', '.join(sorted(names))}")
     return cls(**values)
+
+
+# ------------------------------------------------------------------------------------------- the カルテ
+
+
+RankBy = Literal["gap_share", "gap_population", "population", "ageing_rate", "pop_change", "hub_share"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportParams:
+    """The municipal カルテ (``geo report``, config ``[report]``): one page per municipality built from a finished
+    run's output folder (:func:`geo.karte.write_karte`), with an index page ranking the set."""
+
+    municipalities: tuple[str, ...] = param(
+        (), help="Municipalities given a カルテ (5-digit codes or names as in the run); empty with no prefectures: "
+        "every municipality of the run.", example=("19201", "19202"), cli="--municipality",
+    )  # fmt: skip
+    prefectures: tuple[str, ...] = param(
+        (), help="Every municipality of the run in these prefectures (names or 2-digit codes).", example=("山梨県",),
+        cli="--prefecture",
+    )  # fmt: skip
+    rank_by: RankBy = param(
+        "gap_share", help="Figure the index page ranks by, largest first: gap_share (交通空白人口の割合), "
+        "gap_population, population, ageing_rate, pop_change (smallest first) or hub_share (hub coverage, "
+        "smallest first).", example="ageing_rate",
+    )  # fmt: skip
+    formats: tuple[Literal["html", "pdf"], ...] = param(
+        ("html", "pdf"), help="Pages written beside report/<muni_code>.json (always written): html, pdf (A4).",
+        example=("html",), cli="--format",
+    )  # fmt: skip
+    nearby_km: float = param(
+        30.0, help="Good-practice places of the policy document listed within this distance of the municipality "
+        "(km).", example=50.0,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        check_range("nearby_km", self.nearby_km, low=0, high=1000)
+        object.__setattr__(self, "municipalities", tuple(str(m).strip() for m in self.municipalities))
+        object.__setattr__(self, "prefectures", tuple(str(p).strip() for p in self.prefectures))
+        object.__setattr__(self, "formats", tuple(dict.fromkeys(self.formats)))
+
+
+QUESTIONS["report"] = ReportParams

@@ -48,6 +48,7 @@ from geo.gap_definitions import read_gap_definition
 from geo.good_practices import read_good_practices
 from geo.hubs import NAME_COLUMNS
 from geo.indicators import derive, measure_titles
+from geo.karte import write_karte
 from geo.maps import layer_for
 from geo.maps.choropleth import map_from, save_map
 from geo.maps.layers import good_practice_layers
@@ -487,6 +488,11 @@ def _write(state: _State, final: Path, *, db: str | None) -> RunResult:
         manifest = _manifest(state, files, stage, db=db)
         (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(stage / "run.json")
+        report = _report(state, stage)
+        if report:  # run.json then lists the カルテ too (they read none of the fields that change)
+            files += report
+            manifest = _manifest(state, [f for f in files if f != stage / "run.json"], stage, db=db)
+            (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     summaries = {name: str(r.report) for name, r in state.results.items()}
     return RunResult(output_dir=final, manifest=manifest, files=[final / f.relative_to(stage) for f in files],
                      summaries=summaries)  # fmt: skip
@@ -611,3 +617,17 @@ def validate(config_path: str | Path, *, data: bool = True) -> RunConfig:
     if data:
         _load(_State(config=config))
     return config
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+def _report(state: _State, stage: Path) -> list[Path]:
+    """[report]: the municipal カルテ, the last step, built from the tables just written into the staging folder
+    (the same function as ``geo report``), so they land in the run's folder atomically with the rest."""
+    if state.config.report is None:
+        return []
+    t0 = time.perf_counter()
+    files = write_karte(stage, state.config.report).files
+    state.timings["report"] = round(time.perf_counter() - t0, 3)
+    return files

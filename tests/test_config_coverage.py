@@ -147,6 +147,14 @@ VARIANTS: dict[str, Any] = {
     "remedies.add_routes": "ROUTES",
     "hubs.curve": 2,
 }
+# [report] (the カルテ): each key changes the parameters write_karte receives, on one municipality (fast)
+VARIANTS |= {
+    "report.municipalities": ["19202"],
+    "report.prefectures": ["19"],
+    "report.rank_by": "population",
+    "report.formats": ["html"],
+    "report.nearby_km": 50.0,
+}
 # keys whose variant needs other keys changed with it to stay a valid config
 COMPANIONS: dict[str, dict[str, Any]] = {
     "indicators.sheet": {"indicators.table": "TABLE.xlsx"},
@@ -289,6 +297,7 @@ RECORDED = [
     ("geo.analyses.remedy_analysis", "read_remedies"), ("geo.analyses.remedy_analysis", "choose_remedies"),
     ("geo.analyses.remedy_analysis", "coverage_curve"),
 ]  # fmt: skip
+RECORDED.append(("geo.pipeline", "write_karte"))
 
 
 @pytest.fixture
@@ -493,6 +502,8 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
         base["scenarios"] = [{"name": "unchanged", **SCENARIO_BASES.get(key, {})}]
     if key in REMEDY_KEYS:  # one candidate stop, then the one key changed
         base["remedies"] = {"add_stops": files["STOPS"]}
+    if key.startswith("report."):
+        base = with_report(base, key)
     changed = vary(base, key, VARIANTS[key], files)
     if key != "maps.layers":  # map layers need the analyses that make them
         changed, base = trim(changed, key), trim(base, key)
@@ -502,3 +513,12 @@ def test_key_changes_what_a_step_receives(key: str, files, recorder, tmp_path: P
         _BASES[tag] = recording(base, tmp_path / "base.toml", recorder)
     after = recording(changed, tmp_path / "changed.toml", recorder)
     assert after != _BASES[tag], f"{key} = {VARIANTS[key]!r} changed nothing any step received"
+
+
+def with_report(config: dict[str, Any], key: str) -> dict[str, Any]:
+    """The base with a [report] of one municipality (JSON only when a key makes it 27), and the CSV/GPKG it reads."""
+    out = {**config, "outputs": {"gpkg": True, "csv": True}}
+    out["report"] = (
+        {"formats": []} if key == "report.prefectures" else {"municipalities": ["19201"], "formats": ["pdf"]}
+    )
+    return out

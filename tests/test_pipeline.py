@@ -32,7 +32,7 @@ YAMANASHI = next(p for p in demo_config_paths() if p.stem == "yamanashi")
 
 def test_demo_set_is_complete(demo):
     root, results = demo
-    assert [r.manifest["run"] for r in results] == ["japan", "yamanashi"]
+    assert [r.manifest["run"] for r in results] == ["japan", "yamanashi", "nakatsugawa"]
     index = (root / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"]+)"', index)
     assert links and all((root / link).is_file() for link in links)
@@ -66,8 +66,9 @@ def test_run_json_lists_every_input_with_its_checksum(demo):
             assert entry["sha256"] == digest
         assert manifest["versions"]["geopandas"] and manifest["timings_s"]["total"] > 0
         assert sorted(manifest["outputs"]) == sorted(
-            p.name for p in result.output_dir.iterdir() if p.name != "run.json"
-        )
+            str(p.relative_to(result.output_dir)) for p in result.output_dir.rglob("*") if p.is_file()
+            and p.name != "run.json"
+        )  # fmt: skip
     gaps = results[1].manifest["analyses"]["gaps"]
     assert gaps["crs_name"] == "JGD2011 / Japan Plane Rectangular CS VIII"
 
@@ -126,7 +127,7 @@ def _config(tmp_path: Path, edit) -> Path:
         (lambda t: t.replace("choose = 5", "choose = 5\nradius = 3"), r"line \d+: hubs.radius: unknown key"),
         (lambda t: t.replace('path = "mesh1km-yamanashi"', 'path = "mesh.csv"'), r"line \d+: points\[1\].path"),
         (
-            lambda t: t.replace('columns = ["pop_2020", "pop_65plus_2020"]', 'columns = ["pop_2020", "pop_2025"]'),
+            lambda t: t.replace('"pop_15_64_2020", "pop_65plus_2020"]', '"pop_15_64_2020", "pop_2025"]', 1),
             r"line \d+: indicators\[0\].columns: \['pop_2025'\] not in ssdse-a",
         ),
         (lambda t: t.replace('column = "pop_2020"', 'column = "population"'), r"line \d+: maps\[1\].column"),

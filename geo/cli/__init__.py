@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "scenarios": "geo.cli.scenarios:scenarios_command",
     "codes": "geo.cli.codes:codes",
     "remedies": "geo.cli.remedies:remedies_command",
+    "report": "geo.cli.report:report_command",
 }
 
 # subcommand name -> the first paragraph of its help, so ``geo --help`` lists the commands without importing
@@ -52,6 +53,8 @@ SHORT_HELP: dict[str, str] = {
     "sources": "Pinned open-data sources (boundaries/sources.toml): URL, SHA-256, licence, credit.",
     "remedies": "Rank candidate remedies for 交通空白 (new stops, on-demand zones, added frequency on a GTFS route) "
     "by the gap population each removes, and choose the best --choose together.",
+    "report": "Write the municipal カルテ of a finished run (RUN_FOLDER, what `geo run` wrote): per municipality "
+    "report/<muni_code>.json, .html and an A4 .pdf, and report/index.html ranking them.",
 }
 
 
