@@ -315,7 +315,7 @@ class RunConfig:
     remedies: RemedySection | None = field(
         default=None,
         metadata={"help": "[remedies]: candidate stops, zones and added frequency ranked by the 交通空白 of [gaps] "
-                  "each removes, the best choose chosen together (remedies.csv, coverage_curve.csv)."},
+                  "each removes, the best choose chosen together (remedies.csv, remedies_curve.csv)."},
     )  # fmt: skip
     report: ReportSection | None = field(
         default=None,

@@ -275,7 +275,7 @@ class HubsParams:
         "whose ids all match (refused when hub and demand ids overlap so both do).", example="destination",
     )  # fmt: skip
     curve: int | None = param(
-        None, help="Coverage curve (coverage_curve.csv): demand covered by k = 1 … this many sites beyond the fixed "
+        None, help="Coverage curve (hubs_curve.csv): demand covered by k = 1 … this many sites beyond the fixed "
         "ones, greedy sequence and exact optimum per k, at the siting reach (capacities ignored).", example=5,
     )  # fmt: skip
 
@@ -486,7 +486,7 @@ class RemedyParams:
         example=("17-19", "19-22"), cli="--objective-window",
     )  # fmt: skip
     curve: int | None = param(
-        None, help="Coverage curve (coverage_curve.csv) for k = 1 … this many remedies, greedy and exact; empty: "
+        None, help="Coverage curve (remedies_curve.csv) for k = 1 … this many remedies, greedy and exact; empty: "
         "every candidate; 0: none.", example=5,
     )  # fmt: skip
 

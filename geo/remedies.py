@@ -81,7 +81,7 @@ REMEDY_COLUMNS = ["remedy", "kind", "definition", "window", "gap_baseline", "gap
                   "share_removed_pct", "rank", "chosen"]  # fmt: skip
 """The columns of ``remedies.csv``: one row per remedy, definition and window (see :class:`RemedyEvaluation`)."""
 CURVE_COLUMNS = ["k", "method", "covered", "share", "site_added", "sites", "optimal"]
-"""The columns of ``coverage_curve.csv`` (:func:`coverage_curve`)."""
+"""The columns of ``remedies_curve.csv`` and ``hubs_curve.csv`` (:func:`coverage_curve`)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pyproj import CRS
 
 from geo._errors import ValidationError
 from geo.areas import area_index
-from geo.crs import metric_crs, require_crs, to_metric
+from geo.crs import JGD2011, metric_crs, require_crs, to_metric
 from geo.demand import demand_points, demand_weights, weight_column
 from geo.gap_definitions import GapDefinition, GradeTable, read_gap_definition, read_grade_table
 from geo.timetable import (
@@ -76,6 +76,12 @@ class ServiceGaps:
         ``notes`` (warnings: a pattern covering few dates, holidays the feed does not encode), ``feeds``.
     info : dict
         CRS used, weight column and demand unit, feeds with their service ranges.
+    stops : GeoDataFrame or None
+        The timed stops as counted, one row per feed, stop and service date evaluated (EPSG:6668 points):
+        ``feed`` (``added`` for new stops), ``stop_id``, ``stop_name``, ``mode``, ``service_date``, ``day_type``,
+        ``dep_day`` and ``dep_<w>`` per window (departures that allow boarding, :func:`geo.timetable.stop_departures`),
+        ``headway_<w>`` (minutes), ``first_departure``/``last_departure``, and ``muni_code`` (the area holding the
+        stop, by :func:`geo.areas.area_index`; None outside) when areas were given. None without timetables.
     """
 
     cells: gpd.GeoDataFrame
@@ -85,6 +91,7 @@ class ServiceGaps:
     grades: GradeTable
     service_dates: dict[str, dict[str, Any]]
     info: dict[str, Any] = field(default_factory=dict)
+    stops: gpd.GeoDataFrame | None = None
 
     def grade_windows(self) -> list[str]:
         """The windows graded: the grade table's own window (column ``grade``) first, then ``grade_<w>``."""
@@ -376,7 +383,25 @@ def service_gaps(
     if added is not None:
         info["added_stops"] = added["name"].tolist()
     log.info("service gaps: %d definitions × windows on %d cells in %s", len(defs), n, target.name)
-    return ServiceGaps(out, totals, by_area, defs, grade_table, dates, info)
+    stops = _stop_table(per_def_deps, areas) if timed else None
+    return ServiceGaps(out, totals, by_area, defs, grade_table, dates, info, stops)
+
+
+def _stop_table(per_def_deps: Mapping[str, pd.DataFrame], areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The departures tables of every definition's service day, each (feed, stop, date) once, as points placed
+    in the areas."""
+    stops = pd.concat([f for f in per_def_deps.values() if len(f)], ignore_index=True)
+    key = [c for c in ("feed", "stop_id", "service_date") if c in stops.columns]
+    stops = stops.drop_duplicates(key).reset_index(drop=True)
+    first = [c for c in ("feed", "stop_id", "stop_name", "mode", "service_date", "day_type") if c in stops.columns]
+    stops = stops[first + [c for c in stops.columns if c not in first]]
+    points = shapely.points(stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
+    frame = gpd.GeoDataFrame(stops, geometry=points, crs=4326).to_crs(JGD2011)
+    if areas is not None and "muni_code" in areas.columns:
+        idx = area_index(frame.geometry.to_crs(areas.crs), areas)
+        codes = areas["muni_code"].astype(str).to_numpy()
+        frame.insert(len(first), "muni_code", np.where(idx >= 0, codes[np.maximum(idx, 0)], None))
+    return frame
 
 
 def _day_type(date: dt.date | str | None, d: GapDefinition) -> str:

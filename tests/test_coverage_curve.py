@@ -94,7 +94,7 @@ def test_the_hub_curve_is_written_by_geo_hubs(hubs, tmp_path):
             str(tmp_path / "out")]  # fmt: skip
     out = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert out.exit_code == 0, out.output
-    written = pd.read_csv(tmp_path / "out" / "coverage_curve.csv", encoding="utf-8-sig")
+    written = pd.read_csv(tmp_path / "out" / "hubs_curve.csv", encoding="utf-8-sig")
     expected = hubs["result"].curve[hubs["result"].curve["k"] <= 2].reset_index(drop=True)
     assert np.allclose(written["covered"], expected["covered"])
 

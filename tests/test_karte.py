@@ -222,23 +222,30 @@ def test_html_renders_offline_in_chromium(runs: dict[str, Path], tmp_path: Path)
         assert re.search(r"88\.0%", text)  # handbook-rural 09-17, as in gaps_by_area.csv (87.97 %)
 
 
-def test_remedies_and_coverage_curve_are_shown_when_the_run_has_them(runs: dict[str, Path], tmp_path: Path) -> None:
-    folder = tmp_path / "run"
-    shutil.copytree(runs["nakatsugawa"], folder, ignore=shutil.ignore_patterns("report"))
-    remedies = pd.DataFrame({"remedy": ["新設バス停A", "デマンド区域B", "他市の案"], "muni_code": ["21206", "21206", "21207"],
-                             "window": ["19-22", "19-22", "19-22"], "gap_removed": [812.5, 1540.0, 99.0]})  # fmt: skip
-    remedies.to_csv(folder / "remedies.csv", index=False, encoding="utf-8-sig")
-    curve = pd.DataFrame({"k": [1, 2, 3], "covered": [1540.0, 2352.5, 2400.0]})
-    curve.to_csv(folder / "coverage_curve.csv", index=False, encoding="utf-8-sig")
-    k = write_karte(folder, formats=["html"]).figures["21206"]
-    assert k["remedies"]["rows"] == records_of(remedies[remedies["muni_code"] == "21206"])
-    assert k["coverage_curve"] == records_of(curve)
+def test_remedies_and_the_curve_on_the_karte_equal_the_run_tables(runs: dict[str, Path]) -> None:
+    """The 中津川 demo ranks remedies: each one's gap removed per objective pair, the chosen set and the joint figure,
+    and the coverage curve, as remedies*.csv hold them."""
+    folder = runs["nakatsugawa"]
+    k = kartes(folder)["21206"]
+    table, joint, chosen = csv(folder, "remedies"), csv(folder, "remedies_joint"), csv(folder, "remedies_chosen")
+    rem = k["remedies"]
+    pairs = list(zip(joint["definition"], joint["window"], strict=True))
+    assert [(p["definition"], p["window"]) for p in rem["pairs"]] == pairs == [("handbook-rural", "17-19"),
+        ("handbook-rural", "19-22"), ("plateau-toshi-kozo", "17-19"), ("plateau-toshi-kozo", "19-22")]  # fmt: skip
+    assert sorted(r["remedy"] for r in rem["ranking"]) == sorted(set(table["remedy"]))
+    for r in rem["ranking"]:
+        for (d, w), shown in zip(pairs, r["gap_removed"], strict=True):
+            row = table[(table["remedy"] == r["remedy"]) & (table["definition"] == d) & (table["window"] == w)]
+            assert same(shown, float(row["gap_removed"].iloc[0])) and r["chosen"] == bool(row["chosen"].iloc[0])
+    assert rem["chosen"] == records_of(chosen) and rem["joint"] == records_of(joint)
+    assert [r["remedy"] for r in rem["chosen"]] == ["夜間デマンド", "落合巡回線 夜間増便"]
+    assert k["curves"]["remedies"] == records_of(csv(folder, "remedies_curve")) and "hubs" not in k["curves"]
     page = (folder / "report/21206.html").read_text(encoding="utf-8")
-    assert "デマンド区域B" in page and "他市の案" not in page and "2,352.5" in page
+    assert "選定した対策の組合せ" in page and "夜間デマンド" in page and "最適（MCLP）" in page
 
 
 def records_of(frame: pd.DataFrame) -> list[dict]:
-    return json.loads(frame.to_json(orient="records", force_ascii=False))
+    return json.loads(frame.to_json(orient="records", force_ascii=False, double_precision=15))
 
 
 def test_region_memberships_and_nearby_good_practices(runs: dict[str, Path]) -> None:
@@ -259,3 +266,40 @@ def test_region_memberships_and_nearby_good_practices(runs: dict[str, Path]) -> 
     far = all_places[all_places.distance(area) > 30_500]
     assert not set(far.index) & {p["id"] for p in places}
     assert len(places) == int((all_places.distance(area) <= 30_000).sum())
+
+
+def test_timetable_stops_and_departures_equal_the_run_table_and_the_raw_feed(runs: dict[str, Path],
+                                                                             shared_data: Path) -> None:  # fmt: skip
+    """The カルテ's stops and departures are the run's stops.csv for 中津川, and that table's departures are the raw
+    feed counted with the csv module (stop_times ⨝ trips ⨝ services on 2020-11-10, boarding calls only)."""
+    import datetime as dt
+
+    from raw_gtfs import independent_counts
+
+    folder = runs["nakatsugawa"]
+    stops = csv(folder, "stops").astype({"stop_id": str})
+    shown = kartes(folder)["21206"]["transit"]["timetable"]
+    inside = stops[stops["muni_code"] == "21206"]
+    assert len(inside) > 100 and shown and sum(x["stops"] for x in shown) == len(inside)
+    for x in shown:
+        rows = inside[(inside["service_date"] == x["service_date"]) & (inside["mode"] == x["mode"])]
+        assert x["dep_day"] == rows["dep_day"].sum() and x["stops_served"] == (rows["dep_day"] > 0).sum()
+        assert x["dep_windows"] == {c.removeprefix("dep_"): int(rows[c].sum()) for c in rows.columns
+                                    if c.startswith("dep_") and c != "dep_day"}  # fmt: skip
+    feed = shared_data / "gtfs-jp-nakatsugawa-toyota" / "nakatsugawa_GTFS.zip"
+    whole, morning = independent_counts(feed, dt.date(2020, 11, 10), start_h=7, end_h=9)
+    assert sum(whole.values()) == stops["dep_day"].sum() > 0
+    assert dict(zip(stops["stop_id"], stops["dep_day"], strict=True)) == {s: whole.get(s, 0) for s in stops["stop_id"]}
+    assert dict(zip(stops["stop_id"], stops["dep_07-09"], strict=True)) == {
+        s: morning.get(s, 0) for s in stops["stop_id"]
+    }
+
+
+def test_the_hub_curve_is_the_run_table_and_exact_is_never_below_greedy(runs: dict[str, Path]) -> None:
+    folder = runs["yamanashi"]
+    curve = csv(folder, "hubs_curve")
+    shown = kartes(folder)["19201"]["curves"]["hubs"]
+    assert shown == records_of(curve) and sorted(set(curve["k"])) == list(range(1, 9))
+    wide = curve.pivot(index="k", columns="method", values="covered")
+    assert (wide["exact"] >= wide["greedy"] - 1e-6).all() and wide["exact"].is_monotonic_increasing
+    assert "拠点数とカバー人口" in (folder / "report/19201.html").read_text(encoding="utf-8")

@@ -94,7 +94,7 @@ def test_the_ranking_has_the_contract_columns_and_is_written(run, tmp_path):
     result.write(tmp_path / "out")
     written = pd.read_csv(tmp_path / "out" / "remedies.csv", encoding="utf-8-sig")
     assert np.allclose(written["gap_removed"], result.table["gap_removed"])
-    for name in ("remedies_chosen", "remedies_joint", "coverage_curve", "remedy_sites", "remedy_zones"):
+    for name in ("remedies_chosen", "remedies_joint", "remedies_curve", "remedy_sites", "remedy_zones"):
         assert (tmp_path / "out" / f"{name}.csv").is_file()
     sites = gpd.read_file(tmp_path / "out" / "layers.gpkg", layer="remedy_sites")
     route = result.table[(result.table["remedy"] == "落合巡回線 夜間増便")]
@@ -289,7 +289,7 @@ def test_cli_config_and_api_write_the_same_tables(run, tmp_path):
                             stops={"station": run["stations"]}, add_stops=STOPS, add_zones=ZONES, add_routes=ROUTES,
                             choose=2, objective_windows=("19-22",), curve=4)  # fmt: skip
     api.write(tmp_path / "api")
-    for name in ("remedies", "remedies_chosen", "remedies_joint", "coverage_curve", "remedy_sites", "remedy_zones"):
+    for name in ("remedies", "remedies_chosen", "remedies_joint", "remedies_curve", "remedy_sites", "remedy_zones"):
         first = (tmp_path / "cli" / f"{name}.csv").read_bytes()
         assert (folder / f"{name}.csv").read_bytes() == first, name
         assert (tmp_path / "api" / f"{name}.csv").read_bytes() == first, name

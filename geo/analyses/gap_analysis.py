@@ -219,6 +219,12 @@ class TimetableGapsResult(Result):
         if s.by_area is not None:
             out["gaps_by_area"] = Output(s.by_area, layer_info(self, "市区町村・定義・時間帯別の交通空白", description=text,
                                                           units={"gap_share_pct": "%"}))  # fmt: skip
+        if s.stops is not None:
+            deps = {c: "本" for c in s.stops.columns if c.startswith("dep_")}
+            heads = {c: "分" for c in s.stops.columns if c.startswith("headway_")}
+            out["stops"] = Output(s.stops, layer_info(self, "駅・停留所の運行本数（乗車可能な発車、時間帯別）",
+                                                      description=f"運行日 {dates}。時刻表から数えた発車本数と平均運行間隔。",
+                                                      units={**deps, **heads}, column="dep_day"))  # fmt: skip
         return out
 
     def extra_files(self, folder: Path) -> list[Path]:

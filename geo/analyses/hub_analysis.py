@@ -62,7 +62,7 @@ class HubsResult(Result):
     demand_note : str
         What the demand is (mesh, points, grid spread by area or proxy).
     curve : DataFrame or None
-        With ``curve``: ``coverage_curve.csv``, demand covered as the number of sites grows: ``k`` (sites beyond
+        With ``curve``: ``hubs_curve.csv``, demand covered as the number of sites grows: ``k`` (sites beyond
         the fixed ones), ``method`` (greedy: one sequence, each k adding ``site_added``; exact: the MCLP optimum
         for that k, CBC), ``covered`` (demand weight within the siting reach of the sites, fixed ones included),
         ``share`` (of the total, 0–1), ``site_added``, ``sites`` (joined by ``、``) and ``optimal``.
@@ -111,7 +111,7 @@ class HubsResult(Result):
         for kind, table in self.access_per_area.items():
             out[f"access_{kind}_per_area"] = Output(table, info(f"市区町村別アクセシビリティ（{kind}）"))
         if self.curve is not None:
-            out["coverage_curve"] = Output(self.curve, info("拠点数とカバー人口", "covered"))
+            out["hubs_curve"] = Output(self.curve, info("拠点数とカバー人口", "covered"))
         return out
 
 

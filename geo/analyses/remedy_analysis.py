@@ -58,7 +58,7 @@ class RemediesResult(Result):
         each chosen remedy alone), ``covered_joint`` (the chosen set evaluated together) and ``gap_after``
         (baseline − joint).
     curve : DataFrame or None
-        ``coverage_curve.csv``: ``k``, ``method`` (greedy / exact), ``covered`` (objective population, model),
+        ``remedies_curve.csv``: ``k``, ``method`` (greedy / exact), ``covered`` (objective population, model),
         ``share`` (of the objective's baseline gap, 0–1), ``site_added``, ``sites``, ``optimal``.
     sites, zones : GeoDataFrame or None
         Layers ``remedy_sites`` (points: new stops, and the stops of route remedies) and ``remedy_zones``
@@ -96,7 +96,7 @@ class RemediesResult(Result):
                "remedies_chosen": Output(self.chosen, info("同時に選んだ解消策", "gain")),
                "remedies_joint": Output(self.joint, info("選んだ解消策の同時評価", "covered_joint"))}  # fmt: skip
         if self.curve is not None:
-            out["coverage_curve"] = Output(self.curve, info("解消策の数と解消人口", "covered"))
+            out["remedies_curve"] = Output(self.curve, info("解消策の数と解消人口", "covered"))
         if self.sites is not None:
             out["remedy_sites"] = Output(self.sites, info("解消策の候補（停留所）", "gap_removed"))
         if self.zones is not None:

@@ -40,7 +40,7 @@ def remedies_command(areas: str, add_stops: str | None, add_zones: str | None, a
                         share_removed_pct, rank, chosen
       remedies_chosen   the chosen set in greedy order with each one's gain
       remedies_joint    per objective pair: covered by the model and by the joint evaluation, gap after
-      coverage_curve    k, method (greedy/exact), covered, share, site_added, sites, optimal
+      remedies_curve    k, method (greedy/exact), covered, share, site_added, sites, optimal
       remedy_sites      candidate stops (new, and the stops of route remedies), remedy_zones the zones
 
     \b

@@ -90,6 +90,7 @@ def write_karte(
     groupings = fig.preset_groupings()
     places = read_good_practices()
     source = fig.sources(run)
+    curves, remedies = fig.curves(run), fig.remedies(run)  # the run's whole area: the same on every カルテ
     kartes: dict[str, dict[str, Any]] = {}
     for code in codes:
         row = run.areas[run.areas["muni_code"] == code].iloc[0]
@@ -104,9 +105,9 @@ def write_karte(
             "timetable_gaps": fig.timetable_gaps(run, code),
             "transit": fig.transit(run, code),
             "hubs": fig.hubs(run, code),
-            "coverage_curve": fig.coverage_curve(run, code),
+            "curves": curves,
             "scenarios": fig.scenarios(run, code),
-            "remedies": fig.remedies(run, code),
+            "remedies": remedies,
             "regions": fig.regions_of(code, row["pref_code"], groupings),
             "good_practices": {"within_km": params.nearby_km, "citation": fig.GOOD_PRACTICE_CITATION,
                                "rows": fig.good_practices_near(shape, places, row["pref_code"], params.nearby_km)},

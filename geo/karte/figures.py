@@ -2,7 +2,7 @@
 
 Every figure comes from a table the run wrote (:func:`geo.store.write_outputs`): ``areas.csv``,
 ``gaps_by_area.csv``, ``points_<layer>.csv``, ``coverage_per_area.csv``, ``chosen_hubs.csv``, ``hubs.csv``,
-``scenarios.csv``, ``remedies.csv``, ``coverage_curve.csv`` and ``run.json``, read back as written (the CSVs with
+``scenarios.csv``, ``remedies*.csv``, ``hubs_curve.csv`` and ``run.json``, read back as written (the CSVs with
 their 12 significant digits), so a カルテ cannot disagree with the run's own tables. What the run did not compute
 is shown as missing ("—") with a note, never computed here. Region memberships, good-practice places and the
 definitions' citations come from the project's reference data (:mod:`geo.regions`, :mod:`geo.good_practices`).
@@ -219,11 +219,24 @@ def transit(run: RunFolder, code: str) -> dict[str, Any]:
         name = next((c for c in NAME_COLUMNS if c in inside.columns), None)
         names = sorted(set(inside[name].astype(str))) if name else []
         layers.append({"layer": spec["name"], "kind": spec["kind"], "rows": len(inside), "names": names})
-    notes = []
-    if run.analyses.get("gaps", {}).get("feeds"):
-        notes.append("GTFS のバス停数・便数: この実行はバス停別の便数表を出力していないため掲載していません"
-                     "（交通空白の判定には使用済み）")  # fmt: skip
-    return {"layers": layers, "notes": notes}
+    return {"layers": layers, "timetable": timetable_stops(run, code), "notes": []}
+
+
+def timetable_stops(run: RunFolder, code: str) -> list[dict[str, Any]]:
+    """Timed stops in the municipality and their departures (the run's ``stops.csv`` from the timetable gaps):
+    per service date and mode, the stops, those with a departure, and departures over the day and per window."""
+    table = run.table("stops")
+    if table is None or "muni_code" not in table.columns:
+        return []
+    inside = table[table["muni_code"] == code]
+    windows = [c for c in table.columns if c.startswith("dep_") and c != "dep_day"]
+    out = []
+    for (date, mode), rows in inside.groupby(["service_date", "mode"], sort=True):
+        out.append({"service_date": str(date), "day_type": str(rows["day_type"].iloc[0]), "mode": str(mode),
+                    "stops": len(rows), "stops_served": int((rows["dep_day"] > 0).sum()),
+                    "dep_day": int(rows["dep_day"].sum()),
+                    "dep_windows": {c.removeprefix("dep_"): int(rows[c].sum()) for c in windows}})  # fmt: skip
+    return out
 
 
 def hubs(run: RunFolder, code: str) -> dict[str, Any] | None:
@@ -256,12 +269,13 @@ def hubs(run: RunFolder, code: str) -> dict[str, Any] | None:
     return out
 
 
-def coverage_curve(run: RunFolder, code: str) -> list[dict[str, Any]] | None:
-    """``coverage_curve.csv`` (covered population as k grows), this municipality's rows when it has muni_code."""
-    table = run.table("coverage_curve")
-    if table is None:
-        return None
-    return records(table[table["muni_code"] == code] if "muni_code" in table.columns else table)
+CURVES = {"hubs": "hubs_curve", "remedies": "remedies_curve"}
+"""Coverage against count: the key on the カルテ → the run's table (:mod:`geo.analyses` hubs and remedies)."""
+
+
+def curves(run: RunFolder) -> dict[str, list[dict[str, Any]]]:
+    """Coverage against count of the run (``hubs_curve.csv``, ``remedies_curve.csv``), rows as written."""
+    return {key: records(table) for key, name in CURVES.items() if (table := run.table(name)) is not None}
 
 
 def scenarios(run: RunFolder, code: str) -> list[dict[str, Any]] | None:
@@ -271,13 +285,25 @@ def scenarios(run: RunFolder, code: str) -> list[dict[str, Any]] | None:
     return records(table[table["muni_code"] == code])
 
 
-def remedies(run: RunFolder, code: str) -> dict[str, Any] | None:
-    """``remedies.csv`` shown as written, its rows for this municipality when it has a muni_code column."""
-    table = run.table("remedies")
-    if table is None:
+def remedies(run: RunFolder) -> dict[str, Any] | None:
+    """Remedies of the run (:func:`geo.analyses.remedies`), for the whole area the run asks about.
+
+    ``pairs`` are the objective (definition, window) pairs (``remedies_joint.csv``); ``ranking`` has each remedy's
+    ``gap_removed`` alone in each pair as ``remedies.csv`` has it (in its order of rank in the first pair);
+    ``chosen`` and ``joint`` are ``remedies_chosen.csv`` and ``remedies_joint.csv`` as written.
+    """
+    table, joint, chosen = run.table("remedies"), run.table("remedies_joint"), run.table("remedies_chosen")
+    if table is None or joint is None or chosen is None:
         return None
-    rows = table[table["muni_code"] == code] if "muni_code" in table.columns else table
-    return {"columns": [c for c in rows.columns if c != "geometry"], "rows": records(rows)}
+    pairs = list(zip(joint["definition"], joint["window"], strict=True))
+    first = table[(table["definition"] == pairs[0][0]) & (table["window"] == pairs[0][1])].sort_values("rank")
+    ranking = []
+    for name, kind, picked in first[["remedy", "kind", "chosen"]].itertuples(index=False):
+        mine = table[table["remedy"] == name].set_index(["definition", "window"])["gap_removed"]
+        ranking.append({"remedy": name, "kind": kind, "chosen": bool(picked),
+                        "gap_removed": [plain(mine.get(pair)) for pair in pairs]})  # fmt: skip
+    return {"pairs": [{"definition": d, "window": w} for d, w in pairs], "ranking": ranking,
+            "chosen": records(chosen), "joint": records(joint)}  # fmt: skip
 
 
 def regions_of(code: str, pref_code: str, groupings: list[tuple[pd.DataFrame, dict[str, Any]]]) -> list[dict]:

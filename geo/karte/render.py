@@ -46,16 +46,6 @@ def number(value: Any, unit: str = "", digits: int | None = None) -> str:
     return f"{text}{unit}" if unit in ("%", "人", "km", "m", "か所") else f"{text} {unit}".rstrip()
 
 
-def plain_number(value: Any) -> str:
-    """A figure of a table shown as written (remedies, coverage curve): separators, up to 2 decimals, no unit."""
-    if isinstance(value, float) and not math.isnan(value) and value != int(value):
-        return f"{value:,.2f}".rstrip("0")
-    return number(value)
-
-
-# ------------------------------------------------------------------------------------------------ sections
-
-
 def sections(k: dict[str, Any]) -> list[Section]:
     """The カルテ's sections in page order, as text rows."""
     out = [Section("人口・高齢化", ("項目", "値"),
@@ -81,6 +71,13 @@ def sections(k: dict[str, Any]) -> list[Section]:
                        tuple((f"{x['layer']}（{'駅' if x['kind'] == 'station' else 'バス停'}）", number(x["rows"]),
                               "、".join(x["names"][:12]) + (" ほか" if len(x["names"]) > 12 else ""))
                              for x in tr["layers"]), tuple(tr["notes"])))  # fmt: skip
+    if tr.get("timetable"):
+        rows = tuple((f"{x['service_date']} {x['day_type']}", "駅" if x["mode"] == "station" else "バス停",
+                      number(x["stops"]), number(x["stops_served"]), number(x["dep_day"], "本"),
+                      "、".join(f"{w} 時 {number(n)}" for w, n in x["dep_windows"].items()))
+                     for x in tr["timetable"])  # fmt: skip
+        out.append(Section("時刻表の駅・バス停と発車本数（乗車可能な発車）",
+                           ("運行日", "種別", "停留所数", "発車あり", "1日の発車", "時間帯別の発車"), rows))  # fmt: skip
     h = k["hubs"]
     if h:
         rows = tuple((number(c["radius_m"], "m"), number(c["total"], "人"), number(c["covered"], "人"),
@@ -99,23 +96,16 @@ def sections(k: dict[str, Any]) -> list[Section]:
             rows = tuple((str(next(iter(c.values()))), number(c[col], "人")) for c in h["candidates"])
             out.append(Section(f"候補地の上位（{col.removeprefix('covered_')} 圏のカバー人口順）", ("候補地", "カバー人口"),
                                rows))  # fmt: skip
-    for key, heading in (("coverage_curve", "拠点数とカバー人口"),):
-        rows_ = k.get(key)
-        if rows_:
-            cols = tuple(rows_[0])
-            out.append(Section(heading, cols, tuple(tuple(plain_number(r[c]) for c in cols) for r in rows_)))
+    out += curve_sections({key: rows for key, rows in k["curves"].items() if key == "hubs"})
     sc = k["scenarios"]
     if sc is not None:
         rows = tuple((r["scenario"], r["definition"], f"{r['window']} 時", number(r["gap_pop_baseline"], "人"),
                       number(r["gap_pop"], "人"), number(r["delta"], "人")) for r in sc)  # fmt: skip
         out.append(Section("シナリオ（交通空白人口）", ("シナリオ", "定義", "時間帯", "現況", "シナリオ", "増減"),
                            rows or (("—",) * 6,)))  # fmt: skip
-    rem = k["remedies"]
-    if rem is not None:
-        cols = tuple(rem["columns"])
-        out.append(
-            Section("対策案（remedies.csv）", cols, tuple(tuple(plain_number(r[c]) for c in cols) for r in rem["rows"]))
-        )
+    if k["remedies"] is not None:
+        out += remedy_sections(k["remedies"])
+    out += curve_sections({key: rows for key, rows in k["curves"].items() if key == "remedies"})
     out.append(Section("広域リージョン", ("区分", "リージョン", "所属"),
                        tuple((r["title"], r["region"], r["via"]) for r in k["regions"])
                        or (("—", "該当なし", ""),)))  # fmt: skip
@@ -290,6 +280,52 @@ def write_pdf(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any]
                                                  "Creator": "geo karte", "Producer": "geo"}) as pdf:  # fmt: skip
         for page in pdf_pages(k, frames, classes):
             pdf.savefig(page)
+
+
+REMEDY_KINDS = {"stop": "新設停留所", "zone": "デマンド区域", "route": "増便"}
+CURVE_TITLES = {"hubs": ("拠点数とカバー人口（hubs_curve.csv）", "拠点"),
+                "remedies": ("対策の数と交通空白の解消（remedies_curve.csv）", "対策")}  # fmt: skip
+
+
+def curve_sections(curves: dict[str, list[dict[str, Any]]]) -> list[Section]:
+    """Coverage against count: per k the greedy sequence and the exact optimum side by side."""
+    out = []
+    for key, rows in curves.items():
+        heading, what = CURVE_TITLES[key]
+        by_k: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in rows:
+            by_k.setdefault(int(r["k"]), {})[str(r["method"])] = r
+        table = []
+        for k, methods in sorted(by_k.items()):
+            greedy, exact = methods.get("greedy", {}), methods.get("exact", {})
+            share = exact.get("share", greedy.get("share"))
+            table.append((number(k), number(greedy.get("covered"), "人"), number(exact.get("covered"), "人"),
+                          number(share * 100 if share is not None else None, "%"),
+                          str(exact.get("sites") or greedy.get("sites") or "")))  # fmt: skip
+        out.append(Section(heading, (f"{what}数", "逐次追加（貪欲法）", "最適（MCLP）", "割合（最適）", f"最適な{what}"),
+                           tuple(table), ("割合: 拠点は需要全体に対する、対策は目的の交通空白に対するカバー率",)))  # fmt: skip
+    return out
+
+
+def remedy_sections(rem: dict[str, Any]) -> list[Section]:
+    """Remedies of the run: each alone, the chosen set, and the set evaluated together."""
+    pairs = [f"{p['definition']} {p['window']} 時" for p in rem["pairs"]]
+    rows = tuple((r["remedy"], REMEDY_KINDS.get(r["kind"], r["kind"]),
+                  *(number(v, "人") for v in r["gap_removed"]), "○" if r["chosen"] else "")
+                 for r in rem["ranking"])  # fmt: skip
+    out = [
+        Section(
+            "対策案ごとの交通空白の解消（単独で追加した場合、実行区域全体）", ("対策案", "種別", *pairs, "選定"), rows
+        )
+    ]
+    chosen = tuple((number(r["order"]), r["remedy"], REMEDY_KINDS.get(r["kind"], r["kind"]), number(r["gain"], "人"),
+                    number(r["cumulative"], "人")) for r in rem["chosen"])  # fmt: skip
+    notes = tuple(f"{j['definition']} {j['window']} 時: 交通空白 {number(j['gap_baseline'], '人')} → 実施後 "
+                  f"{number(j['gap_after'], '人')}（同時に評価した解消 {number(j['covered_joint'], '人')}、"
+                  f"単独の和集合 {number(j['covered_model'], '人')}）" for j in rem["joint"])  # fmt: skip
+    out.append(Section("選定した対策の組合せ（最大被覆、同時に評価）", ("順", "対策案", "種別", "追加の解消（目的の時間帯・定義の計）", "累計"), chosen,
+                       notes))  # fmt: skip
+    return out
 
 
 def pdf_pages(k: dict[str, Any], frames: dict[str, Any], classes: dict[str, Any]) -> list[Any]:
