@@ -338,6 +338,11 @@ background:rgba(255,255,255,.85);font:11px sans-serif;white-space:pre-line;paddi
   }}
   L.control.layers(base, overlays, {{collapsed: false}}).addTo(map);
   document.getElementById("foot").textContent = data.footer;
+  // ready (the flag every map page of the toolkit sets) once the first frame with the cells has been painted
+  requestAnimationFrame(function () {{ requestAnimationFrame(function () {{
+    document.documentElement.dataset.geoShapes = String(first.getLayers().length);
+    document.documentElement.dataset.geoReady = "1";
+  }}); }});
 }})();
 </script>
 </body></html>
