@@ -41,7 +41,7 @@ class Solved:
 
     @property
     def gap(self) -> float:
-        if self.value <= 0:
+        if self.optimal or self.value <= 0:  # optimal within 1e-12: no float noise reported as a gap
             return 0.0
         return max(0.0, (self.value - self.bound) / self.value)
 
@@ -112,7 +112,8 @@ def _lagrangian(
         lam = w * pr.nearest(is_open)[1]
     else:
         lam = w * pr.cost[np.minimum(pr.start + 1, len(pr.cost) - 1)]
-    bound, best_lam, step, stale = -np.inf, lam.copy(), 2.0, 0
+    # every row is served at least at its nearest hub's cost: the trivial bound, should time run out at once
+    bound, best_lam, step, stale = float(w @ pr.cost[pr.start]), lam.copy(), 2.0, 0
     for it in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -167,12 +168,14 @@ def p_median(
     fixed: np.ndarray,
     start: np.ndarray | None = None,
     time_limit: float | None = None,
+    lagrangian_iterations: int = 600,
 ) -> Solved:
     """Least Σ weight × cost with exactly ``n_open`` hubs open (the ``fixed`` ones among them).
 
     ``hub``, ``dem``, ``cost``: the pairs a row may be served along (every row of ``dem`` needs at least one);
     ``weight``: per demand position (indexed by ``dem``), > 0; ``start``: a good solution (open positions) to
-    start from and to fall back on; ``time_limit`` in seconds for the whole search.
+    start from and to fall back on; ``time_limit`` in seconds for the whole search; ``lagrangian_iterations``:
+    subgradient steps before the MIP (0: the MIP alone, from the trivial bound).
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     pr = _Pairs(hub, dem, cost, n_hubs)
@@ -193,7 +196,7 @@ def p_median(
     else:
         levels = np.minimum(max_level, 4)
     bound, closed, forced, (best_set, best_value) = _lagrangian(
-        pr, w, n_open, fixed_mask, (best_set, best_value), deadline
+        pr, w, n_open, fixed_mask, (best_set, best_value), deadline, lagrangian_iterations
     )
     info_lagrange = {"lagrangian_bound": bound, "hubs_closed": int(closed.sum()), "hubs_forced": int(forced.sum())}
     keep = ~closed[pr.hub]
@@ -208,7 +211,7 @@ def p_median(
             levels = np.minimum(max_level, 4)
     fixed_mask = fixed_mask | forced
     rounds, status = 0, "optimal"
-    while bound < best_value - 1e-12 * max(1.0, abs(best_value)):
+    while best_set is None or bound < best_value - 1e-12 * max(1.0, abs(best_value)):
         rounds += 1
         left = _remaining(deadline)
         if left is not None and left <= 0:
