@@ -102,7 +102,7 @@ def main() -> int:
             t_geo, t_sp = statistics.median(times["geo"]), statistics.median(times["spopt"])
             print(
                 f"{method} k={k}: geo {t_geo:.2f} s, spopt {t_sp:.2f} s, ratio {t_sp / t_geo:.1f}× (median of "
-                f"{args.repeat}); objective {values['geo']:,.1f} = {values['spopt']:,.1f}; gap {gap:.2g}"
+                f"{args.repeat}); objective {values['geo']:,.2f} = {values['spopt']:,.2f}; gap {gap:.2g}"
             )
     return 0
 
