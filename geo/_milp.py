@@ -1,4 +1,4 @@
-"""Exact uncapacitated p-median and p-center on (hub, demand, cost) pairs, solved by HiGHS.
+"""Exact p-median and p-center on (hub, demand, cost) pairs, solved by HiGHS.
 
 Both work on sparse pair arrays (one entry per hub that may serve a demand row) and build their models as
 sparse matrices for :func:`scipy.optimize.milp` (HiGHS), never as per-variable Python objects.
@@ -16,7 +16,10 @@ p-center: the least radius ``r`` among the pair costs for which ``k`` free hubs 
 every demand row within ``r``: a binary search over the sorted distinct costs, each step a set-covering
 feasibility model (Minieka 1970; Daskin 2013, ch. 5).
 
-Both report a lower bound and the relative gap of the returned solution to it (0 when optimal).
+With single-source capacities both are the classic assignment model (ReVelle & Swain 1970; spopt's
+``facility_capacities``) in sparse form (:func:`capacitated`).
+
+All report a lower bound and the relative gap of the returned solution to it (0 when optimal).
 """
 
 from __future__ import annotations
@@ -382,3 +385,88 @@ def _pad(chosen: np.ndarray, n_open: int, pr: _Pairs, start: np.ndarray | None) 
     used = np.bincount(pr.hub, minlength=pr.n_hubs)
     pool += [int(i) for i in np.argsort(-used, kind="stable") if i not in set(chosen.tolist()) and i not in pool]
     return np.sort(np.r_[chosen, pool[: n_open - len(chosen)]].astype(np.int64))
+
+
+def capacitated(
+    hub: np.ndarray,
+    dem: np.ndarray,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    capacity: np.ndarray,
+    *,
+    objective: str,
+    n_hubs: int,
+    n_open: int,
+    fixed: np.ndarray,
+    time_limit: float | None = None,
+) -> tuple[Solved, np.ndarray]:
+    """p-median / p-center with single-source capacities (each row served whole by one open hub, a hub's
+    served weight at most its capacity), as the classic assignment model in sparse form.
+
+    Returns the answer and, per pair, whether it serves its row. ``Solved.status`` is ``"infeasible"`` when no
+    assignment fits the capacities (then ``chosen`` is empty).
+    """
+    from scipy import sparse
+
+    m_pairs = len(hub)
+    rows, row = np.unique(dem, return_inverse=True)
+    m = len(rows)
+    w = np.asarray(weight, dtype=float)
+    pair = np.arange(m_pairs)
+    center = objective == "p_center"
+    n_var = n_hubs + m_pairs + int(center)
+    z = n_hubs + pair
+    # each row served once; z <= y; capacity; exactly n_open open; (p-center) each row's cost <= worst
+    a_rows = [
+        row,
+        m + pair,
+        m + pair,
+        m + m_pairs + hub,
+        m + m_pairs + np.arange(n_hubs),
+        np.full(n_hubs, m + m_pairs + n_hubs),
+    ]
+    a_cols = [z, z, hub, z, np.arange(n_hubs), np.arange(n_hubs)]
+    a_vals = [
+        np.ones(m_pairs),
+        np.ones(m_pairs),
+        -np.ones(m_pairs),
+        w[dem],
+        -np.asarray(capacity, dtype=float),
+        np.ones(n_hubs),
+    ]
+    lo = [np.ones(m), np.full(m_pairs, -np.inf), np.full(n_hubs, -np.inf), [float(n_open)]]
+    hi = [np.ones(m), np.zeros(m_pairs), np.zeros(n_hubs), [float(n_open)]]
+    n_con = m + m_pairs + n_hubs + 1
+    if center:
+        a_rows += [n_con + row, n_con + np.arange(m)]
+        a_cols += [z, np.full(m, n_var - 1)]
+        a_vals += [cost.astype(float), -np.ones(m)]
+        lo.append(np.full(m, -np.inf))
+        hi.append(np.zeros(m))
+        n_con += m
+    a = sparse.csr_array(
+        (np.concatenate(a_vals), (np.concatenate(a_rows), np.concatenate(a_cols))), shape=(n_con, n_var)
+    )
+    c = np.zeros(n_var)
+    if center:
+        c[-1] = 1.0
+    else:
+        c[z] = w[dem] * cost
+    lower = np.zeros(n_var)
+    lower[fixed] = 1.0
+    upper = np.ones(n_var)
+    if center:
+        upper[-1] = np.inf
+    integrality = np.r_[np.ones(n_hubs + m_pairs), np.zeros(int(center))]
+    res = _milp(c, integrality, lower, upper, a, np.concatenate(lo), np.concatenate(hi), time_limit)
+    if res.status == 2:
+        return Solved(np.zeros(0, dtype=np.int64), np.inf, False, np.inf, "infeasible"), np.zeros(m_pairs, dtype=bool)
+    if res.x is None:
+        raise RuntimeError(f"HiGHS found no capacitated {objective} solution ({res.message}); raise time_limit")
+    serves = res.x[n_hubs : n_hubs + m_pairs] > 0.5
+    chosen = np.flatnonzero(res.x[:n_hubs] > 0.5)
+    value = float(cost[serves].max()) if center else float((w[dem] * cost)[serves].sum())
+    bound = float(res.fun) if res.status == 0 else float(getattr(res, "mip_dual_bound", 0.0))
+    optimal = res.status == 0
+    status = "optimal" if optimal else "time limit"
+    return Solved(chosen, value, optimal, min(bound, value), status, {"variables": n_var}), serves

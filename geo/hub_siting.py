@@ -55,7 +55,7 @@ class SitingReport:
     optimal, status
         Whether the solver proved optimality (None for heuristics) and its status text.
     gap
-        Exact p-median/p-center without capacities: relative gap ``(objective − bound) / objective`` to the
+        Exact p-median/p-center: relative gap ``(objective − bound) / objective`` to the
         lower bound HiGHS proved (0 when optimal; above 0 after ``time_limit``); None for the other models.
     capacity
         The hub capacity column, when capacities were used.

@@ -17,7 +17,8 @@ Three methods, all working on a :class:`geo.coverage.CoverageTable` and demand w
     rows covered by exactly the same candidates are merged first, which shrinks the model a lot.
 
 Assignment models (every demand row is served by one open hub; exact: HiGHS on sparse models, see
-:mod:`geo._milp`, which also reports the gap to a proven lower bound; with capacities CBC through PuLP):
+:mod:`geo._milp`, which also reports the gap to a proven lower bound; with capacities the classic
+assignment model, also HiGHS):
 
 ``"p_median"``
     The ``k`` hubs with the least total weighted cost (Hakimi 1964; ReVelle & Swain 1970).
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geo._errors import ValidationError
+from geo._milp import capacitated as capacitated_milp
 from geo._milp import p_center as p_center_milp
 from geo._milp import p_median as p_median_milp
 from geo.coverage import CoverageTable
@@ -53,8 +55,8 @@ METHODS = typing.get_args(Method)  # the models a question may ask for: one list
 COVER_METHODS = COVERAGE_METHODS
 ASSIGN_METHODS = ("p_median", "p_center")
 MAX_ASSIGN_PAIRS = 2_000_000
-"""Most (hub, demand) pairs an exact p-median/p-center model is built with (memory; capacitated CBC models
-need minutes to hours beyond: single-source capacities at 20 × 120 took 13 s here)."""
+"""Most (hub, demand) pairs an exact p-median/p-center model is built with (memory; single-source capacitated
+models grow hard long before: 143 × 85 took 1.4 s here, scripts/bench_pmedian.py --capacitated)."""
 
 
 @dataclass(frozen=True)
@@ -481,8 +483,8 @@ def exact_assignment(
     capacity
         Weight each hub can serve (one per hub position); then each row is served whole by one hub.
     time_limit
-        Seconds the solver may take (HiGHS, or CBC with capacities); ``info["gap"]`` and ``info["bound"]``
-        give the uncapacitated models' relative gap to the proven lower bound.
+        Seconds HiGHS may take; ``info["gap"]`` and ``info["bound"]`` give the relative gap to the proven
+        lower bound (0 when ``optimal``).
 
     Returns
     -------
@@ -505,7 +507,6 @@ def exact_assignment(
     >>> hubs.tolist(), assign.tolist(), value
     ([0, 1], [0, 0, 1, 1], 2.0)
     """
-    import pulp
 
     if objective not in ASSIGN_METHODS:
         raise ValidationError(f"objective={objective!r} is not one of {', '.join(map(repr, ASSIGN_METHODS))}")
@@ -544,46 +545,18 @@ def exact_assignment(
     if cap is None:
         return _highs_assignment(table, w, hub, dem, cost, objective=objective, k=k, fixed=fixed_pos,
                                  time_limit=time_limit)  # fmt: skip
-    prob = pulp.LpProblem(objective, pulp.LpMinimize)
-    hubs_used = np.union1d(np.unique(hub), fixed_pos)
-    if len(hubs_used) < n_open:  # fewer useful candidates than sites to open: open the first of the rest
-        hubs_used = np.union1d(hubs_used, np.setdiff1d(np.arange(table.n_hubs), hubs_used)[: n_open - len(hubs_used)])
-    y = {int(i): prob.add_variable(f"y{i}", cat="Binary") for i in hubs_used}
-    z = [prob.add_variable(f"z{p}", cat="Binary") for p in range(len(hub))]
-    if objective == "p_median":
-        prob += pulp.lpSum(float(w[d] * c) * v for d, c, v in zip(dem, cost, z, strict=True))
-    else:
-        worst = prob.add_variable("worst", 0, None)
-        prob += worst
-    for rows in _by(dem):
-        prob += pulp.lpSum(z[p] for p in rows) == 1
-        if objective == "p_center":
-            prob += pulp.lpSum(float(cost[p]) * z[p] for p in rows) <= worst
-    for p in range(len(hub)):
-        prob += z[p] <= y[int(hub[p])]
-    for i, rows in zip(np.unique(hub), _by(hub), strict=True):
-        prob += pulp.lpSum(float(w[dem[p]]) * z[p] for p in rows) <= float(cap[i]) * y[int(i)]
-    prob += pulp.lpSum(y.values()) == n_open
-    for i in fixed_pos.tolist():
-        prob += y[int(i)] == 1
-    try:
-        optimal, status = _solve(prob, time_limit)
-    except RuntimeError as exc:
+    solved, serves = capacitated_milp(hub, dem, cost, w, cap, objective=objective, n_hubs=table.n_hubs,
+                                      n_open=n_open, fixed=fixed_pos, time_limit=time_limit)  # fmt: skip
+    if solved.status == "infeasible":
         raise ValidationError(
-            f"no assignment fits the capacities ({exc}): each demand row goes whole to one hub within reach, so "
-            "even a sufficient total capacity can fail to pack; raise capacities, open more hubs or widen the reach"
-        ) from None
-    chosen = _chosen(y)
-    zval = np.array([v.value() or 0.0 for v in z])
-    assignment = _nearest_open(table, chosen)
-    if len(hub):
-        # the model's assignment: the pair with the largest z of each row (ties: the cheaper pair)
-        order = np.lexsort((cost, -zval, dem))
-        first = order[np.r_[True, dem[order][1:] != dem[order][:-1]]]
-        assignment[dem[first]] = hub[first]
-    value = float(pulp.value(prob.objective) or 0.0)
-    info = {"variables": len(y) + len(z), "status": status, "open": n_open, "solver": "CBC"}
-    return chosen, assignment, value, optimal, info
+            "no assignment fits the capacities: each demand row goes whole to one hub within reach, so even a "
+            "sufficient total capacity can fail to pack; raise capacities, open more hubs or widen the reach"
+        )
+    assignment = _nearest_open(table, solved.chosen)
+    assignment[dem[serves]] = hub[serves]  # the model's assignment, not the nearest open hub
+    info = {"status": solved.status, "open": n_open, "solver": "HiGHS", "gap": solved.gap, "bound": solved.bound}
+    info.update(solved.info)
+    return solved.chosen, assignment, solved.value, solved.optimal, info
 
 
 def _highs_assignment(
@@ -668,7 +641,7 @@ def choose(
         Instead of ``k``: the fewest hubs covering at least this share (0–1] of the total weight (LSCP).
     method
         ``"greedy"``, ``"swap"`` (greedy + interchange; with ``k`` only), ``"exact"`` (CBC through PuLP),
-        ``"p_median"`` or ``"p_center"`` (exact, HiGHS; CBC with capacities).
+        ``"p_median"`` or ``"p_center"`` (exact, HiGHS).
     time_limit
         Seconds the solver may take; beyond it the best solution found is returned with ``optimal=False``.
     fixed

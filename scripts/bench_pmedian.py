@@ -12,7 +12,8 @@ takes the 143 station groups in a box around 山梨 (138.2–139.2° E, 35.2–3
 * **spopt**: ``spopt.locate.PMedian`` / ``PCenter.from_cost_matrix`` on the same cost matrix (given to it,
   not timed) solved with CBC (PuLP's bundled binary, the same solver the toolkit used before).
 
-The objective values must agree to 1e-6 (asserted); the gap geo reports is printed.
+The objective values must agree to 1e-6 (asserted); the gap geo reports is printed. ``--capacitated``: the
+p-median with single-source capacities (each station serves at most total / (k − 0.5)), both sides.
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ def instance(data: Path, box: str, every: int = 1):  # type: ignore[no-untyped-d
     return stations, cells, cost, p.weights
 
 
-def run_geo(stations, cells, k: int, method: str) -> tuple[float, float | None]:  # type: ignore[no-untyped-def]
-    _, report = geo.choose_hubs(stations, cells, k=k, method=method, weight="pop_2020", time_limit=600)
+def run_geo(stations, cells, k: int, method: str, cap: float | None = None) -> tuple[float, float | None]:  # type: ignore[no-untyped-def]
+    capacity = None
+    if cap is not None:
+        stations, capacity = stations.assign(capacity=cap), "capacity"
+    _, report = geo.choose_hubs(
+        stations, cells, k=k, method=method, weight="pop_2020", time_limit=600, capacity=capacity
+    )
     assert report.optimal, report.status
     return report.objective, report.gap
 
 
-def run_spopt(cost: np.ndarray, w: np.ndarray, k: int, method: str) -> tuple[float, None]:
+def run_spopt(cost: np.ndarray, w: np.ndarray, k: int, method: str, cap: float | None = None) -> tuple[float, None]:
     import pulp
     from spopt.locate import PCenter, PMedian
 
@@ -65,7 +71,10 @@ def run_spopt(cost: np.ndarray, w: np.ndarray, k: int, method: str) -> tuple[flo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # spopt 0.7 uses the PuLP 3 API PuLP 3.3 deprecates
         if method == "p_median":
-            model = PMedian.from_cost_matrix(cost[:, active].T, w[active], p_facilities=k).solve(solver)
+            capacities = None if cap is None else np.full(cost.shape[0], cap)
+            model = PMedian.from_cost_matrix(
+                cost[:, active].T, w[active], p_facilities=k, facility_capacities=capacities
+            ).solve(solver)
         else:
             model = PCenter.from_cost_matrix(cost[:, active].T, p_facilities=k).solve(solver)
     return float(model.problem.objective.value()), None
@@ -78,6 +87,9 @@ def main() -> int:
     parser.add_argument("--box", choices=["yamanashi", "wide"], default="yamanashi")
     parser.add_argument("--methods", nargs="+", default=["p_median", "p_center"])
     parser.add_argument("--every", type=int, default=1, help="every n-th cell only (spopt's p-center is slow)")
+    parser.add_argument(
+        "--capacitated", action="store_true", help="p-median with each station serving at most total / (k − 0.5)"
+    )
     args = parser.parse_args()
     mirror = os.environ.get("GEO_DATA_MIRROR")
     if not mirror:
@@ -90,18 +102,19 @@ def main() -> int:
             times: dict[str, list[float]] = {"geo": [], "spopt": []}
             values: dict[str, float] = {}
             gap = None
+            cap = float(w.sum()) / (k - 0.5) if args.capacitated else None
             for _ in range(args.repeat):
                 for name in ("geo", "spopt"):
                     start = time.perf_counter()
                     if name == "geo":
-                        values[name], gap = run_geo(stations, cells, k, method)
+                        values[name], gap = run_geo(stations, cells, k, method, cap)
                     else:
-                        values[name] = run_spopt(cost, w, k, method)[0]
+                        values[name] = run_spopt(cost, w, k, method, cap)[0]
                     times[name].append(time.perf_counter() - start)
             assert abs(values["geo"] - values["spopt"]) <= 1e-6 * max(1.0, abs(values["spopt"])), values
             t_geo, t_sp = statistics.median(times["geo"]), statistics.median(times["spopt"])
             print(
-                f"{method} k={k}: geo {t_geo:.2f} s, spopt {t_sp:.2f} s, ratio {t_sp / t_geo:.1f}× (median of "
+                f"{method}{' capacitated' if cap else ''} k={k}: geo {t_geo:.2f} s, spopt {t_sp:.2f} s, ratio {t_sp / t_geo:.1f}× (median of "
                 f"{args.repeat}); objective {values['geo']:,.2f} = {values['spopt']:,.2f}; gap {gap:.2g}"
             )
     return 0
