@@ -54,6 +54,9 @@ class SitingReport:
         Weighted mean and maximum cost from each served demand row to its hub.
     optimal, status
         Whether the solver proved optimality (None for heuristics) and its status text.
+    gap
+        Exact p-median/p-center: relative gap ``(objective − bound) / objective`` to the
+        lower bound HiGHS proved (0 when optimal; above 0 after ``time_limit``); None for the other models.
     capacity
         The hub capacity column, when capacities were used.
     per_hub
@@ -83,6 +86,7 @@ class SitingReport:
     capacity: str | None
     per_hub: pd.DataFrame = field(repr=False)
     assignment: pd.Series = field(repr=False)
+    gap: float | None = None
 
     @property
     def share(self) -> float:
@@ -108,6 +112,7 @@ class SitingReport:
             "mean_cost": self.mean_cost,
             "max_cost": self.max_cost,
             "optimal": self.optimal,
+            "gap": self.gap,
             "capacity": self.capacity or "",
         }
 
@@ -244,7 +249,7 @@ def choose_hubs(
     method
         ``"greedy"`` (fast; lazy greedy), ``"swap"`` (greedy improved by exchanges; with ``k``), ``"exact"``
         (MCLP/LSCP integer programme, CBC via PuLP), ``"p_median"`` (least total weighted distance) or
-        ``"p_center"`` (least worst distance), both exact.
+        ``"p_center"`` (least worst distance), both exact (HiGHS; ``report.gap`` is the proven gap).
     target_share
         Instead of ``k``: the fewest hubs that together cover at least this share (0–1] of the demand.
     fixed
@@ -359,6 +364,7 @@ def choose_hubs(
         assignment=pd.Series(
             np.where(served, hub_labels[np.maximum(assignment, 0)], None), index=demand.index, name="hub"
         ),
+        gap=float(siting.info["gap"]) if "gap" in siting.info else None,  # type: ignore[arg-type]
     )
     if k is not None and model == "max_cover" and len(out) < k + len(fixed_pos):
         log.warning("only %d of k=%d hubs chosen: the other candidates reach no further demand", len(out), k)

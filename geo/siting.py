@@ -16,11 +16,12 @@ Three methods, all working on a :class:`geo.coverage.CoverageTable` and demand w
     (LSCP, partial-coverage variant) as a small integer programme, solved by CBC (bundled with PuLP). Demand
     rows covered by exactly the same candidates are merged first, which shrinks the model a lot.
 
-Assignment models (every demand row is served by one open hub; exact, CBC through PuLP):
+Assignment models (every demand row is served by one open hub; exact: HiGHS on sparse models, see
+:mod:`geo._milp`, which also reports the gap to a proven lower bound; with capacities the classic
+assignment model, also HiGHS):
 
 ``"p_median"``
-    The ``k`` hubs with the least total weighted cost (Hakimi 1964; ReVelle & Swain 1970): the classic "least
-    total travel" siting.
+    The ``k`` hubs with the least total weighted cost (Hakimi 1964; ReVelle & Swain 1970).
 ``"p_center"``
     The ``k`` hubs whose worst-served demand row (weight > 0) is nearest (the equity / "no one far" criterion).
 
@@ -42,6 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geo._errors import ValidationError
+from geo._milp import capacitated as capacitated_milp
+from geo._milp import p_center as p_center_milp
+from geo._milp import p_median as p_median_milp
 from geo.coverage import CoverageTable
 from geo.params import COVERAGE_METHODS, Method
 
@@ -51,8 +55,8 @@ METHODS = typing.get_args(Method)  # the models a question may ask for: one list
 COVER_METHODS = COVERAGE_METHODS
 ASSIGN_METHODS = ("p_median", "p_center")
 MAX_ASSIGN_PAIRS = 2_000_000
-"""Most (hub, demand) pairs an exact p-median/p-center model is built with: CBC needs minutes to hours and
-gigabytes beyond (a p-median of 20 × 120 took 0.5 s here, single-source capacities 13 s)."""
+"""Most (hub, demand) pairs an exact p-median/p-center model is built with (memory; single-source capacitated
+models grow hard long before: 143 × 85 took 1.4 s here, scripts/bench_pmedian.py --capacitated)."""
 
 
 @dataclass(frozen=True)
@@ -479,7 +483,8 @@ def exact_assignment(
     capacity
         Weight each hub can serve (one per hub position); then each row is served whole by one hub.
     time_limit
-        Seconds CBC may take.
+        Seconds HiGHS may take; ``info["gap"]`` and ``info["bound"]`` give the relative gap to the proven
+        lower bound (0 when ``optimal``).
 
     Returns
     -------
@@ -502,7 +507,6 @@ def exact_assignment(
     >>> hubs.tolist(), assign.tolist(), value
     ([0, 1], [0, 0, 1, 1], 2.0)
     """
-    import pulp
 
     if objective not in ASSIGN_METHODS:
         raise ValidationError(f"objective={objective!r} is not one of {', '.join(map(repr, ASSIGN_METHODS))}")
@@ -538,68 +542,50 @@ def exact_assignment(
             "give radius_m (the longest distance a demand row may be served along) to drop far pairs, or use "
             "coarser demand (mesh cells rather than grid pieces, fewer candidates)"
         )
-    prob = pulp.LpProblem(objective, pulp.LpMinimize)
-    hubs_used = np.union1d(np.unique(hub), fixed_pos)
-    if len(hubs_used) < n_open:
-        # fewer useful candidates than sites to open: the rest serve nobody, open the first of them
-        spare = np.setdiff1d(np.arange(table.n_hubs), hubs_used)[: n_open - len(hubs_used)]
-        hubs_used = np.union1d(hubs_used, spare)
-    y = {int(i): prob.add_variable(f"y{i}", cat="Binary") for i in hubs_used}
-    # uncapacitated p-median is integral in z once y is: keep z continuous there (a much smaller search)
-    z_cat = "Continuous" if (objective == "p_median" and cap is None) else "Binary"
-    z = [prob.add_variable(f"z{p}", 0, 1, cat=z_cat) for p in range(len(hub))]
-    if objective == "p_median":
-        prob += pulp.lpSum(float(w[d] * c) * v for d, c, v in zip(dem, cost, z, strict=True))
-    else:
-        worst = prob.add_variable("worst", 0, None)
-        prob += worst
-    for rows in _by(dem):
-        prob += pulp.lpSum(z[p] for p in rows) == 1
-        if objective == "p_center":
-            prob += pulp.lpSum(float(cost[p]) * z[p] for p in rows) <= worst
-    for p in range(len(hub)):
-        prob += z[p] <= y[int(hub[p])]
-    if cap is not None:
-        for i, rows in zip(np.unique(hub), _by(hub), strict=True):
-            prob += pulp.lpSum(float(w[dem[p]]) * z[p] for p in rows) <= float(cap[i]) * y[int(i)]
-    prob += pulp.lpSum(y.values()) == n_open
-    for i in fixed_pos.tolist():
-        prob += y[int(i)] == 1
-    start = None
-    if objective == "p_median" and cap is None and table.n_hubs * int(active.sum()) <= 40_000_000:
-        # a good incumbent from the interchange heuristic: CBC starts from it, and it is the answer (not
-        # proven optimal) should CBC find nothing better within the time limit
-        start, start_value, _ = p_median_swap(table, w, k=k, fixed=fixed_pos)
-        is_start = np.isin(hub, start)
-        near = _nearest_open(table, start)
-        for i, v in y.items():
-            v.setInitialValue(1 if i in set(start.tolist()) else 0)
-        for p_, v in enumerate(z):
-            v.setInitialValue(1 if (is_start[p_] and near[dem[p_]] == hub[p_]) else 0)
-    try:
-        optimal, status = _solve(prob, time_limit, warm_start=start is not None)
-    except RuntimeError as exc:
-        if start is not None:
-            log.warning("p-median: CBC found no solution in time; returning the interchange heuristic's")
-            info = {"variables": len(y) + len(z), "status": "heuristic (CBC: no solution in time)", "open": n_open}
-            return start, _nearest_open(table, start), start_value, False, info
-        if cap is None:
-            raise
+    if cap is None:
+        return _highs_assignment(table, w, hub, dem, cost, objective=objective, k=k, fixed=fixed_pos,
+                                 time_limit=time_limit)  # fmt: skip
+    solved, serves = capacitated_milp(hub, dem, cost, w, cap, objective=objective, n_hubs=table.n_hubs,
+                                      n_open=n_open, fixed=fixed_pos, time_limit=time_limit)  # fmt: skip
+    if solved.status == "infeasible":
         raise ValidationError(
-            f"no assignment fits the capacities ({exc}): each demand row goes whole to one hub within reach, so "
-            "even a sufficient total capacity can fail to pack; raise capacities, open more hubs or widen the reach"
-        ) from None
-    chosen = _chosen(y)
-    zval = np.array([v.value() or 0.0 for v in z])
-    assignment = _nearest_open(table, chosen)
-    if len(hub):
-        # the model's assignment: the pair with the largest z of each row (ties: the cheaper pair)
-        order = np.lexsort((cost, -zval, dem))
-        first = order[np.r_[True, dem[order][1:] != dem[order][:-1]]]
-        assignment[dem[first]] = hub[first]
-    value = float(pulp.value(prob.objective) or 0.0)
-    info = {"variables": len(y) + len(z), "status": status, "open": n_open}
-    return chosen, assignment, value, optimal, info
+            "no assignment fits the capacities: each demand row goes whole to one hub within reach, so even a "
+            "sufficient total capacity can fail to pack; raise capacities, open more hubs or widen the reach"
+        )
+    assignment = _nearest_open(table, solved.chosen)
+    assignment[dem[serves]] = hub[serves]  # the model's assignment, not the nearest open hub
+    info = {"status": solved.status, "open": n_open, "solver": "HiGHS", "gap": solved.gap, "bound": solved.bound}
+    info.update(solved.info)
+    return solved.chosen, assignment, solved.value, solved.optimal, info
+
+
+def _highs_assignment(
+    table: CoverageTable,
+    w: np.ndarray,
+    hub: np.ndarray,
+    dem: np.ndarray,
+    cost: np.ndarray,
+    *,
+    objective: str,
+    k: int,
+    fixed: np.ndarray,
+    time_limit: float | None,
+) -> tuple[np.ndarray, np.ndarray, float, bool, dict[str, object]]:
+    """Uncapacitated p-median / p-center by HiGHS (:mod:`geo._milp`), started from the interchange heuristic."""
+    n_open = k + len(fixed)
+    start = None
+    if table.n_hubs * int((w > 0).sum()) <= 40_000_000:
+        # a good first solution: it sets how many cost levels the p-median model starts with and the p-center
+        # search's first radius, and it is the answer (not proven optimal) if HiGHS finds nothing in time
+        start = p_median_swap(table, w, k=k, fixed=fixed)[0]
+    solve = p_median_milp if objective == "p_median" else p_center_milp
+    args = (hub, dem, cost, w) if objective == "p_median" else (hub, dem, cost)
+    solved = solve(*args, n_hubs=table.n_hubs, n_open=n_open, fixed=fixed, start=start, time_limit=time_limit)
+    if not solved.optimal:
+        log.warning("%s: not proven optimal in time (gap %.3g %%)", objective, 100 * solved.gap)
+    info = {"status": solved.status, "open": n_open, "solver": "HiGHS", "gap": solved.gap, "bound": solved.bound}
+    info.update(solved.info)
+    return solved.chosen, _nearest_open(table, solved.chosen), solved.value, solved.optimal, info
 
 
 def _check_capacity(cap: np.ndarray, w: np.ndarray, *, k: int, fixed: np.ndarray) -> None:
@@ -655,9 +641,9 @@ def choose(
         Instead of ``k``: the fewest hubs covering at least this share (0–1] of the total weight (LSCP).
     method
         ``"greedy"``, ``"swap"`` (greedy + interchange; with ``k`` only), ``"exact"`` (CBC through PuLP),
-        ``"p_median"`` or ``"p_center"`` (exact, CBC).
+        ``"p_median"`` or ``"p_center"`` (exact, HiGHS).
     time_limit
-        Seconds CBC may take; beyond it the best solution found is returned with ``optimal=False``.
+        Seconds the solver may take; beyond it the best solution found is returned with ``optimal=False``.
     fixed
         Hub positions that stay open (existing sites); they come first in ``order``.
     capacity

@@ -232,3 +232,75 @@ def test_p_center_and_max_cover_equal_spopt(medium):
         cost.T, w, service_radius=4000.0, p_facilities=5, predefined_facilities_arr=fixed
     ).solve(_pulp_solver())
     assert ours.covered == pytest.approx(theirs.problem.objective.value(), rel=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ real data, HiGHS
+
+
+@pytest.fixture(scope="module")
+def kofu(shared_data):
+    """Real instance: the 28 station groups of the 甲府 basin × every 6th populated 1 km cell of 山梨 (284)."""
+    from geo.hub_siting import prepare_coverage
+
+    cells = geo.read_mesh(shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv").iloc[::6]
+    stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
+    stations = stations.cx[138.4:138.8, 35.5:35.8].drop_duplicates("group_code")
+    p = prepare_coverage(stations, cells, None, "pop_2020", None, None, None)
+    cost = np.full((p.table.n_hubs, p.table.n_demand), np.inf)
+    cost[p.table.hub, p.table.demand] = p.table.cost
+    return stations, cells, cost, p.weights
+
+
+@SPOPT_WARNINGS
+@pytest.mark.parametrize("objective", ["p_median", "p_center"])
+def test_real_stations_and_cells_equal_spopt(kofu, objective):
+    from spopt.locate import PCenter, PMedian
+
+    stations, cells, cost, w = kofu
+    chosen, report = geo.choose_hubs(stations, cells, k=3, method=objective, weight="pop_2020")
+    if objective == "p_median":
+        theirs = PMedian.from_cost_matrix(cost.T, w, p_facilities=3).solve(_pulp_solver())
+    else:
+        theirs = PCenter.from_cost_matrix(cost.T, p_facilities=3).solve(_pulp_solver())
+    assert report.objective == pytest.approx(theirs.problem.objective.value(), rel=1e-6)
+    assert report.optimal and report.gap == 0.0 and report.summary()["gap"] == 0.0
+    assert len(chosen) == 3
+    # the objective recomputed from the raw cost matrix for the chosen stations
+    rows = [stations.index.get_loc(i) for i in chosen.index]
+    best = cost[rows].min(axis=0)
+    expected = float(w @ best) if objective == "p_median" else float(best[w > 0].max())
+    assert report.objective == pytest.approx(expected, rel=1e-12)
+
+
+def test_time_limit_returns_the_heuristic_with_its_gap(medium):
+    cost, w = medium
+    table = coverage_from_cost_matrix(cost, np.inf)
+    exact = choose(table, w, k=4, method="p_median")
+    rushed = choose(table, w, k=4, method="p_median", time_limit=1e-9)
+    heuristic = choose(table, w, k=4, method="p_median_swap")
+    assert exact.optimal and exact.info["gap"] == 0.0 and exact.info["solver"] == "HiGHS"
+    assert rushed.optimal is False and rushed.objective == pytest.approx(heuristic.objective)
+    assert rushed.objective >= exact.objective and 0 < rushed.info["gap"] < 1
+    assert rushed.info["bound"] <= exact.objective  # a lower bound: each row at its nearest candidate's cost
+    assert rushed.info["bound"] == pytest.approx(float(w @ cost.min(axis=0)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("iterations", [0, 3, 600])
+@pytest.mark.parametrize("with_start", [False, True])
+def test_highs_p_median_stages_equal_brute_force(seed, iterations, with_start):
+    """Every path of the solver (Lagrangian bound and hub fixing, then the truncated radius model grown round
+    after round) gives the brute-force optimum, with or without a first solution."""
+    from geo._milp import p_median
+
+    cost, w = _instance(seed, n_hubs=9, n_demand=14)
+    fixed = (4,) if seed % 2 else ()
+    value, _ = _brute_assign(cost, w, 3, fixed)
+    hub, dem = np.nonzero(np.isfinite(cost))
+    start = np.array([*fixed, *[i for i in (0, 1, 2, 3) if i not in fixed]][: 3 + len(fixed)]) if with_start else None
+    solved = p_median(hub, dem, cost[hub, dem], w, n_hubs=9, n_open=3 + len(fixed), fixed=np.array(fixed, dtype=int),
+                      start=start, lagrangian_iterations=iterations)  # fmt: skip
+    assert solved.optimal and solved.gap == 0.0
+    assert solved.value == pytest.approx(value, rel=1e-12)
+    assert float(w @ cost[solved.chosen].min(axis=0)) == pytest.approx(value, rel=1e-12)
+    assert set(fixed) <= set(solved.chosen.tolist()) and len(solved.chosen) == 3 + len(fixed)

@@ -255,3 +255,38 @@ def test_a_proxy_mesh_with_text_is_refused_and_blank_cells_are_reported(shared_d
     _, _, _, placing = place_demand(selection, None, population=census, population_column="pop_total", proxy=blank,
                                     proxy_column="pop_2015")  # fmt: skip
     assert f"{n_blank} proxy cells have no 'pop_2015' value" in " ".join(placing.notes)
+
+
+def test_cli_p_median_reports_its_gap_and_equals_the_api(tmp_path, shared_data):
+    """The exact p-median through the CLI writes the proven gap (0) in siting.csv and report.json, and the same
+    hubs and objective as geo.choose_hubs on the same inputs; the mean distance is recomputed geodesically."""
+    import json
+
+    stations = geo.read_points(shared_data / "ksj-n02-2023-railway-stations/stations_points.csv")
+    yamanashi = stations.cx[138.4:138.8, 35.5:35.8].drop_duplicates("group_code")
+    pts = tmp_path / "stations.gpkg"
+    pyogrio.write_dataframe(yamanashi, pts, layer="stations")
+    mesh = shared_data / "estat-mesh1km-census-yamanashi/yamanashi_mesh1km_2020.csv"
+    out = tmp_path / "out"
+    args = ["hubs", str(pts), "--mesh", str(mesh), "--radius", "5000", "--choose", "3", "--method", "p_median",
+            "--fixed", "韮崎", "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(geo.cli.cli, args)
+    assert result.exit_code == 0, result.output
+    siting = pd.read_csv(out / "siting.csv", encoding="utf-8-sig")
+    assert siting["gap"].iloc[0] == 0.0 and bool(siting["optimal"].iloc[0])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert json.dumps(report).count('"gap": 0.0') >= 1
+    cells = geo.read_mesh(mesh)
+    weight = siting["weight"].iloc[0]
+    weight = None if weight == "count" else weight
+    ours, rep = geo.choose_hubs(
+        pyogrio.read_dataframe(pts), cells, k=3, method="p_median", fixed=["韮崎"], weight=weight
+    )
+    chosen = pd.read_csv(out / "chosen_hubs.csv", encoding="utf-8-sig")
+    assert chosen["station_name"].tolist() == ours["station_name"].tolist() and chosen["station_name"].iloc[0] == "韮崎"
+    assert siting["objective"].iloc[0] == pytest.approx(rep.objective, rel=1e-12) and rep.gap == 0.0
+    # independently: each populated cell to its nearest chosen station along the GRS80 geodesic
+    hub_ll = shapely.get_coordinates(ours.geometry.to_numpy())
+    dist = np.column_stack([_dist(ll, cells) for ll in hub_ll]).min(axis=1)
+    w = pd.to_numeric(cells[weight], errors="coerce").fillna(0).to_numpy(float) if weight else np.ones(len(cells))
+    assert float((w * dist).sum() / w.sum()) == pytest.approx(rep.mean_cost, rel=2e-3)
