@@ -400,7 +400,8 @@ def test_far_island_step_leaves_national_maps_unchanged(prefectures, monkeypatch
 
 def test_map_without_any_value_shows_only_the_no_data_row(yamanashi, tmp_path: Path) -> None:
     areas = yamanashi.assign(面積=np.nan)
-    m = geo.choropleth(areas, "面積")
+    with pytest.warns(UserWarning, match="every area is drawn as データなし"):
+        m = geo.choropleth(areas, "面積")
     fig = static.build_figure(m.spec)
     assert _legend_rows(fig) == [static.legend_label("データなし", len(areas))]
     assert m.save(tmp_path / "empty.png").stat().st_size > 10_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -139,18 +140,13 @@ def _check_areas(areas: Any, column: str, label_column: str | None, classes_with
         problems.append(
             f"column {column!r} not found in areas; available: {[c for c in areas.columns if c != 'geometry']}"
         )
-    elif len(areas) and areas[column].isna().all():
-        problems.append(
-            f"column {column!r} has no value in any of the {len(areas)} areas: nothing to classify; check that the "
-            "table's column is filled and that its rows joined (the join report lists the areas without a row)"
-        )
-    elif not (pd.api.types.is_numeric_dtype(areas[column].dtype)):
+    elif not pd.api.types.is_numeric_dtype(areas[column].dtype):
         bad = pd.to_numeric(areas[column], errors="coerce").isna() & areas[column].notna()
-        rows = list(areas.index[bad][:5])
-        problems.append(
-            f"column {column!r} is not numeric ({int(bad.sum())} non-number value(s), e.g. rows "
-            f"{rows}); convert it, with NaN for no data"
-        )
+        if bad.any():  # number-like text is read as numbers, empty cells as no data
+            problems.append(
+                f"column {column!r} is not numeric ({int(bad.sum())} non-number value(s), e.g. rows "
+                f"{list(areas.index[bad][:5])}); convert it, with NaN for no data"
+            )
     missing_with = [c for c in classes_with if c not in areas.columns]
     if missing_with:
         problems.append(f"classes_with: column(s) {missing_with} not found in areas; the classes are fitted on them")
@@ -279,6 +275,9 @@ def choropleth(
         # the areas' own outlines layer (layers=["regions"]) is the filled grouping; the others are drawn apart
         given = [_only_filled(layer, drawn) for layer in given] + list(split.outlines)
     values = pd.to_numeric(drawn[column], errors="coerce")
+    if len(values) and values.isna().all():
+        warnings.warn(f"column {column!r} has no value in any of the {len(values)} areas: every area is drawn as "
+                      "データなし; check that the table's column is filled and that its rows joined", stacklevel=2)  # fmt: skip
     if classes is None:
         fit = {"scheme": scheme, "k": k, "breaks": breaks, "unit": unit, "palette": palette, "midpoint": midpoint}
         if classes_with:
