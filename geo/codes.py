@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -278,18 +279,29 @@ def _canonical_rows(values: pd.Series, prefs: pd.Series | None, names: pd.Series
     """
     if prefs is None:  # without the row's prefecture a 5-digit code may be a 6-digit one that lost its zero
         return np.zeros(len(values), dtype=bool)
-    known = _known_codes()
     no_name = np.ones(len(values), dtype=bool) if names is None else names.map(_is_missing).to_numpy(dtype=bool)
-    ok = np.fromiter(
+    pref_codes = [_pref_or_none(p) for p in prefs.to_numpy(dtype=object)]
+    return canonical_muni_codes(values.to_numpy(dtype=object), pref_codes) & no_name
+
+
+def canonical_muni_codes(codes: Sequence[object], pref_codes: Sequence[object]) -> np.ndarray:
+    """True where a code is already canonical and checks out: a ``str`` of five ASCII digits that is a known
+    code (:func:`muni_table` or a designated city) and starts with the row's own prefecture code (``"13"``).
+
+    The vectorised test readers run before the per-value normaliser: such a code is what
+    :func:`normalize_muni_codes` would return for it, unchanged and without a note. ``codes`` and
+    ``pref_codes`` are equally long (object arrays or lists); a missing prefecture is never canonical.
+    """
+    known = _known_codes()
+    return np.fromiter(
         (
             isinstance(v, str) and len(v) == 5 and v.isascii() and v.isdigit() and v in known
-            and _pref_or_none(p) == v[:2]
-            for v, p in zip(values.to_numpy(dtype=object), prefs.to_numpy(dtype=object), strict=True)
+            and isinstance(p, str) and v[:2] == p
+            for v, p in zip(codes, pref_codes, strict=True)
         ),
         dtype=bool,
-        count=len(values),
+        count=len(codes),
     )  # fmt: skip
-    return ok & no_name
 
 
 @cache

@@ -370,21 +370,40 @@ def frame_to_jgd2011(frame: Frame) -> tuple[Frame, DatumShift]:
         When ``frame`` has no CRS (use :func:`assume_lonlat_crs` first).
     """
     src = require_crs(frame, "layer")
-    transformer, shift = jgd2011_transformer(src)
-    if transformer is None:
-        return frame.copy(), shift
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    moved = shapely.transform(
-        geoms.to_numpy(),
-        lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)),
-    )
-    xy = shapely.get_coordinates(moved)
-    shift = _stated(shift, src, xy[:, 0], xy[:, 1])
+    moved, shift = geometries_to_jgd2011(geoms.to_numpy(), src)
+    if moved is None:
+        return frame.copy(), shift
     out = frame.copy()
     if isinstance(out, gpd.GeoDataFrame):
         out = out.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=JGD2011), crs=JGD2011)
         return out.set_crs(JGD2011, allow_override=True), shift
     return gpd.GeoSeries(moved, index=frame.index, crs=JGD2011), shift
+
+
+def geometries_to_jgd2011(geoms: np.ndarray, source: CRS | str | int) -> tuple[np.ndarray | None, DatumShift]:
+    """Shapely geometries in ``source`` → JGD2011 lon/lat (EPSG:6668), and the record of what was done.
+
+    Returns ``(None, shift)`` when ``source`` already is EPSG:6668. When PROJ's operation is a null
+    transformation (``proj=noop``: WGS 84 and JGD2000/JGD2011 lon/lat, EPSG's "JGD2011 to WGS 84 (1)" at 1 m)
+    the coordinates are returned unchanged without being copied point by point, which is what the transform
+    would give.
+    """
+    transformer, shift = jgd2011_transformer(source)
+    if transformer is None:
+        return None, shift
+    if transformer.definition.split(" ", 1)[0] == "proj=noop":  # the transform would give equal coordinates
+        geodetic = CRS.from_user_input(source).geodetic_crs
+        if geodetic is not None and geodetic.to_epsg() in (4301, 4612):  # _stated reads the coordinates
+            xy = shapely.get_coordinates(geoms)
+            shift = _stated(shift, source, xy[:, 0], xy[:, 1])
+        return geoms, shift
+    moved = shapely.transform(
+        geoms,
+        lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)),
+    )
+    xy = shapely.get_coordinates(moved)
+    return moved, _stated(shift, source, xy[:, 0], xy[:, 1])
 
 
 def assume_lonlat_crs(
