@@ -176,7 +176,7 @@ def _read_clean(path: Path, keep: set[str] | None, *, encoding: str | None) -> t
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None
     fields = dict(zip(meta["fields"], values, strict=True))
-    if not _N03_REQUIRED <= fields.keys() or {"pref_code", "muni_code", "muni_name"} <= fields.keys():
+    if not fields.keys() >= _N03_REQUIRED or {"pref_code", "muni_code", "muni_name"} <= fields.keys():
         return None
     if any(v.dtype != object for v in fields.values()):  # numbers read for codes or names: normalise them
         return None
