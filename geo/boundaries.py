@@ -583,8 +583,13 @@ def _merge_parts(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _sort(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     # unassigned land sorts after the coded rows of its prefecture
-    key = areas["pref_code"] + areas["muni_code"].fillna("99999")
-    return areas.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+    pref = areas["pref_code"].to_numpy(dtype=object)
+    muni = areas["muni_code"].to_numpy(dtype=object, na_value=None)
+    key = np.array([p + (m if isinstance(m, str) else "99999") for p, m in zip(pref, muni, strict=True)], dtype=object)
+    order = np.argsort(key, kind="stable")
+    if (order == np.arange(len(order))).all():  # already in order (a sorted file): no reordering copy
+        return areas.reset_index(drop=True)
+    return areas.iloc[order].reset_index(drop=True)
 
 
 def _coverage_dissolve(frame: gpd.GeoDataFrame, by: str | list[str]) -> gpd.GeoDataFrame:
