@@ -306,10 +306,16 @@ def canonical_muni_codes(codes: Sequence[object], pref_codes: Sequence[object]) 
 
 @cache
 def _known_codes() -> frozenset[str]:
-    # the muni_code column of muni_table() read with the csv module: a reader's first call need not pay for
-    # the whole frame (pandas, 11 ms cold); tests compare both
-    (codes,) = _csv_columns("municipalities.csv", "muni_code")
-    return frozenset(codes) | frozenset(DESIGNATED_CITIES)
+    return _table_2021()[0]
+
+
+@cache
+def _table_2021() -> tuple[frozenset[str], dict[str, str]]:
+    """(known codes, ward → designated city) of :func:`muni_table`, read with the csv module: a reader's first
+    call need not pay for the whole frame or the dated table (pandas, 11 + 12 ms cold); tests compare them."""
+    codes, cities = _csv_columns("municipalities.csv", "muni_code", "city_code")
+    wards = {code: city for code, city in zip(codes, cities, strict=True) if city and city != code}
+    return frozenset(codes) | frozenset(DESIGNATED_CITIES), wards
 
 
 def _csv_columns(name: str, *columns: str) -> list[tuple[str, ...]]:
@@ -456,6 +462,10 @@ def city_of(muni_code: str, *, as_of: DateLike | None = None) -> str:
     >>> city_of("22140"), city_of("22131", as_of="2021-01-01"), city_of("13101")
     ('22130', '22130', '13101')
     """
+    if as_of is None:
+        known, wards = _table_2021()
+        if muni_code in known:  # for every code of 2021 the 2021 table agrees with the latest period (tested)
+            return wards.get(muni_code, muni_code)
     return _ward_cities(None if as_of is None else as_date(as_of)).get(muni_code, muni_code)
 
 

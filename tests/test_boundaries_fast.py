@@ -176,3 +176,11 @@ def test_fast_path_logs_the_datum_record(n03_dir, caplog):
     with caplog.at_level(logging.INFO, logger="geo.boundaries"):
         b.read_boundaries(n03_dir / TOKYO)
     assert any("EPSG:4326" in r.getMessage() and "EPSG:6668" in r.getMessage() for r in caplog.records)
+
+
+def test_city_of_from_the_2021_table_equals_the_dated_table():
+    latest = codes._ward_cities(None)
+    known = codes._known_codes()
+    assert len(known) > 1900 and sum(codes.is_ward(c) for c in known) == 175
+    assert all(codes.city_of(c) == latest.get(c, c) for c in known)
+    assert codes.city_of("22140") == "22130"  # a 2024 ward, not in the 2021 table: the dated table answers
