@@ -184,3 +184,13 @@ def test_city_of_from_the_2021_table_equals_the_dated_table():
     assert len(known) > 1900 and sum(codes.is_ward(c) for c in known) == 175
     assert all(codes.city_of(c) == latest.get(c, c) for c in known)
     assert codes.city_of("22140") == "22130"  # a 2024 ward, not in the 2021 table: the dated table answers
+
+
+def test_validity_in_two_halves_equals_one_call(n03_dir, monkeypatch):
+    geoms = gpd.read_file(n03_dir / NATIONAL_01).geometry.to_numpy()
+    expected = shapely.is_valid(geoms)
+    assert (~expected).sum() == 1  # the self-intersecting ring of this file
+    for threshold in (1, 10**9):  # split (where two CPUs may be used) and not split
+        monkeypatch.setattr(b, "SPLIT_VALIDITY_COORDINATES", threshold)
+        np.testing.assert_array_equal(b.is_valid_split(geoms), expected)
+        np.testing.assert_array_equal(b.is_valid_split(geoms[::-1]), expected[::-1])
