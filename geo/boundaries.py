@@ -44,11 +44,11 @@ from geo.codes import (
     normalize_pref_code,
 )
 from geo.crs import (
-    JAPAN_EQUAL_AREA,
     JGD2011,
     assume_lonlat_crs,
     frame_to_jgd2011,
     geometries_to_jgd2011,
+    to_japan_equal_area,
     to_metric,
 )
 from geo.sources import fetch
@@ -526,10 +526,8 @@ def repair_problems(areas: gpd.GeoDataFrame, before: np.ndarray, rows: np.ndarra
     # only the repaired areas and their neighbours are projected (the whole national file would cost more)
     pairs = shapely.STRtree(geoms).query(geoms[rows], predicate="intersects")
     involved = np.unique(np.concatenate([rows, pairs[1]]))
-    metric = dict(
-        zip(involved, gpd.GeoSeries(geoms[involved], crs=crs).to_crs(JAPAN_EQUAL_AREA).to_numpy(), strict=True)
-    )
-    old = gpd.GeoSeries(before, crs=crs).to_crs(JAPAN_EQUAL_AREA).area.to_numpy()
+    metric = dict(zip(involved, to_japan_equal_area(geoms[involved], crs), strict=True))
+    old = shapely.area(to_japan_equal_area(before, crs))
     new = np.array([shapely.area(metric[row]) for row in rows])
     out = []
     for k, row in enumerate(rows):

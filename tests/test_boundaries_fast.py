@@ -194,3 +194,32 @@ def test_validity_in_two_halves_equals_one_call(n03_dir, monkeypatch):
         monkeypatch.setattr(b, "SPLIT_VALIDITY_COORDINATES", threshold)
         np.testing.assert_array_equal(b.is_valid_split(geoms), expected)
         np.testing.assert_array_equal(b.is_valid_split(geoms[::-1]), expected[::-1])
+
+
+def test_equal_area_pipeline_is_the_operation_proj_picks(n03_dir):
+    from geo.crs import JAPAN_EQUAL_AREA, JGD2011, JGD2011_TO_EQUAL_AREA, to_japan_equal_area
+
+    searched = pyproj.Transformer.from_crs(JGD2011, JAPAN_EQUAL_AREA, always_xy=True)
+    assert searched.definition == pyproj.Transformer.from_pipeline(JGD2011_TO_EQUAL_AREA).definition
+    geoms = gpd.read_file(n03_dir / TOKYO).geometry.to_numpy()
+    expected = gpd.GeoSeries(geoms, crs=6668).to_crs(JAPAN_EQUAL_AREA).to_numpy()
+    got = to_japan_equal_area(geoms, 6668)
+    assert all(a.equals_exact(e, tolerance=0) for a, e in zip(got, expected, strict=True))
+    other = to_japan_equal_area(gpd.GeoSeries(geoms, crs=6668).to_crs(4326).to_numpy(), 4326)  # the general way
+    np.testing.assert_allclose(shapely.area(other), shapely.area(expected), rtol=1e-9)
+
+
+def test_repair_messages_unchanged(tmp_path, caplog):
+    """A bow-tie's repair changes its area: the message gives the areas in the equal-area projection."""
+    bowtie = shapely.Polygon([(138.5, 35.5), (138.6, 35.6), (138.6, 35.5), (138.5, 35.6)])
+    areas = gpd.GeoDataFrame(
+        {"pref_code": ["19"], "pref_name": ["山梨県"], "muni_code": ["19201"], "muni_name": ["甲府市"]},
+        geometry=[shapely.make_valid(bowtie)],
+        crs=6668,
+    )
+    (message,) = b.repair_problems(areas, np.array([bowtie]), np.array([0]))
+    from geo.crs import JAPAN_EQUAL_AREA
+
+    new = gpd.GeoSeries([shapely.make_valid(bowtie)], crs=6668).to_crs(JAPAN_EQUAL_AREA).area.iloc[0] / 1e6
+    assert message.startswith("甲府市 (19201): repairing its invalid geometry changed its area from 0.000 to ")
+    assert f"{new:.3f} km²" in message
