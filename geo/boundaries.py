@@ -134,10 +134,11 @@ def _read(paths: list[Path], keep: set[str] | None, *, level: Level, encoding: s
     joined = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     areas = gpd.GeoDataFrame(joined, geometry="geometry", crs=JGD2011)
     repaired = _repair(areas)
-    duplicated = areas["muni_code"].notna() & areas.duplicated(["muni_code"], keep=False)
-    if duplicated.any():  # official files: one row per island; merge them into one shape per municipality
-        areas = _merge_parts(areas)
-    areas = _sort(areas)
+    if not (len(infos) == 1 and infos[0].get("in_order")):  # else one file, codes unique, rows sorted already
+        duplicated = areas["muni_code"].notna() & areas.duplicated(["muni_code"], keep=False)
+        if duplicated.any():  # official files: one row per island; merge them into one shape per municipality
+            areas = _merge_parts(areas)
+        areas = _sort(areas)
     if level == "designated_city":
         areas = merge_wards(areas)
     elif level == "prefecture":
@@ -207,7 +208,12 @@ def _read_clean(path: Path, keep: set[str] | None, *, encoding: str | None) -> t
     n3 = fields.get("N03_003", np.full(len(codes), None, dtype=object))
     n5 = fields.get("N03_005", np.full(len(codes), None, dtype=object))
     names = _names_of(codes, n3, fields["N03_004"], n5)
-    rows = np.isin(pref_code, list(keep)) if keep is not None else slice(None)
+    rows = np.flatnonzero(np.isin(pref_code, list(keep))) if keep is not None else np.arange(len(codes))
+    present = [c for c in codes[rows] if c is not None]
+    unique = len(set(present)) == len(present)  # else island rows to merge: _read merges, then sorts
+    if unique:  # _sort's order (stable, by prefecture + code, unassigned land last), applied to the arrays
+        key = [p + (c if c is not None else "99999") for p, c in zip(pref_code[rows], codes[rows], strict=True)]
+        rows = rows[np.argsort(np.array(key, dtype=object), kind="stable")]
     frame = pd.DataFrame(
         {
             "pref_code": pd.array(pref_code[rows], dtype="str"),
@@ -218,6 +224,7 @@ def _read_clean(path: Path, keep: set[str] | None, *, encoding: str | None) -> t
         }
     )
     info = {"rows": len(codes), "encoding": encoding or "utf-8", "unassigned": int(missing[rows].sum())}
+    info["in_order"] = unique
     if info["unassigned"]:
         log.info("%s: %d rows of %s (no code) kept with muni_code missing", path, int(missing.sum()), UNASSIGNED)
     return frame, info
