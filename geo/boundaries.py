@@ -45,6 +45,7 @@ from geo.codes import (
 )
 from geo.crs import (
     JGD2011,
+    NULL_TO_JGD2011,
     assume_lonlat_crs,
     frame_to_jgd2011,
     geometries_to_jgd2011,
@@ -192,6 +193,9 @@ def _read_clean(path: Path, keep: set[str] | None, *, encoding: str | None) -> t
         minx, miny, maxx, _ = shapely.bounds(geoms).T
         if not (minx.min() >= 120 and maxx.max() <= 155 and miny.min() >= 20):
             return None
+    elif meta["crs"] in NULL_TO_JGD2011:  # coordinates kept as they are; the record only when someone listens
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s: %s", path, geometries_to_jgd2011(geoms, meta["crs"])[1])
     else:
         moved, shift = geometries_to_jgd2011(geoms, meta["crs"])
         if moved is not None and moved is not geoms:

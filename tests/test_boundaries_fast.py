@@ -223,3 +223,11 @@ def test_repair_messages_unchanged(tmp_path, caplog):
     new = gpd.GeoSeries([shapely.make_valid(bowtie)], crs=6668).to_crs(JAPAN_EQUAL_AREA).area.iloc[0] / 1e6
     assert message.startswith("甲府市 (19201): repairing its invalid geometry changed its area from 0.000 to ")
     assert f"{new:.3f} km²" in message
+
+
+def test_null_transformations_are_what_proj_says():
+    from geo.crs import NULL_TO_JGD2011, jgd2011_transformer
+
+    for crs in NULL_TO_JGD2011:
+        transformer, shift = jgd2011_transformer(crs)
+        assert transformer.definition.split(" ", 1)[0] == "proj=noop" and not shift.grid_based
