@@ -136,6 +136,20 @@ def test_shipped_geometry_is_the_encoded_topology(national_html, national):
     assert len(topo["objects"]["areas"]["geometries"]) == len(national)
 
 
+def test_hidden_area_names_are_built_when_switched_on(browser, national_html, national):
+    path, _ = national_html
+    _open_clean(browser, path)
+    count = "document.querySelectorAll('.geo-label').length"
+    toggle = """Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+        .filter(l => l.innerText.trim() === '地域名').forEach(l => l.querySelector('input').click())"""
+    assert browser.evaluate(count) == 0  # more than 60 areas: names hidden, and not built at load
+    for shown in (len(national), 0, len(national)):  # on, off, on again: built once, never doubled
+        browser.evaluate(toggle)
+        assert browser.evaluate(count) == shown
+    names = browser.evaluate("Array.from(document.querySelectorAll('.geo-label span')).map(s => s.textContent)")
+    assert sorted(names) == sorted(national_html[1].spec.names().tolist())
+
+
 def test_browser_without_decompression_stream_gets_a_message(browser, prefectures, tmp_path):
     path = tmp_path / "old_browser.html"
     geo.choropleth(prefectures.assign(v=np.arange(47.0)), "v").save(path)

@@ -203,7 +203,15 @@
       overlays.push([L0.name, group]);
     });
 
-    var labels = labelGroup({ text: D.labels.text, lat: D.labels.lat, lon: D.labels.lon, style: D.labels.style });
+    // the areas' names (1,906 markers nationally, hidden by default there) are built when first shown, not at load
+    var labels = L.layerGroup(), labelsBuilt = false;
+    function buildLabels() {
+      if (labelsBuilt) { return; }
+      labelsBuilt = true;
+      labelGroup({ text: D.labels.text, lat: D.labels.lat, lon: D.labels.lon, style: D.labels.style })
+        .eachLayer(function (m) { labels.addLayer(m); });  // on the map already: each is drawn as it joins
+    }
+    labels.on("add", buildLabels);
     if (D.labels.show) { labels.addTo(map); }
     overlays.push([D.labels.name, labels]);
 
