@@ -141,7 +141,8 @@ def _compressed_topology(topo: dict[str, Any]) -> str:
 
     The geometry is about four fifths of a national page and its digit text compresses 3.6:1, so it travels
     compressed; names and values stay plain JSON (small, and readable in the file). zlib with a fixed level and no
-    time stamp gives the same bytes for the same input, so the page stays reproducible. Base64 uses only
+    time stamp gives the same bytes for the same input (with the same zlib build: Python's ``zlib.ZLIB_VERSION``),
+    so the page stays reproducible. Base64 uses only
     ``A–Z a–z 0–9 + / =``: nothing in it can end the ``<script>`` element.
     """
     text = json.dumps(topo, separators=(",", ":"), allow_nan=False).encode("ascii")
