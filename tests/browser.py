@@ -237,6 +237,16 @@ class Browser:
         self._pump(0.3)  # late console messages (errors thrown after the ready flag)
         return PageLoad(url, ok, elapsed, self._console_errors(), self._requests())
 
+    def add_init_script(self, source: str) -> str:
+        """Run ``source`` in every page opened from now on, before the page's own scripts (DevTools
+        ``Page.addScriptToEvaluateOnNewDocument``), e.g. ``"delete window.DecompressionStream"`` to play an older
+        browser; returns the id for :meth:`remove_init_script`."""
+        return self._call("Page.addScriptToEvaluateOnNewDocument", session=True, source=source)["identifier"]
+
+    def remove_init_script(self, identifier: str) -> None:
+        """Stop running a script added with :meth:`add_init_script` in pages opened from now on."""
+        self._call("Page.removeScriptToEvaluateOnNewDocument", session=True, identifier=identifier)
+
     def screenshot(self, path: str | os.PathLike[str]) -> Path:
         """PNG of the viewport."""
         data = self._call("Page.captureScreenshot", session=True, format="png")["data"]

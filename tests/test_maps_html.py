@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib
 import json
 import re
 import sys
+import zlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -113,6 +115,58 @@ def test_html_is_self_contained_and_reproducible(national_html, national, tmp_pa
     again = tmp_path / "again.html"
     geo.choropleth(national, "area_km2", scheme="fisher_jenks", k=6, unit="km²", title="市区町村の面積").save(again)
     assert again.read_bytes() == path.read_bytes()  # same input, same bytes
+    assert path.stat().st_size < 1_200_000  # issue #24: the national page ≤ 1.2 MB (1.59 MB uncompressed)
+
+
+def _shipped_topology(text: str) -> dict:
+    """The TopoJSON a page carries, decoded here with Python's zlib (independently of the page's inflater)."""
+    b64 = re.search(r'<script type="application/octet-stream" id="geo-topo"[^>]*>([A-Za-z0-9+/=]*)</script>', text)
+    assert b64, "no compressed geometry element in the page"
+    return json.loads(zlib.decompress(base64.b64decode(b64.group(1), validate=True)))
+
+
+def test_shipped_geometry_is_the_encoded_topology(national_html, national):
+    from geo.maps._topojson import encode_topology
+    from geo.maps.interactive import _display_geometry
+
+    path, m = national_html
+    topo = _shipped_topology(path.read_text(encoding="utf-8"))
+    shown = _display_geometry(m.spec.areas, "auto").geometry.values
+    assert topo == json.loads(json.dumps(encode_topology({"areas": list(shown)})))  # lossless: same look
+    assert len(topo["objects"]["areas"]["geometries"]) == len(national)
+
+
+def test_hidden_area_names_are_built_when_switched_on(browser, national_html, national):
+    path, _ = national_html
+    _open_clean(browser, path)
+    count = "document.querySelectorAll('.geo-label').length"
+    toggle = """Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+        .filter(l => l.innerText.trim() === '地域名').forEach(l => l.querySelector('input').click())"""
+    assert browser.evaluate(count) == 0  # more than 60 areas: names hidden, and not built at load
+    for shown in (len(national), 0, len(national)):  # on, off, on again: built once, never doubled
+        browser.evaluate(toggle)
+        assert browser.evaluate(count) == shown
+    names = browser.evaluate("Array.from(document.querySelectorAll('.geo-label span')).map(s => s.textContent)")
+    assert sorted(names) == sorted(national_html[1].spec.names().tolist())
+
+
+def test_browser_without_decompression_stream_gets_a_message(browser, prefectures, tmp_path):
+    path = tmp_path / "old_browser.html"
+    geo.choropleth(prefectures.assign(v=np.arange(47.0)), "v").save(path)
+    script = browser.add_init_script("delete window.DecompressionStream;")  # as in Chrome < 80, Firefox < 113
+    try:
+        page = browser.open(path, ready="document.documentElement.dataset.geoUnsupported === '1'", timeout=60)
+        assert page.ready and page.console_errors == [] and page.external_requests == []
+        message = browser.evaluate("document.querySelector('#map .geo-unsupported[role=alert]').innerText")
+        for needed in ("Microsoft Edge 80 以降", "Google Chrome 80 以降", "Firefox 113 以降", "Safari 16.4 以降"):
+            assert needed in message
+        assert browser.evaluate("document.documentElement.dataset.geoReady") is None  # nothing drawn, never ready
+        assert browser.evaluate("document.querySelectorAll('path.geo-area').length") == 0
+    finally:
+        browser.remove_init_script(script)
+    _open_clean(browser, path)  # the same page in a current browser draws every area
+    assert browser.evaluate("document.querySelectorAll('path.geo-area').length") == 47
+    assert browser.evaluate("document.querySelectorAll('.geo-unsupported').length") == 0
 
 
 def test_tooltip_name_value_rank(browser, national_html, national):
