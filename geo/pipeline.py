@@ -287,6 +287,16 @@ def _record_input(state: _State, role: str, value: Path | str | None, *, credit:
     state.inputs[role] = entry
 
 
+def _table_input(state: _State, role: str, value: str) -> Path | None:
+    """A table a section names (population, proxy mesh, cost matrix): fetched, and recorded with its SHA-256 and
+    credit under ``role`` so the outputs built on it credit it; None when the key is empty."""
+    if not value:
+        return None
+    found = resolve_input(state.config, value)
+    _record_input(state, role, found)
+    return _fetched(found)
+
+
 def _credits(state: _State, *roles: str) -> tuple[str, ...]:
     """The credit lines of the inputs behind a result, the N03 boundaries first."""
     found = [state.inputs.get(r, {}).get("credit") for r in ("boundaries", *roles)]
@@ -334,8 +344,9 @@ def _gap_inputs(state: _State) -> dict[str, Any]:
         supply.setdefault(kinds[layer], []).append(state.points[layer])
     stops = {k: pd.concat(v, ignore_index=True) for k, v in supply.items()}
     demand = None if g.demand == "grid" else state.points[g.demand]
-    population = _fetched(resolve_input(state.config, g.population_table)) if g.population_table else None
+    population = _table_input(state, "gaps.population_table", g.population_table)
     roles = [f"points.{s}" for s in g.supply] + ([f"points.{g.demand}"] if demand is not None else [])
+    roles += ["gaps.population_table"] if population is not None else []
     feeds = []
     for i, value in enumerate(g.gtfs):
         path = _fetched(resolve_input(state.config, value))
@@ -404,9 +415,11 @@ def _remedies(state: _State) -> None:
 def _hubs(state: _State) -> None:
     h = state.config.hubs
     assert h is not None
-    cost = _fetched(resolve_input(state.config, h.cost_matrix)) if h.cost_matrix else None
-    population = _fetched(resolve_input(state.config, h.population_table)) if h.population_table else None
-    proxy = _fetched(resolve_input(state.config, h.proxy_table)) if h.proxy_table else None
+    cost = _table_input(state, "hubs.cost_matrix", h.cost_matrix)
+    population = _table_input(state, "hubs.population_table", h.population_table)
+    proxy = _table_input(state, "hubs.proxy_table", h.proxy_table)
+    tables = [f"hubs.{k}" for k, v in (("cost_matrix", cost), ("population_table", population),
+                                       ("proxy_table", proxy)) if v is not None]  # fmt: skip
     if h.demand == "gaps":
         gaps = state.results["gaps"]
         demand = gaps.cells if isinstance(gaps, GapsResult) else gaps.gap_cells  # type: ignore[attr-defined]
@@ -418,7 +431,7 @@ def _hubs(state: _State) -> None:
     if h.demand == "gaps" and demand is not None:
         note = f"the {len(demand):,} gap cells of [gaps] (demand beyond walking distance)"
     result = analyses.hubs(state.selection, state.points[h.candidates], demand, h, population=population,
-                           proxy=proxy, cost=cost, credits=_credits(state, f"points.{h.candidates}", *roles),
+                           proxy=proxy, cost=cost, credits=_credits(state, f"points.{h.candidates}", *roles, *tables),
                            demand_note=note)  # fmt: skip
     state.results["hubs"] = result
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,41 @@ def test_postgis_round_trip(tmp_path, postgis_url, shared_data):
     assert np.allclose(a["gap_population"], b["gap_population"])
     assert a.geometry.geom_equals(b.geometry).all()  # the GeoPackage stores MultiPolygon for mixed layers
     assert result.manifest["database"] == postgis_url.split("@")[-1]  # no user or password in run.json
+
+
+def test_tables_a_section_names_are_inputs_with_their_credit(tmp_path: Path) -> None:
+    """A population table spread over the grid ([gaps], [hubs]) is an input like any other: run.json records its
+    SHA-256 and credit, and the layers built on it credit it (it was used but not credited)."""
+    config = tmp_path / "run.toml"
+    config.write_text(f"""
+[run]
+name = "credited"
+output_dir = "{tmp_path / 'out'}"
+[area]
+prefectures = ["岐阜県"]
+municipalities = ["21206"]
+[[points]]
+name = "stations"
+path = "stations-n02-2023-points"
+kind = "station"
+[gaps]
+demand = "grid"
+population_table = "ssdse-a"
+population_column = "pop_2020"
+supply = ["stations"]
+[hubs]
+candidates = "stations"
+demand = "grid"
+population_table = "ssdse-a"
+population_column = "pop_2020"
+radii_m = [5000]
+""", encoding="utf-8")  # fmt: skip
+    result = geo.run(config, progress=False)
+    ssdse = geo.sources.get_source("ssdse-a")
+    for role in ("gaps.population_table", "hubs.population_table"):
+        entry = result.manifest["inputs"][role]
+        assert entry["credit"] == ssdse.credit and len(entry["sha256"]) == 64
+    with sqlite3.connect(result.output_dir / "layers.gpkg") as db:
+        described = dict(db.execute("select table_name, description from gpkg_contents").fetchall())
+    for layer in ("gaps", "gaps_by_area", "hubs", "buffers"):
+        assert ssdse.credit in described[layer], layer

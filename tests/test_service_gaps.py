@@ -93,6 +93,10 @@ def test_morning_and_evening_differ_in_nakatsugawa_and_the_grade_map_shows_it(na
     assert "<script src" not in page and "<link" not in page  # Leaflet inlined: works offline
     again = window_switcher_html(result, "handbook-rural", tmp_path / "w2.html", areas=areas).read_text()
     assert again == page  # reproducible byte for byte (no random element ids)
+    # the page credits the inputs it was given (a run passes its result's credits), not a generic line
+    credit = "中津川市 GTFS-JP データ（2020年10月1日改正）"
+    credited = window_switcher_html(result, "handbook-rural", tmp_path / "w3.html", areas=areas, credits=(credit,))
+    assert f"クレジット: {credit}" in credited.read_text() and "各事業者" not in credited.read_text()
 
 
 def test_frequency_definition_keeps_only_frequent_stops(nakatsugawa):

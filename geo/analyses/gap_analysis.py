@@ -231,12 +231,12 @@ class TimetableGapsResult(Result):
         record = {**self.service.record(), "credits": list(self.credits)}
         files = [write_text_atomic(folder / "definitions.json", to_json(record))]
         if self.maps:
-            files.append(grade_map(self.service, folder / "service_grade.png", areas=self.areas))
+            files.append(grade_map(self.service, folder / "service_grade.png", areas=self.areas, credits=self.credits))
             for d in self.service.definitions:
                 files.append(window_panels(self.service, d.name, folder / f"gaps_{d.name}_windows.png",
-                                           areas=self.areas))  # fmt: skip
+                                           areas=self.areas, credits=self.credits))  # fmt: skip
                 files.append(window_switcher_html(self.service, d.name, folder / f"gaps_{d.name}_windows.html",
-                                                  areas=self.areas))  # fmt: skip
+                                                  areas=self.areas, credits=self.credits))  # fmt: skip
             files += self.window_share_maps(folder)
         return files
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ def _demand_ja(result: Any) -> str:
     return f"需要: 1 km メッシュ {n:,} セル（人口データなし: 各セルを 1 と数える）"
 
 
-def _footer(result: Any, definition: str | None = None) -> str:
+def _footer(result: Any, definition: str | None = None, credits: Sequence[str] = ()) -> str:
+    """The notes under a service map: definition and its source, service day, demand, and the credit lines of the
+    inputs (the result's credits when given, one a line; else the generic :data:`CREDIT`)."""
     parts = []
     if definition:
         d = _definition(result, definition)
@@ -71,7 +74,7 @@ def _footer(result: Any, definition: str | None = None) -> str:
         day = result.info.get("grade_date", {})
     parts.append(f"運行日: {day.get('date', '')}（{_DAY_TYPES.get(day.get('day_type', ''), day.get('day_type', ''))}）")
     parts.append(_demand_ja(result))
-    parts.append(CREDIT)
+    parts += [f"クレジット: {c}" for c in credits] if credits else [CREDIT]
     return "\n".join(parts)
 
 
@@ -145,6 +148,7 @@ def grade_map(
     windows: list[str] | None = None,
     areas: gpd.GeoDataFrame | None = None,
     dpi: int = 150,
+    credits: Sequence[str] = (),
 ) -> Path:
     """A static map of the service grade (A–F) of every demand cell, one panel per graded window.
 
@@ -188,7 +192,13 @@ def grade_map(
         handles = [Patch(color=c, label=GRADE_NAMES[g]) for g, c in GRADE_COLORS.items()]
         fig.legend(handles=handles, title="サービス水準", loc="upper right", fontsize=8, title_fontsize=8)
         fig.suptitle(f"公共交通サービス水準 A–F（時間帯別）: {result.grades.title}", fontsize=10)
-        fig.text(0.01, 0.01, _footer(result) + f"\n等級表: {result.grades.source}", fontsize=6.5, va="bottom")
+        fig.text(
+            0.01,
+            0.01,
+            _footer(result, credits=credits) + f"\n等級表: {result.grades.source}",
+            fontsize=6.5,
+            va="bottom",
+        )
         fig.subplots_adjust(bottom=0.08 + 0.9 / (4.5 * rows + 1.6))
         written = _save(fig, path)
         plt.close(fig)
@@ -196,8 +206,9 @@ def grade_map(
 
 
 def window_panels(
-    result: Any, definition: str, path: str | Path, *, areas: gpd.GeoDataFrame | None = None, dpi: int = 150
-) -> Path:
+    result: Any, definition: str, path: str | Path, *, areas: gpd.GeoDataFrame | None = None, dpi: int = 150,
+    credits: Sequence[str] = (),
+) -> Path:  # fmt: skip
     """One static panel per time window: cells served (blue) or in a gap (red) under one definition.
 
     Titled with the definition's Japanese title; names, a scale bar and a north arrow as on the grade map.
@@ -230,7 +241,7 @@ def window_panels(
         ]
         fig.legend(handles=handles, loc="upper right", fontsize=8)
         fig.suptitle(f"時間帯別の交通空白 — {_definition(result, definition).title}", fontsize=11)
-        fig.text(0.01, 0.01, _footer(result, definition), fontsize=6.5, va="bottom")
+        fig.text(0.01, 0.01, _footer(result, definition, credits), fontsize=6.5, va="bottom")
         fig.subplots_adjust(bottom=0.08 + 0.8 / (4 * rows + 1.4))
         written = _save(fig, path)
         plt.close(fig)
@@ -256,8 +267,9 @@ def _feature_collection(cells: gpd.GeoDataFrame, values: list[str], colors: list
 
 
 def window_switcher_html(
-    result: Any, definition: str, path: str | Path, *, areas: gpd.GeoDataFrame | None = None
-) -> Path:
+    result: Any, definition: str, path: str | Path, *, areas: gpd.GeoDataFrame | None = None,
+    credits: Sequence[str] = (),
+) -> Path:  # fmt: skip
     """A self-contained HTML page: the grade map and one layer per window, switched with Leaflet's layer control.
 
     Works offline (Leaflet inlined); texts are set with ``textContent``; reproducible byte for byte.
@@ -297,7 +309,7 @@ def window_switcher_html(
         "layers": layers,
         "outline": outline,
         "bounds": [[round(float(y0), 4), round(float(x0), 4)], [round(float(y1), 4), round(float(x1), 4)]],
-        "footer": _footer(result, definition),
+        "footer": _footer(result, definition, credits),
     }
     text = json_for_script(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
     page = _PAGE.format(
