@@ -94,8 +94,10 @@ def test_every_html_opens_offline(demo):
         for page in pages:
             load = browser.open(page, ready=READY)
             assert load.ready and load.console_errors == [] and load.external_requests == [], page.name
-            shapes = browser.evaluate("document.querySelectorAll('path.geo-area').length || "  # SVG maps
-                                      "Number(document.documentElement.dataset.geoShapes || 0)")  # canvas pages
+            shapes = browser.evaluate(
+                "document.querySelectorAll('path.geo-area').length || "  # SVG maps
+                "Number(document.documentElement.dataset.geoShapes || 0)"
+            )  # canvas pages
             assert shapes > 0, page.name
             assert "国土数値情報" in browser.evaluate("document.body.innerText")
         index = browser.open(root / "index.html")
