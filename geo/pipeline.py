@@ -91,6 +91,7 @@ class _State:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    gap_inputs: dict[str, Any] = field(default_factory=dict)  # [gaps]' inputs, read and hashed once per run
 
     @property
     def areas(self) -> gpd.GeoDataFrame:
@@ -335,7 +336,14 @@ def _place_points(state: _State) -> None:
 
 
 def _gap_inputs(state: _State) -> dict[str, Any]:
-    """What [gaps] and [[scenarios]] ask about: demand, untimed supply, feeds, population, params, credits."""
+    """What [gaps], [[scenarios]] and [remedies] ask about: demand, untimed supply, feeds, population, params,
+    credit roles; gathered (files fetched and hashed) once, by the first of those steps."""
+    if not state.gap_inputs:
+        state.gap_inputs = _read_gap_inputs(state)
+    return state.gap_inputs
+
+
+def _read_gap_inputs(state: _State) -> dict[str, Any]:
     g = state.config.gaps
     assert g is not None
     kinds = {p.name: p.kind for p in state.config.points}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +45,15 @@ class RunFolder:
     path: Path
     manifest: dict[str, Any]
     areas: pd.DataFrame
+    tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
-        """``<name>.csv`` as written (codes as text), or None when the run did not write it."""
-        path = self.path / f"{name}.csv"
-        if not path.is_file():
-            return None
-        return read_csv(path)
+        """``<name>.csv`` as written (codes as text), or None when the run did not write it; read once per run
+        folder (every カルテ of a set filters the same tables: callers must not change the frame)."""
+        if name not in self.tables:
+            path = self.path / f"{name}.csv"
+            self.tables[name] = read_csv(path) if path.is_file() else None
+        return self.tables[name]
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -219,7 +221,7 @@ def transit(run: RunFolder, code: str) -> dict[str, Any]:
         name = next((c for c in NAME_COLUMNS if c in inside.columns), None)
         names = sorted(set(inside[name].astype(str))) if name else []
         layers.append({"layer": spec["name"], "kind": spec["kind"], "rows": len(inside), "names": names})
-    return {"layers": layers, "timetable": timetable_stops(run, code), "notes": []}
+    return {"layers": layers, "timetable": timetable_stops(run, code)}
 
 
 def timetable_stops(run: RunFolder, code: str) -> list[dict[str, Any]]:

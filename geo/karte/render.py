@@ -70,8 +70,8 @@ def sections(k: dict[str, Any]) -> list[Section]:
     out.append(Section("駅・バス停", ("レイヤ", "件数", "名称"),
                        tuple((f"{x['layer']}（{'駅' if x['kind'] == 'station' else 'バス停'}）", number(x["rows"]),
                               "、".join(x["names"][:12]) + (" ほか" if len(x["names"]) > 12 else ""))
-                             for x in tr["layers"]), tuple(tr["notes"])))  # fmt: skip
-    if tr.get("timetable"):
+                             for x in tr["layers"])))  # fmt: skip
+    if tr["timetable"]:
         rows = tuple((f"{x['service_date']} {x['day_type']}", "駅" if x["mode"] == "station" else "バス停",
                       number(x["stops"]), number(x["stops_served"]), number(x["dep_day"], "本"),
                       "、".join(f"{w} 時 {number(n)}" for w, n in x["dep_windows"].items()))
